@@ -1,0 +1,25 @@
+import type { Config } from '../config/config.ts';
+import type { Clock } from '../domain/clock.ts';
+import type { MetricDefinition } from '../domain/metrics/definition.ts';
+import type { Cache } from '../ports/cache.ts';
+import type { CostEstimator, CountryLookup } from '../ports/enrichment.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { Storage } from '../ports/storage.ts';
+import type { Telemetry } from '../ports/telemetry.ts';
+
+/**
+ * Everything a use case may depend on, built once by src/compose.ts and passed in.
+ * Use cases are plain functions `(ctx, input) => result`.
+ */
+export interface AppContext {
+  config: Readonly<Config>;
+  storage: Storage;
+  cache: Cache;
+  clock: Clock;
+  /** Built-in catalog plus the config's custom metrics, validated at start. */
+  metrics: readonly MetricDefinition[];
+  costs: CostEstimator;
+  countries: CountryLookup;
+  telemetry: Telemetry;
+  log: Logger;
+}

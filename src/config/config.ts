@@ -1,0 +1,189 @@
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { isValidTimeZone } from '../domain/organization.ts';
+import { metricDefinitionSchema } from './metric-schema.ts';
+
+/**
+ * The one configuration schema. `loadConfig` reads the environment (and an optional
+ * `meterboard.config.json`) once at start and returns a frozen object that is passed down;
+ * nothing else reads `process.env`.
+ */
+
+const durationPattern = /^(\d+)\s*(ms|s|m|h|d)?$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "60s", "5m", "90d", or a bare number of seconds. */
+export function parseDuration(text: string, bareUnit: keyof typeof UNIT_MS = 's'): number | null {
+  const match = durationPattern.exec(text.trim());
+  if (!match) return null;
+  const unit = match[2] ?? bareUnit;
+  return Number(match[1]) * (UNIT_MS[unit] ?? 1000);
+}
+
+const duration = (bareUnit: keyof typeof UNIT_MS, fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text, bareUnit);
+      if (ms === null || ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: `expected a positive duration like 60s, 5m, 90d (got "${text}")` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const intFromEnv = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const urlWithScheme = (schemes: string[]) =>
+  z
+    .string()
+    .optional()
+    .refine((value) => value === undefined || value === '' || schemes.some((s) => value.startsWith(`${s}://`)), {
+      message: `must be a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}`,
+    })
+    .transform((value) => (value === '' ? undefined : value));
+
+export const envSchema = z.object({
+  PORT: intFromEnv(8080, 0, 65535),
+  HOST: z.string().default('0.0.0.0'),
+  DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: urlWithScheme(['postgres', 'postgresql']),
+  REDIS_URL: urlWithScheme(['redis', 'rediss']),
+  ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  AGGREGATE_EVERY: duration('s', '60s'),
+  RETENTION_RAW: duration('d', '90d'),
+  RETENTION_HOUR: duration('d', '30d'),
+  RETENTION_DAY: duration('d', '400d'),
+  /** Week and month rollups are kept unless set. */
+  RETENTION_WEEK: z.string().optional(),
+  RETENTION_MONTH: z.string().optional(),
+  MAX_EVENTS_PER_REQUEST: intFromEnv(10_000, 1, 1_000_000),
+  MAX_BODY_BYTES: intFromEnv(5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  /** How far ahead of the server clock an event timestamp may be. */
+  MAX_FUTURE_SKEW: duration('s', '5m'),
+  SMTP_URL: urlWithScheme(['smtp', 'smtps']),
+  REPORT_FROM: z.string().default('meterboard@localhost'),
+  REPORT_TO: z.string().optional(),
+  REPORT_WEBHOOK_URL: urlWithScheme(['http', 'https']),
+  DEFAULT_TIMEZONE: z
+    .string()
+    .default('UTC')
+    .refine(isValidTimeZone, { message: 'unknown IANA time zone' }),
+  CONFIG_FILE: z.string().optional(),
+});
+
+export const fileConfigSchema = z
+  .object({
+    metrics: z.array(metricDefinitionSchema).default([]),
+    alerts: z.array(z.record(z.string(), z.unknown())).default([]),
+    sources: z.array(z.record(z.string(), z.unknown())).default([]),
+  })
+  .strict();
+
+export type FileConfig = z.infer<typeof fileConfigSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  mode: 'embedded' | 'server';
+  adminKey: string | undefined;
+  logLevel: string;
+  aggregateEveryMs: number;
+  retention: { rawMs: number; hourMs: number; dayMs: number; weekMs: number | null; monthMs: number | null };
+  limits: { maxEventsPerRequest: number; maxBodyBytes: number; maxFutureSkewMs: number };
+  smtpUrl: string | undefined;
+  reportFrom: string;
+  reportTo: string[];
+  reportWebhookUrl: string | undefined;
+  defaultTimezone: string;
+  customMetrics: FileConfig['metrics'];
+  alerts: FileConfig['alerts'];
+  sources: FileConfig['sources'];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, readonly reason: string) {
+    super(`${variable}: ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function optionalRetention(name: string, text: string | undefined): number | null {
+  if (text === undefined || text === '' || text === 'forever') return null;
+  const ms = parseDuration(text, 'd');
+  if (ms === null || ms <= 0) throw new ConfigError(name, `expected a positive duration like 400d or "forever" (got "${text}")`);
+  return ms;
+}
+
+function readFileConfig(file: string, explicit: boolean): FileConfig {
+  if (!existsSync(file)) {
+    if (explicit) throw new ConfigError('CONFIG_FILE', `file not found: ${file}`);
+    return fileConfigSchema.parse({});
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(path.basename(file), `not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = fileConfigSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`${path.basename(file)} ${issue.path.join('.')}`.trim(), issue.message);
+  }
+  return parsed.data;
+}
+
+/** Parses the environment once. Throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined>, cwd = process.cwd()): Readonly<Config> {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
+  }
+  const e = parsed.data;
+  if (e.RETENTION_HOUR > e.RETENTION_DAY) {
+    throw new ConfigError('RETENTION_HOUR', 'must not exceed RETENTION_DAY (days are rebuilt from hours)');
+  }
+  const configFile = e.CONFIG_FILE ?? path.join(cwd, 'meterboard.config.json');
+  const file = readFileConfig(configFile, e.CONFIG_FILE !== undefined);
+  const config: Config = {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: path.resolve(cwd, e.DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    mode: e.DATABASE_URL ? 'server' : 'embedded',
+    adminKey: e.ADMIN_KEY,
+    logLevel: e.LOG_LEVEL,
+    aggregateEveryMs: e.AGGREGATE_EVERY,
+    retention: {
+      rawMs: e.RETENTION_RAW,
+      hourMs: e.RETENTION_HOUR,
+      dayMs: e.RETENTION_DAY,
+      weekMs: optionalRetention('RETENTION_WEEK', e.RETENTION_WEEK),
+      monthMs: optionalRetention('RETENTION_MONTH', e.RETENTION_MONTH),
+    },
+    limits: {
+      maxEventsPerRequest: e.MAX_EVENTS_PER_REQUEST,
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      maxFutureSkewMs: e.MAX_FUTURE_SKEW,
+    },
+    smtpUrl: e.SMTP_URL,
+    reportFrom: e.REPORT_FROM,
+    reportTo: (e.REPORT_TO ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    reportWebhookUrl: e.REPORT_WEBHOOK_URL,
+    defaultTimezone: e.DEFAULT_TIMEZONE,
+    customMetrics: file.metrics,
+    alerts: file.alerts,
+    sources: file.sources,
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+/** A metric as a config entry (SPEC §2 "Metric"). Built-ins use the same shape. */
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const condition = z.union([
+  scalar,
+  z
+    .object({
+      in: z.array(scalar).optional(),
+      eq: scalar.optional(),
+      ne: scalar.optional(),
+      gte: z.number().optional(),
+      gt: z.number().optional(),
+      lte: z.number().optional(),
+      lt: z.number().optional(),
+    })
+    .strict(),
+]);
+
+export const metricDefinitionSchema = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9_.]{0,99}$/, 'lowercase letters, digits, "_" and "."'),
+    kind: z.enum(['counter', 'sum', 'distribution', 'gauge']),
+    event: z.string().min(1),
+    where: z.record(z.string(), condition).optional(),
+    value: z.string().optional(),
+    dimensions: z.array(z.string()).default([]),
+    unit: z.string().default('count'),
+    category: z.string().default('custom'),
+    description: z.string().default(''),
+  })
+  .strict()
+  .refine((m) => m.kind === 'counter' || m.value !== undefined, {
+    message: 'sum, distribution and gauge metrics need a "value" attribute',
+    path: ['value'],
+  });
+
+export type MetricDefinitionInput = z.input<typeof metricDefinitionSchema>;

@@ -1,0 +1,29 @@
+import type { AttributeValue } from '../event.ts';
+
+export type MetricKind = 'counter' | 'sum' | 'distribution' | 'gauge';
+
+/** Attribute conditions of a metric's `where`: equality, membership, numeric comparison. */
+export type Condition =
+  | AttributeValue
+  | { in?: AttributeValue[]; eq?: AttributeValue; ne?: AttributeValue; gte?: number; gt?: number; lte?: number; lt?: number };
+
+/** A declarative metric (SPEC §2). Adding one is a config entry plus a backfill, never code. */
+export interface MetricDefinition {
+  name: string;
+  kind: MetricKind;
+  /** Event type it reads. */
+  event: string;
+  where?: Record<string, Condition>;
+  /** Attribute holding the value (sum, distribution, gauge). */
+  value?: string;
+  /** Attributes it may be broken down by; each gets its own rollup rows. */
+  dimensions: string[];
+  unit: string;
+  category: string;
+  description: string;
+}
+
+/** Seed 000's API vocabulary: counters stay `counter`, everything valued is `histogram`. */
+export function apiMetricType(kind: MetricKind): 'counter' | 'histogram' {
+  return kind === 'counter' ? 'counter' : 'histogram';
+}

@@ -1,0 +1,33 @@
+export type Granularity = 'hour' | 'day' | 'week' | 'month';
+export const GRANULARITIES: readonly Granularity[] = ['hour', 'day', 'week', 'month'];
+
+/** Identity of one rollup row. `dimName === ''` is the global (no dimension) row, with `dimValue === ''`. */
+export interface RollupKey {
+  orgId: string;
+  granularity: Granularity;
+  /** Bucket start as a UTC instant (epoch ms); the bucket is [bucketStart, next bucket start) in the org's zone. */
+  bucketStart: number;
+  metric: string;
+  project: string;
+  tag: string;
+  dimName: string;
+  dimValue: string;
+}
+
+/** Mergeable partials. avg = sum / count; quantiles come from the sketch. */
+export interface RollupPartial {
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  /** Compact DDSketch encoding (non-empty bins only); distribution metrics only, else null. */
+  sketch: Uint8Array | null;
+  /** Gauges: the last reading in the bucket and when it was taken; null for other kinds. */
+  lastValue: number | null;
+  lastTs: number | null;
+}
+
+export type RollupRow = RollupKey & RollupPartial;
+
+/** Value written for events whose dimension attribute is absent or null. */
+export const MISSING_DIMENSION_VALUE = '(none)';

@@ -1,0 +1,424 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConflictError } from '../../src/domain/errors.ts';
+import type { RollupRow } from '../../src/domain/rollup-types.ts';
+import type { Storage } from '../../src/ports/storage.ts';
+import {
+  FACTORY_BASE_TS as T0,
+  makeEvent,
+  makeFileExecution,
+  makeOrg,
+  makeRollupRow,
+  sortRollupRows,
+  uniqueId,
+} from '../factories/index.ts';
+
+/**
+ * The storage contract: the same assertions for every engine. `makeStorage` returns a ready
+ * (migrated) Storage; the suite closes it at the end. Every test works in its own organizations
+ * (random ids), lease names and key hashes, so the suite can run concurrently with other suites
+ * against one shared database. Global operations (retention) work on instants decades in the
+ * past that no other suite uses, and assert exactly only what belongs to this test.
+ */
+export function describeStorageContract(engine: string, makeStorage: () => Promise<Storage>): void {
+  describe(`Storage contract (${engine})`, () => {
+    let storage: Storage;
+    beforeAll(async () => {
+      storage = await makeStorage();
+    });
+    afterAll(async () => {
+      await storage?.close();
+    });
+
+    const H = 3_600_000;
+    const utcHourOf = (ts: number) => Math.floor(ts / H) * H;
+    const NOW = T0 + 1000 * H;
+    const sortedNumbers = (xs: readonly number[]) => [...new Set(xs)].sort((a, b) => a - b);
+    async function newOrg(): Promise<string> {
+      const org = makeOrg();
+      await storage.createOrg(org, NOW);
+      return org.id;
+    }
+    async function visibleStatuses(orgId: string): Promise<Array<[string, unknown]>> {
+      const events = await storage.scanEvents({ orgId, from: 0, to: T0 + 10_000 * H });
+      return events.map((e) => [e.id, e.attrs['status']]);
+    }
+    const comparable = (rows: readonly RollupRow[]) =>
+      sortRollupRows(rows).map((r) => ({ ...r, sketch: r.sketch === null ? null : Array.from(r.sketch) }));
+
+    describe('basics', () => {
+      it('answers ping, reports its engine, and migrate() is idempotent', async () => {
+        await storage.ping();
+        expect(['sqlite', 'postgres']).toContain(storage.engine);
+        expect(await storage.migrate()).toEqual([]);
+      });
+    });
+
+    describe('organizations', () => {
+      it('creates, reads, lists and updates an organization', async () => {
+        const input = makeOrg({ timezone: 'Europe/Zurich' });
+        const created = await storage.createOrg(input, NOW);
+        expect(created).toEqual({ ...input, createdAt: NOW, updatedAt: NOW });
+        expect(await storage.getOrg(input.id)).toEqual(created);
+        expect(await storage.getOrg(uniqueId('missing'))).toBeNull();
+        const listed = await storage.listOrgs();
+        expect(listed.find((o) => o.id === input.id)).toEqual(created);
+
+        const updated = await storage.updateOrg(input.id, { timezone: 'Asia/Kolkata' }, NOW + 5);
+        expect(updated).toEqual({ ...created, timezone: 'Asia/Kolkata', updatedAt: NOW + 5 });
+        const renamed = await storage.updateOrg(input.id, { name: 'Renamed' }, NOW + 9);
+        expect(renamed).toEqual({ ...created, name: 'Renamed', timezone: 'Asia/Kolkata', updatedAt: NOW + 9 });
+        expect(await storage.getOrg(input.id)).toEqual(renamed);
+        expect(await storage.updateOrg(uniqueId('missing'), { name: 'x' }, NOW)).toBeNull();
+      });
+
+      it('rejects a duplicate organization id with ConflictError and keeps the original', async () => {
+        const input = makeOrg();
+        await storage.createOrg(input, NOW);
+        await expect(storage.createOrg({ ...input, name: 'Other' }, NOW + 1)).rejects.toBeInstanceOf(ConflictError);
+        expect((await storage.getOrg(input.id))?.name).toBe(input.name);
+      });
+
+      it('bumps the data version monotonically per organization', async () => {
+        const a = await newOrg();
+        const b = await newOrg();
+        const a0 = await storage.getDataVersion(a);
+        const b0 = await storage.getDataVersion(b);
+        const a1 = await storage.bumpDataVersion(a);
+        const a2 = await storage.bumpDataVersion(a);
+        expect(a1).toBeGreaterThan(a0);
+        expect(a2).toBeGreaterThan(a1);
+        expect(await storage.getDataVersion(a)).toBe(a2);
+        expect(await storage.getDataVersion(b)).toBe(b0);
+      });
+    });
+
+    describe('API keys', () => {
+      it('creates, finds by hash, lists per organization, touches and revokes keys', async () => {
+        const org = await newOrg();
+        const other = await newOrg();
+        const hash = uniqueId('hash');
+        const key = await storage.createKey({ id: uniqueId('key'), orgId: org, scope: 'ingest', name: 'ci', keyHash: hash }, NOW);
+        expect(key).toMatchObject({ orgId: org, scope: 'ingest', name: 'ci', keyHash: hash, createdAt: NOW, lastUsedAt: null, revokedAt: null });
+        await storage.createKey({ id: uniqueId('key'), orgId: other, scope: 'read', name: 'x', keyHash: uniqueId('hash') }, NOW);
+        expect(await storage.findKeyByHash(hash)).toEqual(key);
+        expect(await storage.findKeyByHash(uniqueId('nohash'))).toBeNull();
+        expect(await storage.listKeys(org)).toEqual([key]);
+
+        await storage.touchKey(key.id, NOW + 100);
+        expect((await storage.findKeyByHash(hash))?.lastUsedAt).toBe(NOW + 100);
+
+        expect(await storage.revokeKey(other, key.id, NOW + 200)).toBe(false);
+        expect(await storage.revokeKey(org, key.id, NOW + 200)).toBe(true);
+        expect(await storage.revokeKey(org, key.id, NOW + 300)).toBe(false);
+        expect(await storage.findKeyByHash(hash)).toBeNull();
+        const [listed] = await storage.listKeys(org);
+        expect(listed).toMatchObject({ id: key.id, revokedAt: NOW + 200, lastUsedAt: NOW + 100 });
+      });
+    });
+
+    describe('event ingest', () => {
+      it('stores a batch once: the same batch again is all duplicates and marks nothing', async () => {
+        const org = await newOrg();
+        const batch = [0, 1, 2, 3].map((i) => makeEvent({ ts: T0 + i * 40 * 60_000 }));
+        const first = await storage.insertEvents(org, batch, utcHourOf, NOW);
+        expect(first.inserted).toEqual([true, true, true, true]);
+        expect(sortedNumbers(first.dirtyHours)).toEqual(sortedNumbers(batch.map((e) => utcHourOf(e.ts))));
+        expect(first.dirtyHours.length).toBe(new Set(first.dirtyHours).size);
+        const again = await storage.insertEvents(org, batch, utcHourOf, NOW + 1);
+        expect(again).toEqual({ inserted: [false, false, false, false], dirtyHours: [] });
+        expect(await storage.countEvents(org)).toBe(4);
+        expect(await storage.countEvents()).toBeGreaterThanOrEqual(4);
+      });
+
+      it('reports duplicates inside one batch and keeps the first copy', async () => {
+        const org = await newOrg();
+        const a = makeEvent({ attrs: { model: 'first' } });
+        const b = makeEvent();
+        const result = await storage.insertEvents(org, [a, b, { ...a, attrs: { model: 'second' } }, b], utcHourOf, NOW);
+        expect(result.inserted).toEqual([true, true, false, false]);
+        const stored = await storage.scanEvents({ orgId: org, from: T0, to: T0 + 1 });
+        expect(stored.find((e) => e.id === a.id)?.attrs).toEqual({ model: 'first' });
+        expect(stored).toHaveLength(2);
+      });
+
+      it('scopes idempotency keys per organization', async () => {
+        const [a, b] = [await newOrg(), await newOrg()];
+        const event = makeEvent();
+        expect((await storage.insertEvents(a, [event], utcHourOf, NOW)).inserted).toEqual([true]);
+        expect((await storage.insertEvents(b, [event], utcHourOf, NOW)).inserted).toEqual([true]);
+      });
+
+      it('round-trips every field and scans [from, to) in ts order with filters', async () => {
+        const org = await newOrg();
+        const other = await newOrg();
+        const attrs = { s: 'text', n: 12.5, i: -3, yes: true, no: false, nothing: null, unicode: 'Zürich ✓' };
+        const events = [
+          makeEvent({ ts: T0 + 3 * H, type: 'api_request', project: 'p1', tag: 'eu', attrs }),
+          makeEvent({ ts: T0 + 1 * H, type: 'llm_call', project: 'p1', tag: '' }),
+          makeEvent({ ts: T0 + 2 * H, type: 'page_usage', project: 'p2', tag: 'eu' }),
+          makeEvent({ ts: T0, type: 'llm_call', project: 'p2', tag: '' }),
+          makeEvent({ ts: T0 + 4 * H, type: 'llm_call', project: 'p1', tag: '' }),
+        ];
+        await storage.insertEvents(org, events, utcHourOf, NOW);
+        await storage.insertEvents(other, [makeEvent({ ts: T0 + H })], utcHourOf, NOW);
+
+        const all = await storage.scanEvents({ orgId: org, from: T0, to: T0 + 4 * H });
+        expect(all.map((e) => e.ts)).toEqual([T0, T0 + H, T0 + 2 * H, T0 + 3 * H]);
+        expect(all.find((e) => e.type === 'api_request')).toEqual({ ...events[0], orgId: org, receivedAt: NOW });
+
+        const ids = async (scan: Partial<Parameters<Storage['scanEvents']>[0]>) =>
+          (await storage.scanEvents({ orgId: org, from: T0, to: T0 + 10 * H, ...scan })).map((e) => e.id);
+        expect(await ids({ types: ['llm_call'] })).toEqual([events[3]!.id, events[1]!.id, events[4]!.id]);
+        expect(await ids({ types: ['page_usage', 'api_request'] })).toEqual([events[2]!.id, events[0]!.id]);
+        expect(await ids({ project: 'p1' })).toEqual([events[1]!.id, events[0]!.id, events[4]!.id]);
+        expect(await ids({ tag: 'eu' })).toEqual([events[2]!.id, events[0]!.id]);
+        expect(await ids({ project: 'p1', tag: 'eu', types: ['api_request'] })).toEqual([events[0]!.id]);
+        expect(await ids({ from: T0 + H + 1, to: T0 + 3 * H })).toEqual([events[2]!.id]);
+        expect(await storage.eventTimestampsRange(org)).toEqual({ min: T0, max: T0 + 4 * H });
+        expect(await storage.eventTimestampsRange(await newOrg())).toBeNull();
+      });
+
+      it('lists recent events newest first, limited and optionally restricted to types', async () => {
+        const org = await newOrg();
+        const events = [0, 1, 2, 3, 4].map((i) => makeEvent({ ts: T0 + i * 1000, type: i % 2 === 0 ? 'llm_call' : 'page_usage' }));
+        await storage.insertEvents(org, events, utcHourOf, NOW);
+        const recent = await storage.recentEvents(org, [], 3);
+        expect(recent.map((e) => e.ts)).toEqual([T0 + 4000, T0 + 3000, T0 + 2000]);
+        const pages = await storage.recentEvents(org, ['page_usage'], 10);
+        expect(pages.map((e) => e.id)).toEqual([events[3]!.id, events[1]!.id]);
+        expect(pages[0]?.attrs).toEqual(events[3]!.attrs);
+      });
+    });
+
+    describe('superseding', () => {
+      it('a later status replaces an earlier one and marks both hours dirty', async () => {
+        const org = await newOrg();
+        const error = makeFileExecution('exec-1', 'a.pdf', 'ERROR', T0);
+        const done = makeFileExecution('exec-1', 'a.pdf', 'COMPLETED', T0 + 2 * H + 5);
+        const unrelated = makeFileExecution('exec-1', 'b.pdf', 'ERROR', T0 + 30);
+        await storage.insertEvents(org, [error, unrelated], utcHourOf, NOW);
+        const second = await storage.insertEvents(org, [done], utcHourOf, NOW + 1000);
+        expect(second.inserted).toEqual([true]);
+        expect(sortedNumbers(second.dirtyHours)).toEqual([utcHourOf(T0), utcHourOf(T0 + 2 * H)]);
+        expect(await visibleStatuses(org)).toEqual([
+          [unrelated.id, 'ERROR'],
+          [done.id, 'COMPLETED'],
+        ]);
+        const recent = await storage.recentEvents(org, ['file_execution'], 10);
+        expect(recent.map((e) => e.id)).toEqual([done.id, unrelated.id]);
+      });
+
+      it('an older status arriving second stays superseded', async () => {
+        const org = await newOrg();
+        const done = makeFileExecution('exec-2', 'a.pdf', 'COMPLETED', T0 + 3 * H);
+        const late = makeFileExecution('exec-2', 'a.pdf', 'ERROR', T0 + H);
+        await storage.insertEvents(org, [done], utcHourOf, NOW);
+        const second = await storage.insertEvents(org, [late], utcHourOf, NOW + 1000);
+        expect(second.inserted).toEqual([true]);
+        expect(second.dirtyHours).toContain(utcHourOf(T0 + H));
+        expect(await visibleStatuses(org)).toEqual([[done.id, 'COMPLETED']]);
+        // Re-sending the superseded one changes nothing.
+        expect(await storage.insertEvents(org, [late], utcHourOf, NOW + 2000)).toEqual({ inserted: [false], dirtyHours: [] });
+        expect(await visibleStatuses(org)).toEqual([[done.id, 'COMPLETED']]);
+      });
+
+      it('breaks ties by ts, then received time, then id; within one batch too', async () => {
+        const org = await newOrg();
+        const inBatch = [
+          makeFileExecution('exec-3', 'a.pdf', 'RUNNING', T0, { id: uniqueId('a') }),
+          makeFileExecution('exec-3', 'a.pdf', 'COMPLETED', T0 + 10),
+          makeFileExecution('exec-3', 'a.pdf', 'ERROR', T0 + 5),
+        ];
+        await storage.insertEvents(org, inBatch, utcHourOf, NOW);
+        expect(await visibleStatuses(org)).toEqual([[inBatch[1]!.id, 'COMPLETED']]);
+        // Same ts, received later: the later arrival wins.
+        const sameTs = makeFileExecution('exec-3', 'a.pdf', 'ERROR', T0 + 10);
+        await storage.insertEvents(org, [sameTs], utcHourOf, NOW + 1);
+        expect(await visibleStatuses(org)).toEqual([[sameTs.id, 'ERROR']]);
+        // Same ts and received time: the larger id wins.
+        const low = makeFileExecution('exec-4', 'a.pdf', 'ERROR', T0, { id: 'tie-a' });
+        const high = makeFileExecution('exec-4', 'a.pdf', 'COMPLETED', T0, { id: 'tie-b' });
+        const tieOrg = await newOrg();
+        await storage.insertEvents(tieOrg, [high, low], utcHourOf, NOW);
+        expect(await visibleStatuses(tieOrg)).toEqual([['tie-b', 'COMPLETED']]);
+      });
+
+      it('keeps supersede keys per organization', async () => {
+        const [a, b] = [await newOrg(), await newOrg()];
+        const first = makeFileExecution('exec-5', 'a.pdf', 'ERROR', T0);
+        await storage.insertEvents(a, [first], utcHourOf, NOW);
+        await storage.insertEvents(b, [makeFileExecution('exec-5', 'a.pdf', 'COMPLETED', T0 + H)], utcHourOf, NOW);
+        expect(await visibleStatuses(a)).toEqual([[first.id, 'ERROR']]);
+      });
+    });
+
+    describe('dirty hours', () => {
+      it('insert marks hours; a mark re-marked after listing survives clearDirty', async () => {
+        const org = await newOrg();
+        await storage.insertEvents(org, [makeEvent({ ts: T0 + 5 }), makeEvent({ ts: T0 + H + 5 })], utcHourOf, NOW);
+        expect(await storage.dirtyOrgs()).toContain(org);
+        const marks = await storage.listDirty(org, 100);
+        expect(marks.map((m) => m.hourStart)).toEqual([T0, T0 + H]);
+        expect(marks.every((m) => m.orgId === org)).toBe(true);
+
+        await storage.insertEvents(org, [makeEvent({ ts: T0 + 9 })], utcHourOf, NOW + 1);
+        await storage.clearDirty(marks);
+        const left = await storage.listDirty(org, 100);
+        expect(left.map((m) => m.hourStart)).toEqual([T0]);
+        expect(left[0]!.generation).not.toBe(marks[0]!.generation);
+        await storage.clearDirty(left);
+        expect(await storage.listDirty(org, 100)).toEqual([]);
+        expect(await storage.dirtyOrgs()).not.toContain(org);
+      });
+
+      it('markDirty marks, re-marks with a new generation, and listDirty honours the limit', async () => {
+        const org = await newOrg();
+        await storage.markDirty(org, [T0 + 2 * H, T0, T0 + H, T0]);
+        const firstTwo = await storage.listDirty(org, 2);
+        expect(firstTwo.map((m) => m.hourStart)).toEqual([T0, T0 + H]);
+        await storage.markDirty(org, [T0]);
+        await storage.clearDirty(firstTwo);
+        expect((await storage.listDirty(org, 10)).map((m) => m.hourStart)).toEqual([T0, T0 + 2 * H]);
+        await storage.markDirty(org, []);
+        const other = await newOrg();
+        expect(await storage.listDirty(other, 10)).toEqual([]);
+      });
+    });
+
+    describe('rollups', () => {
+      const B0 = T0;
+      const B1 = T0 + H;
+      function rowsFor(orgId: string): RollupRow[] {
+        return [
+          makeRollupRow({ orgId, bucketStart: B0, metric: 'llm_calls', count: 3, sum: 3, min: 1, max: 1 }),
+          makeRollupRow({ orgId, bucketStart: B0, metric: 'llm_calls', dimName: 'model', dimValue: 'gpt-4o', count: 2, sum: 2 }),
+          makeRollupRow({ orgId, bucketStart: B0, metric: 'llm_calls', project: 'p2', tag: 'eu', count: 1, sum: 1 }),
+          makeRollupRow({
+            orgId, bucketStart: B0, metric: 'request_latency_ms', count: 2, sum: 310.5, min: 100.25, max: 210.25,
+            sketch: new Uint8Array([1, 2, 3, 0, 255, 7]),
+          }),
+          makeRollupRow({ orgId, bucketStart: B0, metric: 'gauge.users', count: 2, sum: 30, min: 10, max: 20, lastValue: 20, lastTs: B0 + 59_000 }),
+          makeRollupRow({ orgId, bucketStart: B1, metric: 'llm_calls', count: 7, sum: 7 }),
+        ];
+      }
+
+      it('round-trips rows including sketches and gauge readings', async () => {
+        const org = await newOrg();
+        await storage.replaceBuckets(org, 'hour', [B0, B1], rowsFor(org));
+        const read = await storage.readRollups({ orgId: org, granularity: 'hour', from: B0, to: B1 + 1 });
+        expect(comparable(read)).toEqual(comparable(rowsFor(org)));
+        const sketchRow = read.find((r) => r.sketch !== null);
+        expect(sketchRow?.sketch).toBeInstanceOf(Uint8Array);
+        expect(read.map((r) => r.bucketStart)).toEqual([...read.map((r) => r.bucketStart)].sort((a, b) => a - b));
+        expect(await storage.rollupMetricNames(org)).toEqual(['gauge.users', 'llm_calls', 'request_latency_ms']);
+      });
+
+      it('replaceBuckets removes vanished rows and leaves other buckets, tiers and orgs alone', async () => {
+        const org = await newOrg();
+        const other = await newOrg();
+        await storage.replaceBuckets(org, 'hour', [B0, B1], rowsFor(org));
+        await storage.replaceBuckets(org, 'day', [B0], [makeRollupRow({ orgId: org, granularity: 'day', bucketStart: B0, count: 10, sum: 10 })]);
+        await storage.replaceBuckets(other, 'hour', [B0], rowsFor(other).filter((r) => r.bucketStart === B0));
+
+        const replacement = [makeRollupRow({ orgId: org, bucketStart: B0, metric: 'llm_calls', count: 4, sum: 4 })];
+        await storage.replaceBuckets(org, 'hour', [B0], replacement);
+        const hour = await storage.readRollups({ orgId: org, granularity: 'hour', from: B0, to: B1 + 1 });
+        expect(comparable(hour)).toEqual(comparable([...replacement, ...rowsFor(org).filter((r) => r.bucketStart === B1)]));
+        expect(await storage.readRollups({ orgId: org, granularity: 'day', from: B0, to: B0 + 1 })).toHaveLength(1);
+        expect(await storage.readRollups({ orgId: other, granularity: 'hour', from: B0, to: B1 })).toHaveLength(5);
+
+        await storage.replaceBuckets(org, 'hour', [B1], []);
+        expect(await storage.readRollups({ orgId: org, granularity: 'hour', from: B1, to: B1 + 1 })).toEqual([]);
+      });
+
+      it('a failing replaceBuckets call (duplicate row keys) leaves the buckets as they were', async () => {
+        const org = await newOrg();
+        await storage.replaceBuckets(org, 'hour', [B0, B1], rowsFor(org));
+        const dup = makeRollupRow({ orgId: org, bucketStart: B0, count: 9, sum: 9 });
+        await expect(storage.replaceBuckets(org, 'hour', [B0], [dup, { ...dup }])).rejects.toThrow();
+        const read = await storage.readRollups({ orgId: org, granularity: 'hour', from: B0, to: B1 + 1 });
+        expect(comparable(read)).toEqual(comparable(rowsFor(org)));
+      });
+
+      it('readRollups filters by range, metrics, project, tag and dimension', async () => {
+        const org = await newOrg();
+        await storage.replaceBuckets(org, 'hour', [B0, B1], rowsFor(org));
+        const q = (extra: Partial<Parameters<Storage['readRollups']>[0]>) =>
+          storage.readRollups({ orgId: org, granularity: 'hour', from: B0, to: B1 + 1, ...extra });
+        expect(await q({ from: B1 })).toHaveLength(1);
+        expect(await q({ to: B1 })).toHaveLength(5);
+        expect(await q({ granularity: 'day' })).toEqual([]);
+        expect((await q({ metrics: ['llm_calls'] })).map((r) => r.metric)).toEqual(['llm_calls', 'llm_calls', 'llm_calls', 'llm_calls']);
+        expect(await q({ metrics: ['gauge.users', 'request_latency_ms'] })).toHaveLength(2);
+        expect(await q({ project: 'p2' })).toHaveLength(1);
+        expect((await q({ tag: 'eu' }))[0]?.project).toBe('p2');
+        expect((await q({ dimName: 'model' })).map((r) => r.dimValue)).toEqual(['gpt-4o']);
+        expect(await q({ dimName: '' })).toHaveLength(5);
+        expect(await q({ dimName: 'country' })).toEqual([]);
+        expect(await q({ metrics: ['llm_calls'], project: 'default', tag: '', dimName: '' })).toHaveLength(2);
+      });
+
+      it('deleteAllRollups clears one organization in every tier', async () => {
+        const [org, other] = [await newOrg(), await newOrg()];
+        await storage.replaceBuckets(org, 'hour', [B0, B1], rowsFor(org));
+        await storage.replaceBuckets(org, 'month', [B0], [makeRollupRow({ orgId: org, granularity: 'month', bucketStart: B0 })]);
+        await storage.replaceBuckets(other, 'hour', [B1], rowsFor(other).filter((r) => r.bucketStart === B1));
+        await storage.deleteAllRollups(org);
+        expect(await storage.readRollups({ orgId: org, granularity: 'hour', from: 0, to: B1 + H })).toEqual([]);
+        expect(await storage.readRollups({ orgId: org, granularity: 'month', from: 0, to: B1 + H })).toEqual([]);
+        expect(await storage.rollupMetricNames(org)).toEqual([]);
+        expect(await storage.readRollups({ orgId: other, granularity: 'hour', from: 0, to: B1 + H })).toHaveLength(1);
+      });
+    });
+
+    describe('leases', () => {
+      it('grants a lease to one holder at a time, renews it, expires it and releases it', async () => {
+        const name = uniqueId('lease');
+        expect(await storage.tryAcquireLease(name, 'a', 10_000, NOW)).toBe(true);
+        expect(await storage.tryAcquireLease(name, 'b', 10_000, NOW + 1)).toBe(false);
+        expect(await storage.tryAcquireLease(name, 'a', 10_000, NOW + 5_000)).toBe(true);
+        expect(await storage.tryAcquireLease(name, 'b', 10_000, NOW + 12_000)).toBe(false);
+        expect(await storage.tryAcquireLease(name, 'b', 10_000, NOW + 15_000)).toBe(true);
+        expect(await storage.tryAcquireLease(name, 'a', 10_000, NOW + 15_001)).toBe(false);
+        await storage.releaseLease(name, 'a');
+        expect(await storage.tryAcquireLease(name, 'a', 10_000, NOW + 15_002)).toBe(false);
+        await storage.releaseLease(name, 'b');
+        expect(await storage.tryAcquireLease(name, 'a', 10_000, NOW + 15_003)).toBe(true);
+        expect(await storage.tryAcquireLease(uniqueId('lease'), 'b', 10_000, NOW + 15_004)).toBe(true);
+      });
+    });
+
+    describe('retention', () => {
+      // Decades in the past: no other suite stores anything there, so the global deletes only
+      // touch data of retention tests; counts are asserted as lower bounds for concurrent runs.
+      const OLD = Date.UTC(1975, 5, 1);
+      const CUTOFF = Date.UTC(1976, 0, 1);
+
+      it('counts and deletes events older than the cutoff, keeping newer ones', async () => {
+        const org = await newOrg();
+        const old = [0, 1, 2].map((i) => makeEvent({ ts: OLD + i * H }));
+        const kept = makeEvent({ ts: CUTOFF });
+        await storage.insertEvents(org, [...old, kept], utcHourOf, NOW);
+        expect(await storage.countEventsBefore(CUTOFF)).toBeGreaterThanOrEqual(3);
+        expect(await storage.deleteEventsBefore(CUTOFF)).toBeGreaterThanOrEqual(3);
+        const left = await storage.scanEvents({ orgId: org, from: 0, to: CUTOFF + 1 });
+        expect(left.map((e) => e.id)).toEqual([kept.id]);
+        expect(await storage.countEvents(org)).toBe(1);
+      });
+
+      it('counts and deletes rollups of one tier older than the cutoff', async () => {
+        const org = await newOrg();
+        const oldRows = [0, 1].map((i) => makeRollupRow({ orgId: org, granularity: 'day', bucketStart: OLD + i * 24 * H }));
+        const keptRow = makeRollupRow({ orgId: org, granularity: 'day', bucketStart: CUTOFF });
+        const otherTier = makeRollupRow({ orgId: org, granularity: 'month', bucketStart: OLD });
+        await storage.replaceBuckets(org, 'day', [OLD, OLD + 24 * H, CUTOFF], [...oldRows, keptRow]);
+        await storage.replaceBuckets(org, 'month', [OLD], [otherTier]);
+        expect(await storage.countRollupsBefore('day', CUTOFF)).toBeGreaterThanOrEqual(2);
+        expect(await storage.deleteRollupsBefore('day', CUTOFF)).toBeGreaterThanOrEqual(2);
+        const days = await storage.readRollups({ orgId: org, granularity: 'day', from: 0, to: CUTOFF + 1 });
+        expect(comparable(days)).toEqual(comparable([keptRow]));
+        expect(await storage.readRollups({ orgId: org, granularity: 'month', from: 0, to: CUTOFF })).toHaveLength(1);
+      });
+    });
+  });
+}
