@@ -174,6 +174,7 @@ export function describeStorageContract(engine: string, makeStorage: () => Promi
         expect(await ids({ tag: 'eu' })).toEqual([events[2]!.id, events[0]!.id]);
         expect(await ids({ project: 'p1', tag: 'eu', types: ['api_request'] })).toEqual([events[0]!.id]);
         expect(await ids({ from: T0 + H + 1, to: T0 + 3 * H })).toEqual([events[2]!.id]);
+        expect(await ids({ types: [] })).toEqual([]);
         expect(await storage.eventTimestampsRange(org)).toEqual({ min: T0, max: T0 + 4 * H });
         expect(await storage.eventTimestampsRange(await newOrg())).toBeNull();
       });
@@ -206,6 +207,8 @@ export function describeStorageContract(engine: string, makeStorage: () => Promi
         ]);
         const recent = await storage.recentEvents(org, ['file_execution'], 10);
         expect(recent.map((e) => e.id)).toEqual([done.id, unrelated.id]);
+        // countEvents counts stored events, superseded ones included.
+        expect(await storage.countEvents(org)).toBe(3);
       });
 
       it('an older status arriving second stays superseded', async () => {
@@ -283,6 +286,17 @@ export function describeStorageContract(engine: string, makeStorage: () => Promi
         const other = await newOrg();
         expect(await storage.listDirty(other, 10)).toEqual([]);
       });
+
+      it('a stale claim cannot clear a mark that was cleared and set again (no generation reuse)', async () => {
+        const org = await newOrg();
+        await storage.markDirty(org, [T0]);
+        const stale = await storage.listDirty(org, 10);
+        await storage.clearDirty(stale);
+        await storage.markDirty(org, [T0]);
+        // e.g. a worker whose lease expired finishing late with its old claim
+        await storage.clearDirty(stale);
+        expect((await storage.listDirty(org, 10)).map((m) => m.hourStart)).toEqual([T0]);
+      });
     });
 
     describe('rollups', () => {
@@ -340,6 +354,27 @@ export function describeStorageContract(engine: string, makeStorage: () => Promi
         expect(comparable(read)).toEqual(comparable(rowsFor(org)));
       });
 
+      it('replaces buckets holding hundreds of rows in one call, atomically', async () => {
+        const org = await newOrg();
+        const many = (bucketStart: number, n: number, count: number) =>
+          Array.from({ length: n }, (_, i) =>
+            makeRollupRow({ orgId: org, bucketStart, metric: `m${i % 7}`, dimName: i < 7 ? '' : 'user', dimValue: i < 7 ? '' : `u${i}`, count, sum: i }),
+          );
+        const first = [...many(B0, 203, 1), ...many(B1, 150, 1)];
+        await storage.replaceBuckets(org, 'hour', [B0, B1], first);
+        const read = () => storage.readRollups({ orgId: org, granularity: 'hour', from: B0, to: B1 + 1 });
+        expect(comparable(await read())).toEqual(comparable(first));
+
+        const broken = many(B0, 190, 2);
+        broken[150] = { ...broken[20]! };
+        await expect(storage.replaceBuckets(org, 'hour', [B0], broken)).rejects.toThrow();
+        expect(comparable(await read())).toEqual(comparable(first));
+
+        const second = many(B0, 97, 3);
+        await storage.replaceBuckets(org, 'hour', [B0], second);
+        expect(comparable(await read())).toEqual(comparable([...second, ...many(B1, 150, 1)]));
+      });
+
       it('readRollups filters by range, metrics, project, tag and dimension', async () => {
         const org = await newOrg();
         await storage.replaceBuckets(org, 'hour', [B0, B1], rowsFor(org));
@@ -350,12 +385,16 @@ export function describeStorageContract(engine: string, makeStorage: () => Promi
         expect(await q({ granularity: 'day' })).toEqual([]);
         expect((await q({ metrics: ['llm_calls'] })).map((r) => r.metric)).toEqual(['llm_calls', 'llm_calls', 'llm_calls', 'llm_calls']);
         expect(await q({ metrics: ['gauge.users', 'request_latency_ms'] })).toHaveLength(2);
+        expect(await q({ metrics: [] })).toEqual([]);
         expect(await q({ project: 'p2' })).toHaveLength(1);
         expect((await q({ tag: 'eu' }))[0]?.project).toBe('p2');
         expect((await q({ dimName: 'model' })).map((r) => r.dimValue)).toEqual(['gpt-4o']);
         expect(await q({ dimName: '' })).toHaveLength(5);
         expect(await q({ dimName: 'country' })).toEqual([]);
         expect(await q({ metrics: ['llm_calls'], project: 'default', tag: '', dimName: '' })).toHaveLength(2);
+        expect((await q({ metrics: ['llm_calls'], dimName: '' })).map((r) => r.count)).toEqual([3, 1, 7]);
+        expect((await q({ metrics: ['llm_calls'], dimName: 'model' })).map((r) => r.dimValue)).toEqual(['gpt-4o']);
+        expect(await q({ metrics: ['request_latency_ms'], dimName: 'model' })).toEqual([]);
       });
 
       it('deleteAllRollups clears one organization in every tier', async () => {

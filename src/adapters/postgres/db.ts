@@ -5,7 +5,6 @@ import type { Pool, PoolClient } from 'pg';
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 const INT8_OID = 20;
-const INT8_ARRAY_OID = 1016;
 
 export interface PostgresOptions {
   url: string;
@@ -28,10 +27,6 @@ export function assertSchemaName(schema: string): void {
 const numericInt8Types = {
   getTypeParser: ((oid: number, format?: string) => {
     if (oid === INT8_OID) return (value: string) => Number(value);
-    if (oid === INT8_ARRAY_OID) {
-      const parseArray = pg.types.getTypeParser(INT8_ARRAY_OID, 'text') as (value: string) => string[];
-      return (value: string) => parseArray(value).map(Number);
-    }
     return pg.types.getTypeParser(oid, (format ?? 'text') as 'text');
   }) as typeof pg.types.getTypeParser,
 };

@@ -6,15 +6,19 @@ const MIGRATIONS_DIR = new URL('../../migrations/postgres/', import.meta.url);
 const MIGRATION_FILE = /^\d{3}_[a-z0-9_]+\.sql$/;
 
 export interface Migration {
+  /** File name without `.sql`, e.g. `001_init` (the same names the SQLite engine records). */
   name: string;
   sql: string;
 }
 
 /** Numbered migration files (`001_init.sql`, …) in apply order. */
 export async function loadMigrations(): Promise<Migration[]> {
-  const names = (await readdir(MIGRATIONS_DIR)).filter((name) => MIGRATION_FILE.test(name)).sort();
+  const files = (await readdir(MIGRATIONS_DIR)).filter((file) => MIGRATION_FILE.test(file)).sort();
   return Promise.all(
-    names.map(async (name) => ({ name, sql: await readFile(new URL(name, MIGRATIONS_DIR), 'utf8') })),
+    files.map(async (file) => ({
+      name: file.slice(0, -'.sql'.length),
+      sql: await readFile(new URL(file, MIGRATIONS_DIR), 'utf8'),
+    })),
   );
 }
 

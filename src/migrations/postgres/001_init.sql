@@ -26,6 +26,8 @@ CREATE INDEX api_keys_org_idx ON api_keys (org_id, created_at);
 -- Raw events, partitioned by day on ts so retention drops whole partitions. Daily partitions
 -- (events_YYYYMMDD) are created on demand by the adapter; the DEFAULT partition catches rows
 -- whose day has no partition (yet) and hands them over when that partition is created.
+-- attrs is json, not jsonb: attributes are filtered in the application, and json keeps the
+-- sender's text (key order, number spelling, \u0000 escapes) while being cheaper to insert.
 CREATE TABLE events (
   org_id        text COLLATE "C" NOT NULL,
   id            text COLLATE "C" NOT NULL,
@@ -34,7 +36,7 @@ CREATE TABLE events (
   received_at   bigint NOT NULL,
   project       text COLLATE "C" NOT NULL,
   tag           text COLLATE "C" NOT NULL,
-  attrs         jsonb NOT NULL,
+  attrs         json NOT NULL,
   supersede_key text COLLATE "C",
   superseded    boolean NOT NULL DEFAULT false
 ) PARTITION BY RANGE (ts);
@@ -49,6 +51,18 @@ CREATE TABLE event_ids (
   id     text COLLATE "C" NOT NULL,
   ts     bigint NOT NULL,
   PRIMARY KEY (org_id, id)
+);
+
+-- The current winner of every supersede key (latest by ts, then received_at, then id), so an
+-- insert decides superseded flags with one primary-key lookup per key instead of re-ranking
+-- the key's events across every daily partition.
+CREATE TABLE supersede_heads (
+  org_id        text COLLATE "C" NOT NULL,
+  supersede_key text COLLATE "C" NOT NULL,
+  id            text COLLATE "C" NOT NULL,
+  ts            bigint NOT NULL,
+  received_at   bigint NOT NULL,
+  PRIMARY KEY (org_id, supersede_key)
 );
 
 -- Generations come from one sequence so a re-created mark never reuses a value a stale
@@ -78,7 +92,7 @@ CREATE TABLE rollups (
   last_value   double precision,
   last_ts      bigint,
   PRIMARY KEY (org_id, granularity, bucket_start, metric, project, tag, dim_name, dim_value)
-);
+) WITH (fillfactor = 90); -- room on each page for in-place (HOT) updates when buckets are re-aggregated
 -- Retention deletes by (granularity, bucket_start) across organizations.
 CREATE INDEX rollups_retention_idx ON rollups (granularity, bucket_start);
 

@@ -1,0 +1,13 @@
+import { generateDemoBatches } from '../src/app/demo-events.ts';
+import { ingestEvents } from '../src/app/ingest-events.ts';
+import { createOrg } from '../src/app/manage-orgs.ts';
+import { createBenchContext, createBenchDatabase, noCache } from './support.ts';
+const engine = (process.argv[2] ?? 'sqlite') as 'sqlite' | 'postgres';
+const db = await createBenchDatabase(engine, 'prof', { pgUrl: 'postgres://postgres@127.0.0.1:5432/test', redisUrl: '', keep: false, log: console.log });
+const ctx = createBenchContext(db.storage, noCache);
+await createOrg(ctx, { id: 'p', name: 'p', timezone: 'Europe/Zurich' });
+const batches = [...generateDemoBatches({ orgId: 'p', days: 2, eventsPerDay: 50000, endMs: Date.now(), timezone: 'UTC', seed: 1 }, 1000)];
+const t0 = performance.now();
+for (const events of batches) await ingestEvents(ctx, { orgId: 'p', events });
+console.log(engine, (100000 / ((performance.now() - t0) / 1000)).toFixed(0), 'events/s');
+await db.dispose();

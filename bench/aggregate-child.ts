@@ -1,0 +1,102 @@
+import { aggregateDirtyBuckets } from '../src/app/aggregate.ts';
+import type { AppContext } from '../src/app/context.ts';
+import { generateDemoBatches } from '../src/app/demo-events.ts';
+import { ingestEvents } from '../src/app/ingest-events.ts';
+import { storageStats, type StorageStats } from './db-stats.ts';
+import { createBenchContext, noCache, openStorage, withRssSampling, type DatabaseLocation } from './support.ts';
+
+/**
+ * Runs in a process of its own (spawned by aggregate.bench.ts) so that its peak RSS is the
+ * aggregation's, not the loader's: full pass over the backlog, storage figures, then a steady
+ * pass over a fresh batch and an idle pass. Prints one `RESULT {json}` line.
+ */
+
+export interface ChildInput {
+  location: DatabaseLocation;
+  orgs: Array<{ id: string; timezone: string }>;
+  steadyEvents: number;
+}
+
+export interface ChildResult {
+  dirtyHoursBefore: number;
+  fullMs: number;
+  fullPasses: number;
+  sampledPeakMb: number;
+  processMaxRssMb: number;
+  baselineRssMb: number;
+  stats: StorageStats;
+  steadyEvents: number;
+  steadyDirtyHours: number;
+  steadyMs: number;
+  idleMs: number;
+  lastPass: unknown;
+}
+
+async function dirtyHours(ctx: AppContext): Promise<number> {
+  let total = 0;
+  for (const orgId of await ctx.storage.dirtyOrgs()) total += (await ctx.storage.listDirty(orgId, 1_000_000)).length;
+  return total;
+}
+
+/** One scheduled run: passes until nothing is dirty (a pass may bound its own work). */
+async function aggregateAll(ctx: AppContext): Promise<{ passes: number; last: unknown }> {
+  let passes = 0;
+  let last: unknown;
+  do {
+    last = await aggregateDirtyBuckets(ctx);
+    passes++;
+  } while (passes < 100 && (await ctx.storage.dirtyOrgs()).length > 0);
+  return { passes, last };
+}
+
+async function main(input: ChildInput): Promise<ChildResult> {
+  const storage = openStorage(input.location);
+  const ctx = createBenchContext(storage, noCache);
+  try {
+    const dirtyHoursBefore = await dirtyHours(ctx);
+    const baselineRssMb = process.memoryUsage.rss() / 1e6;
+    const start = performance.now();
+    const full = await withRssSampling(() => aggregateAll(ctx));
+    const fullMs = performance.now() - start;
+    const stats = await storageStats(input.location);
+
+    const endMs = Date.now();
+    const perOrg = Math.ceil(input.steadyEvents / input.orgs.length);
+    let steadyEvents = 0;
+    for (const org of input.orgs) {
+      // The last 15 minutes of traffic: what one scheduled pass finds in a busy system.
+      const options = { orgId: org.id, days: 1 / 96, eventsPerDay: perOrg * 96, endMs, timezone: org.timezone, seed: 77 };
+      for (const events of generateDemoBatches(options, 5_000)) {
+        steadyEvents += (await ingestEvents(ctx, { orgId: org.id, events })).accepted;
+      }
+    }
+    const steadyDirtyHours = await dirtyHours(ctx);
+    const steadyStart = performance.now();
+    const steady = await aggregateAll(ctx);
+    const steadyMs = performance.now() - steadyStart;
+    const idleStart = performance.now();
+    await aggregateDirtyBuckets(ctx);
+    const idleMs = performance.now() - idleStart;
+    return {
+      dirtyHoursBefore,
+      fullMs,
+      fullPasses: full.result.passes,
+      sampledPeakMb: full.sampledPeakMb,
+      processMaxRssMb: full.processMaxRssMb,
+      baselineRssMb,
+      stats,
+      steadyEvents,
+      steadyDirtyHours,
+      steadyMs,
+      idleMs,
+      lastPass: steady.last,
+    };
+  } finally {
+    await storage.close();
+  }
+}
+
+const input = JSON.parse(process.argv[2] ?? '{}') as ChildInput;
+const result = await main(input);
+process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+process.exit(0);

@@ -1,0 +1,64 @@
+import Database from 'better-sqlite3';
+import path from 'node:path';
+import { SQLITE_FILE_NAME } from '../src/adapters/sqlite/sqlite-storage.ts';
+import type { Granularity } from '../src/domain/rollup-types.ts';
+import { withPgClient, type DatabaseLocation } from './support.ts';
+
+/** Rollup and raw-event storage as the engine reports it (tables plus their indexes). */
+export interface StorageStats {
+  rollupRows: Record<Granularity, number>;
+  rollupRowsTotal: number;
+  rollupRowsWithSketch: number;
+  sketchBytes: number;
+  rollupBytes: number;
+  eventBytes: number;
+}
+
+interface RollupCount {
+  granularity: Granularity;
+  rows: number;
+  sketches: number;
+  sketch_bytes: number | null;
+}
+
+function assemble(counts: RollupCount[], rollupBytes: number, eventBytes: number): StorageStats {
+  const rollupRows: Record<Granularity, number> = { hour: 0, day: 0, week: 0, month: 0 };
+  let sketches = 0;
+  let sketchBytes = 0;
+  for (const c of counts) {
+    rollupRows[c.granularity] = Number(c.rows);
+    sketches += Number(c.sketches);
+    sketchBytes += Number(c.sketch_bytes ?? 0);
+  }
+  const total = Object.values(rollupRows).reduce((a, b) => a + b, 0);
+  return { rollupRows, rollupRowsTotal: total, rollupRowsWithSketch: sketches, sketchBytes, rollupBytes, eventBytes };
+}
+
+const COUNT_SQL = (sketchLength: string) => `SELECT granularity, count(*) AS rows, count(sketch) AS sketches, sum(${sketchLength}(sketch)) AS sketch_bytes
+  FROM rollups GROUP BY granularity`;
+
+export async function storageStats(location: DatabaseLocation): Promise<StorageStats> {
+  if (location.engine === 'sqlite') {
+    const db = new Database(path.join(location.dataDir, SQLITE_FILE_NAME), { readonly: true });
+    try {
+      const counts = db.prepare(COUNT_SQL('length')).all() as RollupCount[];
+      const bytesOf = (table: string) =>
+        Number(
+          (db.prepare(`SELECT sum(d.pgsize) AS b FROM dbstat d JOIN sqlite_master m ON m.name = d.name WHERE m.tbl_name = ?`).get(table) as { b: number | null }).b ?? 0,
+        );
+      return assemble(counts, bytesOf('rollups'), bytesOf('events'));
+    } finally {
+      db.close();
+    }
+  }
+  return withPgClient(location.url, async (client) => {
+    const s = location.schema;
+    const counts = (await client.query<RollupCount>(COUNT_SQL('octet_length').replace('FROM rollups', `FROM ${s}.rollups`))).rows;
+    const rollupBytes = Number((await client.query(`SELECT pg_total_relation_size('${s}.rollups') AS b`)).rows[0].b);
+    const partitions = await client.query(
+      `SELECT coalesce(sum(pg_total_relation_size(i.inhrelid)), 0) AS b FROM pg_inherits i WHERE i.inhparent = '${s}.events'::regclass`,
+    );
+    const ids = await client.query(`SELECT pg_total_relation_size('${s}.event_ids') AS b`);
+    return assemble(counts, rollupBytes, Number(partitions.rows[0].b) + Number(ids.rows[0].b));
+  });
+}

@@ -1,0 +1,155 @@
+import Database from 'better-sqlite3';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runAggregateBench } from './aggregate.bench.ts';
+import { runDashboardBench } from './dashboard.bench.ts';
+import { runIngestBench } from './ingest.bench.ts';
+import { runQueryBench } from './query.bench.ts';
+import { writeReport, type BenchSection, type SectionId } from './report.ts';
+import { ENGINES, withPgClient, type BenchOptions, type Engine } from './support.ts';
+
+/**
+ * `npm run bench` — runs the benchmarks and rewrites their sections of docs/PERFORMANCE.md.
+ *   --only ingest,aggregate,query,dashboard   (default: all)
+ *   --engines sqlite,postgres                 (default: both)
+ *   --quick                                   smaller scales, for a smoke run
+ *   --full                                    the issues' scales (query: 10M events / 20 orgs)
+ *   --ingest-events N  --concurrency N  --agg-events N  --query-events N --query-orgs N --query-days N
+ *   --no-write  --keep  --out FILE
+ */
+
+const HELP = `usage: node --import tsx bench/run.ts [--only ingest,aggregate,query,dashboard] [--engines sqlite,postgres]
+       [--quick | --full] [--ingest-events N] [--concurrency N] [--agg-events N] [--query-events N] [--query-orgs N]
+       [--query-days N] [--pg-url URL] [--redis-url URL] [--out FILE] [--no-write] [--keep]`;
+
+const ALL: readonly SectionId[] = ['ingest', 'aggregate', 'query', 'dashboard'];
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    engines: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    full: { type: 'boolean', default: false },
+    'ingest-events': { type: 'string' },
+    concurrency: { type: 'string' },
+    'agg-events': { type: 'string' },
+    'query-events': { type: 'string' },
+    'query-orgs': { type: 'string' },
+    'query-days': { type: 'string' },
+    'pg-url': { type: 'string' },
+    'redis-url': { type: 'string' },
+    out: { type: 'string', default: 'docs/PERFORMANCE.md' },
+    'no-write': { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+function fail(message: string): never {
+  process.stderr.write(`bench: ${message}\n${HELP}\n`);
+  process.exit(2);
+}
+
+function list<T extends string>(text: string | undefined, allowed: readonly T[], name: string): T[] {
+  if (text === undefined) return [...allowed];
+  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const item of items) if (!allowed.includes(item as T)) fail(`--${name}: unknown "${item}" (allowed: ${allowed.join(', ')})`);
+  return items as T[];
+}
+
+function count(text: string | undefined, fallback: number, name: string): number {
+  if (text === undefined) return fallback;
+  const n = Number(text.replace(/[_,]/g, ''));
+  if (!Number.isInteger(n) || n <= 0) fail(`--${name}: expected a positive integer, got "${text}"`);
+  return n;
+}
+
+if (values.help) {
+  process.stdout.write(`${HELP}\n`);
+  process.exit(0);
+}
+if (values.quick && values.full) fail('--quick and --full exclude each other');
+
+const only = list(values.only, ALL, 'only');
+const engines = list<Engine>(values.engines, ENGINES, 'engines');
+const scale = values.quick ? 'quick' : values.full ? 'full' : 'default';
+const options: BenchOptions = {
+  pgUrl: values['pg-url'] ?? process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test',
+  redisUrl: values['redis-url'] ?? process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+  keep: values.keep,
+  log: (line) => process.stderr.write(`${line}\n`),
+};
+
+async function machine(): Promise<string[][]> {
+  const cpus = os.cpus();
+  const sqlite = new Database(':memory:');
+  const sqliteVersion = (sqlite.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
+  sqlite.close();
+  const pgVersion = engines.includes('postgres')
+    ? await withPgClient(options.pgUrl, async (c) => String((await c.query('SHOW server_version')).rows[0]?.server_version)).catch(() => 'unreachable')
+    : 'not used';
+  return [
+    ['Date', new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC'],
+    ['CPU', `${cpus[0]?.model ?? 'unknown'} × ${cpus.length} cores`],
+    ['Memory', `${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`],
+    ['OS', `${os.type()} ${os.release()} (${os.arch()})`],
+    ['Node.js', process.version],
+    ['SQLite', `${sqliteVersion} (better-sqlite3, WAL, synchronous=FULL)`],
+    ['PostgreSQL', `${pgVersion} on 127.0.0.1 (same machine)`],
+  ];
+}
+
+const machineRows = await machine();
+const stamp = `Measured ${machineRows[0]![1]} on ${machineRows[1]![1]}, Node.js ${process.version}.`;
+const sections: BenchSection[] = [];
+const started = performance.now();
+
+async function step(id: SectionId, run: () => Promise<BenchSection | null>): Promise<void> {
+  if (!only.includes(id)) return;
+  options.log(`▶ ${id}`);
+  const t0 = performance.now();
+  const section = await run();
+  if (section) sections.push({ ...section, stamp });
+  options.log(`  ${id} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+await step('ingest', () =>
+  runIngestBench(
+    engines,
+    {
+      events: count(values['ingest-events'], scale === 'quick' ? 20_000 : 200_000, 'ingest-events'),
+      batchSize: 1_000,
+      concurrency: count(values.concurrency, 4, 'concurrency'),
+      directEvents: scale === 'quick' ? 10_000 : 50_000,
+    },
+    options,
+  ),
+);
+await step('aggregate', () =>
+  runAggregateBench(engines, { events: count(values['agg-events'], scale === 'quick' ? 100_000 : 1_000_000, 'agg-events'), orgs: 3, days: 30, steadyEvents: 10_000 }, options),
+);
+await step('query', () =>
+  runQueryBench(
+    engines,
+    {
+      events: count(values['query-events'], scale === 'quick' ? 100_000 : scale === 'full' ? 10_000_000 : 1_000_000, 'query-events'),
+      orgs: count(values['query-orgs'], scale === 'quick' ? 2 : scale === 'full' ? 20 : 4, 'query-orgs'),
+      days: count(values['query-days'], 90, 'query-days'),
+      uncachedRequests: scale === 'quick' ? 30 : 200,
+      cachedRequests: scale === 'quick' ? 100 : 1_000,
+      baselineRuns: scale === 'quick' ? 5 : 20,
+    },
+    options,
+  ),
+);
+await step('dashboard', () => runDashboardBench({ days: 30, eventsPerDay: scale === 'quick' ? 2_000 : 10_000 }, options));
+
+if (!values['no-write']) {
+  const out = path.resolve(values.out);
+  writeReport(out, sections, machineRows);
+  options.log(`wrote ${path.relative(process.cwd(), out)} (${sections.map((s) => s.id).join(', ') || 'machine only'})`);
+}
+options.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
+// Lingering sockets (undici keep-alive, Redis) must not keep the process alive.
+process.exit(0);

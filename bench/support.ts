@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { createMemoryCache } from '../src/adapters/cache/memory-cache.ts';
+import { createRedisCache } from '../src/adapters/cache/redis-cache.ts';
+import { createGenaiPricesCostEstimator } from '../src/adapters/enrichment/genai-prices-cost-estimator.ts';
+import { createGeoipCountryLookup } from '../src/adapters/enrichment/geoip-country-lookup.ts';
+import { createPostgresStorage } from '../src/adapters/postgres/postgres-storage.ts';
+import { createSqliteStorage, SQLITE_FILE_NAME } from '../src/adapters/sqlite/sqlite-storage.ts';
+import type { AppContext } from '../src/app/context.ts';
+import { loadConfig } from '../src/config/config.ts';
+import { systemClock } from '../src/domain/clock.ts';
+import { buildCatalog } from '../src/domain/metrics/catalog.ts';
+import type { Cache } from '../src/ports/cache.ts';
+import { silentLogger } from '../src/ports/logger.ts';
+import { noopTelemetry } from '../src/ports/telemetry.ts';
+import type { Storage } from '../src/ports/storage.ts';
+
+/**
+ * Shared plumbing of the benchmarks: a fresh database per run (a temporary SQLite directory
+ * or a PostgreSQL schema of its own), an AppContext wired from the adapters the way
+ * src/compose.ts wires them, and small measuring helpers.
+ */
+
+export type Engine = 'sqlite' | 'postgres';
+export const ENGINES: readonly Engine[] = ['sqlite', 'postgres'];
+
+export const BENCH_ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
+
+export interface BenchOptions {
+  pgUrl: string;
+  redisUrl: string;
+  /** Keep databases after the run (for poking at them). */
+  keep: boolean;
+  log: (line: string) => void;
+}
+
+/** Where one engine's data lives; enough for a child process to reopen it. */
+export type DatabaseLocation = { engine: 'sqlite'; dataDir: string } | { engine: 'postgres'; url: string; schema: string };
+
+export interface BenchDatabase {
+  location: DatabaseLocation;
+  storage: Storage;
+  /** Closes this process's connection (idempotent), e.g. before a child process takes over. */
+  closeStorage(): Promise<void>;
+  /** Closes the storage and drops the data (unless --keep). */
+  dispose(): Promise<void>;
+}
+
+export function openStorage(location: DatabaseLocation): Storage {
+  return location.engine === 'sqlite'
+    ? createSqliteStorage({ dataDir: location.dataDir })
+    : createPostgresStorage({ url: location.url, schema: location.schema, maxConnections: 8 });
+}
+
+export async function createBenchDatabase(engine: Engine, label: string, options: BenchOptions): Promise<BenchDatabase> {
+  const location: DatabaseLocation =
+    engine === 'sqlite'
+      ? { engine, dataDir: mkdtempSync(path.join(os.tmpdir(), `meterboard-bench-${label}-`)) }
+      : { engine, url: options.pgUrl, schema: `bench_${label}_${randomBytes(4).toString('hex')}` };
+  const storage = openStorage(location);
+  await storage.migrate();
+  let disposed = false;
+  let closed: Promise<void> | null = null;
+  const closeStorage = () => (closed ??= storage.close());
+  return {
+    location,
+    storage,
+    closeStorage,
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await closeStorage();
+      if (options.keep) return options.log(`  kept ${describeLocation(location)}`);
+      if (location.engine === 'sqlite') rmSync(location.dataDir, { recursive: true, force: true });
+      else await withPgClient(location.url, (client) => client.query(`DROP SCHEMA IF EXISTS ${location.schema} CASCADE`));
+    },
+  };
+}
+
+export function describeLocation(location: DatabaseLocation): string {
+  return location.engine === 'sqlite' ? path.join(location.dataDir, SQLITE_FILE_NAME) : `schema ${location.schema}`;
+}
+
+export async function withPgClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A cache that never hits: every request does the full work (the "uncached" figures). */
+export const noCache: Cache = {
+  get: async () => undefined,
+  set: async () => undefined,
+  health: async () => 'ok',
+  close: async () => undefined,
+};
+
+export type CacheKind = 'none' | 'memory' | 'redis';
+
+export function createBenchCache(kind: CacheKind, options: BenchOptions): Cache {
+  if (kind === 'none') return noCache;
+  if (kind === 'memory') return createMemoryCache();
+  return createRedisCache({ url: options.redisUrl, keyPrefix: `mb-bench-${randomBytes(4).toString('hex')}:` });
+}
+
+/** The AppContext src/compose.ts would build, over a given storage and cache. */
+export function createBenchContext(storage: Storage, cache: Cache, dataDir = os.tmpdir()): AppContext {
+  const config = loadConfig({ LOG_LEVEL: 'silent', ADMIN_KEY: BENCH_ADMIN_KEY, DATA_DIR: dataDir, CONFIG_FILE: undefined }, dataDir);
+  return {
+    config,
+    storage,
+    cache,
+    clock: systemClock,
+    metrics: buildCatalog(config.customMetrics),
+    costs: createGenaiPricesCostEstimator(),
+    countries: createGeoipCountryLookup(),
+    telemetry: noopTelemetry,
+    log: silentLogger,
+  };
+}
+
+// ---- measuring -------------------------------------------------------------------------------
+
+export function percentile(sortedOrNot: readonly number[], p: number): number {
+  if (sortedOrNot.length === 0) return NaN;
+  const sorted = [...sortedOrNot].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+/**
+ * Peak RSS while `work` runs. A timer samples `memoryUsage.rss()`, but synchronous SQLite work
+ * can starve it, so the kernel's high-water mark (`resourceUsage().maxRSS`, for the whole
+ * process) is reported alongside: the true peak lies between the two.
+ */
+export async function withRssSampling<T>(work: () => Promise<T>): Promise<{ result: T; sampledPeakMb: number; processMaxRssMb: number }> {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 20);
+  try {
+    const result = await work();
+    peak = Math.max(peak, process.memoryUsage.rss());
+    return { result, sampledPeakMb: peak / 1e6, processMaxRssMb: (process.resourceUsage().maxRSS * 1024) / 1e6 };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+export async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number }> {
+  const start = performance.now();
+  const result = await work();
+  return { result, ms: performance.now() - start };
+}
+
+export function fileSizeBytes(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+// ---- formatting ----------------------------------------------------------------------------
+
+export const fmtInt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
+export const fmtMs = (ms: number): string => (!Number.isFinite(ms) ? 'n/a' : ms >= 100 ? `${Math.round(ms).toLocaleString('en-US')} ms` : ms >= 10 ? `${ms.toFixed(1)} ms` : `${ms.toFixed(2)} ms`);
+export const fmtSeconds = (ms: number): string => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(2)} s` : 'n/a');
+export const fmtMb = (mb: number): string => (Number.isFinite(mb) ? `${Math.round(mb)} MB` : 'n/a');
+export const fmtBytes = (bytes: number): string =>
+  !Number.isFinite(bytes) ? 'n/a' : bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`;
+export const mark = (ok: boolean): string => (ok ? '✅' : '❌');

@@ -1,0 +1,89 @@
+import type { Pool, PoolClient } from 'pg';
+import type { NewEvent } from '../../domain/event.ts';
+import type { InsertEventsResult } from '../../ports/storage.ts';
+import { numberArray, textArray } from './array-literals.ts';
+import { inTransaction } from './db.ts';
+import { upsertDirtyHours } from './dirty-leases.ts';
+import type { EventPartitions } from './event-partitions.ts';
+import { encodeSupersedeKey } from './event-rows.ts';
+import { applySupersede, planSupersede, type SupersedeCandidate } from './events-supersede.ts';
+
+/**
+ * Idempotent bulk insert: one transaction and a fixed number of round trips whatever the
+ * batch size. `event_ids` decides which events are new (its primary key is the idempotency
+ * key); only those go into the partitioned `events` table, with superseded flags decided
+ * against each key's stored winner; dethroned winners flip; every hour holding an inserted or
+ * flipped event is marked dirty before commit.
+ */
+export async function insertEventBatch(
+  pool: Pool,
+  partitions: EventPartitions,
+  orgId: string,
+  events: readonly NewEvent[],
+  hourOf: (ts: number) => number,
+  now: number,
+): Promise<InsertEventsResult> {
+  // The first occurrence of an id within the batch is the one stored; later ones are duplicates.
+  const firstIndexById = new Map<string, number>();
+  events.forEach((event, index) => {
+    if (!firstIndexById.has(event.id)) firstIndexById.set(event.id, index);
+  });
+  const candidates = [...firstIndexById.values()].map((index) => events[index] as NewEvent);
+  if (candidates.length === 0) return { inserted: [], dirtyHours: [] };
+  await partitions.ensureFor(candidates.map((event) => event.ts));
+
+  return inTransaction(pool, async (client) => {
+    const claimed = await client.query<{ id: string }>(
+      `INSERT INTO event_ids (org_id, id, ts)
+       SELECT $1, u.id, u.ts FROM unnest($2::text[], $3::bigint[]) AS u(id, ts)
+       ON CONFLICT DO NOTHING RETURNING id`,
+      [orgId, textArray(candidates.map((event) => event.id)), numberArray(candidates.map((event) => event.ts))],
+    );
+    const fresh = new Set(claimed.rows.map((row) => row.id));
+    const inserted = events.map((event, index) => fresh.has(event.id) && firstIndexById.get(event.id) === index);
+    const newEvents = candidates.filter((event) => fresh.has(event.id));
+    if (newEvents.length === 0) return { inserted, dirtyHours: [] };
+
+    const keyed: SupersedeCandidate[] = [];
+    for (const event of newEvents) {
+      const supersedeKey = encodeSupersedeKey(event.supersedeKey);
+      if (supersedeKey !== null) keyed.push({ id: event.id, ts: event.ts, supersedeKey });
+    }
+    const plan = await planSupersede(client, orgId, keyed, now);
+    await insertEventRows(client, orgId, newEvents, plan.losers, now);
+    await applySupersede(client, orgId, plan);
+
+    const hours = new Set<number>();
+    for (const event of newEvents) hours.add(hourOf(event.ts));
+    for (const dethroned of plan.dethroned) hours.add(hourOf(dethroned.ts));
+    const dirtyHours = await upsertDirtyHours(client, orgId, hours);
+    return { inserted, dirtyHours };
+  });
+}
+
+async function insertEventRows(
+  client: PoolClient,
+  orgId: string,
+  events: readonly NewEvent[],
+  losers: ReadonlySet<string>,
+  now: number,
+): Promise<void> {
+  await client.query(
+    `INSERT INTO events (org_id, id, type, ts, received_at, project, tag, attrs, supersede_key, superseded)
+     SELECT $1, u.id, u.type, u.ts, $2, u.project, u.tag, u.attrs::json, u.supersede_key, u.superseded
+       FROM unnest($3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::boolean[])
+         AS u(id, type, ts, project, tag, attrs, supersede_key, superseded)`,
+    [
+      orgId,
+      now,
+      textArray(events.map((event) => event.id)),
+      textArray(events.map((event) => event.type)),
+      numberArray(events.map((event) => event.ts)),
+      textArray(events.map((event) => event.project)),
+      textArray(events.map((event) => event.tag)),
+      textArray(events.map((event) => JSON.stringify(event.attrs))),
+      textArray(events.map((event) => encodeSupersedeKey(event.supersedeKey))),
+      `{${events.map((event) => (losers.has(event.id) ? 't' : 'f')).join(',')}}`,
+    ],
+  );
+}

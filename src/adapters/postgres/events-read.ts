@@ -1,0 +1,65 @@
+import type { Pool } from 'pg';
+import type { StoredEvent } from '../../domain/event.ts';
+import type { EventScan } from '../../ports/storage.ts';
+import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './event-rows.ts';
+
+export async function scanEvents(pool: Pool, scan: EventScan): Promise<StoredEvent[]> {
+  const params: unknown[] = [scan.orgId, scan.from, scan.to];
+  const filters: string[] = [];
+  if (scan.types !== undefined) {
+    params.push(scan.types);
+    filters.push(`type = ANY($${params.length}::text[])`);
+  }
+  if (scan.project !== undefined) {
+    params.push(scan.project);
+    filters.push(`project = $${params.length}`);
+  }
+  if (scan.tag !== undefined) {
+    params.push(scan.tag);
+    filters.push(`tag = $${params.length}`);
+  }
+  const result = await pool.query<EventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM events
+      WHERE org_id = $1 AND ts >= $2 AND ts < $3 AND NOT superseded
+      ${filters.map((filter) => `AND ${filter}`).join(' ')}
+      ORDER BY ts, id`,
+    params,
+  );
+  return result.rows.map(toStoredEvent);
+}
+
+/** An empty `types` list means every type. */
+export async function recentEvents(pool: Pool, orgId: string, types: readonly string[], limit: number): Promise<StoredEvent[]> {
+  const result = await pool.query<EventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM events
+      WHERE org_id = $1 AND NOT superseded AND (cardinality($2::text[]) = 0 OR type = ANY($2::text[]))
+      ORDER BY ts DESC, received_at DESC, id DESC
+      LIMIT $3`,
+    [orgId, types, limit],
+  );
+  return result.rows.map(toStoredEvent);
+}
+
+/** Every stored event, superseded ones included (each `(org, id)` counts once). */
+export async function countEvents(pool: Pool, orgId?: string): Promise<number> {
+  const result =
+    orgId === undefined
+      ? await pool.query<{ n: number }>('SELECT count(*)::bigint AS n FROM events')
+      : await pool.query<{ n: number }>('SELECT count(*)::bigint AS n FROM events WHERE org_id = $1', [orgId]);
+  return result.rows[0]?.n ?? 0;
+}
+
+export async function eventTimestampsRange(pool: Pool, orgId: string): Promise<{ min: number; max: number } | null> {
+  const result = await pool.query<{ min: number | null; max: number | null }>(
+    'SELECT min(ts) AS min, max(ts) AS max FROM events WHERE org_id = $1',
+    [orgId],
+  );
+  const row = result.rows[0];
+  if (row === undefined || row.min === null || row.max === null) return null;
+  return { min: row.min, max: row.max };
+}
+
+export async function countEventsBefore(pool: Pool, cutoff: number): Promise<number> {
+  const result = await pool.query<{ n: number }>('SELECT count(*)::bigint AS n FROM events WHERE ts < $1', [cutoff]);
+  return result.rows[0]?.n ?? 0;
+}

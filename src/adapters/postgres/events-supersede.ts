@@ -1,0 +1,114 @@
+import type { PoolClient } from 'pg';
+import { numberArray, textArray } from './array-literals.ts';
+
+/** Supersede keys are serialised through this many advisory locks per org (bounded lock-table use). */
+const SUPERSEDE_LOCK_BUCKETS = 256;
+
+interface Contender {
+  id: string;
+  ts: number;
+  receivedAt: number;
+}
+
+export interface SupersedeCandidate {
+  id: string;
+  ts: number;
+  /** Already encoded for storage (see encodeSupersedeKey). */
+  supersedeKey: string;
+}
+
+export interface SupersedePlan {
+  /** New events that lose to another event of their key: stored with superseded = true. */
+  losers: Set<string>;
+  /** Previous winners that a new event beats: their flags flip to superseded. */
+  dethroned: Contender[];
+  /** The winner of each key whose winner changed. */
+  newHeads: Array<Contender & { key: string }>;
+}
+
+/**
+ * Positive when `a` is more recent than `b`: latest ts, then latest received_at, then the
+ * larger id compared as UTF-8 bytes (PostgreSQL "C" collation and SQLite BINARY agree on it).
+ */
+export function compareRecency(a: Contender, b: Contender): number {
+  if (a.ts !== b.ts) return a.ts < b.ts ? -1 : 1;
+  if (a.receivedAt !== b.receivedAt) return a.receivedAt < b.receivedAt ? -1 : 1;
+  return Buffer.compare(Buffer.from(a.id, 'utf8'), Buffer.from(b.id, 'utf8'));
+}
+
+/**
+ * Decides superseded flags for new events against the stored winner of each key. Runs inside
+ * the insert transaction and first takes advisory locks for the keys' buckets, so concurrent
+ * batches touching the same key take turns and each sees the other's committed winner.
+ */
+export async function planSupersede(
+  client: PoolClient,
+  orgId: string,
+  candidates: readonly SupersedeCandidate[],
+  receivedAt: number,
+): Promise<SupersedePlan> {
+  const plan: SupersedePlan = { losers: new Set(), dethroned: [], newHeads: [] };
+  const byKey = new Map<string, SupersedeCandidate[]>();
+  for (const candidate of candidates) {
+    const group = byKey.get(candidate.supersedeKey);
+    if (group === undefined) byKey.set(candidate.supersedeKey, [candidate]);
+    else group.push(candidate);
+  }
+  if (byKey.size === 0) return plan;
+  const keys = [...byKey.keys()];
+
+  await client.query(
+    `SELECT pg_advisory_xact_lock(hashtext($1), bucket)
+       FROM (SELECT DISTINCT abs(hashtext(k) % $3) AS bucket FROM unnest($2::text[]) AS k ORDER BY 1) AS buckets`,
+    [orgId, textArray(keys), SUPERSEDE_LOCK_BUCKETS],
+  );
+  const stored = await client.query<{ supersede_key: string; id: string; ts: number; received_at: number }>(
+    'SELECT supersede_key, id, ts, received_at FROM supersede_heads WHERE org_id = $1 AND supersede_key = ANY($2::text[])',
+    [orgId, textArray(keys)],
+  );
+  const heads = new Map<string, Contender>(
+    stored.rows.map((row) => [row.supersede_key, { id: row.id, ts: row.ts, receivedAt: row.received_at }]),
+  );
+
+  for (const [key, group] of byKey) {
+    const head = heads.get(key);
+    let winner: Contender | undefined = head;
+    for (const candidate of group) {
+      const contender = { id: candidate.id, ts: candidate.ts, receivedAt };
+      if (winner === undefined || compareRecency(contender, winner) > 0) winner = contender;
+    }
+    for (const candidate of group) if (candidate.id !== winner?.id) plan.losers.add(candidate.id);
+    if (winner !== undefined && winner !== head) {
+      if (head !== undefined) plan.dethroned.push(head);
+      plan.newHeads.push({ key, ...winner });
+    }
+  }
+  return plan;
+}
+
+/** Flips dethroned winners to superseded and records the new winners. */
+export async function applySupersede(client: PoolClient, orgId: string, plan: SupersedePlan): Promise<void> {
+  if (plan.dethroned.length > 0) {
+    // ids are unique per org, so `id = ANY` is exact; `ts = ANY` lets PostgreSQL prune partitions.
+    await client.query(
+      'UPDATE events SET superseded = true WHERE org_id = $1 AND ts = ANY($2::bigint[]) AND id = ANY($3::text[])',
+      [orgId, numberArray(plan.dethroned.map((d) => d.ts)), textArray(plan.dethroned.map((d) => d.id))],
+    );
+  }
+  if (plan.newHeads.length > 0) {
+    await client.query(
+      `INSERT INTO supersede_heads (org_id, supersede_key, id, ts, received_at)
+       SELECT $1, u.key, u.id, u.ts, u.received_at
+         FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[]) AS u(key, id, ts, received_at)
+       ON CONFLICT (org_id, supersede_key)
+       DO UPDATE SET id = EXCLUDED.id, ts = EXCLUDED.ts, received_at = EXCLUDED.received_at`,
+      [
+        orgId,
+        textArray(plan.newHeads.map((h) => h.key)),
+        textArray(plan.newHeads.map((h) => h.id)),
+        numberArray(plan.newHeads.map((h) => h.ts)),
+        numberArray(plan.newHeads.map((h) => h.receivedAt)),
+      ],
+    );
+  }
+}

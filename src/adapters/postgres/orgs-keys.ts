@@ -1,0 +1,144 @@
+import type { Pool } from 'pg';
+import { ConflictError, NotFoundError } from '../../domain/errors.ts';
+import type { ApiKeyRecord, KeyScope, Organization } from '../../domain/organization.ts';
+import type { KeyStore, OrgStore } from '../../ports/storage.ts';
+import { sqlState } from './db.ts';
+
+const UNIQUE_VIOLATION = '23505';
+const FOREIGN_KEY_VIOLATION = '23503';
+
+interface OrgRow {
+  id: string;
+  name: string;
+  timezone: string;
+  created_at: number;
+  updated_at: number;
+}
+
+interface KeyRow {
+  id: string;
+  org_id: string;
+  scope: KeyScope;
+  name: string;
+  key_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+const ORG_COLUMNS = 'id, name, timezone, created_at, updated_at';
+const KEY_COLUMNS = 'id, org_id, scope, name, key_hash, created_at, last_used_at, revoked_at';
+
+function toOrg(row: OrgRow): Organization {
+  return { id: row.id, name: row.name, timezone: row.timezone, createdAt: row.created_at, updatedAt: row.updated_at };
+}
+
+function toKey(row: KeyRow): ApiKeyRecord {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    scope: row.scope,
+    name: row.name,
+    keyHash: row.key_hash,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+export function createOrgStore(pool: Pool): OrgStore {
+  return {
+    async createOrg(org, now) {
+      const result = await pool.query<OrgRow>(
+        `INSERT INTO orgs (id, name, timezone, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+         ON CONFLICT (id) DO NOTHING RETURNING ${ORG_COLUMNS}`,
+        [org.id, org.name, org.timezone, now],
+      );
+      const row = result.rows[0];
+      if (row === undefined) throw new ConflictError(`organization "${org.id}" already exists`);
+      return toOrg(row);
+    },
+
+    async getOrg(id) {
+      const result = await pool.query<OrgRow>(`SELECT ${ORG_COLUMNS} FROM orgs WHERE id = $1`, [id]);
+      const row = result.rows[0];
+      return row === undefined ? null : toOrg(row);
+    },
+
+    async listOrgs() {
+      const result = await pool.query<OrgRow>(`SELECT ${ORG_COLUMNS} FROM orgs ORDER BY id`);
+      return result.rows.map(toOrg);
+    },
+
+    async updateOrg(id, patch, now) {
+      const result = await pool.query<OrgRow>(
+        `UPDATE orgs SET name = COALESCE($2, name), timezone = COALESCE($3, timezone), updated_at = $4
+         WHERE id = $1 RETURNING ${ORG_COLUMNS}`,
+        [id, patch.name ?? null, patch.timezone ?? null, now],
+      );
+      const row = result.rows[0];
+      return row === undefined ? null : toOrg(row);
+    },
+
+    async getDataVersion(orgId) {
+      const result = await pool.query<{ data_version: number }>('SELECT data_version FROM orgs WHERE id = $1', [orgId]);
+      return result.rows[0]?.data_version ?? 0;
+    },
+
+    async bumpDataVersion(orgId) {
+      const result = await pool.query<{ data_version: number }>(
+        'UPDATE orgs SET data_version = data_version + 1 WHERE id = $1 RETURNING data_version',
+        [orgId],
+      );
+      return result.rows[0]?.data_version ?? 0;
+    },
+  };
+}
+
+export function createKeyStore(pool: Pool): KeyStore {
+  return {
+    async createKey(key, now) {
+      try {
+        const result = await pool.query<KeyRow>(
+          `INSERT INTO api_keys (id, org_id, scope, name, key_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+           RETURNING ${KEY_COLUMNS}`,
+          [key.id, key.orgId, key.scope, key.name, key.keyHash, now],
+        );
+        return toKey(result.rows[0] as KeyRow);
+      } catch (error) {
+        if (sqlState(error) === UNIQUE_VIOLATION) throw new ConflictError(`API key "${key.id}" already exists`);
+        if (sqlState(error) === FOREIGN_KEY_VIOLATION) throw new NotFoundError(`organization "${key.orgId}" not found`);
+        throw error;
+      }
+    },
+
+    async findKeyByHash(keyHash) {
+      const result = await pool.query<KeyRow>(
+        `SELECT ${KEY_COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
+        [keyHash],
+      );
+      const row = result.rows[0];
+      return row === undefined ? null : toKey(row);
+    },
+
+    async listKeys(orgId) {
+      const result = await pool.query<KeyRow>(
+        `SELECT ${KEY_COLUMNS} FROM api_keys WHERE org_id = $1 ORDER BY created_at, id`,
+        [orgId],
+      );
+      return result.rows.map(toKey);
+    },
+
+    async revokeKey(orgId, keyId, now) {
+      const result = await pool.query(
+        'UPDATE api_keys SET revoked_at = $3 WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL',
+        [orgId, keyId, now],
+      );
+      return (result.rowCount ?? 0) > 0;
+    },
+
+    async touchKey(keyId, now) {
+      await pool.query('UPDATE api_keys SET last_used_at = $2 WHERE id = $1', [keyId, now]);
+    },
+  };
+}

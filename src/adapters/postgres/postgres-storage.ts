@@ -1,0 +1,49 @@
+import type { Storage } from '../../ports/storage.ts';
+import { createPool, type PostgresOptions } from './db.ts';
+import { createDirtyStore, createLeaseStore } from './dirty-leases.ts';
+import { EventPartitions } from './event-partitions.ts';
+import { insertEventBatch } from './events-insert.ts';
+import { countEvents, countEventsBefore, eventTimestampsRange, recentEvents, scanEvents } from './events-read.ts';
+import { deleteEventsBefore } from './events-retention.ts';
+import { applyMigrations } from './migrations.ts';
+import { createKeyStore, createOrgStore } from './orgs-keys.ts';
+import { createRollupStore } from './rollups.ts';
+
+export type { PostgresOptions } from './db.ts';
+
+/**
+ * Server-mode storage on PostgreSQL (15+). Call `migrate()` before use. With `schema`, every
+ * table lives in that schema (created by migrate), which is how tests isolate themselves.
+ */
+export function createPostgresStorage(options: PostgresOptions): Storage {
+  const pool = createPool(options);
+  // Idle pooled connections may be cut by the server (restart, failover): log-free recovery,
+  // the pool replaces them; without a listener the error would crash the process.
+  pool.on('error', () => undefined);
+  const partitions = new EventPartitions(pool);
+
+  return {
+    engine: 'postgres',
+    ...createOrgStore(pool),
+    ...createKeyStore(pool),
+    ...createDirtyStore(pool),
+    ...createRollupStore(pool),
+    ...createLeaseStore(pool),
+
+    insertEvents: (orgId, events, hourOf, now) => insertEventBatch(pool, partitions, orgId, events, hourOf, now),
+    scanEvents: (scan) => scanEvents(pool, scan),
+    recentEvents: (orgId, types, limit) => recentEvents(pool, orgId, types, limit),
+    countEvents: (orgId) => countEvents(pool, orgId),
+    eventTimestampsRange: (orgId) => eventTimestampsRange(pool, orgId),
+    deleteEventsBefore: (cutoff) => deleteEventsBefore(pool, partitions, cutoff),
+    countEventsBefore: (cutoff) => countEventsBefore(pool, cutoff),
+
+    migrate: () => applyMigrations(pool, options.schema),
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

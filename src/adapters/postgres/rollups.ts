@@ -1,0 +1,117 @@
+import type { Pool } from 'pg';
+import type { Granularity, RollupRow } from '../../domain/rollup-types.ts';
+import type { RollupStore } from '../../ports/storage.ts';
+import { inTransaction } from './db.ts';
+import { replaceBucketRows } from './rollups-replace.ts';
+
+interface RollupDbRow {
+  org_id: string;
+  granularity: Granularity;
+  bucket_start: number;
+  metric: string;
+  project: string;
+  tag: string;
+  dim_name: string;
+  dim_value: string;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  sketch: Buffer | null;
+  last_value: number | null;
+  last_ts: number | null;
+}
+
+const ROLLUP_COLUMNS =
+  'org_id, granularity, bucket_start, metric, project, tag, dim_name, dim_value, count, sum, min, max, sketch, last_value, last_ts';
+
+function toRollupRow(row: RollupDbRow): RollupRow {
+  return {
+    orgId: row.org_id,
+    granularity: row.granularity,
+    bucketStart: row.bucket_start,
+    metric: row.metric,
+    project: row.project,
+    tag: row.tag,
+    dimName: row.dim_name,
+    dimValue: row.dim_value,
+    count: row.count,
+    sum: row.sum,
+    min: row.min,
+    max: row.max,
+    // A plain copy: callers get a Uint8Array they own, not a view into a driver buffer.
+    sketch: row.sketch === null ? null : new Uint8Array(row.sketch),
+    lastValue: row.last_value,
+    lastTs: row.last_ts,
+  };
+}
+
+function assertRowsBelong(orgId: string, granularity: Granularity, buckets: ReadonlySet<number>, rows: readonly RollupRow[]): void {
+  for (const row of rows) {
+    if (row.orgId !== orgId || row.granularity !== granularity || !buckets.has(row.bucketStart)) {
+      throw new Error(
+        `replaceBuckets(${orgId}, ${granularity}): row ${row.orgId}/${row.granularity}/${row.bucketStart}/${row.metric} lies outside the replaced buckets`,
+      );
+    }
+  }
+}
+
+export function createRollupStore(pool: Pool): RollupStore {
+  return {
+    async replaceBuckets(orgId, granularity, bucketStarts, rows) {
+      const buckets = new Set(bucketStarts);
+      assertRowsBelong(orgId, granularity, buckets, rows);
+      if (buckets.size === 0) return;
+      await inTransaction(pool, (client) => replaceBucketRows(client, orgId, granularity, [...buckets], rows));
+    },
+
+    async readRollups(query) {
+      const params: unknown[] = [query.orgId, query.granularity, query.from, query.to];
+      const filters: string[] = [];
+      const add = (sql: (placeholder: string) => string, value: unknown) => {
+        params.push(value);
+        filters.push(sql(`$${params.length}`));
+      };
+      if (query.metrics !== undefined) add((p) => `metric = ANY(${p}::text[])`, query.metrics);
+      if (query.project !== undefined) add((p) => `project = ${p}`, query.project);
+      if (query.tag !== undefined) add((p) => `tag = ${p}`, query.tag);
+      if (query.dimName !== undefined) add((p) => `dim_name = ${p}`, query.dimName);
+      const result = await pool.query<RollupDbRow>(
+        `SELECT ${ROLLUP_COLUMNS} FROM rollups
+          WHERE org_id = $1 AND granularity = $2 AND bucket_start >= $3 AND bucket_start < $4
+          ${filters.map((filter) => `AND ${filter}`).join(' ')}
+          ORDER BY bucket_start, metric, project, tag, dim_name, dim_value`,
+        params,
+      );
+      return result.rows.map(toRollupRow);
+    },
+
+    async rollupMetricNames(orgId) {
+      const result = await pool.query<{ metric: string }>(
+        'SELECT DISTINCT metric FROM rollups WHERE org_id = $1 ORDER BY metric',
+        [orgId],
+      );
+      return result.rows.map((row) => row.metric);
+    },
+
+    async deleteRollupsBefore(granularity, cutoff) {
+      const result = await pool.query('DELETE FROM rollups WHERE granularity = $1 AND bucket_start < $2', [
+        granularity,
+        cutoff,
+      ]);
+      return result.rowCount ?? 0;
+    },
+
+    async countRollupsBefore(granularity, cutoff) {
+      const result = await pool.query<{ n: number }>(
+        'SELECT count(*)::bigint AS n FROM rollups WHERE granularity = $1 AND bucket_start < $2',
+        [granularity, cutoff],
+      );
+      return result.rows[0]?.n ?? 0;
+    },
+
+    async deleteAllRollups(orgId) {
+      await pool.query('DELETE FROM rollups WHERE org_id = $1', [orgId]);
+    },
+  };
+}

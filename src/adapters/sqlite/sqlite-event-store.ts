@@ -1,0 +1,183 @@
+import type { Database } from 'better-sqlite3';
+import { lazy } from './lazy-statement.ts';
+import type { Attributes, NewEvent, StoredEvent } from '../../domain/event.ts';
+import type { DirtyMark, DirtyStore, EventStore, InsertEventsResult } from '../../ports/storage.ts';
+
+type EventRow = [string, string, string, number, string, string, string, number, string | null];
+type SupersedeRow = [id: string, ts: number, superseded: number];
+
+const EVENT_COLUMNS = 'org_id, id, type, ts, project, tag, attrs, received_at, supersede_key';
+const QUARTER_HOUR = 15 * 60_000;
+
+function toEvent(row: EventRow): StoredEvent {
+  const [orgId, id, type, ts, project, tag, attrs, receivedAt, supersedeKey] = row;
+  return { orgId, id, type, ts, project, tag, attrs: JSON.parse(attrs) as Attributes, receivedAt, supersedeKey };
+}
+
+/**
+ * `hourOf` may be an Intl-based time-zone computation: calling it per event would dominate
+ * ingest. Every zone offset in use since 1972 is a multiple of 15 minutes and changes at
+ * quarter-hour UTC instants, so all instants of one UTC quarter hour share their local hour.
+ */
+function memoizedHourOf(hourOf: (ts: number) => number): (ts: number) => number {
+  const bySlot = new Map<number, number>();
+  return (ts) => {
+    const slot = Math.floor(ts / QUARTER_HOUR);
+    let hour = bySlot.get(slot);
+    if (hour === undefined) {
+      hour = hourOf(ts);
+      bySlot.set(slot, hour);
+    }
+    return hour;
+  };
+}
+
+export function sqliteEventStore(db: Database): EventStore & DirtyStore {
+  const sql = lazy(() => ({
+    insertEvent: db.prepare(
+      `INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, id) DO NOTHING`,
+    ),
+    // The winner of a supersede key is the latest by ts, then received_at, then id.
+    selectBySupersedeKey: db
+      .prepare<[string, string], SupersedeRow>(
+        `SELECT id, ts, superseded FROM events WHERE org_id = ? AND supersede_key = ?
+         ORDER BY ts DESC, received_at DESC, id DESC`,
+      )
+      .raw(),
+    setSuperseded: db.prepare<[number, string, string]>('UPDATE events SET superseded = ? WHERE org_id = ? AND id = ?'),
+    nextGeneration: db
+      .prepare<[], number>("UPDATE sequences SET value = value + 1 WHERE name = 'dirty_generation' RETURNING value")
+      .pluck(),
+    upsertDirty: db.prepare<[string, number, number]>(
+      `INSERT INTO dirty_hours (org_id, hour_start, generation) VALUES (?, ?, ?)
+       ON CONFLICT (org_id, hour_start) DO UPDATE SET generation = excluded.generation`,
+    ),
+    scan: db
+      .prepare<[Record<string, unknown>], EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events
+         WHERE org_id = @orgId AND ts >= @from AND ts < @to AND superseded = 0
+           AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))
+           AND (@project IS NULL OR project = @project)
+           AND (@tag IS NULL OR tag = @tag)
+         ORDER BY ts, id`,
+      )
+      .raw(),
+    recent: db
+      .prepare<[Record<string, unknown>], EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events
+         WHERE org_id = @orgId AND superseded = 0
+           AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))
+         ORDER BY ts DESC, received_at DESC, id DESC LIMIT @limit`,
+      )
+      .raw(),
+    countAll: db.prepare<[], number>('SELECT count(*) FROM events').pluck(),
+    countOrg: db.prepare<[string], number>('SELECT count(*) FROM events WHERE org_id = ?').pluck(),
+    // Two scalar subqueries so each uses the (org_id, ts) index's min/max shortcut.
+    tsRange: db.prepare<[string, string], { min: number | null; max: number | null }>(
+      'SELECT (SELECT min(ts) FROM events WHERE org_id = ?) AS min, (SELECT max(ts) FROM events WHERE org_id = ?) AS max',
+    ),
+    deleteBefore: db.prepare<[number]>('DELETE FROM events WHERE ts < ?'),
+    countBefore: db.prepare<[number], number>('SELECT count(*) FROM events WHERE ts < ?').pluck(),
+    dirtyOrgs: db.prepare<[], string>('SELECT DISTINCT org_id FROM dirty_hours ORDER BY org_id').pluck(),
+    listDirty: db.prepare<[string, number], DirtyMark>(
+      `SELECT org_id AS orgId, hour_start AS hourStart, generation FROM dirty_hours
+       WHERE org_id = ? ORDER BY hour_start LIMIT ?`,
+    ),
+    deleteMark: db.prepare<[string, number, number]>(
+      'DELETE FROM dirty_hours WHERE org_id = ? AND hour_start = ? AND generation = ?',
+    ),
+  }));
+
+  function markHours(orgId: string, hours: Iterable<number>): void {
+    let generation: number | undefined;
+    for (const hour of hours) {
+      generation ??= sql().nextGeneration.get()!;
+      sql().upsertDirty.run(orgId, hour, generation);
+    }
+  }
+
+  /** Re-ranks every event sharing the key and reports the ts of each event whose flag flipped. */
+  function resolveSupersedeKey(orgId: string, key: string, changed: (ts: number) => void): void {
+    const rows = sql().selectBySupersedeKey.all(orgId, key);
+    rows.forEach(([id, ts, superseded], rank) => {
+      const wanted = rank === 0 ? 0 : 1;
+      if (superseded !== wanted) {
+        sql().setSuperseded.run(wanted, orgId, id);
+        changed(ts);
+      }
+    });
+  }
+
+  const insertTx = db.transaction(
+    (orgId: string, events: readonly NewEvent[], hourOf: (ts: number) => number, now: number): InsertEventsResult => {
+      const hourFor = memoizedHourOf(hourOf);
+      const inserted: boolean[] = new Array<boolean>(events.length);
+      const hours = new Set<number>();
+      const touchedKeys = new Set<string>();
+      const { insertEvent } = sql();
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i]!;
+        const { changes } = insertEvent.run(
+          orgId, e.id, e.type, e.ts, e.project, e.tag, JSON.stringify(e.attrs), now, e.supersedeKey,
+        );
+        inserted[i] = changes === 1;
+        if (changes === 1) {
+          hours.add(hourFor(e.ts));
+          if (e.supersedeKey !== null) touchedKeys.add(e.supersedeKey);
+        }
+      }
+      for (const key of touchedKeys) resolveSupersedeKey(orgId, key, (ts) => hours.add(hourFor(ts)));
+      markHours(orgId, hours);
+      return { inserted, dirtyHours: [...hours].sort((a, b) => a - b) };
+    },
+  );
+  const markTx = db.transaction((orgId: string, hours: readonly number[]) => markHours(orgId, new Set(hours)));
+  const clearTx = db.transaction((marks: readonly DirtyMark[]) => {
+    for (const m of marks) sql().deleteMark.run(m.orgId, m.hourStart, m.generation);
+  });
+
+  const typesParam = (types: readonly string[] | undefined) =>
+    types === undefined || types.length === 0 ? null : JSON.stringify(types);
+
+  return {
+    async insertEvents(orgId, events, hourOf, now) {
+      return insertTx.immediate(orgId, events, hourOf, now);
+    },
+    async scanEvents(q) {
+      // An explicit empty restriction selects nothing (recentEvents reads [] as "all types").
+      if (q.types !== undefined && q.types.length === 0) return [];
+      const params = { orgId: q.orgId, from: q.from, to: q.to, types: typesParam(q.types), project: q.project ?? null, tag: q.tag ?? null };
+      return sql().scan.all(params).map(toEvent);
+    },
+    async recentEvents(orgId, types, limit) {
+      return sql().recent.all({ orgId, types: typesParam(types), limit }).map(toEvent);
+    },
+    /** Every stored event, superseded ones included. */
+    async countEvents(orgId) {
+      return orgId === undefined ? sql().countAll.get()! : sql().countOrg.get(orgId)!;
+    },
+    async eventTimestampsRange(orgId) {
+      const range = sql().tsRange.get(orgId, orgId);
+      return range?.min == null || range.max == null ? null : { min: range.min, max: range.max };
+    },
+    async deleteEventsBefore(cutoff) {
+      return sql().deleteBefore.run(cutoff).changes;
+    },
+    async countEventsBefore(cutoff) {
+      return sql().countBefore.get(cutoff)!;
+    },
+
+    async markDirty(orgId, hourStarts) {
+      if (hourStarts.length > 0) markTx.immediate(orgId, hourStarts);
+    },
+    async dirtyOrgs() {
+      return sql().dirtyOrgs.all();
+    },
+    async listDirty(orgId, limit) {
+      return sql().listDirty.all(orgId, limit);
+    },
+    async clearDirty(marks) {
+      if (marks.length > 0) clearTx.immediate(marks);
+    },
+  };
+}

@@ -1,0 +1,73 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Telemetry } from '../../ports/telemetry.ts';
+
+/** What GET /metrics needs; the HTTP layer finds it on the telemetry object or in its options. */
+export interface MetricsExporter {
+  readonly contentType: string;
+  render(): Promise<string>;
+}
+
+export type PromTelemetry = Telemetry & MetricsExporter & { readonly registry: Registry };
+
+/**
+ * Telemetry on a private prom-client registry (one per process or per test server, never the
+ * global one, so several instances can coexist). No label carries an organization id: with
+ * many tenants that would explode series cardinality.
+ */
+export function createPromTelemetry(options: { processMetrics?: boolean } = {}): PromTelemetry {
+  const registry = new Registry();
+  if (options.processMetrics ?? true) {
+    collectDefaultMetrics({ register: registry });
+    // Gauges named *_total fail `promtool check metrics`; the per-type gauges without the suffix stay.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      registry.removeSingleMetric(name);
+    }
+  }
+
+  const ingested = new Counter({
+    name: 'meterboard_events_ingested_total',
+    help: 'Events received by ingest, by outcome (accepted, duplicate, rejected).',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  for (const result of ['accepted', 'duplicate', 'rejected']) ingested.inc({ result }, 0);
+
+  const duration = new Histogram({
+    name: 'meterboard_aggregation_duration_seconds',
+    help: 'Duration of aggregation passes.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  });
+  const records = new Counter({
+    name: 'meterboard_aggregation_records_processed_total',
+    help: 'Raw events read by aggregation passes.',
+    registers: [registry],
+  });
+  const lastSuccess = new Gauge({
+    name: 'meterboard_aggregation_last_success_timestamp_seconds',
+    help: 'Unix time at which the last successful aggregation pass finished (0 before the first).',
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: 'meterboard_aggregation_errors_total',
+    help: 'Aggregation passes that failed.',
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    render: () => registry.metrics(),
+    eventsIngested(_orgId, accepted, duplicates, rejected) {
+      if (accepted > 0) ingested.inc({ result: 'accepted' }, accepted);
+      if (duplicates > 0) ingested.inc({ result: 'duplicate' }, duplicates);
+      if (rejected > 0) ingested.inc({ result: 'rejected' }, rejected);
+    },
+    aggregationRun({ ok, durationSeconds, records: processed, finishedAt }) {
+      duration.observe(durationSeconds);
+      if (processed > 0) records.inc(processed);
+      if (ok) lastSuccess.set(finishedAt / 1000);
+      else errors.inc();
+    },
+  };
+}

@@ -1,0 +1,151 @@
+import type { Organization } from '../domain/organization.ts';
+import type { DirtyMark } from '../ports/storage.ts';
+import type { AppContext } from './context.ts';
+import { OrgLease } from './org-lease.ts';
+import { ALL_TIERS, hoursOfMark, recomputeHours, type RecomputeStats } from './recompute-buckets.ts';
+
+/** Answer of one pass (also the body of POST /api/v1/admin/aggregate). */
+export interface AggregateResult {
+  /** Rollup buckets rewritten, all tiers together. */
+  buckets: number;
+  /** Raw events read. */
+  events: number;
+  duration_ms: number;
+  /** Organizations aggregated by this pass. */
+  orgs: number;
+  /** Organizations left to the worker that holds their lease. */
+  skipped: string[];
+}
+
+export interface AggregationFailure {
+  orgId: string;
+  message: string;
+}
+
+/** A pass in which at least one organization failed; its marks stay, so the next pass retries. */
+export class AggregationError extends Error {
+  constructor(
+    readonly result: AggregateResult,
+    readonly failures: AggregationFailure[],
+  ) {
+    super(`aggregation failed for ${failures.length} organization(s): ${failures.map((f) => `${f.orgId}: ${f.message}`).join('; ')}`);
+    this.name = 'AggregationError';
+  }
+}
+
+export interface AggregateOptions {
+  /** Only this organization. */
+  orgId?: string;
+  /** Wait up to this long for an organization leased by another worker instead of skipping it. */
+  waitForLeaseMs?: number;
+  /** Called as hours are recomputed (backfill progress). */
+  onHours?: (hours: number) => void;
+}
+
+/** Marks listed per round: about a month of hours, so a round's day/week/month merges stay in memory. */
+const MARKS_PER_ROUND = 24 * 31;
+/** Bounds one pass when ingest keeps re-marking hours faster than they are recomputed. */
+const MAX_ROUNDS = 1_000;
+
+/**
+ * One aggregation pass (SPEC §3): for every organization with dirty hours, under its lease,
+ * recompute the marked hours from raw events and the day/week/month buckets containing them,
+ * then clear exactly the marks it listed (a mark re-set meanwhile survives). A pass with
+ * nothing to do is one query. Failures are logged, counted and rethrown after the other
+ * organizations ran; their marks stay for the next pass.
+ */
+export async function aggregateDirtyBuckets(ctx: AppContext, options: AggregateOptions = {}): Promise<AggregateResult> {
+  const started = ctx.clock.now();
+  const wallStart = performance.now();
+  const dirty = await ctx.storage.dirtyOrgs();
+  const orgIds = options.orgId === undefined ? dirty : dirty.filter((id) => id === options.orgId);
+  const result: AggregateResult = { buckets: 0, events: 0, duration_ms: 0, orgs: 0, skipped: [] };
+  const failures: AggregationFailure[] = [];
+
+  for (const orgId of orgIds) {
+    try {
+      const stats = await aggregateOrg(ctx, orgId, options);
+      if (stats === null) {
+        result.skipped.push(orgId);
+        continue;
+      }
+      result.orgs += 1;
+      result.buckets += stats.buckets;
+      result.events += stats.events;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      failures.push({ orgId, message });
+      ctx.log.error({ orgId, err: error }, 'aggregation failed for organization');
+    }
+  }
+
+  result.duration_ms = Math.round(performance.now() - wallStart);
+  ctx.telemetry.aggregationRun({
+    ok: failures.length === 0,
+    durationSeconds: result.duration_ms / 1000,
+    records: result.events,
+    finishedAt: Math.max(started, ctx.clock.now()),
+  });
+  if (failures.length > 0) throw new AggregationError(result, failures);
+  if (result.buckets > 0 || result.skipped.length > 0) ctx.log.info({ ...result }, 'aggregation pass');
+  return result;
+}
+
+/** Drains one organization's marks under its lease; null when another worker holds the lease. */
+async function aggregateOrg(ctx: AppContext, orgId: string, options: AggregateOptions): Promise<RecomputeStats | null> {
+  const lease = new OrgLease(ctx, orgId);
+  if (!(await lease.acquire(options.waitForLeaseMs ?? 0))) return null;
+  const total: RecomputeStats = { buckets: 0, events: 0, expiredHours: 0 };
+  let wrote = false;
+  const beforeWrite = async (): Promise<void> => {
+    await lease.keepAlive();
+    wrote = true;
+  };
+  try {
+    // Read after taking the lease: a time-zone change waits for this lease before rebuilding.
+    const org = await ctx.storage.getOrg(orgId);
+    for (let round = 0; round < MAX_ROUNDS; round += 1) {
+      const marks = await ctx.storage.listDirty(orgId, MARKS_PER_ROUND);
+      if (marks.length === 0) break;
+      if (org === null) {
+        ctx.log.warn({ orgId, marks: marks.length }, 'dirty marks of an unknown organization dropped');
+        await ctx.storage.clearDirty(marks);
+        continue;
+      }
+      const stats = await recomputeMarks(ctx, org, marks, beforeWrite, options);
+      total.buckets += stats.buckets;
+      total.events += stats.events;
+      total.expiredHours += stats.expiredHours;
+      // Only after the rollups are committed: a pass killed before this point loses nothing.
+      await lease.keepAlive();
+      await ctx.storage.clearDirty(marks);
+      if (marks.length < MARKS_PER_ROUND) break;
+    }
+    if (total.expiredHours > 0) {
+      ctx.log.warn({ orgId, hours: total.expiredHours }, 'dirty hours older than raw-event retention were not recomputed');
+    }
+    return total;
+  } finally {
+    try {
+      // Even after a failure part of the rollups may be rewritten: cached answers must go.
+      if (wrote) await ctx.storage.bumpDataVersion(orgId);
+    } finally {
+      await lease.release();
+    }
+  }
+}
+
+async function recomputeMarks(
+  ctx: AppContext,
+  org: Organization,
+  marks: readonly DirtyMark[],
+  beforeWrite: () => Promise<void>,
+  options: AggregateOptions,
+): Promise<RecomputeStats> {
+  const hours = new Set<number>();
+  for (const mark of marks) for (const hour of hoursOfMark(mark.hourStart, org.timezone)) hours.add(hour);
+  return recomputeHours(ctx, org, hours, ALL_TIERS, {
+    beforeWrite,
+    onHours: options.onHours,
+  });
+}

@@ -1,0 +1,139 @@
+import { NotFoundError } from '../domain/errors.ts';
+import type { FieldIssue } from '../domain/errors.ts';
+import { supersedeKeyOf } from '../domain/event.ts';
+import type { Attributes, NewEvent } from '../domain/event.ts';
+import { ROOT_FIELD, parseEvent } from '../domain/event-schemas.ts';
+import type { ParsedEvent } from '../domain/event-schemas.ts';
+import { floorBucket } from '../domain/time-buckets.ts';
+import type { CostEstimator, CountryLookup } from '../ports/enrichment.ts';
+import type { AppContext } from './context.ts';
+
+/**
+ * Stands in a batch for an item that could not even be decoded (an NDJSON line that is not
+ * JSON), so it is reported as a rejection at its own index like any other invalid event.
+ */
+export class UnparseableEvent {
+  constructor(readonly message: string) {}
+}
+
+export interface IngestInput {
+  orgId: string;
+  events: readonly unknown[];
+}
+
+export interface IngestRejection {
+  index: number;
+  errors: FieldIssue[];
+}
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+  rejected: IngestRejection[];
+}
+
+function numberAttr(attrs: Attributes, key: string): number | undefined {
+  const value = attrs[key];
+  return typeof value === 'number' ? value : undefined;
+}
+
+function stringAttr(attrs: Attributes, key: string): string | undefined {
+  const value = attrs[key];
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/** llm_call: total_tokens and cost_usd when absent; cost_source says where the cost came from. */
+function deriveLlmCall(attrs: Attributes, ts: number, costs: CostEstimator): void {
+  const input = numberAttr(attrs, 'input_tokens');
+  const output = numberAttr(attrs, 'output_tokens');
+  const tokensKnown = input !== undefined || output !== undefined;
+  if (numberAttr(attrs, 'total_tokens') === undefined && tokensKnown) attrs['total_tokens'] = (input ?? 0) + (output ?? 0);
+
+  if (numberAttr(attrs, 'cost_usd') !== undefined) {
+    attrs['cost_source'] = 'provided';
+    return;
+  }
+  const model = stringAttr(attrs, 'model');
+  const cost =
+    model !== undefined && tokensKnown
+      ? costs.estimate({ model, provider: stringAttr(attrs, 'provider'), inputTokens: input ?? 0, outputTokens: output ?? 0, at: ts })
+      : null;
+  if (cost === null) {
+    attrs['cost_source'] = 'unknown';
+  } else {
+    attrs['cost_usd'] = cost;
+    attrs['cost_source'] = 'computed';
+  }
+}
+
+function deriveApiRequest(attrs: Attributes, countries: CountryLookup): void {
+  if (stringAttr(attrs, 'country') !== undefined) return;
+  const ip = stringAttr(attrs, 'ip');
+  if (ip === undefined) return;
+  const country = countries.countryOf(ip);
+  if (country !== null) attrs['country'] = country;
+}
+
+/** Applies the derivations of SPEC §2 and fixes the id and supersede key. */
+export function toNewEvent(parsed: ParsedEvent, ctx: Pick<AppContext, 'costs' | 'countries'>): NewEvent {
+  const attrs = { ...parsed.attrs };
+  if (parsed.type === 'llm_call') deriveLlmCall(attrs, parsed.ts, ctx.costs);
+  else if (parsed.type === 'api_request') deriveApiRequest(attrs, ctx.countries);
+  return {
+    id: parsed.id ?? crypto.randomUUID(),
+    type: parsed.type,
+    ts: parsed.ts,
+    project: parsed.project,
+    tag: parsed.tag,
+    attrs,
+    supersedeKey: supersedeKeyOf(parsed.type, attrs),
+  };
+}
+
+/**
+ * Validates a batch, stores every valid event (even when others are rejected) idempotently on
+ * `(org, id)`, and reports each rejected item by its index. The storage call is durable
+ * before this resolves, so an accepted event survives a crash right after the response.
+ */
+export async function ingestEvents(ctx: AppContext, input: IngestInput): Promise<IngestResult> {
+  const org = await ctx.storage.getOrg(input.orgId);
+  if (!org) throw new NotFoundError(`organization "${input.orgId}" not found`);
+  const now = ctx.clock.now();
+  const limits = { now, maxFutureSkewMs: ctx.config.limits.maxFutureSkewMs, maxAgeMs: ctx.config.retention.rawMs };
+
+  const rejected: IngestRejection[] = [];
+  const valid: NewEvent[] = [];
+  const seenIds = new Set<string>();
+  let duplicatesInBatch = 0;
+  input.events.forEach((raw, index) => {
+    if (raw instanceof UnparseableEvent) {
+      rejected.push({ index, errors: [{ field: ROOT_FIELD, message: raw.message }] });
+      return;
+    }
+    const parsed = parseEvent(raw, limits);
+    if (!parsed.ok) {
+      rejected.push({ index, errors: parsed.errors });
+      return;
+    }
+    const event = toNewEvent(parsed.event, ctx);
+    // A repeated id inside one batch is a duplicate of its first occurrence; settling it here
+    // keeps the result independent of how an engine treats conflicts within one statement.
+    if (seenIds.has(event.id)) {
+      duplicatesInBatch += 1;
+      return;
+    }
+    seenIds.add(event.id);
+    valid.push(event);
+  });
+
+  let accepted = 0;
+  if (valid.length > 0) {
+    const hourOf = (ts: number) => floorBucket(ts, 'hour', org.timezone);
+    const result = await ctx.storage.insertEvents(org.id, valid, hourOf, now);
+    for (const inserted of result.inserted) if (inserted) accepted += 1;
+  }
+  const duplicates = valid.length - accepted + duplicatesInBatch;
+  ctx.telemetry.eventsIngested(org.id, accepted, duplicates, rejected.length);
+  if (rejected.length > 0) ctx.log.debug({ orgId: org.id, rejected: rejected.length }, 'events rejected');
+  return { accepted, duplicates, rejected };
+}

@@ -1,0 +1,44 @@
+import { apiMetricType, type MetricDefinition } from '../../domain/metrics/definition.ts';
+import type { AppContext } from '../context.ts';
+import { cachedJson, type CachedJson } from './cached-query.ts';
+import { allMetrics } from './metric-selection.ts';
+import { loadOrganization } from './scope.ts';
+
+/** `metrics`: the catalog an organization can query, gauges discovered in its data included. */
+
+export interface CatalogEntry {
+  name: string;
+  kind: MetricDefinition['kind'];
+  metric_type: 'counter' | 'histogram';
+  event: string;
+  unit: string;
+  category: string;
+  description: string;
+  dimensions: string[];
+  value: string | null;
+  where: MetricDefinition['where'] | null;
+}
+
+export async function metricsCatalog(ctx: AppContext, input: { orgId: string; refresh?: boolean | undefined }): Promise<CachedJson> {
+  const org = await loadOrganization(ctx, input.orgId);
+  return cachedJson(
+    ctx,
+    { orgId: org.id, endpoint: 'metrics', query: {}, end: 0, storageZone: org.timezone, refresh: input.refresh },
+    async () => ({
+      metrics: (await allMetrics(ctx, org.id)).map(
+        (metric): CatalogEntry => ({
+          name: metric.name,
+          kind: metric.kind,
+          metric_type: apiMetricType(metric.kind),
+          event: metric.event,
+          unit: metric.unit,
+          category: metric.category,
+          description: metric.description,
+          dimensions: [...metric.dimensions],
+          value: metric.value ?? null,
+          where: metric.where ?? null,
+        }),
+      ),
+    }),
+  );
+}

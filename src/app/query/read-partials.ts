@@ -1,0 +1,94 @@
+import { compileMetrics, aggregateEvents, type CompiledMetrics } from '../../domain/metrics/evaluate.ts';
+import type { MetricDefinition } from '../../domain/metrics/definition.ts';
+import { fetchRanges, type PlanPiece } from '../../domain/query-plan.ts';
+import type { RollupRow } from '../../domain/rollup-types.ts';
+import type { AppContext } from '../context.ts';
+
+/**
+ * The fetch stage: rollup rows for the stored pieces of a plan, and rows computed from raw
+ * events (through the same evaluation code the aggregator uses) for the raw pieces. Every
+ * returned row's `bucketStart` lies inside the piece it answers for, so callers can place it.
+ */
+
+export interface PartialsRequest {
+  orgId: string;
+  /** Metrics to return; `null` = every metric present (gauges found in the data included). */
+  metrics: readonly MetricDefinition[] | null;
+  project?: string | undefined;
+  tag?: string | undefined;
+  /** '' = global rows; a name = that dimension's rows. */
+  dimName: string;
+  pieces: readonly PlanPiece[];
+}
+
+const compiledByCatalog = new WeakMap<readonly MetricDefinition[], CompiledMetrics>();
+
+/** One compiled set per catalog, so dynamic gauges get the same names as in the aggregator. */
+function compiledFor(ctx: AppContext): CompiledMetrics {
+  let compiled = compiledByCatalog.get(ctx.metrics);
+  if (!compiled) {
+    compiled = compileMetrics(ctx.metrics);
+    compiledByCatalog.set(ctx.metrics, compiled);
+  }
+  return compiled;
+}
+
+function eventTypesOf(metrics: readonly MetricDefinition[] | null): string[] | undefined {
+  if (metrics === null) return undefined;
+  return [...new Set(metrics.map((m) => m.event))];
+}
+
+/** Rows for raw pieces: events scanned once per contiguous range, each counted in the piece holding it. */
+async function rawRows(ctx: AppContext, request: PartialsRequest, from: number, to: number, pieces: readonly PlanPiece[]): Promise<RollupRow[]> {
+  const starts = pieces.filter((p) => p.kind === 'raw' && p.from >= from && p.to <= to).map((p) => p.from).sort((a, b) => a - b);
+  const events = await ctx.storage.scanEvents({
+    orgId: request.orgId,
+    from,
+    to,
+    types: eventTypesOf(request.metrics),
+    project: request.project,
+    tag: request.tag,
+  });
+  const pieceStartOf = (ts: number): number => {
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (starts[middle]! <= ts) low = middle;
+      else high = middle - 1;
+    }
+    return starts[low]!;
+  };
+  return aggregateEvents(events, compiledFor(ctx), pieceStartOf, 'hour');
+}
+
+export async function readPartials(ctx: AppContext, request: PartialsRequest): Promise<RollupRow[]> {
+  const metricNames = request.metrics === null ? undefined : request.metrics.map((m) => m.name);
+  const batches = await Promise.all(
+    fetchRanges(request.pieces).map((range) =>
+      range.kind === 'raw'
+        ? rawRows(ctx, request, range.from, range.to, request.pieces)
+        : ctx.storage.readRollups({
+            orgId: request.orgId,
+            granularity: range.granularity!,
+            from: range.from,
+            to: range.to,
+            metrics: metricNames,
+            project: request.project,
+            tag: request.tag,
+            dimName: request.dimName,
+          }),
+    ),
+  );
+  const wanted = metricNames === undefined ? null : new Set(metricNames);
+  const rows: RollupRow[] = [];
+  for (const batch of batches) {
+    for (const row of batch) {
+      // Raw evaluation yields every metric and dimension of the scanned events; rollup reads are already narrowed.
+      if (row.dimName !== request.dimName) continue;
+      if (wanted !== null && !wanted.has(row.metric)) continue;
+      rows.push(row);
+    }
+  }
+  return rows;
+}

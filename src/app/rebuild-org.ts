@@ -1,0 +1,51 @@
+import { NotFoundError } from '../domain/errors.ts';
+import type { Organization } from '../domain/organization.ts';
+import { bucketStartsBetween, floorBucket, nextBucket } from '../domain/time-buckets.ts';
+import { aggregateDirtyBuckets, type AggregateResult } from './aggregate.ts';
+import type { AppContext } from './context.ts';
+import { OrgLease } from './org-lease.ts';
+
+const LEASE_WAIT_MS = 10 * 60_000;
+const MARK_BATCH = 5_000;
+
+/**
+ * After a time-zone change every bucket boundary of the organization moved: its rollups are
+ * deleted and every hour holding events (in the new zone) is marked dirty, then a pass
+ * rebuilds them. Both steps happen under the aggregation lease, so no pass that read the
+ * old zone can write after the delete. Buckets whose raw events are past retention cannot
+ * be rebuilt and stay empty.
+ */
+export async function rebuildOrg(ctx: AppContext, orgId: string): Promise<AggregateResult> {
+  const lease = new OrgLease(ctx, orgId);
+  await lease.acquireOrThrow(LEASE_WAIT_MS);
+  let marked = 0;
+  try {
+    const org = await ctx.storage.getOrg(orgId);
+    if (!org) throw new NotFoundError(`organization "${orgId}" not found`);
+    const range = await ctx.storage.eventTimestampsRange(orgId);
+    // Marks first: if the delete then fails, the next pass still rebuilds everything.
+    if (range !== null) marked = await markRange(ctx, org, range.min, range.max + 1);
+    await ctx.storage.deleteAllRollups(orgId);
+    await ctx.storage.bumpDataVersion(orgId);
+  } finally {
+    await lease.release();
+  }
+  ctx.log.info({ orgId, hours: marked }, 'rollups deleted for a rebuild');
+  return aggregateDirtyBuckets(ctx, { orgId, waitForLeaseMs: LEASE_WAIT_MS });
+}
+
+/** Marks every hour of the whole local days spanning [from, to); returns how many. */
+async function markRange(ctx: AppContext, org: Organization, from: number, to: number): Promise<number> {
+  const tz = org.timezone;
+  const end = nextBucket(floorBucket(to - 1, 'day', tz), 'day', tz);
+  const hours = bucketStartsBetween(floorBucket(from, 'day', tz), end, 'hour', tz);
+  for (let i = 0; i < hours.length; i += MARK_BATCH) {
+    await ctx.storage.markDirty(org.id, hours.slice(i, i + MARK_BATCH));
+  }
+  return hours.length;
+}
+
+/** Matches manage-orgs' OnTimezoneChanged hook. */
+export async function onTimezoneChanged(ctx: AppContext, org: Organization): Promise<void> {
+  await rebuildOrg(ctx, org.id);
+}

@@ -1,0 +1,142 @@
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { aggregateRange, backfill, type BackfillProgress } from '../app/backfill.ts';
+import { applyRetention } from '../app/apply-retention.ts';
+import { seedDemo } from '../app/seed-demo.ts';
+import { UsageError } from './exit.ts';
+import { parseInstantOption, parsePositiveInt } from './parse.ts';
+import { cliConfig, printJson, withContext } from './context.ts';
+
+const DAY_MS = 86_400_000;
+
+/** A progress bar on stderr (stdout stays parseable): buckets done/total, rate, ETA. */
+function progressBar(enabled: boolean): { update(p: BackfillProgress): void; stop(): void } {
+  if (!enabled) return { update: () => undefined, stop: () => undefined };
+  const bar = new cliProgress.SingleBar(
+    { format: '{bar} {percentage}% | {value}/{total} hour buckets | {rate}/s | ETA {eta_formatted} | {org}', stream: process.stderr, etaBuffer: 50 },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  const startedAt = performance.now();
+  return {
+    update(p) {
+      const rate = Math.round(p.done / Math.max(0.001, (performance.now() - startedAt) / 1000));
+      if (!started) {
+        bar.start(p.total, p.done, { org: p.orgId, rate });
+        started = true;
+      } else {
+        bar.setTotal(p.total);
+        bar.update(p.done, { org: p.orgId, rate });
+      }
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}
+
+interface RangeOptions {
+  from?: string;
+  to?: string;
+  days?: string;
+  org?: string;
+}
+
+function resolveRange(options: RangeOptions, now: number, requireRange: boolean): { from?: number; to?: number } {
+  if (options.days !== undefined && (options.from !== undefined || options.to !== undefined)) {
+    throw new UsageError('use either --days or --from/--to, not both');
+  }
+  if (options.days !== undefined) {
+    const days = parsePositiveInt('days', options.days, 1);
+    return { from: now - days * DAY_MS, to: now };
+  }
+  const from = parseInstantOption('from', options.from);
+  const to = parseInstantOption('to', options.to);
+  if (requireRange && from === undefined && to === undefined) throw new UsageError('give --days N or --from/--to');
+  if (from !== undefined && to !== undefined && from >= to) throw new UsageError('--from must be before --to');
+  return { from, to };
+}
+
+/** `migrate`, `aggregate`, `backfill`, `cleanup`, `seed-demo`. */
+export function registerDataCommands(program: Command): void {
+  program
+    .command('migrate')
+    .description('apply pending database migrations')
+    .action(async () => {
+      await withContext(async () => undefined); // createContext migrates
+      process.stdout.write('migrations applied\n');
+    });
+
+  program
+    .command('aggregate')
+    .description('run one aggregation pass now, or recompute a range')
+    .option('--from <date>', 'start of the range (ISO 8601)')
+    .option('--to <date>', 'end of the range (ISO 8601)')
+    .option('--org <id>', 'only this organization')
+    .action(async (options: RangeOptions) => {
+      const range = resolveRange(options, Date.now(), false);
+      const bar = progressBar(range.from !== undefined && process.stderr.isTTY === true);
+      try {
+        printJson(await withContext((ctx) => aggregateRange(ctx, { ...range, orgId: options.org, onProgress: (p) => bar.update(p) })));
+      } finally {
+        bar.stop();
+      }
+    });
+
+  program
+    .command('backfill')
+    .description('recompute rollups from raw events (resumable: safe to interrupt and re-run)')
+    .option('--days <n>', 'the last N days')
+    .option('--from <date>', 'start of the range (ISO 8601)')
+    .option('--to <date>', 'end of the range (ISO 8601)')
+    .option('--org <id>', 'only this organization')
+    .option('--dry-run', 'show what would be recomputed')
+    .option('--skip-hourly', 'do not rewrite hour rollups')
+    .option('--skip-daily', 'do not rewrite day rollups')
+    .option('--skip-weekly', 'do not rewrite week rollups')
+    .option('--skip-monthly', 'do not rewrite month rollups')
+    .action(async (options: RangeOptions & { dryRun?: boolean; skipHourly?: boolean; skipDaily?: boolean; skipWeekly?: boolean; skipMonthly?: boolean }) => {
+      const range = resolveRange(options, Date.now(), true);
+      const bar = progressBar(!options.dryRun);
+      try {
+        const result = await withContext((ctx) =>
+          backfill(ctx, {
+            orgId: options.org,
+            from: range.from ?? Date.now() - cliConfig().retention.rawMs,
+            to: range.to ?? Date.now(),
+            dryRun: options.dryRun === true,
+            skip: { hourly: options.skipHourly, daily: options.skipDaily, weekly: options.skipWeekly, monthly: options.skipMonthly },
+            onProgress: (p) => bar.update(p),
+          }),
+        );
+        bar.stop();
+        printJson(result);
+      } finally {
+        bar.stop();
+      }
+    });
+
+  program
+    .command('cleanup')
+    .description('apply retention (raw events, hour, day, week, month rollups)')
+    .option('--dry-run', 'count what would be deleted')
+    .action(async (options: { dryRun?: boolean }) => {
+      printJson(await withContext((ctx) => applyRetention(ctx, { dryRun: options.dryRun === true })));
+    });
+
+  program
+    .command('seed-demo')
+    .description('generate realistic demo events through the ingest path, then aggregate')
+    .option('--days <n>', 'days of history', '30')
+    .option('--orgs <n>', 'organizations', '3')
+    .option('--events-per-day <n>', 'events per organization and day', '2000')
+    .action(async (options: { days: string; orgs: string; eventsPerDay: string }) => {
+      const input = {
+        days: parsePositiveInt('days', options.days, 30),
+        orgs: parsePositiveInt('orgs', options.orgs, 3),
+        eventsPerDay: parsePositiveInt('events-per-day', options.eventsPerDay, 2000),
+      };
+      const result = await withContext((ctx) => seedDemo(ctx, input));
+      printJson({ orgs: result.orgs.map((o) => ({ id: o.id, timezone: o.timezone, accepted: o.accepted, duplicates: o.duplicates })), accepted: result.accepted, duplicates: result.duplicates, rejected: result.rejected, duration_ms: result.durationMs });
+    });
+}

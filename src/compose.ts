@@ -1,0 +1,128 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/config.ts';
+import type { AppContext } from './app/context.ts';
+import { onTimezoneChanged } from './app/rebuild-org.ts';
+import { systemClock, type Clock } from './domain/clock.ts';
+import { buildCatalog } from './domain/metrics/catalog.ts';
+import type { MetricDefinition } from './domain/metrics/definition.ts';
+import type { Cache } from './ports/cache.ts';
+import type { Scheduler } from './ports/scheduler.ts';
+import type { Storage } from './ports/storage.ts';
+import { createSqliteStorage } from './adapters/sqlite/sqlite-storage.ts';
+import { createPostgresStorage } from './adapters/postgres/postgres-storage.ts';
+import { createMemoryCache } from './adapters/cache/memory-cache.ts';
+import { createRedisCache } from './adapters/cache/redis-cache.ts';
+import { createGenaiPricesCostEstimator } from './adapters/enrichment/genai-prices-cost-estimator.ts';
+import { createGeoipCountryLookup } from './adapters/enrichment/geoip-country-lookup.ts';
+import { createPromTelemetry } from './adapters/telemetry/prom-telemetry.ts';
+import { createEmbeddedScheduler } from './adapters/scheduler/embedded-scheduler.ts';
+import { createBullmqScheduler } from './adapters/scheduler/bullmq-scheduler.ts';
+import { parseJobPayload } from './worker/jobs.ts';
+import { buildServer } from './http/server.ts';
+import { registerAdminRoutes } from './http/admin.routes.ts';
+import { registerQueryRoutes } from './http/query.routes.ts';
+import { registerWebRoutes } from './http/web.routes.ts';
+
+/**
+ * The only place that picks adapters from Config and wires them. Everything else receives an
+ * AppContext (use cases) or the pieces built here (shells).
+ */
+
+export const WEB_DIST_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
+
+export interface ContextHandle {
+  ctx: AppContext;
+  close(): Promise<void>;
+}
+
+export interface ContextOptions {
+  clock?: Clock;
+  /** Skip prom-client's process metrics (several contexts in one process, e.g. tests). */
+  processMetrics?: boolean;
+}
+
+function toDefinitions(custom: Config['customMetrics']): MetricDefinition[] {
+  return custom.map((metric) => ({
+    ...metric,
+    dimensions: metric.dimensions ?? [],
+    unit: metric.unit ?? 'count',
+    category: metric.category ?? 'custom',
+    description: metric.description ?? '',
+  }));
+}
+
+export function createStorage(config: Readonly<Config>): Storage {
+  return config.databaseUrl ? createPostgresStorage({ url: config.databaseUrl }) : createSqliteStorage({ dataDir: config.dataDir });
+}
+
+/** Opens storage (migrating it), the cache and the enrichment data; the caller owns `close`. */
+export async function createContext(config: Readonly<Config>, options: ContextOptions = {}): Promise<ContextHandle> {
+  const log = pino({ level: config.logLevel, base: { service: 'meterboard' } });
+  const metrics = buildCatalog(toDefinitions(config.customMetrics));
+  const storage = createStorage(config);
+  try {
+    await storage.migrate();
+  } catch (error) {
+    await storage.close().catch(() => undefined);
+    throw error;
+  }
+  const cache: Cache = config.redisUrl ? createRedisCache({ url: config.redisUrl, keyPrefix: 'meterboard:cache:', log }) : createMemoryCache();
+  const ctx: AppContext = {
+    config,
+    storage,
+    cache,
+    clock: options.clock ?? systemClock,
+    metrics,
+    costs: createGenaiPricesCostEstimator(),
+    countries: createGeoipCountryLookup(),
+    telemetry: createPromTelemetry({ processMetrics: options.processMetrics ?? true }),
+    log,
+  };
+  return {
+    ctx,
+    async close() {
+      await cache.close().catch((error: unknown) => log.warn({ err: error }, 'closing the cache failed'));
+      await storage.close();
+    },
+  };
+}
+
+/** Embedded: in-process croner timers. Server: BullMQ job schedulers (`worker` also consumes). */
+export function createScheduler(ctx: AppContext, role: 'producer' | 'worker'): Scheduler {
+  const { config, log } = ctx;
+  if (config.mode === 'server') {
+    if (!config.redisUrl) throw new Error('REDIS_URL is required in server mode (BullMQ schedules the jobs)');
+    return createBullmqScheduler({ redisUrl: config.redisUrl, aggregateEveryMs: config.aggregateEveryMs, log, role, parsePayload: parseJobPayload });
+  }
+  return createEmbeddedScheduler({ aggregateEveryMs: config.aggregateEveryMs, log });
+}
+
+export interface ServerBuildOptions {
+  logger?: boolean;
+  webDistDir?: string;
+}
+
+/** The HTTP server with every route file registered. */
+export function createHttpServer(ctx: AppContext, options: ServerBuildOptions = {}): FastifyInstance {
+  const distDir = options.webDistDir ?? WEB_DIST_DIR;
+  return buildServer(ctx, {
+    ...(options.logger === false ? { logger: false } : {}),
+    onTimezoneChanged: (c, org) => onTimezoneChanged(c, org),
+    routes: [
+      (app, c) => registerQueryRoutes(app, c),
+      (app, c) => registerAdminRoutes(app, c),
+      (app) => registerWebRoutes(app, { distDir }),
+    ],
+  });
+}
+
+export function webIsBuilt(distDir = WEB_DIST_DIR): boolean {
+  return existsSync(path.join(distDir, 'index.html'));
+}
+
+/** The bundled price table, for the CLI's `pricing show` (no database needed). */
+export const createCostEstimator = createGenaiPricesCostEstimator;

@@ -1,0 +1,340 @@
+import type { Condition, MetricDefinition } from './definition.ts';
+import type { AttributeValue, Attributes } from '../event.ts';
+import type { Granularity, RollupRow } from '../rollup-types.ts';
+import { MISSING_DIMENSION_VALUE } from '../rollup-types.ts';
+import { GAUGE_EVENT, gaugeMetricFor } from './catalog.ts';
+import { PartialTable } from '../rollup-math.ts';
+
+/**
+ * The one place that decides which metrics an event feeds, with what value and which
+ * dimension values. The aggregator and the live endpoints both go through it, so a stored
+ * rollup and a live answer can never disagree on what counts.
+ *
+ * `where` semantics: a plain value means equality; `eq`/`ne`/`in` compare like equality;
+ * `gte`/`gt`/`lte`/`lt` need a finite number (numeric strings are read as numbers). Equality is
+ * strict within a type and textual across types (`404` matches `"404"`); a `null` condition
+ * matches an absent or null attribute. Valued metrics skip events whose value attribute is not
+ * a finite number (or numeric string); counters count 1 per matching event.
+ */
+
+export interface EvaluableEvent {
+  type: string;
+  ts: number;
+  project: string;
+  tag: string;
+  attrs: Attributes;
+  orgId?: string;
+}
+
+export interface CompiledMetric {
+  readonly definition: MetricDefinition;
+  /** Dense index, stable for the life of the compiled set (dynamic gauges are appended). */
+  readonly index: number;
+  readonly dimensions: readonly string[];
+  /** The value this event contributes, or undefined when it does not match. */
+  valueOf(attrs: Attributes): number | undefined;
+}
+
+export interface MetricMatch {
+  metric: MetricDefinition;
+  value: number;
+  /** Aligned with `metric.dimensions`. */
+  dimensionValues: string[];
+}
+
+export interface CompiledMetrics {
+  /** Declared definitions followed by gauges discovered so far. */
+  readonly definitions: readonly MetricDefinition[];
+  /** Calls `visit` once per metric the event feeds. */
+  forEachMatch(event: Pick<EvaluableEvent, 'type' | 'attrs'>, visit: (metric: CompiledMetric, value: number) => void): void;
+  evaluate(event: Pick<EvaluableEvent, 'type' | 'attrs'>): MetricMatch[];
+  /** Gauge metrics created for gauge events that no declared metric reads. */
+  discoveredGauges(): MetricDefinition[];
+}
+
+export interface CompileOptions {
+  /** Create one gauge metric per distinct gauge name not covered by a declared metric (default true). */
+  dynamicGauges?: boolean;
+}
+
+type Predicate = (value: AttributeValue | undefined) => boolean;
+
+function sameValue(actual: AttributeValue | undefined, expected: AttributeValue | undefined): boolean {
+  if (expected === null || expected === undefined) return actual === null || actual === undefined;
+  if (actual === null || actual === undefined) return false;
+  if (typeof actual === typeof expected) return actual === expected;
+  return String(actual) === String(expected);
+}
+
+/** Finite number from a number or a numeric string; undefined otherwise. */
+export function numericValue(value: AttributeValue | undefined): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value === 'string' && value.trim() !== '') {
+    const n = Number(value);
+    return Number.isFinite(n) ? n : undefined;
+  }
+  return undefined;
+}
+
+export function dimensionValue(value: AttributeValue | undefined): string {
+  return value === null || value === undefined ? MISSING_DIMENSION_VALUE : String(value);
+}
+
+function compileCondition(condition: Condition): Predicate {
+  if (condition === null || typeof condition !== 'object') {
+    return (v) => sameValue(v, condition);
+  }
+  const checks: Predicate[] = [];
+  const { in: members, eq, ne, gte, gt, lte, lt } = condition;
+  if (members !== undefined) checks.push((v) => members.some((m) => sameValue(v, m)));
+  if (eq !== undefined) checks.push((v) => sameValue(v, eq));
+  if (ne !== undefined) checks.push((v) => !sameValue(v, ne));
+  const bound = (limit: number | undefined, test: (n: number, limit: number) => boolean): void => {
+    if (limit === undefined) return;
+    checks.push((v) => {
+      const n = numericValue(v);
+      return n !== undefined && test(n, limit);
+    });
+  };
+  bound(gte, (n, l) => n >= l);
+  bound(gt, (n, l) => n > l);
+  bound(lte, (n, l) => n <= l);
+  bound(lt, (n, l) => n < l);
+  return (v) => checks.every((check) => check(v));
+}
+
+/** `matchOn` is what is evaluated; it differs from `definition` only for discovered gauges. */
+function compileMetric(definition: MetricDefinition, index: number, matchOn: MetricDefinition = definition): CompiledMetric {
+  const conditions = Object.entries(matchOn.where ?? {}).map(
+    ([attribute, condition]) => [attribute, compileCondition(condition)] as const,
+  );
+  const valueAttribute = definition.kind === 'counter' ? undefined : definition.value;
+  if (definition.kind !== 'counter' && valueAttribute === undefined) {
+    throw new Error(`metric "${definition.name}" (${definition.kind}) needs a value attribute`);
+  }
+  return {
+    definition,
+    index,
+    dimensions: definition.dimensions,
+    valueOf(attrs) {
+      for (const [attribute, test] of conditions) {
+        if (!test(attrs[attribute])) return undefined;
+      }
+      return valueAttribute === undefined ? 1 : numericValue(attrs[valueAttribute]);
+    },
+  };
+}
+
+export function compileMetrics(definitions: readonly MetricDefinition[], options: CompileOptions = {}): CompiledMetrics {
+  const dynamicGauges = options.dynamicGauges ?? true;
+  const all: CompiledMetric[] = [];
+  const byType = new Map<string, CompiledMetric[]>();
+  const names = new Set<string>();
+  for (const definition of definitions) {
+    if (names.has(definition.name)) throw new Error(`metric "${definition.name}" is defined twice`);
+    const compiled = compileMetric(definition, all.length);
+    all.push(compiled);
+    names.add(definition.name);
+    const list = byType.get(definition.event) ?? [];
+    list.push(compiled);
+    byType.set(definition.event, list);
+  }
+  const declaredCount = all.length;
+  const gaugesByRawName = new Map<string, CompiledMetric | null>();
+  const gaugesByName = new Map<string, CompiledMetric>();
+  /** Raw names are resolved by gaugeFor, so the compiled form matches on nothing but `value`. */
+  const registerGauge = (definition: MetricDefinition): CompiledMetric => {
+    const compiled = compileMetric(definition, all.length, { ...definition, where: undefined });
+    all.push(compiled);
+    names.add(definition.name);
+    gaugesByName.set(definition.name, compiled);
+    return compiled;
+  };
+
+  /** Gauge for a reading no declared metric took; a name clash gets a `gauge.` prefix. */
+  const gaugeFor = (attrs: Attributes): CompiledMetric | null => {
+    const rawName = attrs['name'];
+    if (typeof rawName !== 'string') return null;
+    let compiled = gaugesByRawName.get(rawName);
+    if (compiled !== undefined) return compiled;
+    const derived = gaugeMetricFor({ type: GAUGE_EVENT, attrs });
+    compiled = null;
+    if (derived !== null) {
+      const prefixed = `gauge.${derived.name}`.slice(0, 100);
+      compiled = gaugesByName.get(derived.name) ?? gaugesByName.get(prefixed) ?? null;
+      if (compiled === null && !names.has(derived.name)) compiled = registerGauge(derived);
+      else if (compiled === null && !names.has(prefixed)) compiled = registerGauge({ ...derived, name: prefixed });
+    }
+    gaugesByRawName.set(rawName, compiled);
+    return compiled;
+  };
+
+  const forEachMatch: CompiledMetrics['forEachMatch'] = (event, visit) => {
+    const candidates = byType.get(event.type);
+    const attrs = event.attrs;
+    let declaredGaugeMatched = false;
+    if (candidates !== undefined) {
+      for (const metric of candidates) {
+        const value = metric.valueOf(attrs);
+        if (value === undefined) continue;
+        if (metric.definition.kind === 'gauge') declaredGaugeMatched = true;
+        visit(metric, value);
+      }
+    }
+    if (dynamicGauges && event.type === GAUGE_EVENT && !declaredGaugeMatched) {
+      const gauge = gaugeFor(attrs);
+      const value = gauge?.valueOf(attrs);
+      if (gauge && value !== undefined) visit(gauge, value);
+    }
+  };
+
+  return {
+    get definitions() {
+      return all.map((m) => m.definition);
+    },
+    forEachMatch,
+    evaluate(event) {
+      const matches: MetricMatch[] = [];
+      forEachMatch(event, (metric, value) => {
+        matches.push({
+          metric: metric.definition,
+          value,
+          dimensionValues: metric.dimensions.map((d) => dimensionValue(event.attrs[d])),
+        });
+      });
+      return matches;
+    },
+    discoveredGauges() {
+      return all.slice(declaredCount).map((m) => m.definition);
+    },
+  };
+}
+
+// ---- aggregation ------------------------------------------------------------------------
+
+/** Slots of one metric within one (org, bucket, project, tag) group. */
+interface MetricSlots {
+  metric: CompiledMetric;
+  global: number;
+  byDimension: Map<string, number>[];
+}
+
+interface Group {
+  orgId: string;
+  bucketStart: number;
+  project: string;
+  tag: string;
+  metrics: (MetricSlots | undefined)[];
+}
+
+/**
+ * Rollup rows of `events`, handed to `emit` one by one so a caller can stream them into a
+ * store: per (org, bucket, metric, project, tag) a global row (dimName '') and one row per
+ * declared dimension value. Sketches only on distribution metrics, last readings only on
+ * gauges. Metrics that no event fed get no row (not a zero row).
+ */
+export function forEachAggregatedRow(
+  events: Iterable<EvaluableEvent>,
+  compiled: CompiledMetrics,
+  bucketOf: (ts: number) => number,
+  granularity: Granularity,
+  emit: (row: RollupRow) => void,
+): void {
+  const table = new PartialTable();
+  const groups = new Map<string, Group>();
+  let current: Group | undefined;
+  let ts = 0;
+  let attrs: Attributes = {};
+
+  const visit = (metric: CompiledMetric, value: number): void => {
+    const group = current as Group;
+    const kind = metric.definition.kind;
+    let slots = group.metrics[metric.index];
+    if (slots === undefined) {
+      slots = { metric, global: table.open(kind), byDimension: metric.dimensions.map(() => new Map<string, number>()) };
+      group.metrics[metric.index] = slots;
+    }
+    table.add(slots.global, value, ts);
+    const dimensions = metric.dimensions;
+    for (let i = 0; i < dimensions.length; i++) {
+      const byValue = slots.byDimension[i] as Map<string, number>;
+      const raw = attrs[dimensions[i] as string];
+      const key = raw === null || raw === undefined ? MISSING_DIMENSION_VALUE : String(raw);
+      let slot = byValue.get(key);
+      if (slot === undefined) {
+        slot = table.open(kind);
+        byValue.set(key, slot);
+      }
+      table.add(slot, value, ts);
+    }
+  };
+
+  for (const event of events) {
+    const orgId = event.orgId ?? '';
+    const bucketStart = bucketOf(event.ts);
+    if (
+      current === undefined ||
+      current.bucketStart !== bucketStart ||
+      current.project !== event.project ||
+      current.tag !== event.tag ||
+      current.orgId !== orgId
+    ) {
+      const key = `${orgId}\u0000${bucketStart}\u0000${event.project}\u0000${event.tag}`;
+      current = groups.get(key);
+      if (current === undefined) {
+        current = { orgId, bucketStart, project: event.project, tag: event.tag, metrics: [] };
+        groups.set(key, current);
+      }
+    }
+    ts = event.ts;
+    attrs = event.attrs;
+    compiled.forEachMatch(event, visit);
+  }
+
+  const emitRow = (group: Group, metric: string, dimName: string, dimValue: string, slot: number): void => {
+    const p = table.partial(slot);
+    // One literal shape for every row keeps V8 objects small; a spread would not.
+    emit({
+      orgId: group.orgId,
+      granularity,
+      bucketStart: group.bucketStart,
+      metric,
+      project: group.project,
+      tag: group.tag,
+      dimName,
+      dimValue,
+      count: p.count,
+      sum: p.sum,
+      min: p.min,
+      max: p.max,
+      sketch: p.sketch,
+      lastValue: p.lastValue,
+      lastTs: p.lastTs,
+    });
+  };
+  for (const group of groups.values()) {
+    for (const slots of group.metrics) {
+      if (slots === undefined) continue;
+      const metric = slots.metric.definition.name;
+      emitRow(group, metric, '', '', slots.global);
+      for (let i = 0; i < slots.byDimension.length; i++) {
+        const dimName = slots.metric.dimensions[i] as string;
+        for (const [dimValue, slot] of slots.byDimension[i] as Map<string, number>) {
+          emitRow(group, metric, dimName, dimValue, slot);
+        }
+      }
+    }
+  }
+}
+
+/** All rollup rows of `events` as an array; see `forEachAggregatedRow`. */
+export function aggregateEvents(
+  events: Iterable<EvaluableEvent>,
+  compiled: CompiledMetrics,
+  bucketOf: (ts: number) => number,
+  granularity: Granularity = 'hour',
+): RollupRow[] {
+  const rows: RollupRow[] = [];
+  forEachAggregatedRow(events, compiled, bucketOf, granularity, (row) => rows.push(row));
+  return rows;
+}

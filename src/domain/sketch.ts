@@ -1,0 +1,270 @@
+import { DDSketch } from '@datadog/sketches-js';
+
+/**
+ * Quantile sketches (DDSketch, 1 % relative accuracy) and their compact storage form.
+ *
+ * The library's own protobuf form writes the dense bin array (~1 KB even for one value) and
+ * needs protobufjs at run time; most hourly buckets hold a handful of values, so rollups store
+ * this format instead:
+ *
+ *   header   1 byte: format version (low 7 bits) | 0x80 when counts are float64
+ *   zero     count of values in the zero bucket
+ *   positive store, then negative store, each:
+ *     n      number of non-empty bins (varint)
+ *     key    first bin key (zigzag varint), then for each further bin (gap − 1) as varint
+ *     counts n counts, in bin order
+ *
+ * Counts are unsigned varints when all are integers (always, for unit weights), else
+ * little-endian float64. A one-value sketch takes 7 bytes, an empty one 4.
+ *
+ * The library's `merge` drops the negative store, so merging is done here, bin by bin.
+ */
+
+export const RELATIVE_ACCURACY = 0.01;
+const FORMAT_VERSION = 1;
+const FLOAT_COUNTS = 0x80;
+
+export type Sketch = DDSketch;
+type Store = DDSketch['store'];
+
+export function emptySketch(): Sketch {
+  return new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY });
+}
+
+/** Sketch of the finite values in `values` (non-finite ones are ignored). */
+export function sketchFromValues(values: Iterable<number>): Sketch {
+  const sketch = emptySketch();
+  for (const value of values) {
+    if (Number.isFinite(value)) sketch.accept(value);
+  }
+  return sketch;
+}
+
+function forEachBin(store: Store, visit: (key: number, count: number) => void): void {
+  if (store.count === 0) return;
+  const { bins, offset } = store;
+  for (let i = 0; i < bins.length; i++) {
+    const count = bins[i];
+    if (count !== undefined && count > 0) visit(i + offset, count);
+  }
+}
+
+/** Adds `source` into `target` (mutates `target`). */
+export function mergeInto(target: Sketch, source: Sketch): Sketch {
+  if (!target.mergeable(source)) throw new Error('cannot merge sketches with different relative accuracy');
+  if (source.count === 0) return target;
+  forEachBin(source.store, (key, count) => target.store.add(key, count));
+  forEachBin(source.negativeStore, (key, count) => target.negativeStore.add(key, count));
+  target.zeroCount += source.zeroCount;
+  target.count += source.count;
+  target.sum += source.sum;
+  if (source.min < target.min) target.min = source.min;
+  if (source.max > target.max) target.max = source.max;
+  return target;
+}
+
+/** A new sketch holding both inputs; neither input changes. */
+export function mergeSketches(a: Sketch, b: Sketch): Sketch {
+  return mergeInto(mergeInto(emptySketch(), a), b);
+}
+
+export function mergeManySketches(sketches: Iterable<Sketch>): Sketch {
+  const total = emptySketch();
+  for (const sketch of sketches) mergeInto(total, sketch);
+  return total;
+}
+
+/** Value at quantile `q` (0..1) by rank, within 1 % relative error; null for an empty sketch. */
+export function quantile(sketch: Sketch, q: number): number | null {
+  if (sketch.count === 0 || !(q >= 0 && q <= 1)) return null;
+  return sketch.getValueAtQuantile(q);
+}
+
+// ---- compact encoding -------------------------------------------------------------------
+
+/** Encoders write into one shared scratch buffer and copy out the result: one allocation per sketch. */
+let scratch = new Uint8Array(4096);
+
+class ByteWriter {
+  private length = 0;
+
+  private ensure(extra: number): void {
+    if (this.length + extra <= scratch.length) return;
+    const grown = new Uint8Array(Math.max(scratch.length * 2, this.length + extra));
+    grown.set(scratch.subarray(0, this.length));
+    scratch = grown;
+  }
+
+  byte(value: number): void {
+    this.ensure(1);
+    scratch[this.length++] = value;
+  }
+
+  /** Unsigned integer up to 2^53, 7 bits per byte; arithmetic (not bitwise) to pass 2^31. */
+  varint(value: number): void {
+    this.ensure(8);
+    let rest = value;
+    while (rest >= 0x80) {
+      scratch[this.length++] = (rest % 0x80) | 0x80;
+      rest = Math.floor(rest / 0x80);
+    }
+    scratch[this.length++] = rest;
+  }
+
+  float64(value: number): void {
+    this.ensure(8);
+    new DataView(scratch.buffer).setFloat64(this.length, value, true);
+    this.length += 8;
+  }
+
+  finish(): Uint8Array {
+    return scratch.slice(0, this.length);
+  }
+}
+
+class ByteReader {
+  private position = 0;
+  constructor(private readonly bytes: Uint8Array) {}
+
+  private fail(): never {
+    throw new Error('corrupt sketch encoding');
+  }
+
+  byte(): number {
+    const value = this.bytes[this.position++];
+    return value === undefined ? this.fail() : value;
+  }
+
+  varint(): number {
+    let value = 0;
+    let scale = 1;
+    for (;;) {
+      const b = this.byte();
+      value += (b & 0x7f) * scale;
+      if (b < 0x80) return value;
+      scale *= 0x80;
+      if (scale > 2 ** 56) this.fail();
+    }
+  }
+
+  float64(): number {
+    if (this.position + 8 > this.bytes.length) this.fail();
+    const value = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength).getFloat64(this.position, true);
+    this.position += 8;
+    return value;
+  }
+
+  done(): void {
+    if (this.position !== this.bytes.length) this.fail();
+  }
+}
+
+function zigzag(n: number): number {
+  return n >= 0 ? n * 2 : -n * 2 - 1;
+}
+
+function unzigzag(n: number): number {
+  return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
+}
+
+function collectBins(store: Store): { keys: number[]; counts: number[] } {
+  const keys: number[] = [];
+  const counts: number[] = [];
+  forEachBin(store, (key, count) => {
+    keys.push(key);
+    counts.push(count);
+  });
+  return { keys, counts };
+}
+
+function isWholeCount(count: number): boolean {
+  return Number.isInteger(count) && count >= 0 && count <= Number.MAX_SAFE_INTEGER;
+}
+
+interface Bins {
+  keys: number[];
+  counts: number[];
+}
+
+function writeSketch(zeroCount: number, positive: Bins, negative: Bins): Uint8Array {
+  const whole =
+    isWholeCount(zeroCount) && positive.counts.every(isWholeCount) && negative.counts.every(isWholeCount);
+  const out = new ByteWriter();
+  const writeCount = (count: number): void => (whole ? out.varint(count) : out.float64(count));
+  out.byte(FORMAT_VERSION | (whole ? 0 : FLOAT_COUNTS));
+  writeCount(zeroCount);
+  for (const { keys, counts } of [positive, negative]) {
+    out.varint(keys.length);
+    keys.forEach((key, i) => out.varint(i === 0 ? zigzag(key) : key - (keys[i - 1] as number) - 1));
+    counts.forEach(writeCount);
+  }
+  return out.finish();
+}
+
+export function encodeSketch(sketch: Sketch): Uint8Array {
+  return writeSketch(sketch.zeroCount, collectBins(sketch.store), collectBins(sketch.negativeStore));
+}
+
+const sharedMapping = emptySketch().mapping;
+
+function binsOfKeys(keys: number[]): Bins {
+  keys.sort((a, b) => a - b);
+  const bins: Bins = { keys: [], counts: [] };
+  for (let i = 0; i < keys.length; ) {
+    const key = keys[i] as number;
+    let j = i + 1;
+    while (j < keys.length && keys[j] === key) j++;
+    bins.keys.push(key);
+    bins.counts.push(j - i);
+    i = j;
+  }
+  return bins;
+}
+
+/**
+ * Same bytes as `encodeSketch(sketchFromValues(values))` without building a dense sketch:
+ * the aggregation path encodes many small groups and the dense stores dominate its cost.
+ */
+export function encodeValues(values: readonly number[]): Uint8Array {
+  const positive: number[] = [];
+  const negative: number[] = [];
+  let zeroCount = 0;
+  const limit = sharedMapping.minPossible;
+  for (const value of values) {
+    if (!Number.isFinite(value)) continue;
+    if (value > limit) positive.push(sharedMapping.key(value));
+    else if (value < -limit) negative.push(sharedMapping.key(-value));
+    else zeroCount += 1;
+  }
+  return writeSketch(zeroCount, binsOfKeys(positive), binsOfKeys(negative));
+}
+
+export function decodeSketch(bytes: Uint8Array): Sketch {
+  const input = new ByteReader(bytes);
+  const header = input.byte();
+  if ((header & ~FLOAT_COUNTS) !== FORMAT_VERSION) throw new Error(`unknown sketch format version ${header & ~FLOAT_COUNTS}`);
+  const readCount = (header & FLOAT_COUNTS) !== 0 ? () => input.float64() : () => input.varint();
+  const sketch = emptySketch();
+  sketch.zeroCount = readCount();
+  let count = sketch.zeroCount;
+  for (const store of [sketch.store, sketch.negativeStore]) {
+    const n = input.varint();
+    if (n > bytes.length) throw new Error('corrupt sketch encoding');
+    const keys: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const raw = input.varint();
+      keys.push(i === 0 ? unzigzag(raw) : (keys[i - 1] as number) + raw + 1);
+    }
+    for (const key of keys) {
+      const c = readCount();
+      if (!(c >= 0) || !Number.isFinite(c)) throw new Error('corrupt sketch encoding');
+      if (c > 0) store.add(key, c);
+      count += c;
+    }
+  }
+  input.done();
+  sketch.count = count;
+  // Bins keep no exact min, max or sum: callers hold those in the rollup partial.
+  sketch.sum = NaN;
+  return sketch;
+}

@@ -1,0 +1,75 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppContext } from '../app/context.ts';
+
+/** Liveness, readiness and Prometheus metrics: unauthenticated, for orchestrators and scrapers. */
+
+/** Renders the Prometheus exposition (the prom-client telemetry adapter is one). */
+export interface MetricsExporter {
+  readonly contentType: string;
+  render(): Promise<string>;
+}
+
+export function isMetricsExporter(value: unknown): value is MetricsExporter {
+  const candidate = value as Partial<MetricsExporter> | null;
+  return typeof candidate?.render === 'function' && typeof candidate.contentType === 'string';
+}
+
+const READY_TIMEOUT_MS = 3000;
+
+function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+const readySchema = z.object({
+  status: z.enum(['ok', 'degraded', 'unavailable']).describe('degraded: the cache is down but queries are answered from the database'),
+  checks: z.object({ database: z.enum(['ok', 'down']), cache: z.enum(['ok', 'degraded']) }),
+});
+
+export function registerOpsRoutes(app: FastifyInstance, ctx: AppContext, metrics: MetricsExporter | undefined): void {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+
+  api.get('/health', {
+    schema: { tags: ['operations'], summary: 'Liveness', response: { 200: z.object({ status: z.literal('ok') }) } },
+    handler: async () => ({ status: 'ok' as const }),
+  });
+
+  api.get('/ready', {
+    schema: {
+      tags: ['operations'],
+      summary: 'Readiness: database and cache checks (503 when the database is down)',
+      response: { 200: readySchema, 503: readySchema },
+    },
+    handler: async (request, reply) => {
+      const database = await withTimeout(ctx.storage.ping(), 'database').then(
+        () => 'ok' as const,
+        (error: unknown) => {
+          request.log.error({ err: error }, 'readiness: database check failed');
+          return 'down' as const;
+        },
+      );
+      const cache = await withTimeout(ctx.cache.health(), 'cache').catch(() => 'degraded' as const);
+      const status = database === 'down' ? 'unavailable' : cache === 'ok' ? 'ok' : 'degraded';
+      return reply.code(database === 'down' ? 503 : 200).send({ status, checks: { database, cache } });
+    },
+  });
+
+  api.get('/metrics', {
+    schema: {
+      tags: ['operations'],
+      summary: 'Prometheus metrics (text exposition format)',
+      produces: ['text/plain'],
+      response: { 200: z.string() },
+    },
+    handler: async (_request, reply) => {
+      if (!metrics) return reply.code(200).type('text/plain; version=0.0.4; charset=utf-8').send('');
+      const body = await metrics.render();
+      return reply.type(metrics.contentType).send(body);
+    },
+  });
+}

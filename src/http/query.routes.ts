@@ -1,0 +1,336 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
+import type { AppContext } from '../app/context.ts';
+import { aggregates } from '../app/query/aggregates.ts';
+import { breakdown } from '../app/query/breakdown.ts';
+import type { CachedJson } from '../app/query/cached-query.ts';
+import { compare } from '../app/query/compare.ts';
+import { dashboard } from '../app/query/dashboard.ts';
+import { exportCsv } from '../app/query/export-csv.ts';
+import { health } from '../app/query/health.ts';
+import { liveSeries } from '../app/query/live-series.ts';
+import { liveSummary } from '../app/query/live-summary.ts';
+import { metricsCatalog } from '../app/query/metrics-catalog.ts';
+import { overview } from '../app/query/overview.ts';
+import { recentActivity } from '../app/query/recent-activity.ts';
+import { loadOrganization } from '../app/query/scope.ts';
+import { series } from '../app/query/series.ts';
+import { summary } from '../app/query/summary.ts';
+import { workflowUsage } from '../app/query/workflow-usage.ts';
+import { authenticate, authorizeOrg } from './auth.ts';
+import * as s from './query.schemas.ts';
+import { bearerSecurity, errorResponses } from './schemas.ts';
+
+/**
+ * The read API (SPEC §4): `/api/v1/orgs/{org}/…` and the seed 000 compatible
+ * `/api/v1/unstract/{org}/metrics/…/` aliases. Handlers only parse, authorize (read scope
+ * on the organization, or admin), call one query and send its JSON as computed or cached.
+ */
+
+const ORG = '/api/v1/orgs/:org';
+const UNSTRACT = '/api/v1/unstract/:org/metrics';
+const DAY = 86_400_000;
+/** Seed 000's own limits and defaults for its parameters. */
+const UNSTRACT_SCOPE = { maxSpanDays: 365, startField: 'start_date', endField: 'end_date', inclusiveDateEnd: true, metricField: 'metric_name' };
+
+function send(reply: FastifyReply, answer: CachedJson): FastifyReply {
+  return reply.header('x-cache', answer.hit ? 'hit' : 'miss').type('application/json; charset=utf-8').send(answer.json);
+}
+
+type QuerySchema = z.ZodType<Record<string, unknown>>;
+
+interface RouteSpec<Q extends QuerySchema> {
+  path: string;
+  tags: string[];
+  summary: string;
+  description?: string;
+  query: Q;
+  response: z.ZodType;
+  produces?: string[];
+  handle: (org: string, query: z.output<Q>, reply: FastifyReply) => Promise<FastifyReply>;
+}
+
+export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+
+  // Authentication and authorization come first, so a request for a foreign organization
+  // learns nothing, not even whether its parameters were valid.
+  api.addHook('onRequest', async (request) => {
+    const principal = await authenticate(request, ctx);
+    authorizeOrg(principal, (request.params as { org?: string }).org ?? '', 'read');
+  });
+
+  function route<Q extends QuerySchema>(spec: RouteSpec<Q>, options: { alsoWithoutSlash?: boolean } = {}): void {
+    const register = (url: string, hide: boolean) =>
+      api.get(url, {
+        schema: {
+          tags: spec.tags,
+          summary: spec.summary,
+          ...(spec.description ? { description: spec.description } : {}),
+          ...(spec.produces ? { produces: spec.produces } : {}),
+          ...(hide ? { hide: true } : {}),
+          security: bearerSecurity,
+          params: s.orgParams,
+          querystring: spec.query,
+          response: { 200: spec.response, ...errorResponses(400, 401, 403, 404) },
+        },
+        handler: async (request, reply) => spec.handle(request.params.org, request.query as z.output<Q>, reply),
+      });
+    register(spec.path, false);
+    if (options.alsoWithoutSlash) register(spec.path.replace(/\/$/, ''), true);
+  }
+
+  const tags = ['query'];
+  route({
+    path: `${ORG}/metrics`,
+    tags,
+    summary: 'Metric catalog: kinds, units, dimensions (gauges found in the data included)',
+    query: s.catalogQuery,
+    response: s.catalogResponse,
+    handle: async (org, q, reply) => send(reply, await metricsCatalog(ctx, { orgId: org, refresh: q.refresh })),
+  });
+  route({
+    path: `${ORG}/summary`,
+    tags,
+    summary: 'Totals per metric over [start, end), exact for any range',
+    description: 'Aligned parts from the coarsest rollup tier the source allows, edges from finer tiers and raw events.',
+    query: s.summaryQuery,
+    response: s.summaryResponse,
+    handle: async (org, q, reply) => send(reply, await summary(ctx, { orgId: org, ...q })),
+  });
+  route({
+    path: `${ORG}/series`,
+    tags,
+    summary: 'Time series per metric (or per dimension value), gaps filled with zeros unless fill=none',
+    query: s.seriesQuery,
+    response: s.seriesResponse,
+    handle: async (org, q, reply) => send(reply, await series(ctx, { orgId: org, ...q })),
+  });
+  route({
+    path: `${ORG}/overview`,
+    tags,
+    summary: 'Totals and daily trend (seed 000 overview)',
+    query: s.overviewQuery,
+    response: s.overviewResponse,
+    handle: async (org, q, reply) => send(reply, await overview(ctx, { orgId: org, ...q })),
+  });
+  route({
+    path: `${ORG}/live-summary`,
+    tags,
+    summary: 'Summary computed from raw events (no aggregation delay)',
+    query: s.liveSummaryQuery,
+    response: s.summaryResponse,
+    handle: async (org, q, reply) => send(reply, await liveSummary(ctx, { orgId: org, ...q })),
+  });
+  route({
+    path: `${ORG}/live-series`,
+    tags,
+    summary: 'Series computed from raw events (no aggregation delay)',
+    query: s.liveSeriesQuery,
+    response: s.seriesResponse,
+    handle: async (org, q, reply) => send(reply, await liveSeries(ctx, { orgId: org, ...q })),
+  });
+  route({
+    path: `${ORG}/breakdown`,
+    tags,
+    summary: 'Top values of one dimension of one metric, largest first',
+    query: s.breakdownQuery,
+    response: s.breakdownResponse,
+    handle: async (org, q, reply) => send(reply, await breakdown(ctx, { orgId: org, ...q })),
+  });
+  route({
+    path: `${ORG}/aggregates`,
+    tags,
+    summary: 'Rollup rows in seed 003 metrics_aggregates shape',
+    query: s.aggregatesQuery,
+    response: s.aggregatesResponse,
+    handle: async (org, q, reply) => send(reply, await aggregates(ctx, { orgId: org, ...q })),
+  });
+  route({
+    path: `${ORG}/dashboard`,
+    tags,
+    summary: 'Request dashboard payload (seed 002, camelCase): hour grain for 24h, day otherwise',
+    query: s.dashboardQuery,
+    response: s.dashboardResponse,
+    handle: async (org, q, reply) => send(reply, await dashboard(ctx, { orgId: org, ...q })),
+  });
+  route({
+    path: `${ORG}/compare`,
+    tags,
+    summary: 'Each metric on a day against 1, 7 and 30 days before (seed 004)',
+    query: s.compareQuery,
+    response: s.compareResponse,
+    handle: async (org, q, reply) => send(reply, await compare(ctx, { orgId: org, ...q })),
+  });
+  route({
+    path: `${ORG}/recent-activity`,
+    tags,
+    summary: 'Latest processed files and executions, newest first (seed 000)',
+    query: s.recentActivityQuery,
+    response: s.recentActivityResponse,
+    handle: async (org, q, reply) => send(reply, await recentActivity(ctx, { orgId: org, ...q })),
+  });
+  route({
+    path: `${ORG}/workflow-usage`,
+    tags,
+    summary: 'LLM tokens, calls and cost per workflow (seed 000 workflow-token-usage)',
+    query: s.workflowUsageQuery,
+    response: s.workflowUsageResponse,
+    handle: async (org, q, reply) => send(reply, await workflowUsage(ctx, { orgId: org, ...q })),
+  });
+  route({
+    path: `${ORG}/export.csv`,
+    tags,
+    summary: 'The series as CSV (header line, one line per point)',
+    query: s.exportCsvQuery,
+    response: s.csvResponse,
+    produces: ['text/csv'],
+    handle: async (org, q, reply) => {
+      const answer = await exportCsv(ctx, { orgId: org, ...q });
+      return reply
+        .header('x-cache', answer.hit ? 'hit' : 'miss')
+        .header('content-disposition', `attachment; filename="${org}-metrics.csv"`)
+        .type('text/csv; charset=utf-8')
+        .send(answer.csv);
+    },
+  });
+
+  const compat = ['unstract compatibility'];
+  const alias = { alsoWithoutSlash: true };
+  const unstractRange = (q: { start_date?: string | undefined; end_date?: string | undefined }) => ({ start: q.start_date, end: q.end_date });
+  route(
+    {
+      path: `${UNSTRACT}/overview/`,
+      tags: compat,
+      summary: 'Seed 000 overview (default: the last 7 days)',
+      query: s.unstractOverviewQuery,
+      response: s.overviewResponse,
+      handle: async (org, q, reply) =>
+        send(reply, await overview(ctx, { orgId: org, ...unstractRange(q), tz: q.tz, project: q.project, metric: q.metric_name, refresh: q.refresh }, UNSTRACT_SCOPE)),
+    },
+    alias,
+  );
+  route(
+    {
+      path: `${UNSTRACT}/summary/`,
+      tags: compat,
+      summary: 'Seed 000 summary (default: the last 30 days)',
+      query: s.unstractSummaryQuery,
+      response: s.summaryResponse,
+      handle: async (org, q, reply) =>
+        send(
+          reply,
+          await summary(
+            ctx,
+            { orgId: org, ...unstractRange(q), tz: q.tz, project: q.project, metric: q.metric_name, source: q.source, refresh: q.refresh },
+            { ...UNSTRACT_SCOPE, defaultSpanMs: 30 * DAY },
+          ),
+        ),
+    },
+    alias,
+  );
+  route(
+    {
+      path: `${UNSTRACT}/series/`,
+      tags: compat,
+      summary: 'Seed 000 series (default: the last 30 days, daily)',
+      query: s.unstractSeriesQuery,
+      response: s.seriesResponse,
+      handle: async (org, q, reply) =>
+        send(
+          reply,
+          await series(
+            ctx,
+            { orgId: org, ...unstractRange(q), tz: q.tz, project: q.project, metric: q.metric_name, granularity: q.granularity, source: q.source, refresh: q.refresh },
+            { ...UNSTRACT_SCOPE, defaultSpanMs: 30 * DAY },
+          ),
+        ),
+    },
+    alias,
+  );
+  route(
+    {
+      path: `${UNSTRACT}/live-summary/`,
+      tags: compat,
+      summary: 'Seed 000 live summary from raw events',
+      query: s.unstractOverviewQuery,
+      response: s.summaryResponse,
+      handle: async (org, q, reply) =>
+        send(
+          reply,
+          await liveSummary(
+            ctx,
+            { orgId: org, ...unstractRange(q), tz: q.tz, project: q.project, metric: q.metric_name, refresh: q.refresh },
+            { ...UNSTRACT_SCOPE, defaultSpanMs: 30 * DAY },
+          ),
+        ),
+    },
+    alias,
+  );
+  route(
+    {
+      path: `${UNSTRACT}/live-series/`,
+      tags: compat,
+      summary: 'Seed 000 live series from raw events, with partial_errors',
+      query: s.unstractSeriesQuery.omit({ source: true }),
+      response: s.seriesResponse,
+      handle: async (org, q, reply) =>
+        send(
+          reply,
+          await liveSeries(
+            ctx,
+            { orgId: org, ...unstractRange(q), tz: q.tz, project: q.project, metric: q.metric_name, granularity: q.granularity, refresh: q.refresh },
+            { ...UNSTRACT_SCOPE, defaultSpanMs: 30 * DAY },
+          ),
+        ),
+    },
+    alias,
+  );
+  route(
+    {
+      path: `${UNSTRACT}/recent-activity/`,
+      tags: compat,
+      summary: 'Seed 000 recent activity (limit ≤ 50)',
+      query: s.unstractRecentActivityQuery,
+      response: s.recentActivityResponse,
+      handle: async (org, q, reply) => send(reply, await recentActivity(ctx, { orgId: org, ...q })),
+    },
+    alias,
+  );
+  route(
+    {
+      path: `${UNSTRACT}/workflow-token-usage/`,
+      tags: compat,
+      summary: 'Seed 000 LLM usage by workflow (default: the last 30 days)',
+      query: s.unstractWorkflowUsageQuery,
+      response: s.workflowUsageResponse,
+      handle: async (org, q, reply) =>
+        send(
+          reply,
+          await workflowUsage(
+            ctx,
+            { orgId: org, ...unstractRange(q), tz: q.tz, project: q.project, deployment_type: q.deployment_type, refresh: q.refresh },
+            { ...UNSTRACT_SCOPE, defaultSpanMs: 30 * DAY },
+          ),
+        ),
+    },
+    alias,
+  );
+  route(
+    {
+      path: `${UNSTRACT}/health/`,
+      tags: compat,
+      summary: 'Seed 000 health: 200, or 503 when the database is down',
+      query: s.catalogQuery,
+      response: s.unstractHealthResponse,
+      handle: async (org, _q, reply) => {
+        const report = await health(ctx);
+        // With the database up, an admin key asking about a missing organization gets a 404.
+        if (report.healthy) await loadOrganization(ctx, org);
+        return reply.code(report.healthy ? 200 : 503).type('application/json; charset=utf-8').send(JSON.stringify(report));
+      },
+    },
+    alias,
+  );
+}

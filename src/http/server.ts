@@ -1,0 +1,55 @@
+import Fastify from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { AppContext } from '../app/context.ts';
+import type { OnTimezoneChanged } from '../app/manage-orgs.ts';
+import { installBodyParsers } from './body-parsers.ts';
+import { installErrorHandling } from './errors.ts';
+import { registerIngestRoutes } from './ingest.routes.ts';
+import { installSchemaCompilers, registerOpenApi } from './openapi.ts';
+import { isMetricsExporter, registerOpsRoutes } from './ops.routes.ts';
+import type { MetricsExporter } from './ops.routes.ts';
+import { registerOrgRoutes } from './orgs.routes.ts';
+
+/** A route file's entry point: adds its routes to the (encapsulated) instance it is given. */
+export type RouteModule = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
+
+export interface ServerOptions {
+  /** Defaults to pino at `config.logLevel`; tests pass `false`. */
+  logger?: FastifyServerOptions['logger'];
+  /** Renders GET /metrics; defaults to `ctx.telemetry` when it can render (the prom-client adapter). */
+  metrics?: MetricsExporter;
+  /** Rebuilds an organization's rollups after its time zone changed (supplied by the aggregation code). */
+  onTimezoneChanged?: OnTimezoneChanged;
+  /** Further route files (query, admin, web), registered after the built-in ones, in order. */
+  routes?: readonly RouteModule[];
+  /** API version shown in the OpenAPI document. */
+  version?: string;
+  trustProxy?: FastifyServerOptions['trustProxy'];
+}
+
+/**
+ * Builds the HTTP server over an AppContext without listening (tests use `app.inject`).
+ * Closing it never closes storage or cache: whoever built the context owns them.
+ */
+export function buildServer(ctx: AppContext, options: ServerOptions = {}): FastifyInstance {
+  const app = Fastify({
+    logger: options.logger ?? { level: ctx.config.logLevel, redact: ['req.headers.authorization'] },
+    trustProxy: options.trustProxy ?? false,
+    // Ingest raises its own limit to config.limits.maxBodyBytes; everything else is small.
+    bodyLimit: 1024 * 1024,
+    forceCloseConnections: 'idle',
+  });
+
+  installSchemaCompilers(app);
+  installErrorHandling(app);
+  installBodyParsers(app);
+
+  registerOpenApi(app, { version: options.version ?? '0.1.0' });
+  const metrics = options.metrics ?? (isMetricsExporter(ctx.telemetry) ? ctx.telemetry : undefined);
+  void app.register(async (scope) => registerOpsRoutes(scope, ctx, metrics));
+  void app.register(async (scope) => registerOrgRoutes(scope, ctx, { onTimezoneChanged: options.onTimezoneChanged }));
+  void app.register(async (scope) => registerIngestRoutes(scope, ctx));
+  for (const routes of options.routes ?? []) void app.register(async (scope) => routes(scope, ctx));
+
+  return app;
+}

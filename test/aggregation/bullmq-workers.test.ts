@@ -1,0 +1,137 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBullmqScheduler } from '../../src/adapters/scheduler/bullmq-scheduler.ts';
+import type { AggregateResult } from '../../src/app/aggregate.ts';
+import type { AppContext } from '../../src/app/context.ts';
+import { silentLogger } from '../../src/ports/logger.ts';
+import type { Scheduler } from '../../src/ports/scheduler.ts';
+import { parseJobPayload } from '../../src/worker/jobs.ts';
+import { runWorker, type RunningWorker } from '../../src/worker/run-worker.ts';
+import { makeOrg } from '../factories/org.ts';
+import { uniqueSuffix } from '../factories/unique.ts';
+import { compareWithOracle, summarize } from './compare.ts';
+import { arrivalChunks, generateEvents } from './generate.ts';
+import type { SentEvent } from './oracle.ts';
+import { createAggregationContext, ENGINES, ingestAll, seededRandom, type AggregationTestContext } from './support.ts';
+
+/**
+ * Server mode with two `meterboard worker` processes (two contexts with their own database
+ * connections, two BullMQ workers) on a real Redis, draining one backlog concurrently: the
+ * per-organization lease keeps them off each other's organizations, and the result equals
+ * the oracle. Each run uses its own Redis key prefix.
+ */
+
+const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const NOW = Date.UTC(2026, 5, 15, 12, 0, 0);
+const DAY = 86_400_000;
+
+async function deleteKeys(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function waitUntilIdle(prefix: string): Promise<void> {
+  const { Queue } = await import('bullmq');
+  const queue = new Queue('meterboard', { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix });
+  try {
+    for (let i = 0; i < 300; i += 1) {
+      const counts = await queue.getJobCounts('active', 'waiting', 'prioritized');
+      if (Object.values(counts).every((n) => n === 0)) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error('queue did not become idle');
+  } finally {
+    await queue.close();
+  }
+}
+
+describe.each(ENGINES)('two BullMQ workers on %s', (engine) => {
+  let t: AggregationTestContext;
+  const prefix = `mbtest-${uniqueSuffix()}`;
+  const workers: RunningWorker[] = [];
+  let producer: Scheduler;
+  const orgs = [
+    makeOrg({ timezone: 'Europe/Zurich' }),
+    makeOrg({ timezone: 'Asia/Kolkata' }),
+    makeOrg({ timezone: 'America/New_York' }),
+    makeOrg({ timezone: 'UTC' }),
+  ];
+  const sent = new Map<string, SentEvent[]>();
+  const scheduler = (role: 'producer' | 'worker') =>
+    createBullmqScheduler({ redisUrl: REDIS_URL, prefix, role, aggregateEveryMs: 3_600_000, log: silentLogger, parsePayload: parseJobPayload });
+
+  beforeAll(async () => {
+    t = await createAggregationContext(engine, { now: NOW });
+    const peers: AppContext[] = [await t.openPeer(), await t.openPeer()];
+    for (const peer of peers) workers.push(await runWorker(peer, { scheduler: scheduler('worker') }));
+    producer = scheduler('producer');
+    await producer.start({ aggregate: async () => null, cleanup: async () => null });
+    // The job scheduler's first aggregate job runs at once; let it finish on the empty database.
+    await waitUntilIdle(prefix);
+
+    const random = seededRandom(99);
+    for (const org of orgs) {
+      await t.ctx.storage.createOrg(org, NOW);
+      const events = generateEvents({ random, idPrefix: org.id, from: NOW - 20 * DAY, to: NOW - 60_000, count: 1500 });
+      const arrived = arrivalChunks(events, 2, random).flat();
+      sent.set(org.id, arrived);
+      await ingestAll(t.ctx, org.id, arrived);
+    }
+  });
+
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    await producer?.stop();
+    await deleteKeys(prefix);
+    await t.close();
+  });
+
+  it('aggregate the same backlog concurrently into exactly the oracle numbers', async () => {
+    const results = (await Promise.all([1, 2, 3, 4].map(() => producer.runNow('aggregate')))) as AggregateResult[];
+    expect(results).toHaveLength(4);
+    for (const result of results) expect(result).toMatchObject({ buckets: expect.any(Number), events: expect.any(Number) });
+    // Every organization was aggregated by exactly one pass of one worker (others skipped or found it clean).
+    expect(results.reduce((n, r) => n + r.orgs, 0)).toBeGreaterThanOrEqual(orgs.length);
+    expect(await t.ctx.storage.dirtyOrgs()).toEqual([]);
+    for (const org of orgs) {
+      const comparison = await compareWithOracle(t.ctx.storage, org.id, org.timezone, sent.get(org.id)!, t.ctx.metrics);
+      expect(summarize(comparison), org.timezone).toEqual([]);
+    }
+  });
+
+  it('registers the aggregate and cleanup job schedulers and runs cleanup through the queue', async () => {
+    const cleanup = (await producer.runNow('cleanup')) as { dryRun: boolean; events: number };
+    expect(cleanup).toMatchObject({ dryRun: false, events: 0 });
+    const { Queue } = await import('bullmq');
+    const queue = new Queue('meterboard', { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix });
+    try {
+      const schedulers = await queue.getJobSchedulers();
+      expect(schedulers.map((s) => [s.key, s.every ?? s.pattern]).sort()).toEqual([['aggregate', 3_600_000], ['cleanup', '0 0 3 * * *']]);
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it('fails a job with an invalid payload instead of running it', async () => {
+    const { Queue, QueueEvents } = await import('bullmq');
+    const queue = new Queue('meterboard', { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix });
+    const events = new QueueEvents('meterboard', { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix });
+    try {
+      await events.waitUntilReady();
+      const job = await queue.add('cleanup', { dryRun: 'yes' });
+      await expect(job.waitUntilFinished(events, 30_000)).rejects.toThrow(/invalid payload/);
+    } finally {
+      await events.close();
+      await queue.close();
+    }
+  });
+});

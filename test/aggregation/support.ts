@@ -1,0 +1,138 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createMemoryCache } from '../../src/adapters/cache/memory-cache.ts';
+import { createGenaiPricesCostEstimator } from '../../src/adapters/enrichment/genai-prices-cost-estimator.ts';
+import { createGeoipCountryLookup } from '../../src/adapters/enrichment/geoip-country-lookup.ts';
+import { createSqliteStorage } from '../../src/adapters/sqlite/sqlite-storage.ts';
+import type { AppContext } from '../../src/app/context.ts';
+import { ingestEvents } from '../../src/app/ingest-events.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import { fixedClock } from '../../src/domain/clock.ts';
+import type { MetricDefinition } from '../../src/domain/metrics/definition.ts';
+import { buildCatalog } from '../../src/domain/metrics/catalog.ts';
+import type { Granularity, RollupRow } from '../../src/domain/rollup-types.ts';
+import { silentLogger } from '../../src/ports/logger.ts';
+import type { Storage } from '../../src/ports/storage.ts';
+import { noopTelemetry } from '../../src/ports/telemetry.ts';
+import { postgresTestSchemas, probePostgres } from '../support/postgres.ts';
+
+/**
+ * Aggregation tests run every scenario on both engines, each context on a database of its
+ * own (a temporary SQLite directory or a fresh PostgreSQL schema), so test files run in
+ * parallel. `openPeer()` opens a second context on the same database, as a second process.
+ */
+
+export type Engine = 'sqlite' | 'postgres';
+
+const postgresAvailable = await probePostgres();
+export const ENGINES: Engine[] = postgresAvailable ? ['sqlite', 'postgres'] : ['sqlite'];
+
+/** A gauge declared in config (the catalog's gauges are otherwise discovered from events). */
+export const TEST_GAUGE: MetricDefinition = {
+  name: 'users.total',
+  kind: 'gauge',
+  event: 'gauge',
+  where: { name: 'total_users' },
+  value: 'value',
+  dimensions: [],
+  unit: 'users',
+  category: 'gauges',
+  description: 'Total users (test gauge)',
+};
+
+export interface AggregationTestContext {
+  engine: Engine;
+  ctx: AppContext;
+  clock: ReturnType<typeof fixedClock>;
+  /** A context with its own storage connection on the same database (a second process). */
+  openPeer(): Promise<AppContext>;
+  close(): Promise<void>;
+}
+
+export interface AggregationTestOptions {
+  now: number;
+  env?: Record<string, string>;
+}
+
+export async function createAggregationContext(engine: Engine, options: AggregationTestOptions): Promise<AggregationTestContext> {
+  const dir = mkdtempSync(join(tmpdir(), 'meterboard-agg-'));
+  const config = loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dir, ...options.env }, dir);
+  const schemas = postgresTestSchemas('agg');
+  const schema = schemas.newSchema();
+  const open = (): Storage => (engine === 'sqlite' ? createSqliteStorage({ dataDir: dir }) : schemas.openStorage(schema));
+  const clock = fixedClock(options.now);
+  const costs = createGenaiPricesCostEstimator();
+  const countries = createGeoipCountryLookup();
+  const metrics = buildCatalog([TEST_GAUGE]);
+  const opened: AppContext[] = [];
+
+  const makeContext = async (): Promise<AppContext> => {
+    const storage = open();
+    await storage.migrate();
+    const ctx: AppContext = {
+      config,
+      storage,
+      cache: createMemoryCache(),
+      clock,
+      metrics,
+      costs,
+      countries,
+      telemetry: noopTelemetry,
+      log: silentLogger,
+    };
+    opened.push(ctx);
+    return ctx;
+  };
+
+  const ctx = await makeContext();
+  return {
+    engine,
+    ctx,
+    clock,
+    openPeer: makeContext,
+    async close() {
+      for (const c of opened.splice(0)) {
+        await c.storage.close();
+        await c.cache.close();
+      }
+      await schemas.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Ingests through the real use case in requests of at most 10,000 events; fails on any rejection. */
+export async function ingestAll(ctx: AppContext, orgId: string, events: readonly unknown[]): Promise<{ accepted: number; duplicates: number }> {
+  let accepted = 0;
+  let duplicates = 0;
+  for (let i = 0; i < events.length; i += 10_000) {
+    const result = await ingestEvents(ctx, { orgId, events: events.slice(i, i + 10_000) });
+    if (result.rejected.length > 0) throw new Error(`rejected: ${JSON.stringify(result.rejected.slice(0, 3))}`);
+    accepted += result.accepted;
+    duplicates += result.duplicates;
+  }
+  return { accepted, duplicates };
+}
+
+export async function readTier(storage: Storage, orgId: string, granularity: Granularity): Promise<RollupRow[]> {
+  return storage.readRollups({ orgId, granularity, from: 0, to: Number.MAX_SAFE_INTEGER });
+}
+
+export async function readAllTiers(storage: Storage, orgId: string): Promise<RollupRow[]> {
+  const rows: RollupRow[] = [];
+  for (const granularity of ['hour', 'day', 'week', 'month'] as const) rows.push(...(await readTier(storage, orgId, granularity)));
+  return rows;
+}
+
+/** Deterministic PRNG (mulberry32) so a failing seed can be replayed. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { createMemoryCache } from '../../src/adapters/cache/memory-cache.ts';
+import { fixedClock } from '../../src/domain/clock.ts';
+import { describeCacheContract } from './cache.contract.ts';
+
+describeCacheContract('memory LRU', async () => createMemoryCache());
+
+describe('memory cache bounds', () => {
+  it('evicts the least recently used entry beyond maxEntries', async () => {
+    const cache = createMemoryCache({ maxEntries: 2 });
+    await cache.set('a', '1', 60);
+    await cache.set('b', '2', 60);
+    expect(await cache.get('a')).toBe('1'); // a is now the most recently used
+    await cache.set('c', '3', 60);
+    expect(await cache.get('b')).toBeUndefined();
+    expect(await cache.get('a')).toBe('1');
+    expect(await cache.get('c')).toBe('3');
+  });
+
+  it('bounds total size and refuses an entry larger than the whole cache without throwing', async () => {
+    const cache = createMemoryCache({ maxChars: 100 });
+    await cache.set('k1', 'x'.repeat(40), 60);
+    await cache.set('k2', 'y'.repeat(40), 60);
+    await cache.set('k3', 'z'.repeat(40), 60);
+    expect(await cache.get('k1')).toBeUndefined();
+    expect(await cache.get('k3')).toBe('z'.repeat(40));
+    await cache.set('huge', 'h'.repeat(1000), 60);
+    expect(await cache.get('huge')).toBeUndefined();
+  });
+
+  it('expires by the injected clock', async () => {
+    const clock = fixedClock(1_000_000);
+    const cache = createMemoryCache({ now: () => clock.now() });
+    await cache.set('current-hour', 'v', 30);
+    clock.advance(29_000);
+    expect(await cache.get('current-hour')).toBe('v');
+    clock.advance(2_000);
+    expect(await cache.get('current-hour')).toBeUndefined();
+  });
+});

@@ -1,0 +1,173 @@
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createPostgresStorage } from '../../src/adapters/postgres/postgres-storage.ts';
+import type { Storage } from '../../src/ports/storage.ts';
+import { makeEvent, makeFileExecution, makeOrg, makeRollupRow } from '../factories/index.ts';
+import { postgresTestSchemas, probePostgres, TEST_DATABASE_URL } from '../support/postgres.ts';
+import { describeStorageContract } from './storage.contract.ts';
+
+const available = await probePostgres();
+const schemas = postgresTestSchemas('storage');
+afterAll(() => schemas.cleanup());
+
+describe.skipIf(!available)('PostgreSQL storage', () => {
+  describeStorageContract('postgres', () => schemas.makeStorage());
+
+  describe('PostgreSQL specifics', () => {
+    const H = 3_600_000;
+    const DAY = 24 * H;
+    const hourOf = (ts: number) => Math.floor(ts / H) * H;
+    const opened: Storage[] = [];
+    afterAll(() => Promise.all(opened.splice(0).map((s) => s.close())));
+
+    async function fresh(): Promise<{ storage: Storage; schema: string }> {
+      const schema = schemas.newSchema();
+      const storage = schemas.openStorage(schema);
+      opened.push(storage);
+      await storage.migrate();
+      return { storage, schema };
+    }
+    function open(schema: string): Storage {
+      const storage = schemas.openStorage(schema);
+      opened.push(storage);
+      return storage;
+    }
+    async function sql<T extends pg.QueryResultRow>(schema: string, text: string): Promise<T[]> {
+      const client = new pg.Client({ connectionString: TEST_DATABASE_URL, options: `-c search_path=${schema}` });
+      await client.connect();
+      try {
+        return (await client.query<T>(text)).rows;
+      } finally {
+        await client.end();
+      }
+    }
+    const partitionNames = async (schema: string) =>
+      (
+        await sql<{ name: string }>(
+          schema,
+          `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = 'events'::regclass ORDER BY 1`,
+        )
+      ).map((r) => r.name);
+    const rowsInDefault = async (schema: string) =>
+      Number((await sql<{ n: string }>(schema, 'SELECT count(*) AS n FROM events_default'))[0]?.n);
+
+    it('applies the numbered migrations once, also when two processes migrate at once', async () => {
+      const schema = schemas.newSchema();
+      const results = await Promise.all([open(schema).migrate(), open(schema).migrate()]);
+      expect(results.flat()).toEqual(['001_init']);
+      expect(await open(schema).migrate()).toEqual([]);
+      const recorded = await sql<{ name: string }>(schema, 'SELECT name FROM schema_migrations');
+      expect(recorded.map((r) => r.name)).toEqual(['001_init']);
+    });
+
+    it('ping rejects when the database does not answer', async () => {
+      const unreachable = createPostgresStorage({ url: 'postgres://postgres@127.0.0.1:1/test' });
+      await expect(unreachable.ping()).rejects.toThrow();
+      await unreachable.close();
+    });
+
+    it('stores events in daily partitions; retention drops whole days and trims the straddling one', async () => {
+      const { storage, schema } = await fresh();
+      const org = makeOrg();
+      await storage.createOrg(org, 1);
+      const day0 = Date.UTC(2031, 2, 1);
+      const events = [0, 1, 2].flatMap((d) => [makeEvent({ ts: day0 + d * DAY + H }), makeEvent({ ts: day0 + d * DAY + 20 * H })]);
+      await storage.insertEvents(org.id, events, hourOf, 2);
+      expect(await partitionNames(schema)).toEqual(['events_20310301', 'events_20310302', 'events_20310303', 'events_default']);
+      expect(await rowsInDefault(schema)).toBe(0);
+
+      const cutoff = day0 + 2 * DAY + 12 * H;
+      expect(await storage.countEventsBefore(cutoff)).toBe(5);
+      expect(await storage.deleteEventsBefore(cutoff)).toBe(5);
+      expect(await partitionNames(schema)).toEqual(['events_20310303', 'events_default']);
+      const left = await storage.scanEvents({ orgId: org.id, from: 0, to: day0 + 10 * DAY });
+      expect(left.map((e) => e.id)).toEqual([events[5]!.id]);
+      // Retention removed the ids too: the deleted events could be stored again.
+      const again = await storage.insertEvents(org.id, events.slice(0, 2), hourOf, 3);
+      expect(again.inserted).toEqual([true, true]);
+      expect(await partitionNames(schema)).toContain('events_20310301');
+    });
+
+    it('rows routed to DEFAULT by a stale partition cache move into the partition when it is recreated', async () => {
+      const { storage: a, schema } = await fresh();
+      const b = open(schema);
+      const org = makeOrg();
+      await a.createOrg(org, 1);
+      const day = Date.UTC(2031, 5, 10);
+      await a.insertEvents(org.id, [makeEvent({ ts: day + H })], hourOf, 2);
+      await b.insertEvents(org.id, [makeEvent({ ts: day + 2 * H })], hourOf, 2); // b now believes the day exists
+      await a.deleteEventsBefore(day + DAY);
+      expect(await partitionNames(schema)).toEqual(['events_default']);
+
+      const strayed = makeEvent({ ts: day + 3 * H });
+      await b.insertEvents(org.id, [strayed], hourOf, 3);
+      expect(await rowsInDefault(schema)).toBe(1);
+      const later = makeEvent({ ts: day + 4 * H });
+      await a.insertEvents(org.id, [later], hourOf, 4);
+      expect(await rowsInDefault(schema)).toBe(0);
+      expect(await partitionNames(schema)).toEqual(['events_20310610', 'events_default']);
+      const stored = await a.scanEvents({ orgId: org.id, from: day, to: day + DAY });
+      expect(stored.map((e) => e.id)).toEqual([strayed.id, later.id]);
+    });
+
+    it('stores 10,000 events in one call and reports each position', async () => {
+      const { storage } = await fresh();
+      const org = makeOrg();
+      await storage.createOrg(org, 1);
+      const start = Date.UTC(2031, 0, 1);
+      const events = Array.from({ length: 10_000 }, (_, i) => makeEvent({ ts: start + i * 60_000 }));
+      const result = await storage.insertEvents(org.id, events, hourOf, 2);
+      expect(result.inserted.filter(Boolean)).toHaveLength(10_000);
+      expect(result.dirtyHours).toHaveLength(Math.ceil(10_000 / 60));
+      expect(await storage.countEvents(org.id)).toBe(10_000);
+    });
+
+    it('two processes sending the same events concurrently store each event once', async () => {
+      const { storage: a, schema } = await fresh();
+      const b = open(schema);
+      const org = makeOrg();
+      await a.createOrg(org, 1);
+      const events = Array.from({ length: 500 }, (_, i) => makeEvent({ ts: Date.UTC(2031, 1, 1) + i * 1000 }));
+      const [ra, rb] = await Promise.all([a.insertEvents(org.id, events, hourOf, 2), b.insertEvents(org.id, events, hourOf, 2)]);
+      const both = ra.inserted.map((x, i) => Number(x) + Number(rb.inserted[i]));
+      expect(both.every((n) => n === 1)).toBe(true);
+      expect(await a.countEvents(org.id)).toBe(500);
+    });
+
+    it('concurrent writers of one supersede key leave exactly the latest event visible', async () => {
+      const { storage: a, schema } = await fresh();
+      const b = open(schema);
+      const org = makeOrg();
+      await a.createOrg(org, 1);
+      const base = Date.UTC(2031, 3, 1);
+      for (let round = 0; round < 10; round++) {
+        const exec = `exec-${round}`;
+        const early = makeFileExecution(exec, 'a.pdf', 'ERROR', base + round * H);
+        const late = makeFileExecution(exec, 'a.pdf', 'COMPLETED', base + round * H + 1000);
+        await Promise.all([a.insertEvents(org.id, [late], hourOf, 2), b.insertEvents(org.id, [early], hourOf, 2)]);
+      }
+      const visible = await a.scanEvents({ orgId: org.id, from: base, to: base + DAY });
+      expect(visible.map((e) => e.attrs['status'])).toEqual(Array.from({ length: 10 }, () => 'COMPLETED'));
+      expect(visible[0]?.supersedeKey).toBe('file_execution\u0000exec-0\u0000a.pdf');
+    });
+
+    it('replaceBuckets writes large bucket sets in several statements, atomically', async () => {
+      const { storage } = await fresh();
+      const org = makeOrg();
+      await storage.createOrg(org, 1);
+      const hours = Array.from({ length: 60 }, (_, i) => Date.UTC(2031, 0, 1) + i * H);
+      const rows = hours.flatMap((bucketStart) =>
+        Array.from({ length: 1000 }, (_, j) =>
+          makeRollupRow({ orgId: org.id, bucketStart, dimName: 'model', dimValue: `m-${j}`, count: j, sum: j * 1.5 }),
+        ),
+      );
+      await storage.replaceBuckets(org.id, 'hour', hours, rows);
+      const read = await storage.readRollups({ orgId: org.id, granularity: 'hour', from: hours[0]!, to: hours[59]! + H });
+      expect(read).toHaveLength(60_000);
+      expect(read.reduce((total, r) => total + r.sum, 0)).toBe(rows.reduce((total, r) => total + r.sum, 0));
+      await storage.replaceBuckets(org.id, 'hour', hours, rows.slice(0, 10));
+      expect(await storage.readRollups({ orgId: org.id, granularity: 'hour', from: 0, to: hours[59]! + H })).toHaveLength(10);
+    });
+  });
+});

@@ -1,0 +1,108 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createSqliteStorage } from '../../src/adapters/sqlite/sqlite-storage.ts';
+import type { Storage } from '../../src/ports/storage.ts';
+import { makeEvent, makeFileExecution, makeOrg } from '../factories/index.ts';
+import { describeStorageContract } from './storage.contract.ts';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'meterboard-sqlite-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+async function openStorage(dir: string): Promise<Storage> {
+  const storage = createSqliteStorage({ dataDir: dir });
+  await storage.migrate();
+  return storage;
+}
+
+describeStorageContract('sqlite', () => openStorage(join(dataDir, 'contract')));
+
+describe('SQLite storage specifics', () => {
+  const hourOf = (ts: number) => Math.floor(ts / 3_600_000) * 3_600_000;
+
+  it('applies the numbered migrations once and records them', async () => {
+    const dir = join(dataDir, 'migrations');
+    const storage = createSqliteStorage({ dataDir: dir });
+    expect(await storage.migrate()).toEqual(['001_init']);
+    expect(await storage.migrate()).toEqual([]);
+    await storage.close();
+    const reopened = createSqliteStorage({ dataDir: dir });
+    expect(await reopened.migrate()).toEqual([]);
+    await reopened.close();
+  });
+
+  it('keeps stored events, their superseded state and idempotency across close and reopen', async () => {
+    const dir = join(dataDir, 'reopen');
+    const org = makeOrg();
+    const batch = [makeEvent(), makeEvent({ type: 'page_usage' })];
+    const error = makeFileExecution('exec-r', 'a.pdf', 'ERROR', batch[0]!.ts - 60_000);
+    const done = makeFileExecution('exec-r', 'a.pdf', 'COMPLETED', batch[0]!.ts);
+
+    const first = await openStorage(dir);
+    await first.createOrg(org, 1);
+    expect((await first.insertEvents(org.id, [...batch, error, done], hourOf, 2)).inserted).toEqual([true, true, true, true]);
+    await first.close();
+
+    const second = await openStorage(dir);
+    expect(await second.insertEvents(org.id, [...batch, error], hourOf, 3)).toEqual({ inserted: [false, false, false], dirtyHours: [] });
+    const visible = await second.scanEvents({ orgId: org.id, from: 0, to: Number.MAX_SAFE_INTEGER });
+    expect(visible.map((e) => e.id).sort()).toEqual([...batch.map((e) => e.id), done.id].sort());
+    expect(await second.getOrg(org.id)).toMatchObject({ id: org.id });
+    await second.close();
+  });
+
+  it('lets a second process-like connection read and write while the first is open (WAL)', async () => {
+    const dir = join(dataDir, 'shared');
+    const server = await openStorage(dir);
+    const cli = await openStorage(dir);
+    const org = makeOrg();
+    await cli.createOrg(org, 1);
+    await server.insertEvents(org.id, [makeEvent()], hourOf, 2);
+    expect(await cli.countEvents(org.id)).toBe(1);
+    expect((await server.getOrg(org.id))?.id).toBe(org.id);
+
+    const raw = new Database(join(dir, 'meterboard.db'), { readonly: true });
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    raw.close();
+    await cli.close();
+    await server.close();
+  });
+
+  it('waits for another process holding the write lock instead of failing (busy timeout)', async () => {
+    const dir = join(dataDir, 'locked');
+    const storage = await openStorage(dir);
+    const org = makeOrg();
+    await storage.createOrg(org, 1);
+    // A separate process takes the write lock, says so, and keeps it for a moment.
+    const holder = spawn(process.execPath, [
+      '-e',
+      `const db = new (require('better-sqlite3'))(process.argv[1]);
+       db.exec('BEGIN IMMEDIATE'); console.log('locked');
+       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 400);
+       db.exec('COMMIT'); db.close();`,
+      join(dir, 'meterboard.db'),
+    ], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+    await once(holder.stdout, 'data');
+    const result = await storage.insertEvents(org.id, [makeEvent()], hourOf, 2);
+    expect(result.inserted).toEqual([true]);
+    const [code] = await once(holder, 'exit');
+    expect(code).toBe(0);
+    await storage.close();
+  });
+
+  it('stores 10,000 events in one call and reports each position', async () => {
+    const storage = await openStorage(join(dataDir, 'bulk'));
+    const org = makeOrg();
+    await storage.createOrg(org, 1);
+    const events = Array.from({ length: 10_000 }, (_, i) => makeEvent({ ts: Date.UTC(2030, 0, 1) + i * 60_000 }));
+    const result = await storage.insertEvents(org.id, events, hourOf, 2);
+    expect(result.inserted.filter(Boolean)).toHaveLength(10_000);
+    expect(result.dirtyHours).toHaveLength(Math.ceil(10_000 / 60));
+    expect(await storage.countEvents(org.id)).toBe(10_000);
+    await storage.close();
+  });
+});

@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import {
+  decodeSketch,
+  emptySketch,
+  encodeSketch,
+  mergeManySketches,
+  mergeSketches,
+  quantile,
+  sketchFromValues,
+  type Sketch,
+} from '../../../src/domain/sketch.ts';
+import { exactQuantile, expectWithinRelative, normal, seededRandom } from './random.ts';
+
+const QUANTILES = [0.5, 0.95, 0.99] as const;
+
+function datasets(): Array<[string, number[]]> {
+  const random = seededRandom(42);
+  const n = 20_000;
+  const uniform = Array.from({ length: n }, () => random() * 1000);
+  const lognormal = Array.from({ length: n }, () => Math.exp(3 + 1.5 * normal(random)));
+  const withZeros = Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 0 : Math.exp(normal(random))));
+  const mixedSign = Array.from({ length: n }, (_, i) => (i % 7 === 0 ? 0 : 100 * normal(random)));
+  const mostlyNegative = Array.from({ length: n }, () => -Math.exp(2 + normal(random)));
+  const integers = Array.from({ length: 1000 }, () => Math.floor(random() * 20));
+  return [
+    ['uniform', uniform],
+    ['lognormal', lognormal],
+    ['with zeros', withZeros],
+    ['mixed sign', mixedSign],
+    ['mostly negative', mostlyNegative],
+    ['small integers', integers],
+  ];
+}
+
+function quantilesOf(sketch: Sketch): Array<number | null> {
+  return Array.from({ length: 101 }, (_, i) => quantile(sketch, i / 100));
+}
+
+describe('accuracy', () => {
+  it.each(datasets())('p50/p95/p99 of %s data are within 1%% of the exact rank quantile', (_name, values) => {
+    const sketch = sketchFromValues(values);
+    const sorted = [...values].sort((a, b) => a - b);
+    for (const q of QUANTILES) expectWithinRelative(quantile(sketch, q), exactQuantile(sorted, q), 0.01);
+  });
+
+  it.each(datasets())('keeps 1%% accuracy after an encode/decode round trip and merges of %s data', (_name, values) => {
+    const parts = [values.slice(0, 10), values.slice(10, 5000), values.slice(5000)];
+    const merged = mergeManySketches(parts.map((p) => decodeSketch(encodeSketch(sketchFromValues(p)))));
+    const sorted = [...values].sort((a, b) => a - b);
+    for (const q of QUANTILES) expectWithinRelative(quantile(merged, q), exactQuantile(sorted, q), 0.01);
+    expect(merged.count).toBe(values.length);
+  });
+
+  it('answers null for an empty sketch or a quantile outside [0, 1]', () => {
+    expect(quantile(emptySketch(), 0.5)).toBeNull();
+    expect(quantile(sketchFromValues([1, 2]), 1.5)).toBeNull();
+    expect(quantile(sketchFromValues([1, 2]), -0.1)).toBeNull();
+  });
+
+  it('ignores non-finite values', () => {
+    const sketch = sketchFromValues([1, Number.NaN, Number.POSITIVE_INFINITY, 2]);
+    expect(sketch.count).toBe(2);
+  });
+});
+
+describe('compact encoding', () => {
+  it.each(datasets())('round-trips %s data with identical quantiles and bytes', (_name, values) => {
+    const sketch = sketchFromValues(values);
+    const bytes = encodeSketch(sketch);
+    const decoded = decodeSketch(bytes);
+    expect(decoded.count).toBe(sketch.count);
+    expect(decoded.zeroCount).toBe(sketch.zeroCount);
+    expect(quantilesOf(decoded)).toEqual(quantilesOf(sketch));
+    expect(encodeSketch(decoded)).toEqual(bytes);
+  });
+
+  it('stores only non-empty bins: a few bytes for small sketches', () => {
+    expect(encodeSketch(emptySketch()).length).toBe(4);
+    expect(encodeSketch(sketchFromValues([120])).length).toBeLessThanOrEqual(10);
+    expect(encodeSketch(sketchFromValues([0])).length).toBe(4);
+    expect(encodeSketch(sketchFromValues([-3.5])).length).toBeLessThanOrEqual(10);
+    // Ten latencies of an hourly bucket: one varint gap and one count per bin.
+    expect(encodeSketch(sketchFromValues([12, 15, 18, 22, 30, 41, 55, 90, 150, 800])).length).toBeLessThanOrEqual(40);
+  });
+
+  it('stays far below the library dense form for large sketches', () => {
+    const random = seededRandom(3);
+    const sketch = sketchFromValues(Array.from({ length: 100_000 }, () => Math.exp(4 + normal(random))));
+    const bytes = encodeSketch(sketch);
+    const denseBins = sketch.store.bins.length;
+    // Dense protobuf writes at least one byte per dense bin plus the mapping; ours writes ≈2–4 per non-empty bin.
+    expect(bytes.length).toBeLessThan(4 * denseBins);
+    expect(bytes.length).toBeLessThan(2000);
+  });
+
+  it('keeps fractional counts exactly (float64 mode)', () => {
+    const sketch = emptySketch();
+    sketch.accept(10, 0.5);
+    sketch.accept(20, 2.25);
+    sketch.accept(0, 0.125);
+    sketch.accept(-4, 1);
+    const bytes = encodeSketch(sketch);
+    expect((bytes[0] as number) & 0x80).toBe(0x80);
+    const decoded = decodeSketch(bytes);
+    expect(decoded.count).toBe(sketch.count);
+    expect(decoded.zeroCount).toBe(0.125);
+    expect(quantilesOf(decoded)).toEqual(quantilesOf(sketch));
+  });
+
+  it('writes large integer counts as varints beyond 2^31', () => {
+    const sketch = emptySketch();
+    sketch.accept(7, 2 ** 40);
+    const decoded = decodeSketch(encodeSketch(sketch));
+    expect(decoded.count).toBe(2 ** 40);
+    expect(quantile(decoded, 0.5)).toBe(quantile(sketch, 0.5));
+  });
+
+  it('rejects corrupt or foreign bytes', () => {
+    const good = encodeSketch(sketchFromValues([1, 2, 3]));
+    expect(() => decodeSketch(new Uint8Array([]))).toThrow(/corrupt/);
+    expect(() => decodeSketch(new Uint8Array([9, 0, 0, 0]))).toThrow(/version/);
+    expect(() => decodeSketch(good.subarray(0, good.length - 1))).toThrow(/corrupt/);
+    expect(() => decodeSketch(new Uint8Array([...good, 0]))).toThrow(/corrupt/);
+  });
+
+  it('decodes from a view into a larger buffer', () => {
+    const good = encodeSketch(sketchFromValues([1.5, -2, 3e6]));
+    const padded = new Uint8Array(good.length + 10);
+    padded.set(good, 5);
+    expect(quantilesOf(decodeSketch(padded.subarray(5, 5 + good.length)))).toEqual(quantilesOf(decodeSketch(good)));
+  });
+});
+
+describe('merge', () => {
+  const random = seededRandom(11);
+  const a = Array.from({ length: 500 }, () => 50 * normal(random));
+  const b = Array.from({ length: 50 }, () => Math.exp(5 * random()));
+  const c = [0, 0, -1e-3, 1e9, -7];
+
+  it('is associative and commutative, byte for byte', () => {
+    const [sa, sb, sc] = [a, b, c].map(sketchFromValues) as [Sketch, Sketch, Sketch];
+    const left = encodeSketch(mergeSketches(mergeSketches(sa, sb), sc));
+    const right = encodeSketch(mergeSketches(sa, mergeSketches(sb, sc)));
+    const swapped = encodeSketch(mergeSketches(sc, mergeSketches(sb, sa)));
+    expect(right).toEqual(left);
+    expect(swapped).toEqual(left);
+  });
+
+  it('equals the sketch of all values, negatives included (the library merge drops them)', () => {
+    const merged = mergeManySketches([a, b, c].map(sketchFromValues));
+    expect(encodeSketch(merged)).toEqual(encodeSketch(sketchFromValues([...a, ...b, ...c])));
+    expect(merged.negativeStore.count).toBe([...a, ...b, ...c].filter((v) => v < 0).length);
+  });
+
+  it('leaves its inputs unchanged', () => {
+    const sa = sketchFromValues(a);
+    const before = encodeSketch(sa);
+    mergeSketches(sa, sketchFromValues(b));
+    expect(encodeSketch(sa)).toEqual(before);
+  });
+
+  it('merges sketches whose key ranges are far apart', () => {
+    const tiny = sketchFromValues([1e-9, 2e-9]);
+    const huge = sketchFromValues([1e12, 1]);
+    const merged = mergeSketches(tiny, huge);
+    expect(merged.count).toBe(4);
+    expectWithinRelative(quantile(merged, 0), 1e-9, 0.01);
+    expectWithinRelative(quantile(merged, 1), 1e12, 0.01);
+    expectWithinRelative(quantile(merged, 0.67), 1, 0.01);
+  });
+});
