@@ -20,3 +20,15 @@ const compiled = compileMetrics(BUILTIN_METRICS); (globalThis as any).gc();
 const c0 = process.cpuUsage(); const t0 = performance.now();
 const rows = aggregateEvents(events, compiled, (ts) => floorBucket(ts, 'hour', 'UTC'));
 const c1 = process.cpuUsage(c0); (globalThis as any).gc(); const m = process.memoryUsage(); console.log(N, "rows", rows.length, "wall ms", Math.round(performance.now() - t0), "cpu ms", Math.round((c1.user + c1.system) / 1000), "heap MB after gc", Math.round(m.heapUsed / 1e6), "rss", Math.round(m.rss / 1e6));
+{
+  (globalThis as any).gc();
+  const { forEachAggregatedRow } = await import('./src/domain/metrics/evaluate.ts');
+  const c0 = process.cpuUsage(); let n = 0;
+  forEachAggregatedRow(events, compiled, (ts) => floorBucket(ts, 'hour', 'UTC'), 'hour', () => { n++; });
+  const c1 = process.cpuUsage(c0);
+  console.log('streaming (rows dropped): rows', n, 'cpu ms', Math.round((c1.user + c1.system) / 1000));
+  const c2 = process.cpuUsage(); let m = 0;
+  for (const e of events) compiled.forEachMatch(e, () => { m++; });
+  const c3 = process.cpuUsage(c2);
+  console.log('evaluation only: matches', m, 'cpu ms', Math.round((c3.user + c3.system) / 1000));
+}

@@ -55,12 +55,12 @@ export function openRawBaseline(location: DatabaseLocation): RawBaseline {
     const db = new Database(path.join(location.dataDir, SQLITE_FILE_NAME), { readonly: true });
     const sql = statements((name) => `json_extract(attrs, '$.${name}')`, 'superseded = 0');
     const prepared = Object.fromEntries(
-      Object.entries(sql).map(([key, list]) => [key, list.map((text) => db.prepare(text.replace(/\$(\d)/g, '?$1')))]),
+      Object.entries(sql).map(([key, list]) => [key, list.map((text) => db.prepare(text.replaceAll('$1', '@org').replaceAll('$2', '@from').replaceAll('$3', '@to')))]),
     ) as Record<BaselineQuery, Database.Statement[]>;
     return {
       async run(query, orgId, from, to) {
         let rows = 0;
-        for (const statement of prepared[query]) rows += statement.all(orgId, from, to).length;
+        for (const statement of prepared[query]) rows += statement.all({ org: orgId, from, to }).length;
         return rows;
       },
       async close() {

@@ -81,6 +81,15 @@ export class PartialTable {
     this.kinds = widen(this.kinds, (n) => new Uint8Array(n));
   }
 
+  /** Forgets every slot (capacity is kept for reuse). */
+  reset(): void {
+    this.size = 0;
+    this.buffers.length = 0;
+    this.sketches.length = 0;
+    this.counts.fill(0);
+    this.sums.fill(0);
+  }
+
   /** A new empty partial for a metric of `kind`; returns its slot. */
   open(kind: MetricKind): number {
     if (this.size === this.capacity) this.grow();

@@ -38,8 +38,11 @@ interface SchemaValidationIssue {
 function fieldFromPointer(pointer: string | undefined, params: Record<string, unknown> | undefined): string {
   const segments = (pointer ?? '').split('/').filter(Boolean);
   // ajv reports a missing property on its parent object
-  const missing = params?.['missingProperty'];
+  const missing = params?.['missingProperty'] ?? params?.['additionalProperty'];
   if (typeof missing === 'string') segments.push(missing);
+  // zod names unknown keys in `keys`
+  const unknownKeys = params?.['keys'];
+  if (Array.isArray(unknownKeys) && unknownKeys.length > 0) segments.push(unknownKeys.map(String).join(','));
   return segments.join('.');
 }
 
@@ -51,7 +54,7 @@ function schemaValidationError(error: FastifyError): HttpError {
     message: issue.message ?? 'is invalid',
   }));
   const first = issues[0];
-  const message = first ? `${context} ${first.field}: ${first.message}` : `${context} is invalid`;
+  const message = first ? `${first.field}: ${first.message}` : `${context} is invalid`;
   return { status: 400, body: { error: { code: 'validation', message, details: { issues } } } };
 }
 

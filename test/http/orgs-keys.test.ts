@@ -168,3 +168,25 @@ describe.each(engines)('organizations and keys on %s', (engine) => {
     expect((await inject('PATCH', `/api/v1/orgs/${theirs}`, bearer(keys.admin), { name: 'Renamed' })).json()).toMatchObject({ name: 'Renamed' });
   });
 });
+
+describe('request validation messages', () => {
+  let t: HttpTestContext;
+  beforeAll(async () => {
+    t = await createHttpTestContext('sqlite');
+  });
+  afterAll(() => t.close());
+
+  it.each([
+    ['a wrong type', 'POST', '/api/v1/orgs', { id: 42 }, 'id', /^id: .*string/],
+    ['a missing field', 'POST', '/api/v1/orgs', { name: 'x' }, 'id', /^id: /],
+    ['an unknown key', 'PATCH', '/api/v1/orgs/whatever', { colour: 'red' }, 'colour', /^colour: /],
+    ['a bad enum', 'POST', '/api/v1/orgs/whatever/keys', { scope: 'root' }, 'scope', /^scope: /],
+  ] as const)('names the field for %s', async (_name, method, url, payload, field, message) => {
+    const response = await t.app.inject({ method, url, headers: adminHeaders, payload });
+    expect(response.statusCode).toBe(400);
+    const { error } = response.json() as { error: { code: string; message: string; details: { issues: { field: string }[] } } };
+    expect(error.code).toBe('validation');
+    expect(error.message).toMatch(message);
+    expect(error.details.issues[0]!.field).toBe(field);
+  });
+});

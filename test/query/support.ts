@@ -113,10 +113,10 @@ export async function getJson<T = unknown>(app: FastifyInstance, url: string, ke
 }
 
 /** Like getJson but fails the test unless the answer is 200 and parses with `schema`. */
-export async function ok<T>(app: FastifyInstance, url: string, key: string, schema: { parse(value: unknown): T }): Promise<T & { __cache?: string }> {
+export async function ok<T>(app: FastifyInstance, url: string, key: string, schema: { parse(value: unknown): T }): Promise<T> {
   const answer = await getJson(app, url, key);
   expect(answer.status, `${url} → ${answer.raw}`).toBe(200);
-  return schema.parse(answer.body) as T;
+  return schema.parse(answer.body);
 }
 
 export function query(params: Record<string, string | number | undefined>): string {

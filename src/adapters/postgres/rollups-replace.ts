@@ -4,11 +4,15 @@ import { byteaArray, numberArray, textArray } from './array-literals.ts';
 
 /** Rows per staging INSERT: large enough to amortise round trips, small enough to bound message size. */
 const ROWS_PER_STATEMENT = 25_000;
+/** Rows staged and merged at a time (whole buckets): keeps the temp table in memory (temp_buffers). */
+const ROWS_PER_MERGE = 30_000;
 /** Above this many staged rows, fresh statistics let the planner pick hash joins over index probes. */
 const ANALYZE_STAGE_FROM_ROWS = 5_000;
 
 const KEY_MATCH = `s.bucket_start = r.bucket_start AND s.metric = r.metric AND s.project = r.project
   AND s.tag = r.tag AND s.dim_name = r.dim_name AND s.dim_value = r.dim_value`;
+const ROW_COLUMNS =
+  'bucket_start, metric, project, tag, dim_name, dim_value, count, sum, min, max, sketch, last_value, last_ts';
 const IN_BUCKETS = 'r.org_id = $1 AND r.granularity = $2 AND r.bucket_start = ANY($3::bigint[])';
 
 /**
@@ -26,15 +30,44 @@ export async function replaceBucketRows(
   bucketStarts: readonly number[],
   rows: readonly RollupRow[],
 ): Promise<void> {
-  const scope = [orgId, granularity, numberArray(bucketStarts)];
-  const existing = await client.query(`SELECT 1 FROM rollups AS r WHERE ${IN_BUCKETS} LIMIT 1`, scope);
+  const existing = await client.query(`SELECT 1 FROM rollups AS r WHERE ${IN_BUCKETS} LIMIT 1`, [
+    orgId,
+    granularity,
+    numberArray(bucketStarts),
+  ]);
   if (existing.rows.length === 0) {
     for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
       await insertRows(client, 'rollups', [orgId, granularity], rows.slice(start, start + ROWS_PER_STATEMENT));
     }
     return;
   }
-  await mergeRows(client, scope, rows);
+  for (const group of groupByBuckets(bucketStarts, rows)) {
+    await mergeRows(client, [orgId, granularity, numberArray(group.bucketStarts)], group.rows);
+  }
+}
+
+/**
+ * Whole buckets packed into groups of about ROWS_PER_MERGE rows, so the staging table stays
+ * within the session's temp buffers instead of spilling to disk.
+ */
+function groupByBuckets(
+  bucketStarts: readonly number[],
+  rows: readonly RollupRow[],
+): Array<{ bucketStarts: number[]; rows: RollupRow[] }> {
+  const rowsByBucket = new Map<number, RollupRow[]>(bucketStarts.map((start) => [start, []]));
+  for (const row of rows) rowsByBucket.get(row.bucketStart)?.push(row);
+  const groups: Array<{ bucketStarts: number[]; rows: RollupRow[] }> = [];
+  let current = { bucketStarts: [] as number[], rows: [] as RollupRow[] };
+  for (const [start, bucketRows] of rowsByBucket) {
+    if (current.bucketStarts.length > 0 && current.rows.length + bucketRows.length > ROWS_PER_MERGE) {
+      groups.push(current);
+      current = { bucketStarts: [], rows: [] };
+    }
+    current.bucketStarts.push(start);
+    for (const row of bucketRows) current.rows.push(row);
+  }
+  if (current.bucketStarts.length > 0) groups.push(current);
+  return groups;
 }
 
 async function mergeRows(client: PoolClient, scope: unknown[], rows: readonly RollupRow[]): Promise<void> {
@@ -69,14 +102,14 @@ async function mergeRows(client: PoolClient, scope: unknown[], rows: readonly Ro
     scope,
   );
   await client.query(
-    `INSERT INTO rollups (org_id, granularity, bucket_start, metric, project, tag, dim_name, dim_value,
-                          count, sum, min, max, sketch, last_value, last_ts)
+    `INSERT INTO rollups (org_id, granularity, ${ROW_COLUMNS})
      SELECT $1, $2, s.bucket_start, s.metric, s.project, s.tag, s.dim_name, s.dim_value,
             s.count, s.sum, s.min, s.max, s.sketch, s.last_value, s.last_ts
        FROM rollup_stage AS s
       WHERE NOT EXISTS (SELECT 1 FROM rollups AS r WHERE ${IN_BUCKETS} AND ${KEY_MATCH})`,
     scope,
   );
+  await client.query('TRUNCATE rollup_stage');
 }
 
 /**
@@ -91,8 +124,9 @@ async function insertRows(
 ): Promise<void> {
   const constants = leading.map((_, i) => `$${i + 1}::text, `).join('');
   const p = (n: number) => `$${leading.length + n}`;
+  const columns = `${target === 'rollups' ? 'org_id, granularity, ' : ''}${ROW_COLUMNS}`;
   await client.query(
-    `INSERT INTO ${target}
+    `INSERT INTO ${target} (${columns})
      SELECT ${constants}u.* FROM unnest(
        ${p(1)}::bigint[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[], ${p(5)}::text[], ${p(6)}::text[],
        ${p(7)}::bigint[], ${p(8)}::float8[], ${p(9)}::float8[], ${p(10)}::float8[], ${p(11)}::bytea[],

@@ -212,19 +212,58 @@ export function compileMetrics(definitions: readonly MetricDefinition[], options
 
 // ---- aggregation ------------------------------------------------------------------------
 
-/** Slots of one metric within one (org, bucket, project, tag) group. */
-interface MetricSlots {
+interface GroupKey {
+  orgId: string;
+  bucketStart: number;
+  project: string;
+  tag: string;
+}
+
+/** Per metric, the slots of the group being accumulated; reused from group to group. */
+interface MetricState {
   metric: CompiledMetric;
   global: number;
   byDimension: Map<string, number>[];
 }
 
-interface Group {
-  orgId: string;
-  bucketStart: number;
-  project: string;
-  tag: string;
-  metrics: (MetricSlots | undefined)[];
+/**
+ * Event indexes ordered by group (a counting sort), so each group is accumulated and emitted
+ * on its own: memory holds one group's partials at a time, whatever order events come in.
+ */
+function orderByGroup(events: readonly EvaluableEvent[], bucketOf: (ts: number) => number): { groups: GroupKey[]; order: Int32Array; ends: Int32Array } {
+  const groups: GroupKey[] = [];
+  const index = new Map<string, number>();
+  const groupOf = new Int32Array(events.length);
+  let last: GroupKey | undefined;
+  let lastIndex = -1;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i] as EvaluableEvent;
+    const orgId = event.orgId ?? '';
+    const bucketStart = bucketOf(event.ts);
+    if (last === undefined || last.bucketStart !== bucketStart || last.project !== event.project || last.tag !== event.tag || last.orgId !== orgId) {
+      const key = `${orgId}\u0000${bucketStart}\u0000${event.project}\u0000${event.tag}`;
+      let found = index.get(key);
+      if (found === undefined) {
+        found = groups.length;
+        groups.push({ orgId, bucketStart, project: event.project, tag: event.tag });
+        index.set(key, found);
+      }
+      last = groups[found];
+      lastIndex = found;
+    }
+    groupOf[i] = lastIndex;
+  }
+  const ends = new Int32Array(groups.length);
+  for (let i = 0; i < events.length; i++) ends[groupOf[i] as number]! += 1;
+  for (let g = 1; g < groups.length; g++) ends[g]! += ends[g - 1] as number;
+  const order = new Int32Array(events.length);
+  const cursor = Int32Array.from(ends);
+  for (let i = events.length - 1; i >= 0; i--) {
+    const g = groupOf[i] as number;
+    cursor[g]! -= 1;
+    order[cursor[g] as number] = i;
+  }
+  return { groups, order, ends };
 }
 
 /**
@@ -234,30 +273,35 @@ interface Group {
  * gauges. Metrics that no event fed get no row (not a zero row).
  */
 export function forEachAggregatedRow(
-  events: Iterable<EvaluableEvent>,
+  input: Iterable<EvaluableEvent>,
   compiled: CompiledMetrics,
   bucketOf: (ts: number) => number,
   granularity: Granularity,
   emit: (row: RollupRow) => void,
 ): void {
+  const events = Array.isArray(input) ? (input as readonly EvaluableEvent[]) : Array.from(input);
+  const { groups, order, ends } = orderByGroup(events, bucketOf);
   const table = new PartialTable();
-  const groups = new Map<string, Group>();
-  let current: Group | undefined;
+  const states: (MetricState | undefined)[] = [];
+  const touched: MetricState[] = [];
   let ts = 0;
   let attrs: Attributes = {};
 
   const visit = (metric: CompiledMetric, value: number): void => {
-    const group = current as Group;
     const kind = metric.definition.kind;
-    let slots = group.metrics[metric.index];
-    if (slots === undefined) {
-      slots = { metric, global: table.open(kind), byDimension: metric.dimensions.map(() => new Map<string, number>()) };
-      group.metrics[metric.index] = slots;
+    let state = states[metric.index];
+    if (state === undefined) {
+      state = { metric, global: -1, byDimension: metric.dimensions.map(() => new Map<string, number>()) };
+      states[metric.index] = state;
     }
-    table.add(slots.global, value, ts);
+    if (state.global < 0) {
+      state.global = table.open(kind);
+      touched.push(state);
+    }
+    table.add(state.global, value, ts);
     const dimensions = metric.dimensions;
     for (let i = 0; i < dimensions.length; i++) {
-      const byValue = slots.byDimension[i] as Map<string, number>;
+      const byValue = state.byDimension[i] as Map<string, number>;
       const raw = attrs[dimensions[i] as string];
       const key = raw === null || raw === undefined ? MISSING_DIMENSION_VALUE : String(raw);
       let slot = byValue.get(key);
@@ -269,29 +313,7 @@ export function forEachAggregatedRow(
     }
   };
 
-  for (const event of events) {
-    const orgId = event.orgId ?? '';
-    const bucketStart = bucketOf(event.ts);
-    if (
-      current === undefined ||
-      current.bucketStart !== bucketStart ||
-      current.project !== event.project ||
-      current.tag !== event.tag ||
-      current.orgId !== orgId
-    ) {
-      const key = `${orgId}\u0000${bucketStart}\u0000${event.project}\u0000${event.tag}`;
-      current = groups.get(key);
-      if (current === undefined) {
-        current = { orgId, bucketStart, project: event.project, tag: event.tag, metrics: [] };
-        groups.set(key, current);
-      }
-    }
-    ts = event.ts;
-    attrs = event.attrs;
-    compiled.forEachMatch(event, visit);
-  }
-
-  const emitRow = (group: Group, metric: string, dimName: string, dimValue: string, slot: number): void => {
+  const emitRow = (group: GroupKey, metric: string, dimName: string, dimValue: string, slot: number): void => {
     const p = table.partial(slot);
     // One literal shape for every row keeps V8 objects small; a spread would not.
     emit({
@@ -312,19 +334,30 @@ export function forEachAggregatedRow(
       lastTs: p.lastTs,
     });
   };
-  for (const group of groups.values()) {
-    for (const slots of group.metrics) {
-      if (slots === undefined) continue;
-      const metric = slots.metric.definition.name;
-      emitRow(group, metric, '', '', slots.global);
-      for (let i = 0; i < slots.byDimension.length; i++) {
-        const dimName = slots.metric.dimensions[i] as string;
-        for (const [dimValue, slot] of slots.byDimension[i] as Map<string, number>) {
-          emitRow(group, metric, dimName, dimValue, slot);
-        }
-      }
+
+  let begin = 0;
+  groups.forEach((group, g) => {
+    const end = ends[g] as number;
+    for (let k = begin; k < end; k++) {
+      const event = events[order[k] as number] as EvaluableEvent;
+      ts = event.ts;
+      attrs = event.attrs;
+      compiled.forEachMatch(event, visit);
     }
-  }
+    begin = end;
+    for (const state of touched) {
+      const metric = state.metric.definition.name;
+      emitRow(group, metric, '', '', state.global);
+      state.global = -1;
+      state.byDimension.forEach((byValue, i) => {
+        const dimName = state.metric.dimensions[i] as string;
+        for (const [dimValue, slot] of byValue) emitRow(group, metric, dimName, dimValue, slot);
+        byValue.clear();
+      });
+    }
+    touched.length = 0;
+    table.reset();
+  });
 }
 
 /** All rollup rows of `events` as an array; see `forEachAggregatedRow`. */
