@@ -1,4 +1,5 @@
-import { Command, CommanderError } from 'commander';
+import type { CommanderError } from 'commander';
+import { Command } from 'commander';
 import { registerAdminCommands } from './admin-commands.ts';
 import { registerDataCommands } from './data-commands.ts';
 import { registerPricingCommand } from './pricing-command.ts';

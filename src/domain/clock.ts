@@ -4,8 +4,6 @@ export interface Clock {
   now(): number;
 }
 
-export const systemClock: Clock = { now: () => Date.now() };
-
 export function fixedClock(epochMs: number): Clock & { set(ms: number): void; advance(ms: number): void } {
   let current = epochMs;
   return {

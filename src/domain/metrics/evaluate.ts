@@ -226,30 +226,56 @@ interface MetricState {
   byDimension: Map<string, number>[];
 }
 
+function findGroup(groups: readonly GroupKey[], list: readonly number[], orgId: string, project: string, tag: string): number {
+  for (const g of list) {
+    const group = groups[g] as GroupKey;
+    if (group.orgId === orgId && group.project === project && group.tag === tag) return g;
+  }
+  return -1;
+}
+
+function keyedGroups(groups: readonly GroupKey[], list: readonly number[]): Map<string, number> {
+  const keyed = new Map<string, number>();
+  for (const g of list) {
+    const group = groups[g] as GroupKey;
+    keyed.set(`${group.orgId}\u0000${group.project}\u0000${group.tag}`, g);
+  }
+  return keyed;
+}
+
 /**
  * Event indexes ordered by group (a counting sort), so each group is accumulated and emitted
  * on its own: memory holds one group's partials at a time, whatever order events come in.
  */
 function orderByGroup(events: readonly EvaluableEvent[], bucketOf: (ts: number) => number): { groups: GroupKey[]; order: Int32Array; ends: Int32Array } {
   const groups: GroupKey[] = [];
-  const index = new Map<string, number>();
+  // Per bucket, its groups: a short list scanned in place, no key string built per event; a
+  // bucket with many (org, project, tag) groups switches to a keyed map.
+  const byBucket = new Map<number, { list: number[]; keyed: Map<string, number> | null }>();
   const groupOf = new Int32Array(events.length);
   let last: GroupKey | undefined;
   let lastIndex = -1;
   for (let i = 0; i < events.length; i++) {
     const event = events[i] as EvaluableEvent;
     const orgId = event.orgId ?? '';
+    const { project, tag } = event;
     const bucketStart = bucketOf(event.ts);
-    if (last === undefined || last.bucketStart !== bucketStart || last.project !== event.project || last.tag !== event.tag || last.orgId !== orgId) {
-      const key = `${orgId}\u0000${bucketStart}\u0000${event.project}\u0000${event.tag}`;
-      let found = index.get(key);
-      if (found === undefined) {
-        found = groups.length;
-        groups.push({ orgId, bucketStart, project: event.project, tag: event.tag });
-        index.set(key, found);
+    if (last === undefined || last.bucketStart !== bucketStart || last.project !== project || last.tag !== tag || last.orgId !== orgId) {
+      let bucket = byBucket.get(bucketStart);
+      if (bucket === undefined) {
+        bucket = { list: [], keyed: null };
+        byBucket.set(bucketStart, bucket);
       }
-      last = groups[found];
-      lastIndex = found;
+      const key = bucket.keyed === null ? '' : `${orgId}\u0000${project}\u0000${tag}`;
+      lastIndex = bucket.keyed === null ? findGroup(groups, bucket.list, orgId, project, tag) : (bucket.keyed.get(key) ?? -1);
+      if (lastIndex < 0) {
+        lastIndex = groups.length;
+        groups.push({ orgId, bucketStart, project, tag });
+        bucket.list.push(lastIndex);
+        if (bucket.keyed !== null) bucket.keyed.set(key, lastIndex);
+        else if (bucket.list.length > 16) bucket.keyed = keyedGroups(groups, bucket.list);
+      }
+      last = groups[lastIndex];
     }
     groupOf[i] = lastIndex;
   }

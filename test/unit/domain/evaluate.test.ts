@@ -273,6 +273,32 @@ describe('aggregateEvents', () => {
     expect(days.find((r) => r.metric === 'calls' && r.dimName === '')).toMatchObject({ granularity: 'day', count: 2, orgId: '' });
   });
 
+  it('keeps groups apart when one bucket holds many projects and tags', () => {
+    const random = seededRandom(8);
+    const events: EvaluableEvent[] = [];
+    const expected = new Map<string, number>();
+    for (let i = 0; i < 5000; i++) {
+      const project = `p${Math.floor(random() * 40)}`;
+      const tag = `t${Math.floor(random() * 3)}`;
+      const ts = Date.parse('2026-01-01T10:00:00Z') + Math.floor(random() * 7_200_000);
+      events.push({ type: 'call', ts, project, tag, orgId: 'o', attrs: { status: 'ok' } });
+      const key = `${hourOf(ts)}|${project}|${tag}`;
+      expected.set(key, (expected.get(key) ?? 0) + 1);
+    }
+    const rows = aggregateEvents(events, compileMetrics(TEST_METRICS), hourOf).filter((r) => r.metric === 'calls' && r.dimName === '');
+    expect(new Map(rows.map((r) => [`${r.bucketStart}|${r.project}|${r.tag}`, r.count]))).toEqual(expected);
+    expect(rows).toHaveLength(expected.size);
+  });
+
+  it('accepts any iterable and answers nothing for no events', () => {
+    const compiled = compileMetrics(TEST_METRICS);
+    expect(aggregateEvents([], compiled, hourOf)).toEqual([]);
+    function* one(): Generator<EvaluableEvent> {
+      yield event('call', { status: 'ok' }, Date.parse('2026-01-01T10:00:00Z'));
+    }
+    expect(aggregateEvents(one(), compiled, hourOf).filter((r) => r.metric === 'calls' && r.dimName === '')).toHaveLength(1);
+  });
+
   it('feeds built-in metrics from a realistic llm_call', () => {
     const rows = aggregateEvents(
       [event('llm_call', { usage_type: 'llm', reason: 'challenge', model: 'gpt-4o', provider: 'openai', cost_usd: 0.02, latency_ms: 800, total_tokens: 1500 })],

@@ -3,6 +3,8 @@ import {
   decodeSketch,
   emptySketch,
   encodeSketch,
+  encodeValues,
+  mergeEncodedSketches,
   mergeManySketches,
   mergeSketches,
   quantile,
@@ -72,6 +74,12 @@ describe('compact encoding', () => {
     expect(decoded.zeroCount).toBe(sketch.zeroCount);
     expect(quantilesOf(decoded)).toEqual(quantilesOf(sketch));
     expect(encodeSketch(decoded)).toEqual(bytes);
+  });
+
+  it.each(datasets())('encodes %s values directly to the same bytes as via a dense sketch', (_name, values) => {
+    const withNonFinite = [...values.slice(0, 300), Number.NaN, Number.NEGATIVE_INFINITY];
+    expect(encodeValues(withNonFinite)).toEqual(encodeSketch(sketchFromValues(withNonFinite)));
+    expect(encodeValues(values)).toEqual(encodeSketch(sketchFromValues(values)));
   });
 
   it('stores only non-empty bins: a few bytes for small sketches', () => {
@@ -150,6 +158,23 @@ describe('merge', () => {
     const merged = mergeManySketches([a, b, c].map(sketchFromValues));
     expect(encodeSketch(merged)).toEqual(encodeSketch(sketchFromValues([...a, ...b, ...c])));
     expect(merged.negativeStore.count).toBe([...a, ...b, ...c].filter((v) => v < 0).length);
+  });
+
+  it('merges compact encodings directly to the bytes of the dense merge', () => {
+    const encodings = [a, b, c, [], [0]].map((values) => encodeSketch(sketchFromValues(values)));
+    const dense = encodeSketch(mergeManySketches(encodings.map(decodeSketch)));
+    expect(mergeEncodedSketches(encodings)).toEqual(dense);
+    expect(mergeEncodedSketches([])).toEqual(encodeSketch(emptySketch()));
+  });
+
+  it('merges fractional counts in compact form', () => {
+    const x = emptySketch();
+    x.accept(3, 0.5);
+    const y = sketchFromValues([3, -3]);
+    const merged = decodeSketch(mergeEncodedSketches([encodeSketch(x), encodeSketch(y)]));
+    expect(merged.count).toBe(2.5);
+    expect(merged.store.count).toBe(1.5);
+    expect(() => mergeEncodedSketches([new Uint8Array([1, 0])])).toThrow(/corrupt/);
   });
 
   it('leaves its inputs unchanged', () => {
