@@ -95,13 +95,14 @@ async function machine(): Promise<string[][]> {
     ['Memory', `${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`],
     ['OS', `${os.type()} ${os.release()} (${os.arch()})`],
     ['Node.js', process.version],
+    // Other processes on the machine (test suites, builds) skew every figure; say how busy it was.
+    ['Load average at start (1/5/15 min)', os.loadavg().map((n) => n.toFixed(2)).join(' / ')],
     ['SQLite', `${sqliteVersion} (better-sqlite3, WAL, synchronous=FULL)`],
     ['PostgreSQL', `${pgVersion} on 127.0.0.1 (same machine)`],
   ];
 }
 
 const machineRows = await machine();
-const stamp = `Measured ${machineRows[0]![1]} on ${machineRows[1]![1]}, Node.js ${process.version}.`;
 const sections: BenchSection[] = [];
 const started = performance.now();
 
@@ -109,6 +110,8 @@ async function step(id: SectionId, run: () => Promise<BenchSection | null>): Pro
   if (!only.includes(id)) return;
   options.log(`▶ ${id}`);
   const t0 = performance.now();
+  const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
+  const stamp = `Measured ${when} UTC on ${machineRows[1]![1]}, Node.js ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)} at start.`;
   const section = await run();
   if (section) sections.push({ ...section, stamp });
   options.log(`  ${id} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

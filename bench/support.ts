@@ -11,7 +11,7 @@ import { createPostgresStorage } from '../src/adapters/postgres/postgres-storage
 import { createSqliteStorage, SQLITE_FILE_NAME } from '../src/adapters/sqlite/sqlite-storage.ts';
 import type { AppContext } from '../src/app/context.ts';
 import { loadConfig } from '../src/config/config.ts';
-import { systemClock } from '../src/domain/clock.ts';
+import { systemClock } from '../src/adapters/clock/system-clock.ts';
 import { buildCatalog } from '../src/domain/metrics/catalog.ts';
 import type { Cache } from '../src/ports/cache.ts';
 import { silentLogger } from '../src/ports/logger.ts';

@@ -20,11 +20,6 @@ export interface DemoEventOptions {
   seed?: number;
 }
 
-export const DEMO_EVENT_TYPES = [
-  'llm_call', 'page_usage', 'workflow_execution', 'file_execution', 'hitl_review',
-  'api_request', 'trace', 'document_event', 'chat_message', 'gauge',
-] as const;
-
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
@@ -41,15 +36,9 @@ class Rng {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)]!;
-  }
+  int = (n: number): number => Math.floor(this.next() * n);
+  chance = (p: number): boolean => this.next() < p;
+  pick = <T>(items: readonly T[]): T => items[this.int(items.length)]!;
   weighted<T>(table: Weighted<T>): T {
     const r = this.next() * table.total;
     const { cumulative, items } = table;
@@ -74,11 +63,7 @@ class Rng {
   }
 }
 
-interface Weighted<T> {
-  items: T[];
-  cumulative: number[];
-  total: number;
-}
+interface Weighted<T> { items: T[]; cumulative: number[]; total: number }
 function weighted<T>(entries: ReadonlyArray<readonly [T, number]>): Weighted<T> {
   let total = 0;
   const cumulative = entries.map(([, w]) => (total += w));
@@ -342,15 +327,8 @@ class DemoWorld {
     const output = embedding || failed ? 0 : Math.max(1, Math.round(this.rng.logNormal(reason === 'extraction' ? 650 : 280, 0.6)));
     const latency = Math.round(this.rng.logNormal(model.latencyMs * (1 + output / 1500), 0.45));
     const attrs: Attrs = {
-      model: model.model,
-      provider: model.provider,
-      usage_type: embedding ? 'embedding' : 'llm',
-      reason,
-      input_tokens: input,
-      output_tokens: output,
-      latency_ms: latency,
-      status: failed ? 'error' : 'success',
-      ...context,
+      model: model.model, provider: model.provider, usage_type: embedding ? 'embedding' : 'llm', reason,
+      input_tokens: input, output_tokens: output, latency_ms: latency, status: failed ? 'error' : 'success', ...context,
     };
     // A third of the callers leave the cost out; ingest prices it from the bundled table.
     if (model.provider !== 'self-hosted' && this.rng.chance(0.68)) {
@@ -399,14 +377,8 @@ class DemoWorld {
       }
       t += 500;
     }
-    this.emit('workflow_execution', t + 200, workflow.project, {
-      execution_id: executionId,
-      workflow_id: workflow.id,
-      workflow_name: workflow.name,
-      pipeline_type: workflow.pipeline,
-      status: failedFiles === files ? 'ERROR' : 'COMPLETED',
-      duration_ms: t + 200 - t0,
-    });
+    const status = failedFiles === files ? 'ERROR' : 'COMPLETED';
+    this.emit('workflow_execution', t + 200, workflow.project, { ...context, pipeline_type: workflow.pipeline, status, duration_ms: t + 200 - t0 });
   }
 
   private apiRequest(ts: number): void {
@@ -434,15 +406,10 @@ class DemoWorld {
   private trace(t0: number, operation: string, user: string, kb: string = this.rng.pick(KBS)): void {
     const failed = this.rng.chance(this.slot.incident ? 0.1 : 0.02);
     const tokens = Math.round(this.rng.logNormal(2200, 0.6));
+    const duration = Math.round(this.rng.logNormal(operation === 'agent_run' ? 6000 : 1800, 0.55));
     this.emit('trace', t0, operation === 'chat' ? 'support-bot' : 'default', {
-      trace_id: this.hex(32),
-      operation_type: operation,
-      status: failed ? 'error' : 'ok',
-      duration_ms: Math.round(this.rng.logNormal(operation === 'agent_run' ? 6000 : 1800, 0.55)),
-      tokens,
-      cost_usd: round(tokens * 1.2e-6, 8),
-      user_id: user,
-      kb_id: kb,
+      trace_id: this.hex(32), operation_type: operation, status: failed ? 'error' : 'ok', duration_ms: duration,
+      tokens, cost_usd: round(tokens * 1.2e-6, 8), user_id: user, kb_id: kb,
     });
   }
 

@@ -1,9 +1,10 @@
 import { aggregateEvents, compileMetrics } from '../domain/metrics/evaluate.ts';
 import type { Organization } from '../domain/organization.ts';
-import { mergeAllPartials } from '../domain/rollup-math.ts';
 import type { Granularity, RollupRow } from '../domain/rollup-types.ts';
 import { bucketStartsBetween, floorBucket, nextBucket } from '../domain/time-buckets.ts';
+import { rebuildCoarseTiers } from './coarse-tiers.ts';
 import type { AppContext } from './context.ts';
+import { contiguousRanges, mergeIntoBuckets } from './rollup-merge.ts';
 
 /**
  * The recomputation core shared by incremental passes, backfill and rebuilds: hour buckets
@@ -36,62 +37,6 @@ const HOUR_MS = 3_600_000;
 const RETENTION_SLACK_MS = 24 * HOUR_MS;
 /** Pending rows that trigger a write; bounds memory while keeping writes in bulk. */
 const FLUSH_ROWS = 100_000;
-
-/**
- * Merges finer rows into the coarser buckets given by `bucketOf`. Sources are merged in
- * bucket order so floating-point sums come out bit-identical however they were gathered.
- */
-export function mergeIntoBuckets(rows: readonly RollupRow[], granularity: Granularity, bucketOf: (start: number) => number): RollupRow[] {
-  const ordered = [...rows].sort((a, b) => a.bucketStart - b.bucketStart);
-  const targets = new Map<number, number>();
-  const groups = new Map<string, { bucketStart: number; rows: RollupRow[] }>();
-  for (const row of ordered) {
-    let target = targets.get(row.bucketStart);
-    if (target === undefined) {
-      target = bucketOf(row.bucketStart);
-      targets.set(row.bucketStart, target);
-    }
-    const key = `${target}\u0000${row.metric}\u0000${row.project}\u0000${row.tag}\u0000${row.dimName}\u0000${row.dimValue}`;
-    const group = groups.get(key);
-    if (group) group.rows.push(row);
-    else groups.set(key, { bucketStart: target, rows: [row] });
-  }
-  const merged: RollupRow[] = [];
-  for (const { bucketStart, rows: sources } of groups.values()) {
-    const first = sources[0]!;
-    const partial = sources.length === 1 ? first : mergeAllPartials(sources);
-    merged.push({
-      orgId: first.orgId,
-      granularity,
-      bucketStart,
-      metric: first.metric,
-      project: first.project,
-      tag: first.tag,
-      dimName: first.dimName,
-      dimValue: first.dimValue,
-      count: partial.count,
-      sum: partial.sum,
-      min: partial.min,
-      max: partial.max,
-      sketch: partial.sketch,
-      lastValue: partial.lastValue,
-      lastTs: partial.lastTs,
-    });
-  }
-  return merged;
-}
-
-/** Contiguous runs of sorted bucket starts, as [from, to) ranges. */
-function contiguousRanges(starts: readonly number[], granularity: Granularity, timeZone: string): Array<[number, number]> {
-  const ranges: Array<[number, number]> = [];
-  for (const start of starts) {
-    const end = nextBucket(start, granularity, timeZone);
-    const last = ranges[ranges.length - 1];
-    if (last && last[1] === start) last[1] = end;
-    else ranges.push([start, end]);
-  }
-  return ranges;
-}
 
 /** Hours of the org's current zone that overlap a mark's hour (marks of an older zone map to one or two). */
 export function hoursOfMark(hourStart: number, timeZone: string): number[] {
@@ -127,7 +72,6 @@ export async function recomputeHours(
   const days = [...requestedByDay.keys()].sort((a, b) => a - b);
   const compiled = compileMetrics(ctx.metrics);
   const hourOf = (ts: number) => floorBucket(ts, 'hour', tz);
-  const dayOf = (start: number) => floorBucket(start, 'day', tz);
 
   const freshDays = new Map<number, RollupRow[]>();
   let pendingHours: number[] = [];
@@ -176,9 +120,13 @@ export async function recomputeHours(
 
     let dayInputs = hourRows;
     if (!wholeDay) {
+      // The day's other hours come from their stored rows.
       const recomputed = new Set(hours);
-      const stored = await ctx.storage.readRollups({ orgId: org.id, granularity: 'hour', from: day, to: dayEnd });
-      dayInputs = hourRows.concat(stored.filter((row) => !recomputed.has(row.bucketStart)));
+      const others = allHours.filter((hour) => !recomputed.has(hour));
+      dayInputs = hourRows.slice();
+      for (const [from, to] of contiguousRanges(others, 'hour', tz)) {
+        for (const row of await ctx.storage.readRollups({ orgId: org.id, granularity: 'hour', from, to })) dayInputs.push(row);
+      }
     }
     const dayRows = mergeIntoBuckets(dayInputs, 'day', () => day);
     if (tiers.week || tiers.month) freshDays.set(day, dayRows);
@@ -189,73 +137,21 @@ export async function recomputeHours(
     for (const row of dayRows) pendingDayRows.push(row);
     if (pendingHourRows.length + pendingDayRows.length >= FLUSH_ROWS) await flush();
     hooks.onHours?.(requested.size);
+    // Embedded storage answers synchronously: let the server breathe between days.
+    await new Promise((resolve) => setImmediate(resolve));
   }
   await flush();
 
   if (freshDays.size > 0) {
-    await rebuildCoarseTiers(ctx, org, freshDays, tiers, dayRowsCutoff, hooks, stats);
+    stats.buckets += await rebuildCoarseTiers({
+      ctx,
+      org,
+      freshDays,
+      weeks: tiers.week,
+      months: tiers.month,
+      dayRowsCutoff,
+      beforeWrite: hooks.beforeWrite,
+    });
   }
   return stats;
-}
-
-/** Weeks and months containing the recomputed days, merged from day rows (fresh ones from memory). */
-async function rebuildCoarseTiers(
-  ctx: AppContext,
-  org: Organization,
-  freshDays: ReadonlyMap<number, RollupRow[]>,
-  tiers: TierSelection,
-  dayRowsCutoff: number,
-  hooks: RecomputeHooks,
-  stats: RecomputeStats,
-): Promise<void> {
-  const tz = org.timezone;
-  const coarse: Array<{ granularity: Granularity; starts: number[] }> = [];
-  for (const granularity of ['week', 'month'] as const) {
-    if (!tiers[granularity]) continue;
-    const starts = [...new Set([...freshDays.keys()].map((day) => floorBucket(day, granularity, tz)))].sort((a, b) => a - b);
-    // A bucket reaching back past day retention would be rebuilt from an incomplete set of days.
-    const complete = starts.filter((start) => start >= dayRowsCutoff);
-    if (complete.length < starts.length) {
-      ctx.log.warn({ orgId: org.id, granularity, skipped: starts.length - complete.length }, 'buckets older than day retention left as they are');
-    }
-    if (complete.length > 0) coarse.push({ granularity, starts: complete });
-  }
-  if (coarse.length === 0) return;
-
-  // Day rows of the days these buckets cover that this run did not recompute come from storage.
-  const neededDays = new Set<number>();
-  for (const { granularity, starts } of coarse) {
-    for (const start of starts) {
-      for (const day of bucketStartsBetween(start, nextBucket(start, granularity, tz), 'day', tz)) {
-        if (!freshDays.has(day)) neededDays.add(day);
-      }
-    }
-  }
-  const dayRows: RollupRow[] = [];
-  for (const rows of freshDays.values()) for (const row of rows) dayRows.push(row);
-  const sortedNeeded = [...neededDays].sort((a, b) => a - b);
-  for (const [from, to] of contiguousRanges(sortedNeeded, 'day', tz)) {
-    for (const row of await ctx.storage.readRollups({ orgId: org.id, granularity: 'day', from, to })) dayRows.push(row);
-  }
-
-  for (const { granularity, starts } of coarse) {
-    const wanted = new Set(starts);
-    const bucketOfDay = new Map<number, number>();
-    const bucketOf = (day: number): number => {
-      let start = bucketOfDay.get(day);
-      if (start === undefined) {
-        start = floorBucket(day, granularity, tz);
-        bucketOfDay.set(day, start);
-      }
-      return start;
-    };
-    const rows = mergeIntoBuckets(
-      dayRows.filter((row) => wanted.has(bucketOf(row.bucketStart))),
-      granularity,
-      bucketOf,
-    );
-    await hooks.beforeWrite();
-    await ctx.storage.replaceBuckets(org.id, granularity, starts, rows);
-    stats.buckets += starts.length;
-  }
 }

@@ -37,12 +37,23 @@ export interface RawPiece {
 
 export type PlanPiece = RollupPiece | RawPiece;
 
-export function resolveSource(source: SourceParam, start: number, end: number): ResolvedSource {
+/**
+ * Earliest instant from which each tier's rollups are complete (retention deletes older
+ * ones); a tier without an entry is complete. Raw events are the last resort either way.
+ */
+export type TierHorizons = Partial<Record<Granularity, number>>;
+
+/**
+ * `auto` by span, but never resting on a tier that has already expired for part of the range:
+ * a few days from two months ago are read from day rollups, since their hours are gone.
+ */
+export function resolveSource(source: SourceParam, start: number, end: number, horizons: TierHorizons = {}): ResolvedSource {
   if (source !== 'auto') return source;
   const span = end - start;
-  if (span <= AUTO_HOURLY_MAX_MS) return 'hourly';
-  if (span <= AUTO_DAILY_MAX_MS) return 'daily';
-  return 'monthly';
+  const expired = (tier: Granularity) => horizons[tier] !== undefined && start < horizons[tier]!;
+  if (span > AUTO_DAILY_MAX_MS || expired('day')) return 'monthly';
+  if (span > AUTO_HOURLY_MAX_MS || expired('hour')) return 'daily';
+  return 'hourly';
 }
 
 /** Tiers a source may read, coarsest first. Hours are always the finest rollup tier. */
@@ -65,19 +76,27 @@ function ceilBucket(ts: number, granularity: Granularity, timeZone: string): num
 
 /**
  * Splits [start, end) into whole buckets of `tiers` (coarsest first) in `timeZone`, the
- * sub-hour remainder as raw pieces. Pieces come back in ascending time order.
+ * remainder as raw pieces. A tier is used only from its horizon on; before it, finer tiers
+ * (and finally raw events) take over. Pieces come back in ascending time order.
  */
-export function planRange(start: number, end: number, timeZone: string, tiers: readonly Granularity[]): PlanPiece[] {
+export function planRange(
+  start: number,
+  end: number,
+  timeZone: string,
+  tiers: readonly Granularity[],
+  horizons: TierHorizons = {},
+): PlanPiece[] {
   if (!(start < end)) return [];
   const [tier, ...finer] = tiers;
   if (tier === undefined) return [{ kind: 'raw', from: start, to: end }];
-  const alignedFrom = ceilBucket(start, tier, timeZone);
+  const horizon = horizons[tier];
+  const alignedFrom = Math.max(ceilBucket(start, tier, timeZone), horizon === undefined ? -Infinity : ceilBucket(horizon, tier, timeZone));
   const alignedTo = floorBucket(end, tier, timeZone);
-  if (!(alignedFrom < alignedTo)) return planRange(start, end, timeZone, finer);
+  if (!(alignedFrom < alignedTo)) return planRange(start, end, timeZone, finer, horizons);
   return [
-    ...planRange(start, alignedFrom, timeZone, finer),
+    ...planRange(start, alignedFrom, timeZone, finer, horizons),
     { kind: 'rollup', granularity: tier, from: alignedFrom, to: alignedTo },
-    ...planRange(alignedTo, end, timeZone, finer),
+    ...planRange(alignedTo, end, timeZone, finer, horizons),
   ];
 }
 
@@ -87,9 +106,10 @@ export interface RangePlan {
 }
 
 /** Plan for a total over [start, end) (summary, breakdown, compare). */
-export function planTotal(input: { start: number; end: number; storageZone: string; source: SourceParam }): RangePlan {
-  const source = resolveSource(input.source, input.start, input.end);
-  return { source, pieces: planRange(input.start, input.end, input.storageZone, tiersForSource(source)) };
+export function planTotal(input: { start: number; end: number; storageZone: string; source: SourceParam; horizons?: TierHorizons }): RangePlan {
+  const horizons = input.horizons ?? {};
+  const source = resolveSource(input.source, input.start, input.end, horizons);
+  return { source, pieces: planRange(input.start, input.end, input.storageZone, tiersForSource(source), horizons) };
 }
 
 export interface SeriesBucketPlan {
@@ -136,8 +156,10 @@ export function planSeries(input: {
   queryZone: string;
   storageZone: string;
   source: SourceParam;
+  horizons?: TierHorizons;
 }): SeriesPlan {
-  const source = resolveSource(input.source, input.start, input.end);
+  const horizons = input.horizons ?? {};
+  const source = resolveSource(input.source, input.start, input.end, horizons);
   const allowed = tiersForSource(source);
   const coarsestAllowed = Math.max(...allowed.map((tier) => TIER_RANK[tier]));
   // Weeks rank between days and months: only a monthly source reads week rollups.
@@ -148,7 +170,7 @@ export function planSeries(input: {
     const bucketEnd = nextBucket(bucketStart, input.granularity, input.queryZone);
     const start = Math.max(bucketStart, input.start);
     const end = Math.min(bucketEnd, input.end);
-    buckets.push({ start, end, bucketStart, pieces: planRange(start, end, input.storageZone, tiers) });
+    buckets.push({ start, end, bucketStart, pieces: planRange(start, end, input.storageZone, tiers, horizons) });
     bucketStart = bucketEnd;
   }
   return { source, granularity: input.granularity, buckets };

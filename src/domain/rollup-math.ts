@@ -1,6 +1,6 @@
 import type { RollupPartial } from './rollup-types.ts';
 import type { MetricKind } from './metrics/definition.ts';
-import { decodeSketch, emptySketch, encodeSketch, encodeValues, mergeInto, quantile, sketchFromValues, type Sketch } from './sketch.ts';
+import { decodeSketch, encodeSketch, encodeValues, mergeEncodedSketches, quantile, sketchFromValues, type Sketch } from './sketch.ts';
 
 /**
  * Mergeable rollup partials. Every higher tier is a merge of lower-tier partials: count, sum,
@@ -86,14 +86,14 @@ export class PartialTable {
     this.size = 0;
     this.buffers.length = 0;
     this.sketches.length = 0;
-    this.counts.fill(0);
-    this.sums.fill(0);
   }
 
   /** A new empty partial for a metric of `kind`; returns its slot. */
   open(kind: MetricKind): number {
     if (this.size === this.capacity) this.grow();
     const slot = this.size++;
+    this.counts[slot] = 0;
+    this.sums[slot] = 0;
     this.mins[slot] = Infinity;
     this.maxs[slot] = -Infinity;
     this.lastTimes[slot] = NaN;
@@ -170,17 +170,17 @@ export function mergePartials(a: RollupPartial, b: RollupPartial): RollupPartial
   return mergeAllPartials([a, b]);
 }
 
-/** Merge of any number of partials, decoding and encoding each sketch once. */
+/** Merge of any number of partials; sketches merge in their compact form. */
 export function mergeAllPartials(partials: Iterable<RollupPartial>): RollupPartial {
   let count = 0;
   let sum = 0;
   let min = Infinity;
   let max = -Infinity;
-  let merged: Sketch | null = null;
+  const sketches: Uint8Array[] = [];
   let lastValue: number | null = null;
   let lastTs: number | null = null;
   for (const p of partials) {
-    if (p.sketch !== null) merged = mergeInto(merged ?? emptySketch(), decodeSketch(p.sketch));
+    if (p.sketch !== null) sketches.push(p.sketch);
     if (p.lastValue !== null && p.lastTs !== null && isLaterReading(p.lastTs, p.lastValue, lastTs, lastValue)) {
       lastValue = p.lastValue;
       lastTs = p.lastTs;
@@ -196,7 +196,7 @@ export function mergeAllPartials(partials: Iterable<RollupPartial>): RollupParti
     sum,
     min: count === 0 ? 0 : min,
     max: count === 0 ? 0 : max,
-    sketch: merged === null ? null : encodeSketch(merged),
+    sketch: sketches.length === 0 ? null : sketches.length === 1 ? (sketches[0] as Uint8Array) : mergeEncodedSketches(sketches),
     lastValue,
     lastTs,
   };

@@ -167,14 +167,14 @@ function unzigzag(n: number): number {
   return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
 }
 
-function collectBins(store: Store): { keys: number[]; counts: number[] } {
+function collectBins(store: Store): Bins {
   const keys: number[] = [];
   const counts: number[] = [];
   forEachBin(store, (key, count) => {
     keys.push(key);
     counts.push(count);
   });
-  return { keys, counts };
+  return { keys, counts, length: keys.length };
 }
 
 function isWholeCount(count: number): boolean {
@@ -182,22 +182,37 @@ function isWholeCount(count: number): boolean {
 }
 
 interface Bins {
-  keys: number[];
-  counts: number[];
+  keys: ArrayLike<number>;
+  counts: ArrayLike<number>;
+  length: number;
+}
+
+function allWhole(counts: ArrayLike<number>, length: number): boolean {
+  for (let i = 0; i < length; i++) if (!isWholeCount(counts[i] as number)) return false;
+  return true;
+}
+
+// Plain loops, no closures: this runs once per distribution row of every aggregation pass.
+function writeBins(out: ByteWriter, bins: Bins, whole: boolean): void {
+  const { keys, counts, length } = bins;
+  out.varint(length);
+  for (let i = 0; i < length; i++) {
+    out.varint(i === 0 ? zigzag(keys[0] as number) : (keys[i] as number) - (keys[i - 1] as number) - 1);
+  }
+  for (let i = 0; i < length; i++) {
+    if (whole) out.varint(counts[i] as number);
+    else out.float64(counts[i] as number);
+  }
 }
 
 function writeSketch(zeroCount: number, positive: Bins, negative: Bins): Uint8Array {
-  const whole =
-    isWholeCount(zeroCount) && positive.counts.every(isWholeCount) && negative.counts.every(isWholeCount);
+  const whole = isWholeCount(zeroCount) && allWhole(positive.counts, positive.length) && allWhole(negative.counts, negative.length);
   const out = new ByteWriter();
-  const writeCount = (count: number): void => (whole ? out.varint(count) : out.float64(count));
   out.byte(FORMAT_VERSION | (whole ? 0 : FLOAT_COUNTS));
-  writeCount(zeroCount);
-  for (const { keys, counts } of [positive, negative]) {
-    out.varint(keys.length);
-    keys.forEach((key, i) => out.varint(i === 0 ? zigzag(key) : key - (keys[i - 1] as number) - 1));
-    counts.forEach(writeCount);
-  }
+  if (whole) out.varint(zeroCount);
+  else out.float64(zeroCount);
+  writeBins(out, positive, whole);
+  writeBins(out, negative, whole);
   return out.finish();
 }
 
@@ -206,19 +221,24 @@ export function encodeSketch(sketch: Sketch): Uint8Array {
 }
 
 const sharedMapping = emptySketch().mapping;
+let positiveKeys = new Int32Array(256);
+let negativeKeys = new Int32Array(256);
 
-function binsOfKeys(keys: number[]): Bins {
-  keys.sort((a, b) => a - b);
-  const bins: Bins = { keys: [], counts: [] };
-  for (let i = 0; i < keys.length; ) {
-    const key = keys[i] as number;
+/** Sorts `keys[0..n)` in place and folds equal keys into (key, count) runs, in place too. */
+function runsOf(keys: Int32Array, n: number): Bins {
+  const sorted = keys.subarray(0, n).sort();
+  const counts = new Array<number>();
+  let length = 0;
+  for (let i = 0; i < n; ) {
+    const key = sorted[i] as number;
     let j = i + 1;
-    while (j < keys.length && keys[j] === key) j++;
-    bins.keys.push(key);
-    bins.counts.push(j - i);
+    while (j < n && sorted[j] === key) j++;
+    sorted[length] = key;
+    counts.push(j - i);
+    length++;
     i = j;
   }
-  return bins;
+  return { keys: sorted, counts, length };
 }
 
 /**
@@ -226,43 +246,105 @@ function binsOfKeys(keys: number[]): Bins {
  * the aggregation path encodes many small groups and the dense stores dominate its cost.
  */
 export function encodeValues(values: readonly number[]): Uint8Array {
-  const positive: number[] = [];
-  const negative: number[] = [];
+  if (values.length > positiveKeys.length) {
+    positiveKeys = new Int32Array(values.length * 2);
+    negativeKeys = new Int32Array(values.length * 2);
+  }
+  let positives = 0;
+  let negatives = 0;
   let zeroCount = 0;
   const limit = sharedMapping.minPossible;
-  for (const value of values) {
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i] as number;
     if (!Number.isFinite(value)) continue;
-    if (value > limit) positive.push(sharedMapping.key(value));
-    else if (value < -limit) negative.push(sharedMapping.key(-value));
+    if (value > limit) positiveKeys[positives++] = sharedMapping.key(value);
+    else if (value < -limit) negativeKeys[negatives++] = sharedMapping.key(-value);
     else zeroCount += 1;
   }
-  return writeSketch(zeroCount, binsOfKeys(positive), binsOfKeys(negative));
+  return writeSketch(zeroCount, runsOf(positiveKeys, positives), runsOf(negativeKeys, negatives));
 }
 
-export function decodeSketch(bytes: Uint8Array): Sketch {
+interface ParsedSketch {
+  zeroCount: number;
+  positive: Bins;
+  negative: Bins;
+}
+
+// Module-level helpers rather than closures: tsx wraps every closure creation in a naming call.
+function readCount(input: ByteReader, float: boolean): number {
+  const c = float ? input.float64() : input.varint();
+  if (!(c >= 0) || !Number.isFinite(c)) throw new Error('corrupt sketch encoding');
+  return c;
+}
+
+function readBins(input: ByteReader, float: boolean, maxLength: number): Bins {
+  const length = input.varint();
+  if (length > maxLength) throw new Error('corrupt sketch encoding');
+  const keys = new Array<number>(length);
+  for (let i = 0; i < length; i++) {
+    const raw = input.varint();
+    keys[i] = i === 0 ? unzigzag(raw) : (keys[i - 1] as number) + raw + 1;
+  }
+  const counts = new Array<number>(length);
+  for (let i = 0; i < length; i++) counts[i] = readCount(input, float);
+  return { keys, counts, length };
+}
+
+function parseSketch(bytes: Uint8Array): ParsedSketch {
   const input = new ByteReader(bytes);
   const header = input.byte();
   if ((header & ~FLOAT_COUNTS) !== FORMAT_VERSION) throw new Error(`unknown sketch format version ${header & ~FLOAT_COUNTS}`);
-  const readCount = (header & FLOAT_COUNTS) !== 0 ? () => input.float64() : () => input.varint();
+  const float = (header & FLOAT_COUNTS) !== 0;
+  const zeroCount = readCount(input, float);
+  const positive = readBins(input, float, bytes.length);
+  const negative = readBins(input, float, bytes.length);
+  input.done();
+  return { zeroCount, positive, negative };
+}
+
+function addBins(into: Map<number, number>, bins: Bins): void {
+  for (let i = 0; i < bins.length; i++) {
+    const key = bins.keys[i] as number;
+    into.set(key, (into.get(key) ?? 0) + (bins.counts[i] as number));
+  }
+}
+
+function sortedBins(bins: Map<number, number>): Bins {
+  const keys = Float64Array.from(bins.keys()).sort();
+  const counts = new Array<number>(keys.length);
+  for (let i = 0; i < keys.length; i++) counts[i] = bins.get(keys[i] as number) as number;
+  return { keys, counts, length: keys.length };
+}
+
+/**
+ * Merge of compact encodings straight into a compact encoding, bin by bin, without dense
+ * sketches: day, week and month rebuilds merge many small hourly sketches.
+ */
+export function mergeEncodedSketches(encodings: Iterable<Uint8Array>): Uint8Array {
+  let zeroCount = 0;
+  const positive = new Map<number, number>();
+  const negative = new Map<number, number>();
+  for (const bytes of encodings) {
+    const parsed = parseSketch(bytes);
+    zeroCount += parsed.zeroCount;
+    addBins(positive, parsed.positive);
+    addBins(negative, parsed.negative);
+  }
+  return writeSketch(zeroCount, sortedBins(positive), sortedBins(negative));
+}
+
+export function decodeSketch(bytes: Uint8Array): Sketch {
+  const parsed = parseSketch(bytes);
   const sketch = emptySketch();
-  sketch.zeroCount = readCount();
-  let count = sketch.zeroCount;
-  for (const store of [sketch.store, sketch.negativeStore]) {
-    const n = input.varint();
-    if (n > bytes.length) throw new Error('corrupt sketch encoding');
-    const keys: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const raw = input.varint();
-      keys.push(i === 0 ? unzigzag(raw) : (keys[i - 1] as number) + raw + 1);
-    }
-    for (const key of keys) {
-      const c = readCount();
-      if (!(c >= 0) || !Number.isFinite(c)) throw new Error('corrupt sketch encoding');
-      if (c > 0) store.add(key, c);
+  sketch.zeroCount = parsed.zeroCount;
+  let count = parsed.zeroCount;
+  for (const [store, bins] of [[sketch.store, parsed.positive], [sketch.negativeStore, parsed.negative]] as const) {
+    for (let i = 0; i < bins.length; i++) {
+      const c = bins.counts[i] as number;
+      if (c > 0) store.add(bins.keys[i] as number, c);
       count += c;
     }
   }
-  input.done();
   sketch.count = count;
   // Bins keep no exact min, max or sum: callers hold those in the rollup partial.
   sketch.sum = NaN;

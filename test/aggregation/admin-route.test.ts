@@ -53,15 +53,15 @@ describe.each(ENGINES)('POST /api/v1/admin/aggregate on %s', (engine) => {
   it('runs a pass in-process and answers what it did', async () => {
     await ingestAll(t.ctx, org.id, [
       { id: 'a', type: 'hitl_review', timestamp: '2026-05-04T08:10:00Z', state: 'created' },
-      { id: 'b', type: 'hitl_review', timestamp: '2026-05-03T23:10:00+02:00', state: 'created' },
+      { id: 'b', type: 'hitl_review', timestamp: '2026-05-04T00:10:00+02:00', state: 'created' },
     ]);
     const response = await post(direct, ADMIN_KEY);
     expect(response.statusCode).toBe(200);
     const body = response.json();
-    // Two hours on two local days, in one week and one month.
-    expect(body).toMatchObject({ buckets: 2 + 2 + 1 + 1, events: 2, orgs: 1, skipped: [] });
+    // Two hours of one local day (2026-05-04; in UTC the first is still May 3), one week, one month.
+    expect(body).toMatchObject({ buckets: 2 + 1 + 1 + 1, events: 2, orgs: 1, skipped: [] });
     expect(body.duration_ms).toEqual(expect.any(Number));
-    expect((await readTier(t.ctx.storage, org.id, 'day')).map((row) => row.count)).toEqual([1, 1]);
+    expect((await readTier(t.ctx.storage, org.id, 'day')).map((row) => row.count)).toEqual([2]);
   });
 
   it('runs the pass through the scheduler when one is given', async () => {

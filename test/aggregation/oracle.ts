@@ -33,7 +33,13 @@ interface LocalParts {
   second: number;
 }
 
+const partsCache = new Map<string, LocalParts>();
+
 export function localParts(ts: number, timeZone: string): LocalParts {
+  const cacheKey = `${timeZone}|${ts}`;
+  const cached = partsCache.get(cacheKey);
+  if (cached) return cached;
+  if (partsCache.size > 500_000) partsCache.clear();
   let format = formatters.get(timeZone);
   if (!format) {
     format = new Intl.DateTimeFormat('en-GB', {
@@ -43,7 +49,9 @@ export function localParts(ts: number, timeZone: string): LocalParts {
   }
   const parts: Record<string, number> = {};
   for (const part of format.formatToParts(new Date(ts))) if (part.type !== 'literal') parts[part.type] = Number(part.value);
-  return { year: parts['year']!, month: parts['month']!, day: parts['day']!, hour: parts['hour']!, minute: parts['minute']!, second: parts['second']! };
+  const result = { year: parts['year']!, month: parts['month']!, day: parts['day']!, hour: parts['hour']!, minute: parts['minute']!, second: parts['second']! };
+  partsCache.set(cacheKey, result);
+  return result;
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -158,14 +166,14 @@ export function computeOracle(sent: readonly SentEvent[], metrics: readonly Metr
       const dynamic: MetricDefinition = { name: attrs['name'], kind: 'gauge', event: 'gauge', value: 'value', dimensions: [], unit: '', category: '', description: '' };
       if (typeof attrs['value'] === 'number') fed.push({ metric: dynamic, value: attrs['value'] });
     }
+    const labels = (['hour', 'day', 'week', 'month'] as const).map((granularity) => [granularity, oracleLabel(ts, granularity, timeZone)] as const);
     for (const { metric, value } of fed) {
       const dims: Array<[string, string]> = [['', '']];
       for (const name of metric.dimensions) {
         const v = attrs[name];
         dims.push([name, v === null || v === undefined ? '(none)' : String(v)]);
       }
-      for (const granularity of ['hour', 'day', 'week', 'month'] as const) {
-        const label = oracleLabel(ts, granularity, timeZone);
+      for (const [granularity, label] of labels) {
         for (const [dimName, dimValue] of dims) {
           const key = cellKey(granularity, label, metric.name, project, tag, dimName, dimValue);
           let cell = cells.get(key);

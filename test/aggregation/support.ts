@@ -136,3 +136,15 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** One line per row, sorted: a fast exact comparison of two rollup states (sketch bytes included). */
+export function fingerprint(rows: readonly RollupRow[]): string[] {
+  return rows
+    .map((r) =>
+      [
+        r.granularity, r.bucketStart, r.metric, r.project, r.tag, r.dimName, r.dimValue, r.count, r.sum, r.min, r.max,
+        r.sketch === null ? '-' : Buffer.from(r.sketch).toString('hex'), r.lastValue, r.lastTs,
+      ].join('|'),
+    )
+    .sort();
+}

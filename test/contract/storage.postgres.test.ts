@@ -2,7 +2,8 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPostgresStorage } from '../../src/adapters/postgres/postgres-storage.ts';
 import type { Storage } from '../../src/ports/storage.ts';
-import { makeEvent, makeFileExecution, makeOrg, makeRollupRow } from '../factories/index.ts';
+import type { RollupRow } from '../../src/domain/rollup-types.ts';
+import { makeEvent, makeFileExecution, makeOrg, makeRollupRow, sortRollupRows } from '../factories/index.ts';
 import { postgresTestSchemas, probePostgres, TEST_DATABASE_URL } from '../support/postgres.ts';
 import { describeStorageContract } from './storage.contract.ts';
 
@@ -17,6 +18,8 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
     const H = 3_600_000;
     const DAY = 24 * H;
     const hourOf = (ts: number) => Math.floor(ts / H) * H;
+    const comparable = (rows: readonly RollupRow[]) =>
+      sortRollupRows(rows).map((r) => ({ ...r, sketch: r.sketch === null ? null : Array.from(r.sketch) }));
     const opened: Storage[] = [];
     afterAll(() => Promise.all(opened.splice(0).map((s) => s.close())));
 
@@ -166,6 +169,16 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
       const read = await storage.readRollups({ orgId: org.id, granularity: 'hour', from: hours[0]!, to: hours[59]! + H });
       expect(read).toHaveLength(60_000);
       expect(read.reduce((total, r) => total + r.sum, 0)).toBe(rows.reduce((total, r) => total + r.sum, 0));
+
+      // A rewrite in the merge path: some rows change, some vanish, some are new, the rest stay.
+      const rewritten = rows
+        .filter((_, i) => i % 7 !== 0)
+        .map((r, i) => (i % 3 === 0 ? { ...r, count: r.count + 1, sketch: new Uint8Array([i % 256, 1]) } : r));
+      const added = hours.map((bucketStart) => makeRollupRow({ orgId: org.id, bucketStart, metric: 'new_metric', count: 2, sum: 2 }));
+      await storage.replaceBuckets(org.id, 'hour', [...hours].reverse(), [...added, ...rewritten]);
+      const reread = await storage.readRollups({ orgId: org.id, granularity: 'hour', from: 0, to: hours[59]! + H });
+      expect(comparable(reread)).toEqual(comparable([...added, ...rewritten]));
+
       await storage.replaceBuckets(org.id, 'hour', hours, rows.slice(0, 10));
       expect(await storage.readRollups({ orgId: org.id, granularity: 'hour', from: 0, to: hours[59]! + H })).toHaveLength(10);
     });

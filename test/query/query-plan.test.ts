@@ -18,7 +18,7 @@ const show = (pieces: PlanPiece[]) =>
   pieces.map((p) => [p.kind === 'raw' ? 'raw' : p.granularity, new Date(p.from).toISOString(), new Date(p.to).toISOString()]);
 
 /** Invariants every plan must satisfy: contiguous exact cover, aligned rollup pieces, raw pieces without a whole hour. */
-function expectExactCover(pieces: PlanPiece[], start: number, end: number, zone: string): void {
+function expectExactCover(pieces: PlanPiece[], start: number, end: number, zone: string, rawMayHoldHours = false): void {
   let cursor = start;
   for (const piece of pieces) {
     expect(piece.from).toBe(cursor);
@@ -26,7 +26,7 @@ function expectExactCover(pieces: PlanPiece[], start: number, end: number, zone:
     if (piece.kind === 'rollup') {
       expect(floorBucket(piece.from, piece.granularity, zone)).toBe(piece.from);
       expect(floorBucket(piece.to, piece.granularity, zone)).toBe(piece.to);
-    } else {
+    } else if (!rawMayHoldHours) {
       const firstWholeHour = floorBucket(piece.from, 'hour', zone) === piece.from ? piece.from : nextBucket(floorBucket(piece.from, 'hour', zone), 'hour', zone);
       expect(nextBucket(firstWholeHour, 'hour', zone)).toBeGreaterThan(piece.to);
     }
@@ -241,3 +241,36 @@ describe('fetchRanges', () => {
     ]);
   });
 });
+
+describe('retention horizons', () => {
+  const start = utc('2026-09-10T10:30:00Z');
+  const end = utc('2026-09-13T17:15:00Z');
+
+  it('auto never rests on a tier that expired for part of the range', () => {
+    expect(resolveSource('auto', start, end)).toBe('hourly');
+    expect(resolveSource('auto', start, end, { hour: utc('2026-10-01T00:00:00Z') })).toBe('daily');
+    expect(resolveSource('auto', start, end, { hour: utc('2026-10-01T00:00:00Z'), day: utc('2026-09-11T00:00:00Z') })).toBe('monthly');
+    expect(resolveSource('hourly', start, end, { hour: utc('2026-10-01T00:00:00Z') })).toBe('hourly');
+  });
+
+  it('answers expired hours from day rollups and raw events', () => {
+    const plan = planTotal({ start, end, storageZone: 'UTC', source: 'auto', horizons: { hour: utc('2026-10-01T00:00:00Z') } });
+    expect(plan.source).toBe('daily');
+    expect(show(plan.pieces)).toEqual([
+      ['raw', '2026-09-10T10:30:00.000Z', '2026-09-11T00:00:00.000Z'],
+      ['day', '2026-09-11T00:00:00.000Z', '2026-09-13T00:00:00.000Z'],
+      ['raw', '2026-09-13T00:00:00.000Z', '2026-09-13T17:15:00.000Z'],
+    ]);
+  });
+
+  it('uses a tier only from its horizon on, mid-range', () => {
+    const pieces = planRange(start, end, 'UTC', ['hour'], { hour: utc('2026-09-12T06:20:00Z') });
+    expect(show(pieces)).toEqual([
+      ['raw', '2026-09-10T10:30:00.000Z', '2026-09-12T07:00:00.000Z'],
+      ['hour', '2026-09-12T07:00:00.000Z', '2026-09-13T17:00:00.000Z'],
+      ['raw', '2026-09-13T17:00:00.000Z', '2026-09-13T17:15:00.000Z'],
+    ]);
+    expectExactCover(pieces, start, end, 'UTC', true);
+  });
+});
+

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
+import type { Logger } from '../../ports/logger.ts';
 
 /** Schema names we accept for `search_path` isolation: plain identifiers, no quoting needed. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -10,8 +11,10 @@ export interface PostgresOptions {
   url: string;
   /** Isolates every table in this schema (created by migrate) via search_path; `public` when absent. */
   schema?: string;
-  /** Pool size; pg's default (10) when absent. */
+  /** Pool size; 10 when absent. */
   maxConnections?: number;
+  /** Where failures of idle pooled connections are reported; a process warning when absent. */
+  log?: Logger;
 }
 
 export function assertSchemaName(schema: string): void {
@@ -33,13 +36,23 @@ const numericInt8Types = {
 
 export function createPool(options: PostgresOptions): Pool {
   if (options.schema !== undefined) assertSchemaName(options.schema);
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString: options.url,
     max: options.maxConnections ?? 10,
+    // Fail instead of hanging when the server is down or the pool stays exhausted.
+    connectionTimeoutMillis: 10_000,
     types: numericInt8Types,
     // Applied at connection start-up, so every pooled connection sees only the chosen schema.
     ...(options.schema !== undefined ? { options: `-c search_path=${options.schema}` } : {}),
   });
+  // An idle connection cut by the server (restart, failover) is dropped and later replaced by
+  // the pool; without a listener the 'error' event would crash the process.
+  pool.on('error', (error) => {
+    const message = 'idle PostgreSQL connection failed; the pool will open a new one';
+    if (options.log !== undefined) options.log.warn({ err: error }, message);
+    else process.emitWarning(`${message}: ${error.message}`);
+  });
+  return pool;
 }
 
 /** Runs `work` in one transaction on one connection; rolls back and rethrows on any error. */

@@ -6,7 +6,7 @@ import type { Attributes, StoredEvent } from '../../domain/event.ts';
  */
 export function encodeSupersedeKey(key: string | null): string | null {
   if (key === null) return null;
-  return key.replace(/\\/g, '\\\\').replace(/\u0000/g, '\\0');
+  return key.replaceAll('\\', '\\\\').replaceAll('\u0000', '\\0');
 }
 
 export function decodeSupersedeKey(stored: string | null): string | null {

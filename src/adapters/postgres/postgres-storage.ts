@@ -1,3 +1,4 @@
+import type { QueryConfig } from 'pg';
 import type { Storage } from '../../ports/storage.ts';
 import { createPool, type PostgresOptions } from './db.ts';
 import { createDirtyStore, createLeaseStore } from './dirty-leases.ts';
@@ -11,16 +12,16 @@ import { createRollupStore } from './rollups.ts';
 
 export type { PostgresOptions } from './db.ts';
 
+const PING_TIMEOUT_MS = 5_000;
+
 /**
  * Server-mode storage on PostgreSQL (15+). Call `migrate()` before use. With `schema`, every
  * table lives in that schema (created by migrate), which is how tests isolate themselves.
  */
 export function createPostgresStorage(options: PostgresOptions): Storage {
   const pool = createPool(options);
-  // Idle pooled connections may be cut by the server (restart, failover): log-free recovery,
-  // the pool replaces them; without a listener the error would crash the process.
-  pool.on('error', () => undefined);
   const partitions = new EventPartitions(pool);
+  let closing: Promise<void> | undefined;
 
   return {
     engine: 'postgres',
@@ -40,10 +41,12 @@ export function createPostgresStorage(options: PostgresOptions): Storage {
 
     migrate: () => applyMigrations(pool, options.schema),
     async ping() {
-      await pool.query('SELECT 1');
+      // Bounded, so readiness checks answer even when the server accepts but does not respond.
+      await pool.query({ text: 'SELECT 1', query_timeout: PING_TIMEOUT_MS } as QueryConfig);
     },
-    async close() {
-      await pool.end();
+    close() {
+      closing ??= pool.end();
+      return closing;
     },
   };
 }

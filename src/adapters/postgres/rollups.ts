@@ -56,6 +56,23 @@ function assertRowsBelong(orgId: string, granularity: Granularity, buckets: Read
   }
 }
 
+/**
+ * Distinct organizations holding rollups, read by hopping along the primary key (one index
+ * probe per organization) rather than scanning the table.
+ */
+async function rollupOrgIds(pool: Pool): Promise<string[]> {
+  const result = await pool.query<{ org_id: string }>(
+    `WITH RECURSIVE orgs AS (
+       (SELECT org_id FROM rollups ORDER BY org_id LIMIT 1)
+       UNION ALL
+       SELECT (SELECT r.org_id FROM rollups AS r WHERE r.org_id > orgs.org_id ORDER BY r.org_id LIMIT 1)
+         FROM orgs WHERE orgs.org_id IS NOT NULL
+     )
+     SELECT org_id FROM orgs WHERE org_id IS NOT NULL`,
+  );
+  return result.rows.map((row) => row.org_id);
+}
+
 export function createRollupStore(pool: Pool): RollupStore {
   return {
     async replaceBuckets(orgId, granularity, bucketStarts, rows) {
@@ -95,19 +112,27 @@ export function createRollupStore(pool: Pool): RollupStore {
     },
 
     async deleteRollupsBefore(granularity, cutoff) {
-      const result = await pool.query('DELETE FROM rollups WHERE granularity = $1 AND bucket_start < $2', [
-        granularity,
-        cutoff,
-      ]);
-      return result.rowCount ?? 0;
+      let removed = 0;
+      for (const orgId of await rollupOrgIds(pool)) {
+        const result = await pool.query(
+          'DELETE FROM rollups WHERE org_id = $1 AND granularity = $2 AND bucket_start < $3',
+          [orgId, granularity, cutoff],
+        );
+        removed += result.rowCount ?? 0;
+      }
+      return removed;
     },
 
     async countRollupsBefore(granularity, cutoff) {
-      const result = await pool.query<{ n: number }>(
-        'SELECT count(*)::bigint AS n FROM rollups WHERE granularity = $1 AND bucket_start < $2',
-        [granularity, cutoff],
-      );
-      return result.rows[0]?.n ?? 0;
+      let count = 0;
+      for (const orgId of await rollupOrgIds(pool)) {
+        const result = await pool.query<{ n: number }>(
+          'SELECT count(*)::bigint AS n FROM rollups WHERE org_id = $1 AND granularity = $2 AND bucket_start < $3',
+          [orgId, granularity, cutoff],
+        );
+        count += result.rows[0]?.n ?? 0;
+      }
+      return count;
     },
 
     async deleteAllRollups(orgId) {

@@ -5,7 +5,7 @@ import type { AppContext } from '../context.ts';
 import { cachedJson, type CachedJson } from './cached-query.ts';
 import { collectSeries, statsOf } from './collect.ts';
 import { parseMetricNames, requireDimension, selectMetrics } from './metric-selection.ts';
-import { resolveScope, scopeKey, type CommonQueryInput } from './scope.ts';
+import { resolveScope, scopeKey, tierHorizons, type CommonQueryInput } from './scope.ts';
 import { checkPointCount } from './series.ts';
 import { formatInstant } from './time-input.ts';
 
@@ -65,7 +65,7 @@ export async function aggregates(ctx: AppContext, input: AggregatesInput): Promi
       refresh: input.refresh,
     },
     async (): Promise<AggregatesResponse> => {
-      const plan = planSeries({ start: scope.start, end: scope.end, granularity, queryZone: scope.zone, storageZone: scope.storageZone, source });
+      const plan = planSeries({ start: scope.start, end: scope.end, granularity, queryZone: scope.zone, storageZone: scope.storageZone, source, horizons: tierHorizons(ctx) });
       const data = await collectSeries(
         ctx,
         { orgId: scope.org.id, metrics: [metric], project: scope.project, tag: scope.tag, dimName: dimension ?? '' },

@@ -4,7 +4,7 @@ import type { AppContext } from '../context.ts';
 import { cachedJson, type CachedJson } from './cached-query.ts';
 import { collectTotals, statsOf, valueOf } from './collect.ts';
 import { parseMetricNames, requireDimension, selectMetrics } from './metric-selection.ts';
-import { resolveScope, scopeKey, type CommonQueryInput } from './scope.ts';
+import { resolveScope, scopeKey, tierHorizons, type CommonQueryInput } from './scope.ts';
 import { formatInstant } from './time-input.ts';
 
 /** `breakdown`: the top values of one dimension of one metric over [start, end), largest first. */
@@ -48,7 +48,7 @@ export async function breakdown(ctx: AppContext, input: BreakdownInput): Promise
       refresh: input.refresh,
     },
     async (): Promise<BreakdownResponse> => {
-      const plan = planTotal({ start: scope.start, end: scope.end, storageZone: scope.storageZone, source });
+      const plan = planTotal({ start: scope.start, end: scope.end, storageZone: scope.storageZone, source, horizons: tierHorizons(ctx) });
       const totals = await collectTotals(
         ctx,
         { orgId: scope.org.id, metrics: [metric], project: scope.project, tag: scope.tag, dimName: dimension },

@@ -1,3 +1,4 @@
+import type { MetricDefinition } from '../../domain/metrics/definition.ts';
 import { floorBucket } from '../../domain/time-buckets.ts';
 import type { AppContext } from '../context.ts';
 
@@ -31,15 +32,20 @@ export interface CachedJson {
   hit: boolean;
 }
 
-/** Stable text for a query: keys sorted, values encoded so no two queries share a key. */
+/**
+ * Stable text for a query: keys sorted, values percent-encoded so no two queries share a
+ * key. `null` is the bare key and a list is bracketed; encoded text never holds a bare `[`.
+ */
 export function canonicalQuery(query: Record<string, QueryValue>): string {
   return Object.keys(query)
     .filter((key) => query[key] !== undefined)
     .sort()
     .map((key) => {
       const value = query[key];
-      const text = Array.isArray(value) ? value.map((v) => encodeURIComponent(v)).join(',') : encodeURIComponent(String(value));
-      return `${encodeURIComponent(key)}=${text}`;
+      const name = encodeURIComponent(key);
+      if (value === null) return name;
+      if (Array.isArray(value)) return `${name}=[${value.map((v) => encodeURIComponent(v)).join(',')}]`;
+      return `${name}=${encodeURIComponent(String(value))}`;
     })
     .join('&');
 }
@@ -50,9 +56,27 @@ export function ttlSecondsFor(spec: Pick<CachedQuerySpec, 'end' | 'storageZone'>
   return spec.end > currentHour ? CURRENT_HOUR_TTL_SECONDS : HISTORICAL_TTL_SECONDS;
 }
 
+const fingerprints = new WeakMap<readonly MetricDefinition[], string>();
+
+/**
+ * A short hash of the metric catalog: a changed definition (a config edit and restart) must
+ * not be answered from entries a shared Redis still holds for the old one.
+ */
+export function catalogFingerprint(metrics: readonly MetricDefinition[]): string {
+  let fingerprint = fingerprints.get(metrics);
+  if (fingerprint === undefined) {
+    let hash = 0x811c9dc5;
+    const text = JSON.stringify(metrics);
+    for (let i = 0; i < text.length; i += 1) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+    fingerprint = hash.toString(36);
+    fingerprints.set(metrics, fingerprint);
+  }
+  return fingerprint;
+}
+
 export async function cachedJson(ctx: AppContext, spec: CachedQuerySpec, compute: () => Promise<unknown>): Promise<CachedJson> {
   const version = await ctx.storage.getDataVersion(spec.orgId);
-  const key = `mb:q1:${spec.orgId}:${version}:${spec.endpoint}:${canonicalQuery(spec.query)}`;
+  const key = `mb:q1:${spec.orgId}:${version}:${catalogFingerprint(ctx.metrics)}:${spec.endpoint}:${canonicalQuery(spec.query)}`;
   if (!spec.refresh) {
     const cached = await safely(ctx, () => ctx.cache.get(key));
     if (cached !== undefined) return { json: cached, hit: true };

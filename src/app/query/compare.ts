@@ -7,7 +7,7 @@ import type { AppContext } from '../context.ts';
 import { cachedJson, type CachedJson } from './cached-query.ts';
 import { collectTotals, reportedMetrics, statsOf, valueOf, type Totals } from './collect.ts';
 import { discoveredGauge, parseMetricNames, selectMetrics } from './metric-selection.ts';
-import { loadOrganization } from './scope.ts';
+import { loadOrganization, tierHorizons } from './scope.ts';
 import { resolveTimeZone } from './time-input.ts';
 
 /**
@@ -80,7 +80,7 @@ export async function compare(ctx: AppContext, input: CompareInput): Promise<Cac
       const totalsByDay = await Promise.all(
         days.map((day) => {
           const start = startOfLocalDate(day, zone);
-          const plan = planTotal({ start, end: nextBucket(start, 'day', zone), storageZone: org.timezone, source: 'daily' });
+          const plan = planTotal({ start, end: nextBucket(start, 'day', zone), storageZone: org.timezone, source: 'daily', horizons: tierHorizons(ctx) });
           return collectTotals(
             ctx,
             { orgId: org.id, metrics: selection.all ? null : selection.metrics, project, tag: input.tag, dimName: '' },

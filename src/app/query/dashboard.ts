@@ -6,7 +6,7 @@ import { addLocalDays, floorBucket, localDate, startOfLocalDate } from '../../do
 import type { AppContext } from '../context.ts';
 import { cachedJson, type CachedJson } from './cached-query.ts';
 import { collectSeries, collectTotals, statsOf, type Totals } from './collect.ts';
-import { loadOrganization, type QueryScope } from './scope.ts';
+import { loadOrganization, tierHorizons, type QueryScope } from './scope.ts';
 import { formatInstant, formatLabel, MAX_RANGE_DAYS, resolveRange, resolveTimeZone } from './time-input.ts';
 
 /**
@@ -117,8 +117,9 @@ async function computeDashboard(ctx: AppContext, scope: QueryScope, range: Dashb
   const cost = metricNamed(ctx, 'request_cost_usd');
   const base = { orgId: scope.org.id, project: scope.project, tag: scope.tag };
   // The dashboard picks tiers freely: the coarsest stored buckets that fit each point.
-  const plan = planSeries({ start: scope.start, end: scope.end, granularity: grain, queryZone: scope.zone, storageZone: scope.storageZone, source: 'monthly' });
-  const totalPieces = planTotal({ start: scope.start, end: scope.end, storageZone: scope.storageZone, source: 'monthly' }).pieces;
+  const horizons = tierHorizons(ctx);
+  const plan = planSeries({ start: scope.start, end: scope.end, granularity: grain, queryZone: scope.zone, storageZone: scope.storageZone, source: 'monthly', horizons });
+  const totalPieces = planTotal({ start: scope.start, end: scope.end, storageZone: scope.storageZone, source: 'monthly', horizons }).pieces;
   const [series, byStatus, byModel, byCountry] = await Promise.all([
     collectSeries(ctx, { ...base, metrics: [requests, errors, latency, cost], dimName: '' }, plan),
     collectTotals(ctx, { ...base, metrics: [errors], dimName: 'status_code' }, totalPieces),

@@ -3,7 +3,7 @@ import type { AppContext } from '../context.ts';
 import { cachedJson, type CachedJson } from './cached-query.ts';
 import { collectSeries, reportedMetrics, statsOf, valueOf } from './collect.ts';
 import { discoveredGauge, parseMetricNames, selectMetrics } from './metric-selection.ts';
-import { resolveScope, scopeKey } from './scope.ts';
+import { resolveScope, scopeKey, tierHorizons } from './scope.ts';
 import type { QueryOptions, SummaryInput } from './summary.ts';
 import { formatInstant, localDaysIn } from './time-input.ts';
 
@@ -40,6 +40,7 @@ export async function overview(ctx: AppContext, input: Omit<SummaryInput, 'sourc
         queryZone: scope.zone,
         storageZone: scope.storageZone,
         source: 'auto',
+        horizons: tierHorizons(ctx),
       });
       const data = await collectSeries(
         ctx,

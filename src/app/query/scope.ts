@@ -1,5 +1,6 @@
 import { NotFoundError } from '../../domain/errors.ts';
 import type { Organization } from '../../domain/organization.ts';
+import type { TierHorizons } from '../../domain/query-plan.ts';
 import type { AppContext } from '../context.ts';
 import { MAX_RANGE_DAYS, resolveRange, resolveTimeZone } from './time-input.ts';
 
@@ -71,6 +72,16 @@ export async function resolveScope(ctx: AppContext, input: CommonQueryInput, opt
     project: input.project || undefined,
     tag: input.tag ?? undefined,
   };
+}
+
+/** Where retention has already removed rollups: the planner reads finer tiers or raw events there. */
+export function tierHorizons(ctx: AppContext): TierHorizons {
+  const now = ctx.clock.now();
+  const { hourMs, dayMs, weekMs, monthMs } = ctx.config.retention;
+  const horizons: TierHorizons = { hour: now - hourMs, day: now - dayMs };
+  if (weekMs !== null) horizons.week = now - weekMs;
+  if (monthMs !== null) horizons.month = now - monthMs;
+  return horizons;
 }
 
 /** What a cached answer depends on besides the endpoint's own parameters. */

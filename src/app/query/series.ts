@@ -6,7 +6,7 @@ import type { AppContext } from '../context.ts';
 import { cachedJson, type CachedJson } from './cached-query.ts';
 import { collectSeries, reportedMetrics, statsOf, valueOf, type SeriesCells } from './collect.ts';
 import { discoveredGauge, parseMetricNames, requireDimension, selectMetrics, type MetricSelection } from './metric-selection.ts';
-import { resolveScope, scopeKey, type CommonQueryInput, type QueryScope } from './scope.ts';
+import { resolveScope, scopeKey, tierHorizons, type CommonQueryInput, type QueryScope } from './scope.ts';
 import type { QueryOptions } from './summary.ts';
 import { formatInstant } from './time-input.ts';
 
@@ -202,6 +202,7 @@ export async function series(ctx: AppContext, input: SeriesInput, options: Serie
         queryZone: scope.zone,
         storageZone: scope.storageZone,
         source,
+        horizons: tierHorizons(ctx),
       });
       return computeSeries(ctx, scope, request, plan, plan.source);
     },

@@ -4,7 +4,7 @@ import type { AppContext } from '../context.ts';
 import { cachedJson, type CachedJson } from './cached-query.ts';
 import { collectTotals, reportedMetrics, statsOf, valueOf } from './collect.ts';
 import { discoveredGauge, parseMetricNames, selectMetrics, type MetricSelection } from './metric-selection.ts';
-import { resolveScope, scopeKey, type CommonQueryInput, type QueryScope, type ScopeOptions } from './scope.ts';
+import { resolveScope, scopeKey, tierHorizons, type CommonQueryInput, type QueryScope, type ScopeOptions } from './scope.ts';
 import { formatInstant } from './time-input.ts';
 
 /** `summary` (seed 000 shape): one line of totals per metric over [start, end). */
@@ -90,6 +90,6 @@ export async function summary(ctx: AppContext, input: SummaryInput, options: Que
       storageZone: scope.storageZone,
       refresh: input.refresh,
     },
-    () => computeSummary(ctx, scope, selection, planTotal({ start: scope.start, end: scope.end, storageZone: scope.storageZone, source })),
+    () => computeSummary(ctx, scope, selection, planTotal({ start: scope.start, end: scope.end, storageZone: scope.storageZone, source, horizons: tierHorizons(ctx) })),
   );
 }

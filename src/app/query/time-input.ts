@@ -23,19 +23,19 @@ export function resolveTimeZone(requested: string | undefined, org: Organization
   return requested;
 }
 
-/** The instant a wall-clock reading denotes in `zone`; inside a spring-forward gap, the instant after the gap. */
+/**
+ * The instant a wall-clock reading denotes in `zone`. A reading that occurs twice (the hour
+ * repeated when clocks fall back) is its first occurrence; one that never occurs (skipped
+ * when clocks spring forward) is read with the offset before the jump, landing after it.
+ */
 function wallClockToInstant(fields: number[], zone: string): number {
   const [year, month, day, hour, minute, second, ms] = fields as [number, number, number, number, number, number, number];
   const asUtc = Date.UTC(year, month - 1, day, hour, minute, second, ms);
-  const first = asUtc - zoneOffsetMinutes(asUtc, zone) * MINUTE;
-  const second_ = asUtc - zoneOffsetMinutes(first, zone) * MINUTE;
-  if (second_ === first) return first;
-  // Around a transition the two guesses differ: keep one that reads back as the wall clock, else the later.
+  const offsetBefore = zoneOffsetMinutes(asUtc - DAY, zone);
+  const offsetAfter = zoneOffsetMinutes(asUtc + DAY, zone);
   const readsBack = (ts: number) => ts + zoneOffsetMinutes(ts, zone) * MINUTE === asUtc;
-  if (readsBack(first) && readsBack(second_)) return Math.min(first, second_);
-  if (readsBack(first)) return first;
-  if (readsBack(second_)) return second_;
-  return Math.max(first, second_);
+  const candidates = [asUtc - offsetBefore * MINUTE, asUtc - offsetAfter * MINUTE].filter(readsBack);
+  return candidates.length > 0 ? Math.min(...candidates) : asUtc - offsetBefore * MINUTE;
 }
 
 function validCalendarDate(year: number, month: number, day: number): boolean {

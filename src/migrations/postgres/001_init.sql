@@ -42,7 +42,6 @@ CREATE TABLE events (
 ) PARTITION BY RANGE (ts);
 CREATE TABLE events_default PARTITION OF events DEFAULT;
 CREATE INDEX events_org_ts_idx ON events (org_id, ts);
-CREATE INDEX events_supersede_idx ON events (org_id, supersede_key) WHERE supersede_key IS NOT NULL;
 
 -- A partitioned table's primary key must contain the partition key, so idempotency on
 -- (org_id, id) lives in this side table, written in the same transaction as the event.
@@ -93,8 +92,8 @@ CREATE TABLE rollups (
   last_ts      bigint,
   PRIMARY KEY (org_id, granularity, bucket_start, metric, project, tag, dim_name, dim_value)
 ) WITH (fillfactor = 90); -- room on each page for in-place (HOT) updates when buckets are re-aggregated
--- Retention deletes by (granularity, bucket_start) across organizations.
-CREATE INDEX rollups_retention_idx ON rollups (granularity, bucket_start);
+-- No second index: retention walks the primary key organization by organization, and every
+-- extra index would slow down the bulk writes of aggregation.
 
 CREATE TABLE leases (
   name       text COLLATE "C" PRIMARY KEY,

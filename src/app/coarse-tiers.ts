@@ -1,0 +1,130 @@
+import type { Organization } from '../domain/organization.ts';
+import type { Granularity, RollupRow } from '../domain/rollup-types.ts';
+import { bucketStartsBetween, floorBucket, nextBucket } from '../domain/time-buckets.ts';
+import type { AppContext } from './context.ts';
+import { contiguousRanges, mergeIntoBuckets } from './rollup-merge.ts';
+
+/**
+ * Weeks and months containing freshly recomputed days. A week is merged from its days. A
+ * month is merged from the ISO weeks lying wholly inside it plus its remaining edge days
+ * (fewer rows to read than 28–31 days; the same partials, since merging is associative).
+ * The decomposition is fixed per month, so a month comes out bit-identical however often
+ * and by whichever path it is rebuilt. Rows not recomputed in this run are read back.
+ */
+
+export interface CoarseTierInput {
+  ctx: AppContext;
+  org: Organization;
+  /** Day rows recomputed in this run, by day start. */
+  freshDays: ReadonlyMap<number, RollupRow[]>;
+  weeks: boolean;
+  months: boolean;
+  /** Buckets starting before this may have lost day rows to retention; they are left alone. */
+  dayRowsCutoff: number;
+  beforeWrite(): Promise<void>;
+}
+
+interface MonthPlan {
+  start: number;
+  /** Weeks wholly inside the month. */
+  weeks: number[];
+  /** Days of the month outside those weeks. */
+  days: number[];
+}
+
+const ascending = (a: number, b: number) => a - b;
+
+/** Returns the number of buckets written. */
+export async function rebuildCoarseTiers(input: CoarseTierInput): Promise<number> {
+  const { ctx, org, freshDays } = input;
+  const tz = org.timezone;
+  const next = (start: number, granularity: Granularity) => nextBucket(start, granularity, tz);
+  const daysOf = (from: number, to: number) => bucketStartsBetween(from, to, 'day', tz);
+
+  const affected = (granularity: Granularity): number[] => {
+    const starts = [...new Set([...freshDays.keys()].map((day) => floorBucket(day, granularity, tz)))].sort(ascending);
+    const complete = starts.filter((start) => start >= input.dayRowsCutoff);
+    if (complete.length < starts.length) {
+      ctx.log.warn({ orgId: org.id, granularity, skipped: starts.length - complete.length }, 'buckets older than day retention left as they are');
+    }
+    return complete;
+  };
+  const weekStarts = input.weeks ? affected('week') : [];
+  // Stored week rows are trustworthy only when this run keeps weeks current and none expire.
+  const composeFromWeeks = input.weeks && ctx.config.retention.weekMs === null;
+  const months: MonthPlan[] = (input.months ? affected('month') : []).map((start) => {
+    const end = next(start, 'month');
+    const weeks = composeFromWeeks ? bucketStartsBetween(start, end, 'week', tz).filter((w) => w >= start && next(w, 'week') <= end) : [];
+    const covered = new Set(weeks.flatMap((w) => daysOf(w, next(w, 'week'))));
+    return { start, weeks, days: daysOf(start, end).filter((day) => !covered.has(day)) };
+  });
+  if (weekStarts.length === 0 && months.length === 0) return 0;
+
+  const dayRows = await gather(ctx, org.id, 'day', tz, freshDays, [
+    ...weekStarts.flatMap((w) => daysOf(w, next(w, 'week'))),
+    ...months.flatMap((m) => m.days),
+  ]);
+  let written = 0;
+
+  const freshWeeks = new Map<number, RollupRow[]>();
+  if (weekStarts.length > 0) {
+    const wanted = new Set(weekStarts);
+    const weekOf = memo((day: number) => floorBucket(day, 'week', tz));
+    const rows = mergeIntoBuckets(dayRows.filter((row) => wanted.has(weekOf(row.bucketStart))), 'week', weekOf);
+    for (const row of rows) {
+      const list = freshWeeks.get(row.bucketStart);
+      if (list) list.push(row);
+      else freshWeeks.set(row.bucketStart, [row]);
+    }
+    await input.beforeWrite();
+    await ctx.storage.replaceBuckets(org.id, 'week', weekStarts, rows);
+    written += weekStarts.length;
+  }
+
+  if (months.length > 0) {
+    const weekRows = await gather(ctx, org.id, 'week', tz, freshWeeks, months.flatMap((m) => m.weeks));
+    const monthOf = memo((start: number) => floorBucket(start, 'month', tz));
+    const edgeDays = new Set(months.flatMap((m) => m.days));
+    const inputs = weekRows.concat(dayRows.filter((row) => edgeDays.has(row.bucketStart)));
+    const rows = mergeIntoBuckets(inputs, 'month', monthOf);
+    await input.beforeWrite();
+    await ctx.storage.replaceBuckets(org.id, 'month', months.map((m) => m.start), rows);
+    written += months.length;
+  }
+  return written;
+}
+
+/** Rows of the given buckets: recomputed ones from memory, the others read back in contiguous ranges. */
+async function gather(
+  ctx: AppContext,
+  orgId: string,
+  granularity: Granularity,
+  timeZone: string,
+  fresh: ReadonlyMap<number, RollupRow[]>,
+  starts: readonly number[],
+): Promise<RollupRow[]> {
+  const unique = [...new Set(starts)].sort(ascending);
+  const rows: RollupRow[] = [];
+  const missing: number[] = [];
+  for (const start of unique) {
+    const known = fresh.get(start);
+    if (known) for (const row of known) rows.push(row);
+    else missing.push(start);
+  }
+  for (const [from, to] of contiguousRanges(missing, granularity, timeZone)) {
+    for (const row of await ctx.storage.readRollups({ orgId, granularity, from, to })) rows.push(row);
+  }
+  return rows;
+}
+
+function memo(compute: (start: number) => number): (start: number) => number {
+  const cache = new Map<number, number>();
+  return (start) => {
+    let value = cache.get(start);
+    if (value === undefined) {
+      value = compute(start);
+      cache.set(start, value);
+    }
+    return value;
+  };
+}

@@ -1,0 +1,10 @@
+import { aggregateDirtyBuckets } from './src/app/aggregate.ts';
+import { createBenchContext, noCache, openStorage } from './bench/support.ts';
+const dir = process.argv[2]!;
+const storage = openStorage({ engine: (process.argv[3] ?? 'sqlite') as 'sqlite', dataDir: dir } as never);
+const ctx = createBenchContext(storage, noCache);
+const t = performance.now(); const c = process.cpuUsage();
+const r = await aggregateDirtyBuckets(ctx);
+const u = process.cpuUsage(c);
+console.log('pass', Math.round(performance.now() - t), 'ms wall; cpu user', Math.round(u.user / 1000), 'sys', Math.round(u.system / 1000), JSON.stringify(r), 'rss', Math.round(process.resourceUsage().maxRSS / 1024));
+await storage.close();
