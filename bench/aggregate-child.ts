@@ -29,7 +29,6 @@ export interface ChildResult {
   steadyDirtyHours: number;
   steadyMs: number;
   idleMs: number;
-  lastPass: unknown;
 }
 
 async function dirtyHours(ctx: AppContext): Promise<number> {
@@ -39,14 +38,13 @@ async function dirtyHours(ctx: AppContext): Promise<number> {
 }
 
 /** One scheduled run: passes until nothing is dirty (a pass may bound its own work). */
-async function aggregateAll(ctx: AppContext): Promise<{ passes: number; last: unknown }> {
+async function aggregateAll(ctx: AppContext): Promise<{ passes: number }> {
   let passes = 0;
-  let last: unknown;
   do {
-    last = await aggregateDirtyBuckets(ctx);
+    await aggregateDirtyBuckets(ctx);
     passes++;
   } while (passes < 100 && (await ctx.storage.dirtyOrgs()).length > 0);
-  return { passes, last };
+  return { passes };
 }
 
 async function main(input: ChildInput): Promise<ChildResult> {
@@ -72,7 +70,7 @@ async function main(input: ChildInput): Promise<ChildResult> {
     }
     const steadyDirtyHours = await dirtyHours(ctx);
     const steadyStart = performance.now();
-    const steady = await aggregateAll(ctx);
+    await aggregateAll(ctx);
     const steadyMs = performance.now() - steadyStart;
     const idleStart = performance.now();
     await aggregateDirtyBuckets(ctx);
@@ -89,7 +87,6 @@ async function main(input: ChildInput): Promise<ChildResult> {
       steadyDirtyHours,
       steadyMs,
       idleMs,
-      lastPass: steady.last,
     };
   } finally {
     await storage.close();

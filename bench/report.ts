@@ -31,26 +31,17 @@ const SECTIONS: ReadonlyArray<{ id: SectionId; title: string; goal: string; note
     id: 'ingest',
     title: '1. Ingest throughput (`POST /api/v1/events`)',
     goal: 'Goal: ≥ 50,000 events/s with batches of 1,000 (issue 2).',
-    notes: `- Every event is validated by its zod schema, enriched (price table for missing \`cost_usd\`,
-  geo database for \`ip\`), serialized and written with its dirty hour mark in the same transaction;
-  the response is sent only once the transaction is durable (SQLite \`synchronous=FULL\`,
-  PostgreSQL commit). Per-event validation and JSON work on the single Node thread is the ceiling.
-- SQLite: better-sqlite3 is synchronous, so concurrent requests queue behind each insert; one
-  fsync per batch. PostgreSQL: concurrent requests overlap, but the server shares the two
-  cores with Node (and the benchmark client, which runs in the same Node process).`,
+    notes: `- Every event is validated, enriched (price table, geo database), serialized and written with
+  its dirty-hour mark in one transaction that is durable before the response. _Write here what a
+  profile shows limits the figure._`,
   },
   {
     id: 'aggregate',
     title: '2. Aggregation (1,000,000 fresh events → hour/day/week/month rollups)',
     goal: 'Goals: full pass ≤ 5 s, steady pass with 10,000 new events ≤ 200 ms, peak RSS ≤ 300 MB (issue 3).',
-    notes: `- A full pass reads every stored event once (JSON attributes parsed back), evaluates each
-  metric definition and dimension, merges DDSketches for distributions, then replaces every hour,
-  day, week and month bucket in bulk. Reading and decoding raw rows dominates; the rollup write is
-  the second cost, larger on PostgreSQL (index maintenance on a wide primary key).
-- Peak RSS is measured in a fresh child process that only aggregates (its baseline, Node + tsx +
-  modules, is ~100 MB), sampled by a timer and by the kernel high-water mark.
-- The steady pass recomputes only the hours the 10,000 events touched plus their day, week and
-  month buckets: its cost is set by the number of dirty hours, not by the data volume.`,
+    notes: `- Peak RSS is measured in a fresh child process that only aggregates (its baseline, Node + tsx +
+  modules, is ~100 MB), sampled by a timer and by the kernel high-water mark. _Write here what a
+  profile shows limits the full and the steady pass._`,
   },
   {
     id: 'query',
@@ -58,10 +49,8 @@ const SECTIONS: ReadonlyArray<{ id: SectionId; title: string; goal: string; note
     goal: 'Goals: p95 ≤ 20 ms uncached, ≤ 2 ms cached; ≥ 50× faster than the raw GROUP BY (issue 4, at 10M events / 20 orgs / 90 days).',
     notes: `- Uncached requests go through a server whose cache never hits; cached ones through the mode's
   real cache (in-process LRU for SQLite, Redis for PostgreSQL), after one warming request.
-- The baseline runs seed 002's approach straight on the database (no HTTP): the dashboard's
-  GROUP BY queries over \`api_request\` events, or one GROUP BY per summary/series over raw
-  events, for the same organization and range. Its cost grows with the events in range; the
-  rollup path grows with the number of buckets and dimension values only.`,
+- The baseline runs seed 002's approach straight on the database (no HTTP): GROUP BY queries over
+  the raw events of the same organization and range. _Write here what limits each figure._`,
   },
   {
     id: 'dashboard',
@@ -87,7 +76,7 @@ export function renderMarkdown(previous: string, sections: readonly BenchSection
     '## Machine (last run)',
     '',
     '<!-- bench:machine -->',
-    table({ header: ['', ''], rows: machine }).trimEnd(),
+    table({ header: ['item', 'value'], rows: machine }).trimEnd(),
     '<!-- /bench:machine -->',
     '',
   ];

@@ -98,7 +98,7 @@ async function machine(): Promise<string[][]> {
     // Other processes on the machine (test suites, builds) skew every figure; say how busy it was.
     ['Load average at start (1/5/15 min)', os.loadavg().map((n) => n.toFixed(2)).join(' / ')],
     ['SQLite', `${sqliteVersion} (better-sqlite3, WAL, synchronous=FULL)`],
-    ['PostgreSQL', `${pgVersion} on 127.0.0.1 (same machine)`],
+    ['PostgreSQL', engines.includes('postgres') ? `${pgVersion}, on the same machine` : 'not used in this run'],
   ];
 }
 

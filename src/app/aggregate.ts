@@ -38,12 +38,10 @@ export interface AggregateOptions {
   orgId?: string;
   /** Wait up to this long for an organization leased by another worker instead of skipping it. */
   waitForLeaseMs?: number;
-  /** Called as hours are recomputed (backfill progress). */
-  onHours?: (hours: number) => void;
 }
 
 /** Marks listed per round: about a month of hours, so a round's day/week/month merges stay in memory. */
-const MARKS_PER_ROUND = 24 * 31;
+const MARKS_PER_ROUND = 24 * 8;
 /** Bounds one pass when ingest keeps re-marking hours faster than they are recomputed. */
 const MAX_ROUNDS = 1_000;
 
@@ -112,7 +110,7 @@ async function aggregateOrg(ctx: AppContext, orgId: string, options: AggregateOp
         await ctx.storage.clearDirty(marks);
         continue;
       }
-      const stats = await recomputeMarks(ctx, org, marks, beforeWrite, options);
+      const stats = await recomputeMarks(ctx, org, marks, beforeWrite);
       total.buckets += stats.buckets;
       total.events += stats.events;
       total.expiredHours += stats.expiredHours;
@@ -140,12 +138,8 @@ async function recomputeMarks(
   org: Organization,
   marks: readonly DirtyMark[],
   beforeWrite: () => Promise<void>,
-  options: AggregateOptions,
 ): Promise<RecomputeStats> {
   const hours = new Set<number>();
   for (const mark of marks) for (const hour of hoursOfMark(mark.hourStart, org.timezone)) hours.add(hour);
-  return recomputeHours(ctx, org, hours, ALL_TIERS, {
-    beforeWrite,
-    onHours: options.onHours,
-  });
+  return recomputeHours(ctx, org, hours, ALL_TIERS, { beforeWrite });
 }

@@ -1,5 +1,6 @@
 import { aggregateEvents, compileMetrics } from '../domain/metrics/evaluate.ts';
 import type { Organization } from '../domain/organization.ts';
+import { retentionCutoffs } from '../domain/retention.ts';
 import type { Granularity, RollupRow } from '../domain/rollup-types.ts';
 import { bucketStartsBetween, floorBucket, nextBucket } from '../domain/time-buckets.ts';
 import { rebuildCoarseTiers } from './coarse-tiers.ts';
@@ -28,15 +29,13 @@ export interface RecomputeStats {
 export interface RecomputeHooks {
   /** Called before every write; throws when the org's lease was lost, so nothing stale is written. */
   beforeWrite(): Promise<void>;
-  /** Called after each day with the number of requested hours it covered. */
-  onHours?(hours: number): void;
 }
 
 const HOUR_MS = 3_600_000;
 /** Slack on the hour-retention cutoff: a pass must not trust hour rows a cleanup elsewhere may just have deleted. */
 const RETENTION_SLACK_MS = 24 * HOUR_MS;
 /** Pending rows that trigger a write; bounds memory while keeping writes in bulk. */
-const FLUSH_ROWS = 100_000;
+const FLUSH_ROWS = 50_000;
 
 /** Hours of the org's current zone that overlap a mark's hour (marks of an older zone map to one or two). */
 export function hoursOfMark(hourStart: number, timeZone: string): number[] {
@@ -60,6 +59,10 @@ export async function recomputeHours(
   const hourRowsCutoff = now - ctx.config.retention.hourMs + RETENTION_SLACK_MS;
   const dayRowsCutoff = now - ctx.config.retention.dayMs + RETENTION_SLACK_MS;
   const stats: RecomputeStats = { buckets: 0, events: 0, expiredHours: 0 };
+  // Rows retention would delete are merged into coarser tiers but not written back.
+  const expiry = retentionCutoffs(now, ctx.config.retention);
+  const keepHourFrom = expiry.hour ?? -Infinity;
+  const keepDayFrom = expiry.day ?? -Infinity;
 
   // Group the requested hours by local day; decide per day which hours to recompute.
   const requestedByDay = new Map<number, Set<number>>();
@@ -102,7 +105,6 @@ export async function recomputeHours(
     if (day < rawCutoff) {
       // Part of this day's events are gone: recomputing it would overwrite a complete day with a partial one.
       stats.expiredHours += requested.size;
-      hooks.onHours?.(requested.size);
       continue;
     }
     const allHours = bucketStartsBetween(day, dayEnd, 'hour', tz);
@@ -131,12 +133,12 @@ export async function recomputeHours(
     const dayRows = mergeIntoBuckets(dayInputs, 'day', () => day);
     if (tiers.week || tiers.month) freshDays.set(day, dayRows);
 
-    pendingHours.push(...hours);
-    for (const row of hourRows) pendingHourRows.push(row);
+    // Expired buckets are still replaced, by nothing, so no stale row outlives its recomputation.
+    for (const hour of hours) pendingHours.push(hour);
+    for (const row of hourRows) if (row.bucketStart >= keepHourFrom) pendingHourRows.push(row);
     pendingDays.push(day);
-    for (const row of dayRows) pendingDayRows.push(row);
+    if (day >= keepDayFrom) for (const row of dayRows) pendingDayRows.push(row);
     if (pendingHourRows.length + pendingDayRows.length >= FLUSH_ROWS) await flush();
-    hooks.onHours?.(requested.size);
     // Embedded storage answers synchronously: let the server breathe between days.
     await new Promise((resolve) => setImmediate(resolve));
   }

@@ -10,40 +10,56 @@ export function mergeIntoBuckets(rows: readonly RollupRow[], granularity: Granul
   let inOrder = true;
   for (let i = 1; i < rows.length && inOrder; i += 1) inOrder = rows[i]!.bucketStart >= rows[i - 1]!.bucketStart;
   const ordered = inOrder ? rows : [...rows].sort((a, b) => a.bucketStart - b.bucketStart);
+  // target bucket → "metric dimName" → "dimValue project tag" → sources; nested maps keep keys short.
+  const byTarget = new Map<number, Map<string, Map<string, RollupRow[]>>>();
   const targets = new Map<number, number>();
-  const groups = new Map<string, { bucketStart: number; rows: RollupRow[] }>();
   for (const row of ordered) {
     let target = targets.get(row.bucketStart);
     if (target === undefined) {
       target = bucketOf(row.bucketStart);
       targets.set(row.bucketStart, target);
     }
-    const key = `${target}\u0000${row.metric}\u0000${row.project}\u0000${row.tag}\u0000${row.dimName}\u0000${row.dimValue}`;
-    const group = groups.get(key);
-    if (group) group.rows.push(row);
-    else groups.set(key, { bucketStart: target, rows: [row] });
+    let bySeries = byTarget.get(target);
+    if (bySeries === undefined) {
+      bySeries = new Map();
+      byTarget.set(target, bySeries);
+    }
+    const seriesKey = row.metric + '\u0000' + row.dimName;
+    let byGroup = bySeries.get(seriesKey);
+    if (byGroup === undefined) {
+      byGroup = new Map();
+      bySeries.set(seriesKey, byGroup);
+    }
+    const groupKey = row.dimValue + '\u0000' + row.project + '\u0000' + row.tag;
+    const sources = byGroup.get(groupKey);
+    if (sources === undefined) byGroup.set(groupKey, [row]);
+    else sources.push(row);
   }
   const merged: RollupRow[] = [];
-  for (const { bucketStart, rows: sources } of groups.values()) {
-    const first = sources[0]!;
-    const partial = sources.length === 1 ? first : mergeAllPartials(sources);
-    merged.push({
-      orgId: first.orgId,
-      granularity,
-      bucketStart,
-      metric: first.metric,
-      project: first.project,
-      tag: first.tag,
-      dimName: first.dimName,
-      dimValue: first.dimValue,
-      count: partial.count,
-      sum: partial.sum,
-      min: partial.min,
-      max: partial.max,
-      sketch: partial.sketch,
-      lastValue: partial.lastValue,
-      lastTs: partial.lastTs,
-    });
+  for (const [bucketStart, bySeries] of byTarget) {
+    for (const byGroup of bySeries.values()) {
+      for (const sources of byGroup.values()) {
+        const first = sources[0]!;
+        const partial = sources.length === 1 ? first : mergeAllPartials(sources);
+        merged.push({
+          orgId: first.orgId,
+          granularity,
+          bucketStart,
+          metric: first.metric,
+          project: first.project,
+          tag: first.tag,
+          dimName: first.dimName,
+          dimValue: first.dimValue,
+          count: partial.count,
+          sum: partial.sum,
+          min: partial.min,
+          max: partial.max,
+          sketch: partial.sketch,
+          lastValue: partial.lastValue,
+          lastTs: partial.lastTs,
+        });
+      }
+    }
   }
   return merged;
 }

@@ -12,7 +12,7 @@ import { uniqueSuffix } from '../factories/unique.ts';
 import { compareWithOracle, summarize } from './compare.ts';
 import { arrivalChunks, generateEvents } from './generate.ts';
 import type { SentEvent } from './oracle.ts';
-import { createAggregationContext, ENGINES, ingestAll, seededRandom, type AggregationTestContext } from './support.ts';
+import { createAggregationContext, ENGINES, ingestAll, seededRandom, type AggregationTestContext, HEAVY_TEST_TIMEOUT_MS } from './support.ts';
 
 /**
  * Server mode with two `meterboard worker` processes (two contexts with their own database
@@ -106,7 +106,7 @@ describe.each(ENGINES)('two BullMQ workers on %s', (engine) => {
       const comparison = await compareWithOracle(t.ctx.storage, org.id, org.timezone, sent.get(org.id)!, t.ctx.metrics);
       expect(summarize(comparison), org.timezone).toEqual([]);
     }
-  });
+  }, HEAVY_TEST_TIMEOUT_MS);
 
   it('registers the aggregate and cleanup job schedulers and runs cleanup through the queue', async () => {
     const cleanup = (await producer.runNow('cleanup')) as { dryRun: boolean; events: number };
@@ -119,7 +119,7 @@ describe.each(ENGINES)('two BullMQ workers on %s', (engine) => {
     } finally {
       await queue.close();
     }
-  });
+  }, HEAVY_TEST_TIMEOUT_MS);
 
   it('fails a job with an invalid payload instead of running it', async () => {
     const { Queue, QueueEvents } = await import('bullmq');
@@ -133,5 +133,5 @@ describe.each(ENGINES)('two BullMQ workers on %s', (engine) => {
       await events.close();
       await queue.close();
     }
-  });
+  }, HEAVY_TEST_TIMEOUT_MS);
 });

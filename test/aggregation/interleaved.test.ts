@@ -3,7 +3,7 @@ import { aggregateDirtyBuckets } from '../../src/app/aggregate.ts';
 import { makeOrg } from '../factories/org.ts';
 import { compareWithOracle, summarize } from './compare.ts';
 import { oracleHourStart, type SentEvent } from './oracle.ts';
-import { createAggregationContext, ENGINES, ingestAll, readTier, type AggregationTestContext } from './support.ts';
+import { createAggregationContext, ENGINES, ingestAll, readTier, type AggregationTestContext, HEAVY_TEST_TIMEOUT_MS } from './support.ts';
 
 /**
  * Interleaved ingest and aggregation (issue 3), the trap seed 000 fell into: one event a
@@ -59,7 +59,7 @@ describe.each(ENGINES)('interleaved ingest and aggregation on %s', (engine) => {
 
     const comparison = await compareWithOracle(t.ctx.storage, org.id, org.timezone, sent, t.ctx.metrics);
     expect(summarize(comparison)).toEqual([]);
-  });
+  }, HEAVY_TEST_TIMEOUT_MS);
 });
 
 /** Events of the hour already ingested before this chunk (a pass recomputes the whole hour). */

@@ -9,7 +9,7 @@ import { makeOrg } from '../factories/org.ts';
 import { compareWithOracle, summarize } from './compare.ts';
 import { generateEvents } from './generate.ts';
 import { oracleHourStart, type SentEvent } from './oracle.ts';
-import { createAggregationContext, ENGINES, ingestAll, readTier, seededRandom, type AggregationTestContext } from './support.ts';
+import { createAggregationContext, ENGINES, ingestAll, readTier, seededRandom, type AggregationTestContext, HEAVY_TEST_TIMEOUT_MS } from './support.ts';
 
 /** Time-zone rebuilds, retention, failures and leases: the paths around a pass. */
 
@@ -40,12 +40,14 @@ describe.each(ENGINES)('aggregation lifecycle on %s', (engine) => {
     expect(summarize(await compareWithOracle(t.ctx.storage, org.id, 'Asia/Kolkata', sent, t.ctx.metrics))).toEqual([]);
     expect(await t.ctx.storage.dirtyOrgs()).toEqual([]);
     expect(await t.ctx.storage.getDataVersion(org.id)).toBeGreaterThan(version);
-  });
+  }, HEAVY_TEST_TIMEOUT_MS);
 
   it('after retention deleted old hour rows, late events still yield exact days, weeks and months', async () => {
     t = await createAggregationContext(engine, { now: NOW });
     const { org, sent } = await orgWithEvents('Asia/Kolkata', 60, 2000, 11);
     await aggregateDirtyBuckets(t.ctx);
+    // Five days later, the oldest hour rows written then are past hour retention.
+    t.clock.advance(5 * DAY);
 
     const dry = await applyRetention(t.ctx, { dryRun: true });
     expect(dry.rollups.hour).toBeGreaterThan(0);
@@ -62,7 +64,7 @@ describe.each(ENGINES)('aggregation lifecycle on %s', (engine) => {
     await aggregateDirtyBuckets(t.ctx);
     const all = [...sent, ...late];
     expect(summarize(await compareWithOracle(t.ctx.storage, org.id, org.timezone, all, t.ctx.metrics, { hourRowsFrom: hourCutoff }))).toEqual([]);
-  });
+  }, HEAVY_TEST_TIMEOUT_MS);
 
   it('leaves a day alone when its raw events are past retention, and drops the mark', async () => {
     t = await createAggregationContext(engine, { now: NOW });
@@ -81,7 +83,7 @@ describe.each(ENGINES)('aggregation lifecycle on %s', (engine) => {
     await aggregateDirtyBuckets(t.ctx);
     expect(await readTier(t.ctx.storage, org.id, 'day')).toEqual(before);
     expect(await t.ctx.storage.dirtyOrgs()).toEqual([]);
-  });
+  }, HEAVY_TEST_TIMEOUT_MS);
 
   it('reports a failing organization, aggregates the others, and keeps the failed marks for the next pass', async () => {
     t = await createAggregationContext(engine, { now: NOW });
@@ -109,7 +111,7 @@ describe.each(ENGINES)('aggregation lifecycle on %s', (engine) => {
 
     await aggregateDirtyBuckets(t.ctx);
     expect(summarize(await compareWithOracle(t.ctx.storage, bad.org.id, 'Europe/Zurich', bad.sent, t.ctx.metrics))).toEqual([]);
-  });
+  }, HEAVY_TEST_TIMEOUT_MS);
 
   it('skips an organization another worker holds, or waits for it when asked', async () => {
     t = await createAggregationContext(engine, { now: NOW });
@@ -125,7 +127,7 @@ describe.each(ENGINES)('aggregation lifecycle on %s', (engine) => {
     const waited = await aggregateDirtyBuckets(t.ctx, { waitForLeaseMs: 10_000 });
     expect(waited.orgs).toBe(1);
     expect(summarize(await compareWithOracle(t.ctx.storage, org.id, 'UTC', sent, t.ctx.metrics))).toEqual([]);
-  });
+  }, HEAVY_TEST_TIMEOUT_MS);
 
   it('stops before writing when its lease expired and was taken over, leaving the marks', async () => {
     t = await createAggregationContext(engine, { now: NOW });
@@ -151,7 +153,7 @@ describe.each(ENGINES)('aggregation lifecycle on %s', (engine) => {
     expect(failure).toBeInstanceOf(AggregationError);
     expect((failure as AggregationError).message).toMatch(/lease .* was lost/);
     expect(await t.ctx.storage.dirtyOrgs()).toEqual([org.id]);
-  });
+  }, HEAVY_TEST_TIMEOUT_MS);
 
   it('counts a late event in its own hour only', async () => {
     t = await createAggregationContext(engine, { now: NOW });
@@ -163,5 +165,5 @@ describe.each(ENGINES)('aggregation lifecycle on %s', (engine) => {
     expect(pass).toMatchObject({ buckets: 4, events: 1, orgs: 1 });
     const hours = (await readTier(t.ctx.storage, org.id, 'hour')).filter((row) => row.dimName === '');
     expect(hours.map((row) => [row.bucketStart, row.metric, row.count])).toEqual([[oracleHourStart(at, org.timezone), 'hitl_completions', 1]]);
-  });
+  }, HEAVY_TEST_TIMEOUT_MS);
 });

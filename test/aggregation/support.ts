@@ -148,3 +148,6 @@ export function fingerprint(rows: readonly RollupRow[]): string[] {
     )
     .sort();
 }
+
+/** Oracle-sized scenarios: generous, because CI machines share two cores with PostgreSQL. */
+export const HEAVY_TEST_TIMEOUT_MS = 300_000;

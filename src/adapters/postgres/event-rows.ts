@@ -14,30 +14,22 @@ export function decodeSupersedeKey(stored: string | null): string | null {
   return stored.replace(/\\(\\|0)/g, (_match, escaped: string) => (escaped === '0' ? '\u0000' : '\\'));
 }
 
-export interface EventRow {
-  org_id: string;
-  id: string;
-  type: string;
-  ts: number;
-  received_at: number;
-  project: string;
-  tag: string;
-  attrs: Attributes;
-  supersede_key: string | null;
-}
+/** The columns of EVENT_COLUMNS, in order: rows are read in pg's array mode (no per-row objects). */
+export type EventRow = [
+  orgId: string,
+  id: string,
+  type: string,
+  ts: number,
+  receivedAt: number,
+  project: string,
+  tag: string,
+  attrs: Attributes,
+  supersedeKey: string | null,
+];
 
 export const EVENT_COLUMNS = 'org_id, id, type, ts, received_at, project, tag, attrs, supersede_key';
 
 export function toStoredEvent(row: EventRow): StoredEvent {
-  return {
-    orgId: row.org_id,
-    id: row.id,
-    type: row.type,
-    ts: row.ts,
-    receivedAt: row.received_at,
-    project: row.project,
-    tag: row.tag,
-    attrs: row.attrs,
-    supersedeKey: decodeSupersedeKey(row.supersede_key),
-  };
+  const [orgId, id, type, ts, receivedAt, project, tag, attrs, supersedeKey] = row;
+  return { orgId, id, type, ts, receivedAt, project, tag, attrs, supersedeKey: decodeSupersedeKey(supersedeKey) };
 }

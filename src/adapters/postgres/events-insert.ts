@@ -32,12 +32,16 @@ export async function insertEventBatch(
   if (candidates.length === 0) return { inserted: [], dirtyHours: [] };
   await partitions.ensureFor(candidates.map((event) => event.ts));
 
+  // Claimed in id order: concurrent batches sharing ids then wait on each other in one
+  // direction only, instead of deadlocking on ids they hold in opposite orders.
+  const claimOrder = [...candidates].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+
   return inTransaction(pool, async (client) => {
     const claimed = await client.query<{ id: string }>(
       `INSERT INTO event_ids (org_id, id, ts)
        SELECT $1, u.id, u.ts FROM unnest($2::text[], $3::bigint[]) AS u(id, ts)
        ON CONFLICT DO NOTHING RETURNING id`,
-      [orgId, textArray(candidates.map((event) => event.id)), numberArray(candidates.map((event) => event.ts))],
+      [orgId, textArray(claimOrder.map((event) => event.id)), numberArray(claimOrder.map((event) => event.ts))],
     );
     const fresh = new Set(claimed.rows.map((row) => row.id));
     const inserted = events.map((event, index) => fresh.has(event.id) && firstIndexById.get(event.id) === index);
@@ -68,11 +72,15 @@ async function insertEventRows(
   losers: ReadonlySet<string>,
   now: number,
 ): Promise<void> {
+  // Attributes travel as one JSON array (a single native JSON.stringify, split server-side by
+  // json_array_elements) and are zipped by position with the column arrays.
   await client.query(
     `INSERT INTO events (org_id, id, type, ts, received_at, project, tag, attrs, supersede_key, superseded)
-     SELECT $1, u.id, u.type, u.ts, $2, u.project, u.tag, u.attrs::json, u.supersede_key, u.superseded
-       FROM unnest($3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::boolean[])
-         AS u(id, type, ts, project, tag, attrs, supersede_key, superseded)`,
+     SELECT $1, u.id, u.type, u.ts, $2, u.project, u.tag, u.attrs, u.supersede_key, u.superseded
+       FROM ROWS FROM (
+         unnest($3::text[]), unnest($4::text[]), unnest($5::bigint[]), unnest($6::text[]), unnest($7::text[]),
+         json_array_elements($8::json), unnest($9::text[]), unnest($10::boolean[])
+       ) AS u(id, type, ts, project, tag, attrs, supersede_key, superseded)`,
     [
       orgId,
       now,
@@ -81,7 +89,7 @@ async function insertEventRows(
       numberArray(events.map((event) => event.ts)),
       textArray(events.map((event) => event.project)),
       textArray(events.map((event) => event.tag)),
-      textArray(events.map((event) => JSON.stringify(event.attrs))),
+      JSON.stringify(events.map((event) => event.attrs)),
       textArray(events.map((event) => encodeSupersedeKey(event.supersedeKey))),
       `{${events.map((event) => (losers.has(event.id) ? 't' : 'f')).join(',')}}`,
     ],

@@ -18,25 +18,27 @@ export async function scanEvents(pool: Pool, scan: EventScan): Promise<StoredEve
     params.push(scan.tag);
     filters.push(`tag = $${params.length}`);
   }
-  const result = await pool.query<EventRow>(
-    `SELECT ${EVENT_COLUMNS} FROM events
-      WHERE org_id = $1 AND ts >= $2 AND ts < $3 AND NOT superseded
-      ${filters.map((filter) => `AND ${filter}`).join(' ')}
-      ORDER BY ts, id`,
-    params,
-  );
+  const result = await pool.query<EventRow>({
+    text: `SELECT ${EVENT_COLUMNS} FROM events
+            WHERE org_id = $1 AND ts >= $2 AND ts < $3 AND NOT superseded
+            ${filters.map((filter) => `AND ${filter}`).join(' ')}
+            ORDER BY ts, id`,
+    values: params,
+    rowMode: 'array',
+  });
   return result.rows.map(toStoredEvent);
 }
 
 /** An empty `types` list means every type. */
 export async function recentEvents(pool: Pool, orgId: string, types: readonly string[], limit: number): Promise<StoredEvent[]> {
-  const result = await pool.query<EventRow>(
-    `SELECT ${EVENT_COLUMNS} FROM events
-      WHERE org_id = $1 AND NOT superseded AND (cardinality($2::text[]) = 0 OR type = ANY($2::text[]))
-      ORDER BY ts DESC, received_at DESC, id DESC
-      LIMIT $3`,
-    [orgId, types, limit],
-  );
+  const result = await pool.query<EventRow>({
+    text: `SELECT ${EVENT_COLUMNS} FROM events
+            WHERE org_id = $1 AND NOT superseded AND (cardinality($2::text[]) = 0 OR type = ANY($2::text[]))
+            ORDER BY ts DESC, received_at DESC, id DESC
+            LIMIT $3`,
+    values: [orgId, types, limit],
+    rowMode: 'array',
+  });
   return result.rows.map(toStoredEvent);
 }
 

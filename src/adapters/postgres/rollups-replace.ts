@@ -2,10 +2,12 @@ import type { PoolClient } from 'pg';
 import type { Granularity, RollupRow } from '../../domain/rollup-types.ts';
 import { byteaArray, numberArray, textArray } from './array-literals.ts';
 
-/** Rows per INSERT/MERGE statement: large enough to amortise round trips, small enough to bound message size. */
+/** Rows per staging INSERT: large enough to amortise round trips, small enough to bound message size. */
 const ROWS_PER_STATEMENT = 25_000;
-/** Rows merged per group of whole buckets: bounds the key set of the vanished-rows check. */
-const ROWS_PER_MERGE = 50_000;
+/** Rows staged and merged at a time (whole buckets): keeps the temp table in memory (temp_buffers). */
+const ROWS_PER_MERGE = 30_000;
+/** Above this many staged rows, the vanished-rows delete first gathers statistics on the stage. */
+const ANALYZE_STAGE_FROM_ROWS = 5_000;
 
 const KEY_MATCH = `s.bucket_start = r.bucket_start AND s.metric = r.metric AND s.project = r.project
   AND s.tag = r.tag AND s.dim_name = r.dim_name AND s.dim_value = r.dim_value`;
@@ -29,10 +31,10 @@ function bucketScope(orgId: string, granularity: Granularity, bucketStarts: read
 /**
  * Replaces every row of `bucketStarts` with `rows`, inside the caller's transaction. Buckets
  * that hold no rows yet (first aggregation, backfill) take a straight bulk insert. Otherwise
- * the rows are merged: rows whose partials changed are updated (in place where PostgreSQL can,
- * as only unindexed columns change), new rows are inserted, rows that vanished are deleted,
- * and identical rows are not written at all, so re-aggregating unchanged buckets costs reads
- * only. Duplicate row keys fail either way (primary key, or the check before merging).
+ * the new rows are staged in a session temp table and merged: rows that vanished are deleted,
+ * rows whose partials changed are updated (in place where PostgreSQL can, as only unindexed
+ * columns change), new rows are inserted, and identical rows are not written at all, so
+ * re-aggregating unchanged buckets costs reads only. Duplicate row keys fail either way.
  */
 export async function replaceBucketRows(
   client: PoolClient,
@@ -47,10 +49,7 @@ export async function replaceBucketRows(
   );
   if (existing.rows.length === 0) {
     for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-      await client.query(
-        `INSERT INTO rollups (org_id, granularity, ${ROW_COLUMNS}) SELECT $1, $2, s.* FROM ${unnestRows(2)}`,
-        [orgId, granularity, ...rowArrays(rows.slice(start, start + ROWS_PER_STATEMENT))],
-      );
+      await insertRows(client, 'rollups', [orgId, granularity], rows.slice(start, start + ROWS_PER_STATEMENT));
     }
     return;
   }
@@ -59,7 +58,10 @@ export async function replaceBucketRows(
   }
 }
 
-/** Whole buckets packed into groups of about ROWS_PER_MERGE rows. */
+/**
+ * Whole buckets packed into groups of about ROWS_PER_MERGE rows, so the staging table stays
+ * within the session's temp buffers instead of spilling to disk.
+ */
 function groupByBuckets(
   bucketStarts: readonly number[],
   rows: readonly RollupRow[],
@@ -83,71 +85,88 @@ function groupByBuckets(
 }
 
 async function mergeRows(client: PoolClient, scope: unknown[], rows: readonly RollupRow[]): Promise<void> {
-  assertUniqueKeys(rows);
+  await client.query(
+    `CREATE TEMP TABLE IF NOT EXISTS rollup_stage (
+       bucket_start bigint NOT NULL,
+       metric text COLLATE "C" NOT NULL, project text COLLATE "C" NOT NULL, tag text COLLATE "C" NOT NULL,
+       dim_name text COLLATE "C" NOT NULL, dim_value text COLLATE "C" NOT NULL,
+       count bigint NOT NULL, sum float8 NOT NULL, min float8 NOT NULL, max float8 NOT NULL,
+       sketch bytea, last_value float8, last_ts bigint,
+       PRIMARY KEY (bucket_start, metric, project, tag, dim_name, dim_value)
+     ) ON COMMIT DELETE ROWS`,
+  );
   for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-    const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
-    await client.query(
-      `MERGE INTO rollups AS r
-       USING (SELECT * FROM ${unnestRows(scope.length)}) AS s
-          ON ${IN_BUCKETS} AND ${KEY_MATCH}
-        WHEN MATCHED AND (r.count, r.sum, r.min, r.max, r.sketch, r.last_value, r.last_ts)
-                         IS DISTINCT FROM (s.count, s.sum, s.min, s.max, s.sketch, s.last_value, s.last_ts) THEN
-          UPDATE SET count = s.count, sum = s.sum, min = s.min, max = s.max,
-                     sketch = s.sketch, last_value = s.last_value, last_ts = s.last_ts
-        WHEN NOT MATCHED THEN
-          INSERT (org_id, granularity, ${ROW_COLUMNS})
-          VALUES ($1, $2, s.bucket_start, s.metric, s.project, s.tag, s.dim_name, s.dim_value,
-                  s.count, s.sum, s.min, s.max, s.sketch, s.last_value, s.last_ts)`,
-      [...scope, ...rowArrays(chunk)],
-    );
+    await insertRows(client, 'rollup_stage', [], rows.slice(start, start + ROWS_PER_STATEMENT));
   }
-  // PostgreSQL 15's MERGE has no WHEN NOT MATCHED BY SOURCE. Every given row is now in the
+
+  await client.query(
+    `MERGE INTO rollups AS r
+     USING rollup_stage AS s
+        ON ${IN_BUCKETS} AND ${KEY_MATCH}
+      WHEN MATCHED AND (r.count, r.sum, r.min, r.max, r.sketch, r.last_value, r.last_ts)
+                       IS DISTINCT FROM (s.count, s.sum, s.min, s.max, s.sketch, s.last_value, s.last_ts) THEN
+        UPDATE SET count = s.count, sum = s.sum, min = s.min, max = s.max,
+                   sketch = s.sketch, last_value = s.last_value, last_ts = s.last_ts
+      WHEN NOT MATCHED THEN
+        INSERT (org_id, granularity, ${ROW_COLUMNS})
+        VALUES ($1, $2, s.bucket_start, s.metric, s.project, s.tag, s.dim_name, s.dim_value,
+                s.count, s.sum, s.min, s.max, s.sketch, s.last_value, s.last_ts)`,
+    scope,
+  );
+  // PostgreSQL 15's MERGE has no WHEN NOT MATCHED BY SOURCE. Every staged row is now in the
   // buckets, so any surplus are rows that vanished; a cheap count spares the anti-join when
   // there are none, which is the common case.
-  const present = await client.query<{ n: number }>(`SELECT count(*)::bigint AS n FROM rollups AS r WHERE ${IN_BUCKETS}`, scope);
+  const present = await client.query<{ n: number }>(
+    `SELECT count(*)::bigint AS n FROM rollups AS r WHERE ${IN_BUCKETS}`,
+    scope,
+  );
   if ((present.rows[0]?.n ?? 0) > rows.length) {
+    // Statistics keep the planner from treating the staged rows as a handful (nested loops
+    // over a large stage are quadratic).
+    if (rows.length >= ANALYZE_STAGE_FROM_ROWS) await client.query('ANALYZE rollup_stage');
     await client.query(
       `DELETE FROM rollups AS r WHERE ${IN_BUCKETS}
-          AND NOT EXISTS (SELECT 1 FROM ${unnestRows(scope.length)} WHERE ${KEY_MATCH})`,
-      [...scope, ...rowArrays(rows)],
+          AND NOT EXISTS (SELECT 1 FROM rollup_stage AS s WHERE ${KEY_MATCH})`,
+      scope,
     );
   }
+  await client.query('TRUNCATE rollup_stage');
 }
 
-/** `unnest(...) AS s(columns)` over the 13 column arrays, whose parameters follow `offset` others. */
-function unnestRows(offset: number): string {
-  const p = (n: number) => `$${offset + n}`;
-  return `unnest(
-    ${p(1)}::bigint[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[], ${p(5)}::text[], ${p(6)}::text[],
-    ${p(7)}::bigint[], ${p(8)}::float8[], ${p(9)}::float8[], ${p(10)}::float8[], ${p(11)}::bytea[],
-    ${p(12)}::float8[], ${p(13)}::bigint[]) AS s(${ROW_COLUMNS})`;
-}
-
-/** Column-wise arrays: a whole chunk travels as 13 array parameters (key columns first). */
-function rowArrays(rows: readonly RollupRow[]): string[] {
-  return [
-    numberArray(rows.map((r) => r.bucketStart)),
-    textArray(rows.map((r) => r.metric)),
-    textArray(rows.map((r) => r.project)),
-    textArray(rows.map((r) => r.tag)),
-    textArray(rows.map((r) => r.dimName)),
-    textArray(rows.map((r) => r.dimValue)),
-    numberArray(rows.map((r) => r.count)),
-    numberArray(rows.map((r) => r.sum)),
-    numberArray(rows.map((r) => r.min)),
-    numberArray(rows.map((r) => r.max)),
-    byteaArray(rows.map((r) => r.sketch)),
-    numberArray(rows.map((r) => r.lastValue)),
-    numberArray(rows.map((r) => r.lastTs)),
-  ];
-}
-
-/** The merge would quietly apply one of two rows sharing a key; an error is what callers need. */
-function assertUniqueKeys(rows: readonly RollupRow[]): void {
-  const seen = new Set<string>();
-  for (const r of rows) {
-    const key = `${r.bucketStart}\u0000${r.metric}\u0000${r.project}\u0000${r.tag}\u0000${r.dimName}\u0000${r.dimValue}`;
-    if (seen.has(key)) throw new Error(`replaceBuckets: duplicate rollup row ${key.replaceAll('\u0000', '/')}`);
-    seen.add(key);
-  }
+/**
+ * Column-wise arrays: a whole chunk travels as 13 array parameters, expanded by unnest.
+ * `leading` are constant values for the target's first columns (org_id, granularity).
+ */
+async function insertRows(
+  client: PoolClient,
+  target: 'rollups' | 'rollup_stage',
+  leading: readonly string[],
+  rows: readonly RollupRow[],
+): Promise<void> {
+  const constants = leading.map((_, i) => `$${i + 1}::text, `).join('');
+  const p = (n: number) => `$${leading.length + n}`;
+  const columns = `${target === 'rollups' ? 'org_id, granularity, ' : ''}${ROW_COLUMNS}`;
+  await client.query(
+    `INSERT INTO ${target} (${columns})
+     SELECT ${constants}u.* FROM unnest(
+       ${p(1)}::bigint[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[], ${p(5)}::text[], ${p(6)}::text[],
+       ${p(7)}::bigint[], ${p(8)}::float8[], ${p(9)}::float8[], ${p(10)}::float8[], ${p(11)}::bytea[],
+       ${p(12)}::float8[], ${p(13)}::bigint[]) AS u`,
+    [
+      ...leading,
+      numberArray(rows.map((r) => r.bucketStart)),
+      textArray(rows.map((r) => r.metric)),
+      textArray(rows.map((r) => r.project)),
+      textArray(rows.map((r) => r.tag)),
+      textArray(rows.map((r) => r.dimName)),
+      textArray(rows.map((r) => r.dimValue)),
+      numberArray(rows.map((r) => r.count)),
+      numberArray(rows.map((r) => r.sum)),
+      numberArray(rows.map((r) => r.min)),
+      numberArray(rows.map((r) => r.max)),
+      byteaArray(rows.map((r) => r.sketch)),
+      numberArray(rows.map((r) => r.lastValue)),
+      numberArray(rows.map((r) => r.lastTs)),
+    ],
+  );
 }
