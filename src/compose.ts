@@ -11,6 +11,7 @@ import { systemClock } from './adapters/clock/system-clock.ts';
 import { buildCatalog } from './domain/metrics/catalog.ts';
 import type { MetricDefinition } from './domain/metrics/definition.ts';
 import type { Cache } from './ports/cache.ts';
+import type { Logger } from './ports/logger.ts';
 import type { Scheduler } from './ports/scheduler.ts';
 import type { Storage } from './ports/storage.ts';
 import { createSqliteStorage } from './adapters/sqlite/sqlite-storage.ts';
@@ -56,15 +57,15 @@ function toDefinitions(custom: Config['customMetrics']): MetricDefinition[] {
   }));
 }
 
-export function createStorage(config: Readonly<Config>): Storage {
-  return config.databaseUrl ? createPostgresStorage({ url: config.databaseUrl }) : createSqliteStorage({ dataDir: config.dataDir });
+export function createStorage(config: Readonly<Config>, log?: Logger): Storage {
+  return config.databaseUrl ? createPostgresStorage({ url: config.databaseUrl, log }) : createSqliteStorage({ dataDir: config.dataDir });
 }
 
 /** Opens storage (migrating it), the cache and the enrichment data; the caller owns `close`. */
 export async function createContext(config: Readonly<Config>, options: ContextOptions = {}): Promise<ContextHandle> {
   const log = pino({ level: config.logLevel, base: { service: 'meterboard' } });
   const metrics = buildCatalog(toDefinitions(config.customMetrics));
-  const storage = createStorage(config);
+  const storage = createStorage(config, log);
   try {
     await storage.migrate();
   } catch (error) {

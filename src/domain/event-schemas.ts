@@ -48,16 +48,19 @@ export function parseIsoTimestamp(text: string): number | null {
   return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
 }
 
+// PostgreSQL text cannot hold U+0000, and a key with it would fail the whole batch there.
+const NO_NUL = [/^[^\u0000]*$/, 'must not contain the NUL character'] as const;
+
 export const envelopeSchema = z.object({
-  id: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters').optional(),
+  id: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters').regex(...NO_NUL).optional(),
   type: z
     .string()
     .min(1, 'is required')
     .max(64, 'must be at most 64 characters')
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'must start with a letter or digit and use only letters, digits, _ . : -'),
   timestamp: z.string(),
-  project: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters').default('default'),
-  tag: z.string().max(128, 'must be at most 128 characters').default(''),
+  project: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters').regex(...NO_NUL).default('default'),
+  tag: z.string().max(128, 'must be at most 128 characters').regex(...NO_NUL).default(''),
 });
 
 const count = z.number().int('must be an integer').nonnegative('must not be negative');

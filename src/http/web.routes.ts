@@ -58,6 +58,8 @@ export function registerWebRoutes(app: FastifyInstance, opts: WebRoutesOptions):
       wildcard: false,
       index: false,
       cacheControl: false,
+      // The build writes .br/.gz siblings (web/vite.config.ts); clients that accept them get them.
+      preCompressed: true,
       setHeaders: (res, filePath) => {
         res.setHeader('cache-control', cacheHeaderFor(filePath, distDir));
       },

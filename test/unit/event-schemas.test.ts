@@ -107,6 +107,11 @@ describe('parseEvent', () => {
     expect(errors.map((e) => e.field).sort()).toEqual(['extra', 'status_code', 'timestamp']);
   });
 
+  it.each(['id', 'project', 'tag'])('rejects a NUL character in %s (PostgreSQL text cannot store it)', (field) => {
+    const errors = errorsOf({ type: 'x', timestamp: TS, [field]: 'a\u0000b' });
+    expect(errors).toEqual([{ field, message: 'must not contain the NUL character' }]);
+  });
+
   it('refuses a __proto__ attribute instead of letting it reach the prototype', () => {
     const raw = JSON.parse(`{"type": "x", "timestamp": "${TS}", "__proto__": {"polluted": true}}`) as Record<string, unknown>;
     expect(errorsOf(raw)).toEqual([{ field: '__proto__', message: 'is a reserved name' }]);
