@@ -4,7 +4,7 @@ import { supersedeKeyOf } from '../domain/event.ts';
 import type { Attributes, NewEvent } from '../domain/event.ts';
 import { ROOT_FIELD, parseEvent } from '../domain/event-schemas.ts';
 import type { ParsedEvent } from '../domain/event-schemas.ts';
-import { floorBucket } from '../domain/time-buckets.ts';
+import { floorBucket, nextBucket } from '../domain/time-buckets.ts';
 import type { CostEstimator, CountryLookup } from '../ports/enrichment.ts';
 import type { AppContext } from './context.ts';
 
@@ -95,11 +95,22 @@ export function toNewEvent(parsed: ParsedEvent, ctx: Pick<AppContext, 'costs' | 
  * `(org, id)`, and reports each rejected item by its index. The storage call is durable
  * before this resolves, so an accepted event survives a crash right after the response.
  */
+/** A day partly past raw retention is never rebuilt, so its events could not be counted: start at the next day. */
+function oldestAggregatableInstant(retentionEdge: number, timeZone: string): number {
+  const dayStart = floorBucket(retentionEdge, 'day', timeZone);
+  return dayStart === retentionEdge ? dayStart : nextBucket(dayStart, 'day', timeZone);
+}
+
 export async function ingestEvents(ctx: AppContext, input: IngestInput): Promise<IngestResult> {
   const org = await ctx.storage.getOrg(input.orgId);
   if (!org) throw new NotFoundError(`organization "${input.orgId}" not found`);
   const now = ctx.clock.now();
-  const limits = { now, maxFutureSkewMs: ctx.config.limits.maxFutureSkewMs, maxAgeMs: ctx.config.retention.rawMs };
+  const limits = {
+    now,
+    maxFutureSkewMs: ctx.config.limits.maxFutureSkewMs,
+    maxAgeMs: ctx.config.retention.rawMs,
+    oldestAcceptedMs: oldestAggregatableInstant(now - ctx.config.retention.rawMs, org.timezone),
+  };
 
   const rejected: IngestRejection[] = [];
   const valid: NewEvent[] = [];

@@ -197,6 +197,11 @@ export interface EventLimits {
   maxFutureSkewMs: number;
   /** How far behind `now` a timestamp may be (raw-event retention). */
   maxAgeMs: number;
+  /**
+   * Earliest accepted instant when it is later than `now - maxAgeMs`: the start of the oldest
+   * local day wholly inside retention, since a day partly expired is never re-aggregated.
+   */
+  oldestAcceptedMs?: number;
 }
 
 export type ParseEventResult = { ok: true; event: ParsedEvent } | { ok: false; errors: FieldIssue[] };
@@ -269,6 +274,10 @@ function timestampIssue(value: unknown, limits: EventLimits): FieldIssue | numbe
   }
   if (ts < limits.now - limits.maxAgeMs) {
     return { field: 'timestamp', message: `is older than the raw-event retention of ${formatDuration(limits.maxAgeMs)}` };
+  }
+  if (limits.oldestAcceptedMs !== undefined && ts < limits.oldestAcceptedMs) {
+    const day = new Date(limits.oldestAcceptedMs).toISOString();
+    return { field: 'timestamp', message: `is before ${day}, the start of the oldest day wholly inside the raw-event retention of ${formatDuration(limits.maxAgeMs)}` };
   }
   return ts;
 }

@@ -118,6 +118,15 @@ describe('parseEvent', () => {
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 
+  it('rejects events of a local day partly past retention, naming the first accepted instant', () => {
+    const oldestAcceptedMs = NOW - limits.maxAgeMs + 12 * 3_600_000;
+    const withDay = { ...limits, oldestAcceptedMs };
+    const before = parseEvent({ type: 'x', timestamp: new Date(oldestAcceptedMs - 1).toISOString() }, withDay);
+    expect(before.ok).toBe(false);
+    if (!before.ok) expect(before.errors[0]!.message).toContain(new Date(oldestAcceptedMs).toISOString());
+    expect(parseEvent({ type: 'x', timestamp: new Date(oldestAcceptedMs).toISOString() }, withDay).ok).toBe(true);
+  });
+
   it('accepts the edges: 5 minutes ahead, exactly at retention, zero tokens', () => {
     expect(parseEvent({ type: 'x', timestamp: '2030-01-20T12:05:00Z' }, limits).ok).toBe(true);
     expect(parseEvent({ type: 'x', timestamp: new Date(NOW - limits.maxAgeMs).toISOString() }, limits).ok).toBe(true);
