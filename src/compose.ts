@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.ts';
 import type { AppContext } from './app/context.ts';
-import { onTimezoneChanged } from './app/rebuild-org.ts';
+import { onTimezoneChangedInBackground } from './app/rebuild-org.ts';
 import type { Clock } from './domain/clock.ts';
 import { systemClock } from './adapters/clock/system-clock.ts';
 import { buildCatalog } from './domain/metrics/catalog.ts';
@@ -113,7 +113,7 @@ export function createHttpServer(ctx: AppContext, options: ServerBuildOptions = 
   const distDir = options.webDistDir ?? WEB_DIST_DIR;
   return buildServer(ctx, {
     ...(options.logger === false ? { logger: false } : {}),
-    onTimezoneChanged: (c, org) => onTimezoneChanged(c, org),
+    onTimezoneChanged: (c, org) => onTimezoneChangedInBackground(c, org),
     routes: [
       (app, c) => registerQueryRoutes(app, c),
       (app, c) => registerAdminRoutes(app, c),

@@ -16,6 +16,12 @@ const MARK_BATCH = 5_000;
  * be rebuilt and stay empty.
  */
 export async function rebuildOrg(ctx: AppContext, orgId: string): Promise<AggregateResult> {
+  await resetOrgRollups(ctx, orgId);
+  return aggregateDirtyBuckets(ctx, { orgId, waitForLeaseMs: LEASE_WAIT_MS });
+}
+
+/** Deletes the organization's rollups and marks every hour holding events dirty, under its lease. */
+export async function resetOrgRollups(ctx: AppContext, orgId: string): Promise<number> {
   const lease = new OrgLease(ctx, orgId);
   await lease.acquireOrThrow(LEASE_WAIT_MS);
   let marked = 0;
@@ -31,7 +37,7 @@ export async function rebuildOrg(ctx: AppContext, orgId: string): Promise<Aggreg
     await lease.release();
   }
   ctx.log.info({ orgId, hours: marked }, 'rollups deleted for a rebuild');
-  return aggregateDirtyBuckets(ctx, { orgId, waitForLeaseMs: LEASE_WAIT_MS });
+  return marked;
 }
 
 /** Marks every hour of the whole local days spanning [from, to); returns how many. */
@@ -48,4 +54,16 @@ async function markRange(ctx: AppContext, org: Organization, from: number, to: n
 /** Matches manage-orgs' OnTimezoneChanged hook. */
 export async function onTimezoneChanged(ctx: AppContext, org: Organization): Promise<void> {
   await rebuildOrg(ctx, org.id);
+}
+
+/**
+ * The HTTP hook: the old-zone rollups are gone and the hours marked before the PATCH answers;
+ * the rebuild itself runs in the background (and any scheduled pass would also pick it up),
+ * so a large organization does not hold the request open.
+ */
+export async function onTimezoneChangedInBackground(ctx: AppContext, org: Organization): Promise<void> {
+  await resetOrgRollups(ctx, org.id);
+  void aggregateDirtyBuckets(ctx, { orgId: org.id, waitForLeaseMs: LEASE_WAIT_MS }).catch((error: unknown) =>
+    ctx.log.error({ orgId: org.id, err: error }, 'background rebuild after a time-zone change failed; the next scheduled pass retries'),
+  );
 }

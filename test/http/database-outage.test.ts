@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminHeaders, createHttpTestContext, type Engine, type HttpTestContext } from '../support/http-context.ts';
+import { probePostgres } from '../support/postgres.ts';
+
+/**
+ * A database that stops answering is an outage, not a bug: the API says 503 with the usual
+ * error shape, /ready reports it, /health stays up, and the process keeps serving.
+ */
+const engines: Engine[] = ['sqlite'];
+if (await probePostgres()) engines.push('postgres');
+else if (process.env['CI'] === 'true') throw new Error('PostgreSQL is unreachable on CI');
+
+describe.each(engines)('database outage on %s', (engine) => {
+  let t: HttpTestContext;
+
+  beforeAll(async () => {
+    t = await createHttpTestContext(engine);
+    const created = await t.app.inject({ method: 'POST', url: '/api/v1/orgs', headers: adminHeaders, payload: { id: 'outage-org', name: 'Outage', timezone: 'UTC' } });
+    expect(created.statusCode).toBe(201);
+    // Simulate the outage: every connection of the storage is gone from now on.
+    await t.ctx.storage.close();
+  });
+  afterAll(() => t.close());
+
+  it('answers 503 with the error shape, never a stack trace', async () => {
+    for (const url of ['/api/v1/orgs', '/api/v1/orgs/outage-org', '/api/v1/orgs/outage-org/keys']) {
+      const response = await t.app.inject({ method: 'GET', url, headers: adminHeaders });
+      expect(response.statusCode, url).toBe(503);
+      const body = response.json() as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('unavailable');
+      expect(response.body).not.toMatch(/at .*\.ts:\d+/);
+    }
+  });
+
+  it('answers 503 to ingest: nothing is accepted that could not be stored', async () => {
+    const events = [{ id: 'e1', type: 'custom', timestamp: new Date(t.clock.now() - 60_000).toISOString() }];
+    const response = await t.app.inject({ method: 'POST', url: '/api/v1/events?org=outage-org', headers: adminHeaders, payload: events });
+    expect(response.statusCode).toBe(503);
+  });
+
+  it('reports the database down on /ready while /health stays up', async () => {
+    const ready = await t.app.inject({ method: 'GET', url: '/ready' });
+    expect(ready.statusCode).toBe(503);
+    expect(ready.body).toContain('database');
+    expect((await t.app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+  });
+});
