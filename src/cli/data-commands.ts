@@ -3,6 +3,7 @@ import cliProgress from 'cli-progress';
 import { aggregateRange, backfill, type BackfillProgress } from '../app/backfill.ts';
 import { applyRetention } from '../app/apply-retention.ts';
 import { seedDemo } from '../app/seed-demo.ts';
+import { NotFoundError } from '../domain/errors.ts';
 import { UsageError } from './exit.ts';
 import { parseInstantOption, parsePositiveInt } from './parse.ts';
 import { cliConfig, printJson, withContext } from './context.ts';
@@ -77,7 +78,12 @@ export function registerDataCommands(program: Command): void {
       const range = resolveRange(options, Date.now(), false);
       const bar = progressBar(range.from !== undefined && process.stderr.isTTY === true);
       try {
-        printJson(await withContext((ctx) => aggregateRange(ctx, { ...range, orgId: options.org, onProgress: (p) => bar.update(p) })));
+        printJson(
+          await withContext(async (ctx) => {
+            if (options.org !== undefined && !(await ctx.storage.getOrg(options.org))) throw new NotFoundError(`organization "${options.org}" not found`);
+            return aggregateRange(ctx, { ...range, orgId: options.org, onProgress: (p) => bar.update(p) });
+          }),
+        );
       } finally {
         bar.stop();
       }

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import type { FieldIssue } from './errors.ts';
 import type { Attributes } from './event.ts';
+import {
+  BAIL, ENVELOPE_KEYS, MAX_ATTRIBUTE_NAME, MAX_ATTRIBUTES, MAX_STRING_VALUE, createFastEventParser, fastCount, fastEnum,
+  fastNonEmpty, fastNonNegative, fastRequired, fastText, type FastCheck, type FastField,
+} from './event-fast-path.ts';
+import { parseIsoTimestamp } from './iso-timestamp.ts';
+
+export { parseIsoTimestamp };
 
 /**
  * Validation of incoming events (SPEC §2): the envelope, flat attributes, and one zod
@@ -11,56 +18,20 @@ import type { Attributes } from './event.ts';
 /** Field name used for problems with the event as a whole. */
 export const ROOT_FIELD = '(event)';
 
-const MAX_ATTRIBUTES = 200;
-const MAX_ATTRIBUTE_NAME = 128;
-const MAX_STRING_VALUE = 8192;
-
-const ISO_TIMESTAMP =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)$/;
-
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-function daysInMonth(year: number, month: number): number {
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
-}
-
-/**
- * Epoch ms of an ISO 8601 date-time that carries `Z` or a UTC offset, or null. A bare local
- * time is refused on purpose: without an offset the instant is ambiguous.
- */
-export function parseIsoTimestamp(text: string): number | null {
-  const m = ISO_TIMESTAMP.exec(text);
-  if (!m) return null;
-  const [year, month, day, hour, minute] = [m[1], m[2], m[3], m[4], m[5]].map(Number) as [number, number, number, number, number];
-  const second = m[6] === undefined ? 0 : Number(m[6]);
-  const millis = m[7] === undefined ? 0 : Number(`${m[7]}00`.slice(0, 3));
-  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return null;
-  if (day < 1 || day > daysInMonth(year, month)) return null;
-  let offsetMinutes = 0;
-  if (m[8] === undefined) {
-    const offsetHours = Number(m[10]);
-    const offsetMins = m[11] === undefined ? 0 : Number(m[11]);
-    if (offsetHours > 23 || offsetMins > 59) return null;
-    offsetMinutes = (m[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMins);
-  }
-  // Date.UTC maps years 0-99 to 1900-1999; such instants fail the retention check anyway.
-  return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
-}
 
 // PostgreSQL text cannot hold U+0000, and a key with it would fail the whole batch there.
-const NO_NUL = [/^[^\u0000]*$/, 'must not contain the NUL character'] as const;
+const NO_NUL = [(value: string) => !value.includes('\u0000'), 'must not contain the NUL character'] as const;
 
 export const envelopeSchema = z.object({
-  id: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters').regex(...NO_NUL).optional(),
+  id: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters').refine(...NO_NUL).optional(),
   type: z
     .string()
     .min(1, 'is required')
     .max(64, 'must be at most 64 characters')
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'must start with a letter or digit and use only letters, digits, _ . : -'),
   timestamp: z.string(),
-  project: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters').regex(...NO_NUL).default('default'),
-  tag: z.string().max(128, 'must be at most 128 characters').regex(...NO_NUL).default(''),
+  project: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters').refine(...NO_NUL).default('default'),
+  tag: z.string().max(128, 'must be at most 128 characters').refine(...NO_NUL).default(''),
 });
 
 const count = z.number().int('must be an integer').nonnegative('must not be negative');
@@ -181,6 +152,62 @@ export function isBuiltInEventType(type: string): type is BuiltInEventType {
   return Object.hasOwn(BUILT_IN_EVENT_SCHEMAS, type);
 }
 
+/** The fast path's mirror of BUILT_IN_EVENT_SCHEMAS (see event-fast-path.ts): same fields, same rules. */
+const FAST_FIELD_CHECKS: Record<BuiltInEventType, Record<string, FastCheck>> = {
+  llm_call: {
+    model: fastNonEmpty, provider: fastText, usage_type: fastText, reason: fastText, input_tokens: fastCount,
+    output_tokens: fastCount, total_tokens: fastCount, cost_usd: fastNonNegative, latency_ms: fastNonNegative,
+    status: fastEnum(LLM_CALL_STATUSES, (v) => v.toLowerCase()), workflow_id: fastText, workflow_name: fastText,
+    execution_id: fastText, user_id: fastText,
+  },
+  page_usage: { pages: fastRequired(fastCount), failed_pages: fastCount, file_name: fastText, execution_id: fastText },
+  workflow_execution: {
+    execution_id: fastText, workflow_id: fastText, workflow_name: fastText,
+    pipeline_type: fastEnum(PIPELINE_TYPES, (v) => v.toLowerCase(), { wf: 'workflow' }),
+    status: fastEnum(EXECUTION_STATUSES, (v) => v.toUpperCase(), { CANCELLED: 'CANCELED' }), duration_ms: fastNonNegative,
+  },
+  file_execution: {
+    execution_id: fastNonEmpty, file_name: fastNonEmpty,
+    status: fastRequired(fastEnum(EXECUTION_STATUSES, (v) => v.toUpperCase(), { CANCELLED: 'CANCELED' })),
+    pages: fastCount, duration_ms: fastNonNegative,
+  },
+  hitl_review: { review_id: fastText, state: fastRequired(fastEnum(HITL_STATES, (v) => v.toLowerCase())) },
+  api_request: {
+    endpoint: fastText,
+    method: (v) => (v === null ? v : typeof v === 'string' && v.toUpperCase().length <= MAX_STRING_VALUE ? v.toUpperCase() : BAIL),
+    status_code: (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 100 && v <= 599 ? v : BAIL),
+    latency_ms: fastNonNegative, model: fastText,
+    country: (v) => (v === null ? v : typeof v === 'string' && /^[A-Z]{2}$/.test(v.trim().toUpperCase()) ? v.trim().toUpperCase() : BAIL),
+    ip: fastText, cost_usd: fastNonNegative, user_id: fastText,
+  },
+  trace: {
+    trace_id: fastText, operation_type: fastText, status: fastText, duration_ms: fastNonNegative, tokens: fastCount,
+    cost_usd: fastNonNegative, user_id: fastText, kb_id: fastText,
+  },
+  document_event: { document_id: fastText, event_type: fastText, duration_ms: fastNonNegative },
+  chat_message: { kb_id: fastText, response_time_ms: fastNonNegative, user_id: fastText },
+  gauge: {
+    name: (v) => (typeof v === 'string' && v.length > 0 && v.length <= 200 ? v : BAIL),
+    value: (v) => (typeof v === 'number' ? v : BAIL),
+  },
+};
+
+/** Field order and which fields are required are read from zod itself, so the two cannot drift apart. */
+const fastParseEvent = createFastEventParser(
+  new Map<string, FastField[]>(
+    Object.entries(BUILT_IN_EVENT_SCHEMAS).map(([type, schema]) => {
+      const checks = FAST_FIELD_CHECKS[type as BuiltInEventType];
+      const shape: Record<string, z.ZodType> = schema.shape;
+      const fields = Object.entries(shape).map(([name, fieldSchema]) => {
+        const check = checks[name];
+        if (check === undefined) throw new Error(`no fast check for ${type}.${name}`);
+        return { name, required: !fieldSchema.safeParse(undefined).success, check };
+      });
+      return [type, fields];
+    }),
+  ),
+);
+
 /** An event whose envelope and attributes are valid; derivations have not run yet. */
 export interface ParsedEvent {
   id: string | undefined;
@@ -205,8 +232,6 @@ export interface EventLimits {
 }
 
 export type ParseEventResult = { ok: true; event: ParsedEvent } | { ok: false; errors: FieldIssue[] };
-
-const ENVELOPE_KEYS = new Set(['id', 'type', 'timestamp', 'project', 'tag']);
 
 function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
@@ -284,6 +309,15 @@ function timestampIssue(value: unknown, limits: EventLimits): FieldIssue | numbe
 
 /** Validates one raw event. Every problem found is reported, each naming its field. */
 export function parseEvent(raw: unknown, limits: EventLimits): ParseEventResult {
+  if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
+    const fast = fastParseEvent(raw as Record<string, unknown>, limits);
+    if (fast !== null) return { ok: true, event: fast };
+  }
+  return parseEventWithZod(raw, limits);
+}
+
+/** parseEvent without the fast path; exported so tests can hold the two paths to the same answers. */
+export function parseEventWithZod(raw: unknown, limits: EventLimits): ParseEventResult {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, errors: [{ field: ROOT_FIELD, message: `an event must be a JSON object, got ${describeValue(raw)}` }] };
   }

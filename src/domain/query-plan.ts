@@ -112,6 +112,23 @@ export function planTotal(input: { start: number; end: number; storageZone: stri
   return { source, pieces: planRange(input.start, input.end, input.storageZone, tiersForSource(source), horizons) };
 }
 
+/** Every stored tier, coarsest first: weeks straddle months, so they only fill a month's edges. */
+const ALL_TIERS: readonly Granularity[] = ['month', 'week', 'day', 'hour'];
+
+/**
+ * Plan for a total when the caller left the tier to us (`auto`, the dashboard): any stored
+ * tier may answer, coarsest first. A total is exact from any tier, and a month holds about as
+ * many rows as one of its days, so a 90-day total reads a tenth of the rows the day tier needs.
+ * `source` still reports what `auto` resolves to by span.
+ */
+export function planTotalCoarsest(input: { start: number; end: number; storageZone: string; horizons?: TierHorizons }): RangePlan {
+  const horizons = input.horizons ?? {};
+  return {
+    source: resolveSource('auto', input.start, input.end, horizons),
+    pieces: planRange(input.start, input.end, input.storageZone, ALL_TIERS, horizons),
+  };
+}
+
 export interface SeriesBucketPlan {
   /** The series bucket in the query zone, clipped to [start, end). */
   start: number;

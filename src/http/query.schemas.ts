@@ -35,8 +35,9 @@ const common = {
   start: instant('Range start (inclusive), default end − 7 days'),
   end: instant('Range end (exclusive), default now'),
   tz: z.string().max(64).optional().describe("IANA time zone for dates and buckets; default the organization's"),
-  project: z.string().max(200).optional(),
-  tag: z.string().max(200).optional(),
+  // No stored project or tag can contain NUL (ingest refuses it), and PostgreSQL text cannot hold one.
+  project: z.string().max(200).refine((v) => !v.includes('\u0000'), 'must not contain the NUL character').optional(),
+  tag: z.string().max(200).refine((v) => !v.includes('\u0000'), 'must not contain the NUL character').optional(),
   refresh: flag,
 };
 const metricParam = names.describe('Metric name(s): repeat or comma-separate; absent = all');

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -9,6 +9,12 @@ import { createSqliteStorage } from '../../src/adapters/sqlite/sqlite-storage.ts
 import type { Storage } from '../../src/ports/storage.ts';
 import { makeEvent, makeFileExecution, makeOrg } from '../factories/index.ts';
 import { describeStorageContract } from './storage.contract.ts';
+
+/** Every numbered migration file of the engine, in order: a fresh database gets each exactly once. */
+const MIGRATION_NAMES = readdirSync(new URL('../../src/migrations/sqlite/', import.meta.url))
+  .filter((file) => file.endsWith('.sql'))
+  .sort()
+  .map((file) => file.replace(/\.sql$/, ''));
 
 const dataDir = mkdtempSync(join(tmpdir(), 'meterboard-sqlite-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -27,7 +33,7 @@ describe('SQLite storage specifics', () => {
   it('applies the numbered migrations once and records them', async () => {
     const dir = join(dataDir, 'migrations');
     const storage = createSqliteStorage({ dataDir: dir });
-    expect(await storage.migrate()).toEqual(['001_init']);
+    expect(await storage.migrate()).toEqual(MIGRATION_NAMES);
     expect(await storage.migrate()).toEqual([]);
     await storage.close();
     const reopened = createSqliteStorage({ dataDir: dir });

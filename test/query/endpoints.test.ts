@@ -145,6 +145,11 @@ describe.each(ENGINES)('query endpoints (%s)', (engine) => {
       expectClose(entry.current, current, `${metric} current`);
       for (const [offset, date] of [['1', '2026-10-24'], ['7', '2026-10-18'], ['30', '2026-09-25']] as const) {
         const comparison = entry.comparisons[offset];
+        if (!events.some((e) => dayLabel(e.ts, ZONE) === date)) {
+          // No event at all that day: no history, so N/A rather than a change from zero.
+          expect(comparison).toEqual({ previous: null, change: null, change_pct: null, direction: 0, level: 'ok' });
+          continue;
+        }
         const previous = dayTotal(metric, date).sum;
         expectClose(comparison.previous, previous, `${metric} previous ${offset}`);
         expectClose(comparison.change, current - previous, `${metric} change ${offset}`);
@@ -157,6 +162,17 @@ describe.each(ENGINES)('query endpoints (%s)', (engine) => {
     }
     const gauge = body.metrics.find((m) => m.metric_name === 'total_users')!;
     expect(gauge.current).toBe(total('total_users', readings(events, 'total_users').filter((r) => dayLabel(r.ts, ZONE) === '2026-10-25')).last);
+  });
+
+  it('compare: days before the first event have no history (previous null), not zero', async () => {
+    const first = events.reduce((min, e) => Math.min(min, e.ts), Number.POSITIVE_INFINITY);
+    const firstDay = dayLabel(first, ZONE);
+    const body = await ok(t.app, `${base()}/compare?date=${firstDay}`, org.keys.read, compareResponse);
+    const requests = body.metrics.find((m) => m.metric_name === 'requests')!;
+    expect(requests.current).toBe(total('requests', readings(events, 'requests').filter((r) => dayLabel(r.ts, ZONE) === firstDay)).sum);
+    for (const offset of ['1', '7', '30'] as const) {
+      expect(requests.comparisons[offset]).toEqual({ previous: null, change: null, change_pct: null, direction: 0, level: 'ok' });
+    }
   });
 
   it('recent-activity: the newest files, newest first, with their execution tokens and cost', async () => {

@@ -47,6 +47,8 @@ describe('query parameter validation', () => {
     { name: 'bad deployment_type', path: 'workflow-usage', params: { deployment_type: 'CRON' }, names: ['deployment_type'] },
     { name: 'recent-activity limit above 50', path: 'recent-activity', params: { limit: 51 }, names: ['limit'] },
     { name: 'bad refresh flag', path: 'summary', params: { refresh: 'maybe' }, names: ['refresh'] },
+    { name: 'NUL in project', path: 'summary', params: { project: 'a\u0000b' }, names: ['project'] },
+    { name: 'NUL in tag', path: 'dashboard', params: { range: '7d', tag: '\u0000' }, names: ['tag'] },
   ];
 
   it.each(cases)('$name → 400 naming it', async ({ path, params, names }) => {
@@ -54,6 +56,15 @@ describe('query parameter validation', () => {
     expect(answer.status, answer.raw).toBe(400);
     expect(answer.body.error.code).toBe('validation');
     for (const name of names) expect(answer.body.error.message).toContain(name);
+  });
+
+  it('Unstract aliases: an inclusive end_date before start_date is reversed (400), the same day is one day (200)', async () => {
+    const alias = `/api/v1/unstract/${org.id}/metrics/summary/`;
+    const reversed = await getJson<ErrorBody>(t.app, `${alias}?${query({ start_date: '2026-10-26', end_date: '2026-10-25' })}`, org.keys.read);
+    expect(reversed.status, reversed.raw).toBe(400);
+    expect(reversed.body.error.message).toContain('start_date');
+    const sameDay = await getJson(t.app, `${alias}?${query({ start_date: '2026-10-25', end_date: '2026-10-25' })}`, org.keys.read);
+    expect(sameDay.status, sameDay.raw).toBe(200);
   });
 
   it('accepts the bounds themselves', async () => {

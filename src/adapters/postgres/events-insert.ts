@@ -3,17 +3,17 @@ import type { NewEvent } from '../../domain/event.ts';
 import type { InsertEventsResult } from '../../ports/storage.ts';
 import { numberArray, textArray } from './array-literals.ts';
 import { inTransaction } from './db.ts';
-import { upsertDirtyHours } from './dirty-leases.ts';
 import type { EventPartitions } from './event-partitions.ts';
 import { encodeSupersedeKey } from './event-rows.ts';
-import { applySupersede, planSupersede, type SupersedeCandidate } from './events-supersede.ts';
+import { planSupersede, SUPERSEDE_WRITES, supersedeWriteParams, type SupersedeCandidate, type SupersedePlan } from './events-supersede.ts';
 
 /**
  * Idempotent bulk insert: one transaction and a fixed number of round trips whatever the
  * batch size. `event_ids` decides which events are new (its primary key is the idempotency
  * key); only those go into the partitioned `events` table, with superseded flags decided
  * against each key's stored winner; dethroned winners flip; every hour holding an inserted or
- * flipped event is marked dirty before commit.
+ * flipped event is marked dirty before commit. Round trips: BEGIN, claim, (lock, read heads when
+ * some events carry a supersede key), one write statement, COMMIT.
  */
 export async function insertEventBatch(
   pool: Pool,
@@ -54,33 +54,44 @@ export async function insertEventBatch(
       if (supersedeKey !== null) keyed.push({ id: event.id, ts: event.ts, supersedeKey });
     }
     const plan = await planSupersede(client, orgId, keyed, now);
-    await insertEventRows(client, orgId, newEvents, plan.losers, now);
-    await applySupersede(client, orgId, plan);
-
     const hours = new Set<number>();
     for (const event of newEvents) hours.add(hourOf(event.ts));
     for (const dethroned of plan.dethroned) hours.add(hourOf(dethroned.ts));
-    const dirtyHours = await upsertDirtyHours(client, orgId, hours);
+    const dirtyHours = [...hours].sort((a, b) => a - b);
+    await writeBatch(client, orgId, newEvents, plan, dirtyHours, now);
     return { inserted, dirtyHours };
   });
 }
 
-async function insertEventRows(
+/**
+ * The rows, the superseded flips, the new key winners and the dirty hours in one statement (one
+ * round trip, one parse): data-modifying CTEs all run, each against the snapshot taken before
+ * the statement, which is all they need since none of them touches a row another one writes.
+ */
+async function writeBatch(
   client: PoolClient,
   orgId: string,
   events: readonly NewEvent[],
-  losers: ReadonlySet<string>,
+  plan: SupersedePlan,
+  dirtyHours: readonly number[],
   now: number,
 ): Promise<void> {
   // Attributes travel as one JSON array (a single native JSON.stringify, split server-side by
   // json_array_elements) and are zipped by position with the column arrays.
   await client.query(
-    `INSERT INTO events (org_id, id, type, ts, received_at, project, tag, attrs, supersede_key, superseded)
-     SELECT $1, u.id, u.type, u.ts, $2, u.project, u.tag, u.attrs, u.supersede_key, u.superseded
-       FROM ROWS FROM (
-         unnest($3::text[]), unnest($4::text[]), unnest($5::bigint[]), unnest($6::text[]), unnest($7::text[]),
-         json_array_elements($8::json), unnest($9::text[]), unnest($10::boolean[])
-       ) AS u(id, type, ts, project, tag, attrs, supersede_key, superseded)`,
+    `WITH inserted AS (
+       INSERT INTO events (org_id, id, type, ts, received_at, project, tag, attrs, supersede_key, superseded)
+       SELECT $1, u.id, u.type, u.ts, $2, u.project, u.tag, u.attrs, u.supersede_key, u.superseded
+         FROM ROWS FROM (
+           unnest($3::text[]), unnest($4::text[]), unnest($5::bigint[]), unnest($6::text[]), unnest($7::text[]),
+           json_array_elements($8::json), unnest($9::text[]), unnest($10::boolean[])
+         ) AS u(id, type, ts, project, tag, attrs, supersede_key, superseded)
+     ), ${SUPERSEDE_WRITES}, dirty AS (
+       INSERT INTO dirty_hours (org_id, hour_start, generation)
+       SELECT $1, h, nextval('dirty_generation_seq') FROM unnest($17::bigint[]) WITH ORDINALITY AS u(h, n) ORDER BY n
+       ON CONFLICT (org_id, hour_start) DO UPDATE SET generation = EXCLUDED.generation
+     )
+     SELECT 1`,
     [
       orgId,
       now,
@@ -91,7 +102,9 @@ async function insertEventRows(
       textArray(events.map((event) => event.tag)),
       JSON.stringify(events.map((event) => event.attrs)),
       textArray(events.map((event) => encodeSupersedeKey(event.supersedeKey))),
-      `{${events.map((event) => (losers.has(event.id) ? 't' : 'f')).join(',')}}`,
+      `{${events.map((event) => (plan.losers.has(event.id) ? 't' : 'f')).join(',')}}`,
+      ...supersedeWriteParams(plan),
+      numberArray(dirtyHours),
     ],
   );
 }

@@ -86,29 +86,29 @@ export async function planSupersede(
   return plan;
 }
 
-/** Flips dethroned winners to superseded and records the new winners. */
-export async function applySupersede(client: PoolClient, orgId: string, plan: SupersedePlan): Promise<void> {
-  if (plan.dethroned.length > 0) {
-    // ids are unique per org, so `id = ANY` is exact; `ts = ANY` lets PostgreSQL prune partitions.
-    await client.query(
-      'UPDATE events SET superseded = true WHERE org_id = $1 AND ts = ANY($2::bigint[]) AND id = ANY($3::text[])',
-      [orgId, numberArray(plan.dethroned.map((d) => d.ts)), textArray(plan.dethroned.map((d) => d.id))],
-    );
-  }
-  if (plan.newHeads.length > 0) {
-    await client.query(
-      `INSERT INTO supersede_heads (org_id, supersede_key, id, ts, received_at)
+/**
+ * CTEs of the batch write statement (events-insert.ts) that flip dethroned winners to superseded
+ * and record the new winners; they take parameters $11-$16 (see supersedeWriteParams), both
+ * no-ops for empty arrays. ids are unique per org, so `id = ANY` is exact; `ts = ANY` lets
+ * PostgreSQL prune partitions.
+ */
+export const SUPERSEDE_WRITES = `dethroned AS (
+       UPDATE events SET superseded = true WHERE org_id = $1 AND ts = ANY($11::bigint[]) AND id = ANY($12::text[])
+     ), heads AS (
+       INSERT INTO supersede_heads (org_id, supersede_key, id, ts, received_at)
        SELECT $1, u.key, u.id, u.ts, u.received_at
-         FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[]) AS u(key, id, ts, received_at)
+         FROM unnest($13::text[], $14::text[], $15::bigint[], $16::bigint[]) AS u(key, id, ts, received_at)
        ON CONFLICT (org_id, supersede_key)
-       DO UPDATE SET id = EXCLUDED.id, ts = EXCLUDED.ts, received_at = EXCLUDED.received_at`,
-      [
-        orgId,
-        textArray(plan.newHeads.map((h) => h.key)),
-        textArray(plan.newHeads.map((h) => h.id)),
-        numberArray(plan.newHeads.map((h) => h.ts)),
-        numberArray(plan.newHeads.map((h) => h.receivedAt)),
-      ],
-    );
-  }
+       DO UPDATE SET id = EXCLUDED.id, ts = EXCLUDED.ts, received_at = EXCLUDED.received_at
+     )`;
+
+export function supersedeWriteParams(plan: SupersedePlan): string[] {
+  return [
+    numberArray(plan.dethroned.map((d) => d.ts)),
+    textArray(plan.dethroned.map((d) => d.id)),
+    textArray(plan.newHeads.map((h) => h.key)),
+    textArray(plan.newHeads.map((h) => h.id)),
+    numberArray(plan.newHeads.map((h) => h.ts)),
+    numberArray(plan.newHeads.map((h) => h.receivedAt)),
+  ];
 }

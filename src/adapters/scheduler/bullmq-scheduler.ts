@@ -34,18 +34,39 @@ const isJobName = (name: string): name is JobName => (JOB_NAMES as readonly stri
  * leaves its job stalled; BullMQ hands it to another worker and the dirty marks it did not
  * clear are redone.
  */
+function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH)$/.test(code);
+}
+
 export function createBullmqScheduler(options: BullmqSchedulerOptions): Scheduler {
   const queueName = options.queueName ?? QUEUE_NAME;
   const prefix = options.prefix ?? 'bull';
   const connections: Redis[] = [];
+  // While Redis is away ioredis retries and errors many times a second: report the outage
+  // once, and its end once, instead of flooding the log.
+  let redisDown = false;
+  const reportDown = (error: unknown) => {
+    if (redisDown) return;
+    redisDown = true;
+    options.log.warn({ err: error }, 'redis unreachable: scheduled jobs wait until it is back');
+  };
+  const reportUp = () => {
+    if (!redisDown) return;
+    redisDown = false;
+    options.log.info({}, 'redis reachable again: scheduled jobs resume');
+  };
   const connect = (): Redis => {
     const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
-    connection.on('error', (error) => options.log.warn({ err: error }, 'redis connection error (scheduler)'));
+    connection.on('error', reportDown);
+    connection.on('ready', reportUp);
     connections.push(connection);
     return connection;
   };
 
   const queue = new Queue(queueName, { connection: connect(), prefix });
+  // BullMQ duplicates connections internally; their errors surface here, not on `connect()`'s listener.
+  queue.on('error', reportDown);
   let worker: Worker | null = null;
   let queueEvents: QueueEvents | null = null;
   let handlers: JobHandlers | null = null;
@@ -71,6 +92,7 @@ export function createBullmqScheduler(options: BullmqSchedulerOptions): Schedule
   async function events(): Promise<QueueEvents> {
     if (!queueEvents) {
       queueEvents = new QueueEvents(queueName, { connection: connect(), prefix });
+      queueEvents.on('error', reportDown);
       await queueEvents.waitUntilReady();
     }
     return queueEvents;
@@ -94,7 +116,7 @@ export function createBullmqScheduler(options: BullmqSchedulerOptions): Schedule
         // One job at a time per process; scale out with more worker processes.
         worker = new Worker(queueName, process, { connection: connect(), prefix, concurrency: 1 });
         worker.on('failed', (job, error) => options.log.error({ job: job?.name, id: job?.id, err: error }, 'job failed'));
-        worker.on('error', (error) => options.log.error({ err: error }, 'worker error'));
+        worker.on('error', (error) => (isConnectionError(error) ? reportDown(error) : options.log.error({ err: error }, 'worker error')));
         await worker.waitUntilReady();
       }
       options.log.info({ role: options.role, queue: queueName }, 'bullmq scheduler started');

@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import { lazy } from './lazy-statement.ts';
 import type { Attributes, NewEvent, StoredEvent } from '../../domain/event.ts';
 import type { DirtyMark, DirtyStore, EventStore, InsertEventsResult } from '../../ports/storage.ts';
@@ -8,6 +8,9 @@ type SupersedeRow = [id: string, ts: number, superseded: number];
 
 const EVENT_COLUMNS = 'org_id, id, type, ts, project, tag, attrs, received_at, supersede_key';
 const QUARTER_HOUR = 15 * 60_000;
+/** Rows per INSERT statement: one statement per row would cost more than the rows themselves. */
+const ROWS_PER_INSERT = 100;
+const COLUMN_COUNT = 9;
 
 function toEvent(row: EventRow): StoredEvent {
   const [orgId, id, type, ts, project, tag, attrs, receivedAt, supersedeKey] = row;
@@ -34,9 +37,6 @@ function memoizedHourOf(hourOf: (ts: number) => number): (ts: number) => number 
 
 export function sqliteEventStore(db: Database): EventStore & DirtyStore {
   const sql = lazy(() => ({
-    insertEvent: db.prepare(
-      `INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, id) DO NOTHING`,
-    ),
     // The winner of a supersede key is the latest by ts, then received_at, then id.
     selectBySupersedeKey: db
       .prepare<[string, string], SupersedeRow>(
@@ -88,6 +88,43 @@ export function sqliteEventStore(db: Database): EventStore & DirtyStore {
     ),
   }));
 
+  const insertStatements = new Map<number, Statement<unknown[], string>>();
+  function insertStatement(rows: number): Statement<unknown[], string> {
+    let statement = insertStatements.get(rows);
+    if (statement === undefined) {
+      const values = Array.from({ length: rows }, () => `(${'?, '.repeat(COLUMN_COUNT - 1)}?)`).join(', ');
+      statement = db
+        .prepare<unknown[], string>(`INSERT INTO events (${EVENT_COLUMNS}) VALUES ${values} ON CONFLICT (org_id, id) DO NOTHING RETURNING id`)
+        .pluck();
+      insertStatements.set(rows, statement);
+    }
+    return statement;
+  }
+
+  /** Inserts the rows not stored yet (rows are handled in order, so a repeated id keeps its first row); returns their ids. */
+  function insertRows(orgId: string, events: readonly NewEvent[], now: number): Set<string> {
+    const fresh = new Set<string>();
+    for (let start = 0; start < events.length; start += ROWS_PER_INSERT) {
+      const end = Math.min(start + ROWS_PER_INSERT, events.length);
+      const params: unknown[] = new Array<unknown>((end - start) * COLUMN_COUNT);
+      let p = 0;
+      for (let i = start; i < end; i++) {
+        const e = events[i]!;
+        params[p++] = orgId;
+        params[p++] = e.id;
+        params[p++] = e.type;
+        params[p++] = e.ts;
+        params[p++] = e.project;
+        params[p++] = e.tag;
+        params[p++] = JSON.stringify(e.attrs);
+        params[p++] = now;
+        params[p++] = e.supersedeKey;
+      }
+      for (const id of insertStatement(end - start).all(...params)) fresh.add(id);
+    }
+    return fresh;
+  }
+
   function markHours(orgId: string, hours: Iterable<number>): void {
     let generation: number | undefined;
     for (const hour of hours) {
@@ -114,14 +151,12 @@ export function sqliteEventStore(db: Database): EventStore & DirtyStore {
       const inserted: boolean[] = new Array<boolean>(events.length);
       const hours = new Set<number>();
       const touchedKeys = new Set<string>();
-      const { insertEvent } = sql();
+      const fresh = insertRows(orgId, events, now);
       for (let i = 0; i < events.length; i++) {
         const e = events[i]!;
-        const { changes } = insertEvent.run(
-          orgId, e.id, e.type, e.ts, e.project, e.tag, JSON.stringify(e.attrs), now, e.supersedeKey,
-        );
-        inserted[i] = changes === 1;
-        if (changes === 1) {
+        // A later repeat of an id within the batch conflicts with its first occurrence.
+        inserted[i] = fresh.delete(e.id);
+        if (inserted[i]) {
           hours.add(hourFor(e.ts));
           if (e.supersedeKey !== null) touchedKeys.add(e.supersedeKey);
         }

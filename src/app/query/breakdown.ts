@@ -1,10 +1,11 @@
 import { ValidationError } from '../../domain/errors.ts';
-import { planTotal, type SourceParam } from '../../domain/query-plan.ts';
+import type { SourceParam } from '../../domain/query-plan.ts';
 import type { AppContext } from '../context.ts';
-import { cachedJson, type CachedJson } from './cached-query.ts';
+import { cachedJson, prefetchDataVersion, type CachedJson } from './cached-query.ts';
 import { collectTotals, statsOf, valueOf } from './collect.ts';
 import { parseMetricNames, requireDimension, selectMetrics } from './metric-selection.ts';
-import { resolveScope, scopeKey, tierHorizons, type CommonQueryInput } from './scope.ts';
+import { resolveScope, scopeKey, type CommonQueryInput } from './scope.ts';
+import { planFor } from './summary.ts';
 import { formatInstant } from './time-input.ts';
 
 /** `breakdown`: the top values of one dimension of one metric over [start, end), largest first. */
@@ -31,6 +32,7 @@ export async function breakdown(ctx: AppContext, input: BreakdownInput): Promise
   const names = parseMetricNames(input.metric);
   if (names.length !== 1) throw ValidationError.field('metric', 'name exactly one metric to break down');
   if (!input.dimension) throw ValidationError.field('dimension', 'is required');
+  const version = prefetchDataVersion(ctx, input.orgId);
   const scope = await resolveScope(ctx, input);
   const { metrics } = await selectMetrics(ctx, scope.org.id, names);
   const metric = requireDimension(metrics, input.dimension)[0]!;
@@ -46,9 +48,10 @@ export async function breakdown(ctx: AppContext, input: BreakdownInput): Promise
       end: scope.endIsNow ? null : scope.end,
       storageZone: scope.storageZone,
       refresh: input.refresh,
+      version,
     },
     async (): Promise<BreakdownResponse> => {
-      const plan = planTotal({ start: scope.start, end: scope.end, storageZone: scope.storageZone, source, horizons: tierHorizons(ctx) });
+      const plan = planFor(ctx, scope, source);
       const totals = await collectTotals(
         ctx,
         { orgId: scope.org.id, metrics: [metric], project: scope.project, tag: scope.tag, dimName: dimension },

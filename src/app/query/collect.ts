@@ -49,9 +49,50 @@ export async function collectTotals(ctx: AppContext, request: CollectRequest, pi
   return totals;
 }
 
+/**
+ * Totals for several (metric, dimension) pairs. Returns dimension name → totals. SQLite: one
+ * read per tier instead of one per pair, since each dimension read walks every row of its
+ * bucket range and reads run one after another. PostgreSQL: narrow reads in parallel, since
+ * the server filters inside the index and every row returned costs more to decode than to skip.
+ */
+export async function collectDimensionTotals(
+  ctx: AppContext,
+  request: Omit<CollectRequest, 'metrics' | 'dimName'>,
+  wants: ReadonlyArray<{ metric: MetricDefinition; dimName: string }>,
+  pieces: readonly PlanPiece[],
+): Promise<Map<string, Totals>> {
+  if (ctx.storage.engine !== 'sqlite') {
+    const result = new Map<string, Totals>();
+    const answers = await Promise.all(wants.map((want) => collectTotals(ctx, { ...request, metrics: [want.metric], dimName: want.dimName }, pieces)));
+    wants.forEach((want, i) => {
+      const totals = result.get(want.dimName) ?? new Map();
+      for (const [metric, byValue] of answers[i]!) totals.set(metric, byValue);
+      result.set(want.dimName, totals);
+    });
+    return result;
+  }
+  const metrics = [...new Set(wants.map((want) => want.metric))];
+  const rows = await readPartials(ctx, { ...request, metrics, dimName: undefined, pieces });
+  const byDimName = new Map<string, RollupRow[]>(wants.map((want) => [want.dimName, []]));
+  const wanted = new Set(wants.map((want) => `${want.metric.name}\u0000${want.dimName}`));
+  for (const row of rows) if (wanted.has(`${row.metric}\u0000${row.dimName}`)) byDimName.get(row.dimName)!.push(row);
+  const result = new Map<string, Totals>();
+  for (const [dimName, dimRows] of byDimName) {
+    const totals: Totals = new Map();
+    for (const [metric, byDim] of group(dimRows, () => 0)) {
+      const merged = new Map<string, RollupPartial>();
+      for (const [dimValue, byKey] of byDim) merged.set(dimValue, mergeAllPartials(byKey.get(0) ?? []));
+      totals.set(metric, merged);
+    }
+    result.set(dimName, totals);
+  }
+  return result;
+}
+
 export interface SeriesCells {
   /** Merged partial per point (undefined where nothing was recorded). */
   points: Array<RollupPartial | undefined>;
+  /** Count, sum and latest reading over every point; no sketch (no quantiles). */
   total: RollupPartial;
 }
 
@@ -77,11 +118,21 @@ export async function collectSeries(ctx: AppContext, request: CollectRequest, pl
     for (const [dimValue, byPoint] of byDim) {
       const points: Array<RollupPartial | undefined> = new Array(starts.length).fill(undefined);
       for (const [index, pointRows] of byPoint) points[index] = mergeAllPartials(pointRows);
-      cellsByDim.set(dimValue, { points, total: mergeAllPartials(points.filter((p): p is RollupPartial => p !== undefined)) });
+      cellsByDim.set(dimValue, { points, total: totalOf(points) });
     }
     data.set(metric, cellsByDim);
   }
   return data;
+}
+
+/**
+ * A series total only ever reports count, sum and the latest reading, never a quantile, so its
+ * sketch is left out: merging every point's sketch again was a fifth of a series' CPU time.
+ */
+function totalOf(points: ReadonlyArray<RollupPartial | undefined>): RollupPartial {
+  const present: RollupPartial[] = [];
+  for (const p of points) if (p !== undefined) present.push(p.sketch === null ? p : { ...p, sketch: null });
+  return mergeAllPartials(present);
 }
 
 const EMPTY: RollupStats = { count: 0, sum: 0, min: null, max: null, avg: null, p50: null, p95: null, p99: null, last: null };

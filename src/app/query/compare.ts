@@ -94,7 +94,11 @@ export async function compare(ctx: AppContext, input: CompareInput): Promise<Cac
         date,
         timezone: zone,
         metrics: metrics.map((metric) => {
-          const [current, ...previous] = totalsByDay.map((totals) => dayValue(metric, totals));
+          // A compared day without any rollup row of any metric has no history: previous is
+          // null (shown N/A), not 0 — a counter that simply saw no events that day stays 0.
+          const [current, ...previous] = totalsByDay.map((totals, index) =>
+            index > 0 && totals.size === 0 ? null : dayValue(metric, totals),
+          );
           const compareWith = (index: number): Comparison =>
             current === null || current === undefined
               ? { previous: previous[index] ?? null, change: null, change_pct: null, direction: 0, level: 'ok' }

@@ -1,11 +1,11 @@
 import { ValidationError } from '../../domain/errors.ts';
 import type { MetricDefinition } from '../../domain/metrics/definition.ts';
-import { planSeries, planTotal } from '../../domain/query-plan.ts';
+import { planSeries, planTotalCoarsest } from '../../domain/query-plan.ts';
 import { MISSING_DIMENSION_VALUE } from '../../domain/rollup-types.ts';
 import { addLocalDays, floorBucket, localDate, startOfLocalDate } from '../../domain/time-buckets.ts';
 import type { AppContext } from '../context.ts';
-import { cachedJson, type CachedJson } from './cached-query.ts';
-import { collectSeries, collectTotals, statsOf, type Totals } from './collect.ts';
+import { cachedJson, prefetchDataVersion, type CachedJson } from './cached-query.ts';
+import { collectDimensionTotals, collectSeries, statsOf, type Totals } from './collect.ts';
 import { loadOrganization, tierHorizons, type QueryScope } from './scope.ts';
 import { formatInstant, formatLabel, MAX_RANGE_DAYS, resolveRange, resolveTimeZone } from './time-input.ts';
 
@@ -65,6 +65,7 @@ function top(totals: Totals, metric: string, limit: number): Array<{ key: string
 }
 
 export async function dashboard(ctx: AppContext, input: DashboardInput): Promise<CachedJson> {
+  const version = prefetchDataVersion(ctx, input.orgId);
   const org = await loadOrganization(ctx, input.orgId);
   const zone = resolveTimeZone(input.tz, org);
   const now = ctx.clock.now();
@@ -105,6 +106,7 @@ export async function dashboard(ctx: AppContext, input: DashboardInput): Promise
       end: endIsNow ? null : end,
       storageZone: org.timezone,
       refresh: input.refresh,
+      version,
     },
     () => computeDashboard(ctx, scope, range, grain, now),
   );
@@ -119,13 +121,23 @@ async function computeDashboard(ctx: AppContext, scope: QueryScope, range: Dashb
   // The dashboard picks tiers freely: the coarsest stored buckets that fit each point.
   const horizons = tierHorizons(ctx);
   const plan = planSeries({ start: scope.start, end: scope.end, granularity: grain, queryZone: scope.zone, storageZone: scope.storageZone, source: 'monthly', horizons });
-  const totalPieces = planTotal({ start: scope.start, end: scope.end, storageZone: scope.storageZone, source: 'monthly', horizons }).pieces;
-  const [series, byStatus, byModel, byCountry] = await Promise.all([
+  const totalPieces = planTotalCoarsest({ start: scope.start, end: scope.end, storageZone: scope.storageZone, horizons }).pieces;
+  const [series, byDimension] = await Promise.all([
     collectSeries(ctx, { ...base, metrics: [requests, errors, latency, cost], dimName: '' }, plan),
-    collectTotals(ctx, { ...base, metrics: [errors], dimName: 'status_code' }, totalPieces),
-    collectTotals(ctx, { ...base, metrics: [requests], dimName: 'model' }, totalPieces),
-    collectTotals(ctx, { ...base, metrics: [requests], dimName: 'country' }, totalPieces),
+    collectDimensionTotals(
+      ctx,
+      base,
+      [
+        { metric: errors, dimName: 'status_code' },
+        { metric: requests, dimName: 'model' },
+        { metric: requests, dimName: 'country' },
+      ],
+      totalPieces,
+    ),
   ]);
+  const byStatus = byDimension.get('status_code')!;
+  const byModel = byDimension.get('model')!;
+  const byCountry = byDimension.get('country')!;
   const pointStats = (metric: MetricDefinition) => plan.buckets.map((_, i) => statsOf(series.get(metric.name)?.get('')?.points[i]));
   const requestStats = pointStats(requests);
   const errorStats = pointStats(errors);

@@ -16,8 +16,8 @@ export interface PartialsRequest {
   metrics: readonly MetricDefinition[] | null;
   project?: string | undefined;
   tag?: string | undefined;
-  /** '' = global rows; a name = that dimension's rows. */
-  dimName: string;
+  /** '' = global rows; a name = that dimension's rows; undefined = every dimension's rows (not global ones). */
+  dimName: string | undefined;
   pieces: readonly PlanPiece[];
 }
 
@@ -85,7 +85,7 @@ export async function readPartials(ctx: AppContext, request: PartialsRequest): P
   for (const batch of batches) {
     for (const row of batch) {
       // Raw evaluation yields every metric and dimension of the scanned events; rollup reads are already narrowed.
-      if (row.dimName !== request.dimName) continue;
+      if (request.dimName === undefined ? row.dimName === '' : row.dimName !== request.dimName) continue;
       if (wanted !== null && !wanted.has(row.metric)) continue;
       rows.push(row);
     }

@@ -3,7 +3,7 @@ import { apiMetricType, type MetricDefinition } from '../../domain/metrics/defin
 import { countSeriesBuckets, planSeries, type SeriesPlan, type SourceParam } from '../../domain/query-plan.ts';
 import type { Granularity } from '../../domain/rollup-types.ts';
 import type { AppContext } from '../context.ts';
-import { cachedJson, type CachedJson } from './cached-query.ts';
+import { cachedJson, prefetchDataVersion, type CachedJson } from './cached-query.ts';
 import { collectSeries, reportedMetrics, statsOf, valueOf, type SeriesCells } from './collect.ts';
 import { discoveredGauge, parseMetricNames, requireDimension, selectMetrics, type MetricSelection } from './metric-selection.ts';
 import { resolveScope, scopeKey, tierHorizons, type CommonQueryInput, type QueryScope } from './scope.ts';
@@ -182,6 +182,7 @@ export async function prepareSeries(ctx: AppContext, input: SeriesInput, options
 }
 
 export async function series(ctx: AppContext, input: SeriesInput, options: SeriesOptions = {}): Promise<CachedJson> {
+  const version = prefetchDataVersion(ctx, input.orgId);
   const { scope, request, cacheQuery } = await prepareSeries(ctx, input, options);
   const source = input.source ?? 'auto';
   return cachedJson(
@@ -193,6 +194,7 @@ export async function series(ctx: AppContext, input: SeriesInput, options: Serie
       end: scope.endIsNow ? null : scope.end,
       storageZone: scope.storageZone,
       refresh: input.refresh,
+      version,
     },
     async () => {
       const plan = planSeries({

@@ -1,7 +1,7 @@
 import { apiMetricType, type MetricDefinition } from '../../domain/metrics/definition.ts';
-import { planTotal, type PlanPiece, type SourceParam } from '../../domain/query-plan.ts';
+import { planTotal, planTotalCoarsest, type PlanPiece, type SourceParam } from '../../domain/query-plan.ts';
 import type { AppContext } from '../context.ts';
-import { cachedJson, type CachedJson } from './cached-query.ts';
+import { cachedJson, prefetchDataVersion, type CachedJson } from './cached-query.ts';
 import { collectTotals, reportedMetrics, statsOf, valueOf } from './collect.ts';
 import { discoveredGauge, parseMetricNames, selectMetrics, type MetricSelection } from './metric-selection.ts';
 import { resolveScope, scopeKey, tierHorizons, type CommonQueryInput, type QueryScope, type ScopeOptions } from './scope.ts';
@@ -77,6 +77,7 @@ export function summaryItem(metric: MetricDefinition, stats: ReturnType<typeof s
 }
 
 export async function summary(ctx: AppContext, input: SummaryInput, options: QueryOptions = {}): Promise<CachedJson> {
+  const version = prefetchDataVersion(ctx, input.orgId);
   const scope = await resolveScope(ctx, input, options);
   const selection = await selectMetrics(ctx, scope.org.id, parseMetricNames(input.metric), options.metricField);
   const source = input.source ?? 'auto';
@@ -89,7 +90,14 @@ export async function summary(ctx: AppContext, input: SummaryInput, options: Que
       end: scope.endIsNow ? null : scope.end,
       storageZone: scope.storageZone,
       refresh: input.refresh,
+      version,
     },
-    () => computeSummary(ctx, scope, selection, planTotal({ start: scope.start, end: scope.end, storageZone: scope.storageZone, source, horizons: tierHorizons(ctx) })),
+    () => computeSummary(ctx, scope, selection, planFor(ctx, scope, source)),
   );
+}
+
+/** An explicit source pins its tiers; `auto` lets any stored tier answer (same totals, fewer rows). */
+export function planFor(ctx: AppContext, scope: QueryScope, source: SourceParam) {
+  const range = { start: scope.start, end: scope.end, storageZone: scope.storageZone, horizons: tierHorizons(ctx) };
+  return source === 'auto' ? planTotalCoarsest(range) : planTotal({ ...range, source });
 }

@@ -105,14 +105,19 @@ export function resolveRange(input: RangeInput, rules: RangeRules): ResolvedRang
   const endIsNow = input.end === undefined || input.end === '';
   let end = rules.now;
   let inclusiveDay = false;
+  let endAsGiven = end;
   if (!endIsNow) {
     const parsed = parseInstant(input.end!, rules.zone, rules.endField);
     inclusiveDay = parsed.dateOnly && rules.dateOnlyEndIsInclusive === true;
+    endAsGiven = parsed.ts;
     end = inclusiveDay ? nextBucket(parsed.ts, 'day', rules.zone) : parsed.ts;
   }
   const startIsDefault = input.start === undefined || input.start === '';
   const start = startIsDefault ? end - rules.defaultSpanMs : parseInstant(input.start!, rules.zone, rules.startField).ts;
-  if (start > end) throw ValidationError.field(rules.startField, `must not be after ${rules.endField}`);
+  // Compared with the end as written: an inclusive end date one day before the start is still reversed.
+  if (start > end || (!startIsDefault && start > endAsGiven)) {
+    throw ValidationError.field(rules.startField, `must not be after ${rules.endField}`);
+  }
   // An hour of slack for ranges of whole local days across a daylight-saving change; an
   // inclusive end date adds its own day.
   const allowed = rules.maxSpanDays * DAY + HOUR + (inclusiveDay ? DAY : 0);
