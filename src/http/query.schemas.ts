@@ -245,6 +245,7 @@ export const compareResponse = z.strictObject({
       metric_name: z.string(),
       category: z.string(),
       unit: z.string(),
+      description: z.string(),
       current: nullableNumber,
       comparisons: z.strictObject({ '1': comparisonSchema, '7': comparisonSchema, '30': comparisonSchema }),
     }),

@@ -1,47 +1,10 @@
 import type { Database } from 'better-sqlite3';
 import { lazy } from './lazy-statement.ts';
 import { ConflictError } from '../../domain/errors.ts';
-import type { ApiKeyRecord, KeyScope, Organization } from '../../domain/organization.ts';
+import type { KeyScope } from '../../domain/organization.ts';
+import { KEY_COLUMNS, ORG_COLUMNS, toKey, toOrg, type KeyRow, type OrgRow } from '../org-rows.ts';
 import type { KeyStore, OrgStore } from '../../ports/storage.ts';
 
-interface OrgRow {
-  id: string;
-  name: string;
-  timezone: string;
-  created_at: number;
-  updated_at: number;
-}
-
-interface KeyRow {
-  id: string;
-  org_id: string;
-  scope: KeyScope;
-  name: string;
-  key_hash: string;
-  created_at: number;
-  last_used_at: number | null;
-  revoked_at: number | null;
-}
-
-const ORG_COLUMNS = 'id, name, timezone, created_at, updated_at';
-const KEY_COLUMNS = 'id, org_id, scope, name, key_hash, created_at, last_used_at, revoked_at';
-
-function toOrg(row: OrgRow): Organization {
-  return { id: row.id, name: row.name, timezone: row.timezone, createdAt: row.created_at, updatedAt: row.updated_at };
-}
-
-function toKey(row: KeyRow): ApiKeyRecord {
-  return {
-    id: row.id,
-    orgId: row.org_id,
-    scope: row.scope,
-    name: row.name,
-    keyHash: row.key_hash,
-    createdAt: row.created_at,
-    lastUsedAt: row.last_used_at,
-    revokedAt: row.revoked_at,
-  };
-}
 
 function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;

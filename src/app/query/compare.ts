@@ -21,6 +21,7 @@ export interface CompareMetric {
   metric_name: string;
   category: string;
   unit: string;
+  description: string;
   /** Null only for a gauge without a reading that day. */
   current: number | null;
   comparisons: Record<'1' | '7' | '30', Comparison>;
@@ -107,6 +108,7 @@ export async function compare(ctx: AppContext, input: CompareInput): Promise<Cac
             metric_name: metric.name,
             category: metric.category,
             unit: metric.unit,
+            description: metric.description,
             current: current ?? null,
             comparisons: { '1': compareWith(0), '7': compareWith(1), '30': compareWith(2) },
           };
