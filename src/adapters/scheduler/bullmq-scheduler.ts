@@ -27,6 +27,11 @@ export interface BullmqSchedulerOptions {
 const JOB_NAMES: readonly JobName[] = ['aggregate', 'cleanup', 'daily-reports'];
 const isJobName = (name: string): name is JobName => (JOB_NAMES as readonly string[]).includes(name);
 
+function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH)$/.test(code);
+}
+
 /**
  * Server-mode scheduler: BullMQ job schedulers on Redis. Any number of `meterboard worker`
  * processes consume queue `meterboard`; the use cases take per-organization leases, so
@@ -34,11 +39,6 @@ const isJobName = (name: string): name is JobName => (JOB_NAMES as readonly stri
  * leaves its job stalled; BullMQ hands it to another worker and the dirty marks it did not
  * clear are redone.
  */
-function isConnectionError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EHOSTUNREACH)$/.test(code);
-}
-
 export function createBullmqScheduler(options: BullmqSchedulerOptions): Scheduler {
   const queueName = options.queueName ?? QUEUE_NAME;
   const prefix = options.prefix ?? 'bull';
@@ -89,13 +89,18 @@ export function createBullmqScheduler(options: BullmqSchedulerOptions): Schedule
     return result ?? null;
   }
 
-  async function events(): Promise<QueueEvents> {
-    if (!queueEvents) {
-      queueEvents = new QueueEvents(queueName, { connection: connect(), prefix });
-      queueEvents.on('error', reportDown);
-      await queueEvents.waitUntilReady();
-    }
-    return queueEvents;
+  // One readiness promise shared by concurrent runNow calls: a caller that added its job
+  // before QueueEvents was listening would miss the completion and wait for the timeout.
+  let eventsReady: Promise<QueueEvents> | null = null;
+  function events(): Promise<QueueEvents> {
+    eventsReady ??= (async () => {
+      const listener = new QueueEvents(queueName, { connection: connect(), prefix });
+      queueEvents = listener;
+      listener.on('error', reportDown);
+      await listener.waitUntilReady();
+      return listener;
+    })();
+    return eventsReady;
   }
 
   return {
