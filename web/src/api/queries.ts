@@ -76,13 +76,13 @@ export function useSummary(scope: Scope, start: number, end: number) {
   return useOrgQuery<SummaryResponse>(scope, 'summary', { start: iso(start), end: iso(end) });
 }
 
-export function useSeries(scope: Scope, range: TimeRange) {
-  return useOrgQuery<SeriesResponse>(scope, 'series', {
-    start: iso(range.start),
-    end: iso(range.end),
-    granularity: range.granularity,
-    fill: 'zero',
-  });
+export function useSeries(scope: Scope, range: TimeRange, enabled = true) {
+  return useOrgQuery<SeriesResponse>(
+    scope,
+    'series',
+    { start: iso(range.start), end: iso(range.end), granularity: range.granularity, fill: 'zero' },
+    enabled,
+  );
 }
 
 export function useAggregates(scope: Scope, range: TimeRange, metric: string) {
@@ -94,13 +94,13 @@ export function useAggregates(scope: Scope, range: TimeRange, metric: string) {
   });
 }
 
-export function useDashboard(scope: Scope, range: TimeRange) {
+export function useDashboard(scope: Scope, range: TimeRange, enabled = true) {
   // Presets end "now" on the server and start on the same local bucket as ours.
   const params: QueryParams =
     range.dashboardRange === 'custom'
       ? { range: 'custom', start: iso(range.start), end: iso(range.end) }
       : { range: range.dashboardRange };
-  return useOrgQuery<DashboardResponse>(scope, 'dashboard', params);
+  return useOrgQuery<DashboardResponse>(scope, 'dashboard', params, enabled);
 }
 
 export function useCompare(scope: Scope, date: string) {
@@ -141,11 +141,11 @@ export function parseCatalog(body: unknown): CatalogMetric[] {
     .filter((metric) => metric.name !== '');
 }
 
-export function useCatalog(scope: Scope) {
+export function useCatalog(scope: Scope, enabled = true) {
   return useQuery({
     queryKey: ['org', scope.orgId, 'metrics-catalog'],
     queryFn: async ({ signal }) => parseCatalog(await apiGet<unknown>(scope.apiKey, orgPath(scope.orgId, 'metrics'), {}, signal)),
-    enabled: scope.orgId !== '',
+    enabled: enabled && scope.orgId !== '',
     staleTime: 10 * 60_000,
   });
 }

@@ -25,9 +25,12 @@ interface OverviewProps {
 export function Overview({ scope, range, now, today }: OverviewProps) {
   const current = useSummary(scope, range.start, range.dataEnd);
   const previous = useSummary(scope, range.previousStart, range.previousEnd);
-  const series = useSeries(scope, range);
-  const dashboard = useDashboard(scope, range);
-  const catalog = useCatalog(scope);
+  // The cards come first: the other panels ask only once both summaries have answered, so
+  // on a cold server the card queries do not queue behind eight heavier ones.
+  const cardsSettled = !current.isPending && !previous.isPending;
+  const series = useSeries(scope, range, cardsSettled);
+  const dashboard = useDashboard(scope, range, cardsSettled);
+  const catalog = useCatalog(scope, cardsSettled);
   const empty = isEmptySummary(current.data);
 
   return (
@@ -39,7 +42,7 @@ export function Overview({ scope, range, now, today }: OverviewProps) {
       {empty ? <EmptyState orgId={scope.orgId} /> : null}
 
       <div className="grid">
-        {empty ? null : (
+        {empty || !cardsSettled ? null : (
           <>
             <PagesPanel series={series} range={range} tz={scope.tz} />
             <CostPanel series={series} range={range} tz={scope.tz} />
@@ -55,7 +58,7 @@ export function Overview({ scope, range, now, today }: OverviewProps) {
             <WorkflowUsage scope={scope} range={range} />
           </>
         )}
-        <MetricsTable key={`${scope.orgId}-${scope.tz}`} scope={scope} today={today} />
+        {cardsSettled ? <MetricsTable key={`${scope.orgId}-${scope.tz}`} scope={scope} today={today} /> : null}
       </div>
     </div>
   );
