@@ -4,7 +4,7 @@ import { supersedeKeyOf } from '../domain/event.ts';
 import type { Attributes, NewEvent } from '../domain/event.ts';
 import { ROOT_FIELD, parseEvent } from '../domain/event-schemas.ts';
 import type { ParsedEvent } from '../domain/event-schemas.ts';
-import { floorBucket, nextBucket } from '../domain/time-buckets.ts';
+import { floorBucket, memoizedHourFloor, nextBucket } from '../domain/time-buckets.ts';
 import type { CostEstimator, CountryLookup } from '../ports/enrichment.ts';
 import type { AppContext } from './context.ts';
 
@@ -100,26 +100,6 @@ function oldestAggregatableInstant(retentionEdge: number, timeZone: string): num
   return dayStart === retentionEdge ? dayStart : nextBucket(dayStart, 'day', timeZone);
 }
 
-const QUARTER_HOUR = 15 * 60_000;
-
-/**
- * floorBucket in a time zone goes through Intl, too slow to call per event. Every zone offset in
- * use since 1972 is a multiple of 15 minutes and changes at quarter-hour UTC instants, so all
- * instants of one UTC quarter hour share their local hour.
- */
-function memoizedHourOf(hourOf: (ts: number) => number): (ts: number) => number {
-  const bySlot = new Map<number, number>();
-  return (ts) => {
-    const slot = Math.floor(ts / QUARTER_HOUR);
-    let hour = bySlot.get(slot);
-    if (hour === undefined) {
-      hour = hourOf(ts);
-      bySlot.set(slot, hour);
-    }
-    return hour;
-  };
-}
-
 /**
  * Validates a batch, stores every valid event (even when others are rejected) idempotently on
  * `(org, id)`, and reports each rejected item by its index. The storage call is durable
@@ -163,7 +143,7 @@ export async function ingestEvents(ctx: AppContext, input: IngestInput): Promise
 
   let accepted = 0;
   if (valid.length > 0) {
-    const hourOf = memoizedHourOf((ts: number) => floorBucket(ts, 'hour', org.timezone));
+    const hourOf = memoizedHourFloor(org.timezone);
     const result = await ctx.storage.insertEvents(org.id, valid, hourOf, now);
     for (const inserted of result.inserted) if (inserted) accepted += 1;
   }

@@ -303,3 +303,23 @@ export function addLocalDays(date: string, days: number): string {
 export function zoneOffsetMinutes(ts: number, timeZone: string): number {
   return zone(timeZone).offset(ts) / 60_000;
 }
+
+const QUARTER_HOUR_MS = 15 * 60_000;
+
+/**
+ * `floorBucket(ts, 'hour', zone)` memoized per UTC quarter hour, for per-event hot paths
+ * (ingest). Every zone offset in use since 1972 is a multiple of 15 minutes and changes at
+ * quarter-hour UTC instants, so all instants of one UTC quarter hour share their local hour.
+ */
+export function memoizedHourFloor(timeZone: string): (ts: number) => number {
+  const bySlot = new Map<number, number>();
+  return (ts) => {
+    const slot = Math.floor(ts / QUARTER_HOUR_MS);
+    let hour = bySlot.get(slot);
+    if (hour === undefined) {
+      hour = floorBucket(ts, 'hour', timeZone);
+      bySlot.set(slot, hour);
+    }
+    return hour;
+  };
+}

@@ -125,17 +125,8 @@ export async function readAllTiers(storage: Storage, orgId: string): Promise<Rol
   return rows;
 }
 
-/** Deterministic PRNG (mulberry32) so a failing seed can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32), shared with the unit tests, so a failing seed can be replayed. */
+export { seededRandom } from '../unit/domain/random.ts';
 
 /** One line per row, sorted: a fast exact comparison of two rollup states (sketch bytes included). */
 export function fingerprint(rows: readonly RollupRow[]): string[] {

@@ -7,7 +7,6 @@ type EventRow = [string, string, string, number, string, string, string, number,
 type SupersedeRow = [id: string, ts: number, superseded: number];
 
 const EVENT_COLUMNS = 'org_id, id, type, ts, project, tag, attrs, received_at, supersede_key';
-const QUARTER_HOUR = 15 * 60_000;
 /** Rows per INSERT statement: one statement per row would cost more than the rows themselves. */
 const ROWS_PER_INSERT = 100;
 const COLUMN_COUNT = 9;
@@ -15,24 +14,6 @@ const COLUMN_COUNT = 9;
 function toEvent(row: EventRow): StoredEvent {
   const [orgId, id, type, ts, project, tag, attrs, receivedAt, supersedeKey] = row;
   return { orgId, id, type, ts, project, tag, attrs: JSON.parse(attrs) as Attributes, receivedAt, supersedeKey };
-}
-
-/**
- * `hourOf` may be an Intl-based time-zone computation: calling it per event would dominate
- * ingest. Every zone offset in use since 1972 is a multiple of 15 minutes and changes at
- * quarter-hour UTC instants, so all instants of one UTC quarter hour share their local hour.
- */
-function memoizedHourOf(hourOf: (ts: number) => number): (ts: number) => number {
-  const bySlot = new Map<number, number>();
-  return (ts) => {
-    const slot = Math.floor(ts / QUARTER_HOUR);
-    let hour = bySlot.get(slot);
-    if (hour === undefined) {
-      hour = hourOf(ts);
-      bySlot.set(slot, hour);
-    }
-    return hour;
-  };
 }
 
 export function sqliteEventStore(db: Database): EventStore & DirtyStore {
@@ -147,7 +128,6 @@ export function sqliteEventStore(db: Database): EventStore & DirtyStore {
 
   const insertTx = db.transaction(
     (orgId: string, events: readonly NewEvent[], hourOf: (ts: number) => number, now: number): InsertEventsResult => {
-      const hourFor = memoizedHourOf(hourOf);
       const inserted: boolean[] = new Array<boolean>(events.length);
       const hours = new Set<number>();
       const touchedKeys = new Set<string>();
@@ -157,11 +137,11 @@ export function sqliteEventStore(db: Database): EventStore & DirtyStore {
         // A later repeat of an id within the batch conflicts with its first occurrence.
         inserted[i] = fresh.delete(e.id);
         if (inserted[i]) {
-          hours.add(hourFor(e.ts));
+          hours.add(hourOf(e.ts));
           if (e.supersedeKey !== null) touchedKeys.add(e.supersedeKey);
         }
       }
-      for (const key of touchedKeys) resolveSupersedeKey(orgId, key, (ts) => hours.add(hourFor(ts)));
+      for (const key of touchedKeys) resolveSupersedeKey(orgId, key, (ts) => hours.add(hourOf(ts)));
       markHours(orgId, hours);
       return { inserted, dirtyHours: [...hours].sort((a, b) => a - b) };
     },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  memoizedHourFloor,
   addLocalDays,
   bucketStartsBetween,
   floorBucket,
@@ -271,4 +272,20 @@ describe('properties on random instants', () => {
       expect(startOfLocalDate(localDate(day, zone), zone)).toBe(day);
     }
   });
+});
+
+describe('memoizedHourFloor', () => {
+  it.each(['Europe/Zurich', 'Asia/Kolkata', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'America/New_York'])(
+    'equals floorBucket(ts, hour) in %s for every minute around its 2026 transitions',
+    (zone) => {
+      const memo = memoizedHourFloor(zone);
+      const minute = 60_000;
+      for (const [from, to] of [
+        [Date.UTC(2026, 2, 27), Date.UTC(2026, 3, 6)],
+        [Date.UTC(2026, 9, 3), Date.UTC(2026, 10, 3)],
+      ] as const) {
+        for (let ts = from; ts < to; ts += 7 * minute) expect(memo(ts)).toBe(floorBucket(ts, 'hour', zone));
+      }
+    },
+  );
 });
