@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.ts';
 import type { AppContext } from './app/context.ts';
-import { onTimezoneChangedInBackground } from './app/rebuild-org.ts';
+import { onTimezoneChangedInBackground, onTimezoneChangedQueued } from './app/rebuild-org.ts';
 import type { Clock } from './domain/clock.ts';
 import { systemClock } from './adapters/clock/system-clock.ts';
 import { buildCatalog } from './domain/metrics/catalog.ts';
@@ -23,7 +23,8 @@ import { createGeoipCountryLookup } from './adapters/enrichment/geoip-country-lo
 import { createPromTelemetry } from './adapters/telemetry/prom-telemetry.ts';
 import { createEmbeddedScheduler } from './adapters/scheduler/embedded-scheduler.ts';
 import { createBullmqScheduler } from './adapters/scheduler/bullmq-scheduler.ts';
-import { parseJobPayload } from './worker/jobs.ts';
+import { aggregateOrgJob } from './worker/jobs/aggregate-org.ts';
+import { aggregateJob } from './worker/jobs/aggregate.ts';
 import { buildServer } from './http/server.ts';
 import { registerAdminRoutes } from './http/admin.routes.ts';
 import { registerQueryRoutes } from './http/query.routes.ts';
@@ -93,30 +94,46 @@ export async function createContext(config: Readonly<Config>, options: ContextOp
   };
 }
 
-/** Embedded: in-process croner timers. Server: BullMQ job schedulers (`worker` also consumes). */
+/**
+ * Embedded: in-process timers. Server: BullMQ; only the `worker` role registers the job
+ * schedulers and consumes, the API process (`producer`) only submits run-now jobs.
+ */
 export function createScheduler(ctx: AppContext, role: 'producer' | 'worker'): Scheduler {
   const { config, log } = ctx;
   if (config.mode === 'server') {
     if (!config.redisUrl) throw new Error('REDIS_URL is required in server mode (BullMQ schedules the jobs)');
-    return createBullmqScheduler({ redisUrl: config.redisUrl, aggregateEveryMs: config.aggregateEveryMs, log, role, parsePayload: parseJobPayload });
+    return createBullmqScheduler({ redisUrl: config.redisUrl, log, role });
   }
-  return createEmbeddedScheduler({ aggregateEveryMs: config.aggregateEveryMs, log });
+  return createEmbeddedScheduler({ log });
 }
+
+/** How long an admin "aggregate now" waits for an organization another worker is aggregating. */
+const ADMIN_LEASE_WAIT_MS = 60_000;
 
 export interface ServerBuildOptions {
   logger?: boolean;
   webDistDir?: string;
+  /**
+   * Server mode: the scheduler that queues run-now jobs for the workers. The admin
+   * "aggregate now" and the rebuild after a time-zone change then run on a worker; without
+   * it (embedded mode) they run in this process.
+   */
+  jobs?: Pick<Scheduler, 'runNow'>;
 }
 
 /** The HTTP server with every route file registered. */
 export function createHttpServer(ctx: AppContext, options: ServerBuildOptions = {}): FastifyInstance {
   const distDir = options.webDistDir ?? WEB_DIST_DIR;
+  const { jobs } = options;
   return buildServer(ctx, {
     ...(options.logger === false ? { logger: false } : {}),
-    onTimezoneChanged: (c, org) => onTimezoneChangedInBackground(c, org),
+    onTimezoneChanged: jobs
+      ? onTimezoneChangedQueued((orgId) => jobs.runNow(aggregateOrgJob.name, { orgId }))
+      : (c, org) => onTimezoneChangedInBackground(c, org),
     routes: [
       (app, c) => registerQueryRoutes(app, c),
-      (app, c) => registerAdminRoutes(app, c),
+      (app, c) =>
+        registerAdminRoutes(app, c, jobs ? { aggregateNow: () => jobs.runNow(aggregateJob.name, { trigger: 'manual', waitForLeaseMs: ADMIN_LEASE_WAIT_MS }) } : {}),
       (app) => registerWebRoutes(app, { distDir }),
     ],
   });

@@ -67,3 +67,16 @@ export async function onTimezoneChangedInBackground(ctx: AppContext, org: Organi
     ctx.log.error({ orgId: org.id, err: error }, 'background rebuild after a time-zone change failed; the next scheduled pass retries'),
   );
 }
+
+/**
+ * The server-mode hook: the same reset before the PATCH answers, then the rebuild pass is
+ * queued for a worker (`enqueue` submits the run-now job) instead of running in the API process.
+ */
+export function onTimezoneChangedQueued(enqueue: (orgId: string) => Promise<unknown>) {
+  return async (ctx: AppContext, org: Organization): Promise<void> => {
+    await resetOrgRollups(ctx, org.id);
+    void enqueue(org.id).catch((error: unknown) =>
+      ctx.log.error({ orgId: org.id, err: error }, 'queued rebuild after a time-zone change failed; the next scheduled pass retries'),
+    );
+  };
+}

@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/config.ts';
 import { createContext, createHttpServer, createScheduler, webIsBuilt } from '../compose.ts';
 import { seedDemo } from '../app/seed-demo.ts';
-import { jobHandlers, runWorker } from '../worker/run-worker.ts';
+import { bindJobs } from '../worker/bind-jobs.ts';
+import { runWorker } from '../worker/run-worker.ts';
 
 /** Resolves on the first SIGTERM/SIGINT. */
 function shutdownSignal(): Promise<string> {
@@ -35,8 +36,9 @@ interface ServeOptions {
 async function serve(config: Readonly<Config>, options: ServeOptions): Promise<void> {
   const handle = await createContext(config);
   const { ctx } = handle;
-  const app = createHttpServer(ctx);
-  let scheduler: ReturnType<typeof createScheduler> | null = null;
+  const scheduler = createScheduler(ctx, 'producer');
+  // Server mode: admin "aggregate now" and time-zone rebuilds are queued for the workers.
+  const app = createHttpServer(ctx, config.mode === 'server' ? { jobs: scheduler } : {});
   try {
     if (options.seedDemoWhenEmpty && (await ctx.storage.listOrgs()).length === 0) {
       ctx.log.info({}, 'empty database: loading demo data (30 days, 3 organizations)');
@@ -44,9 +46,9 @@ async function serve(config: Readonly<Config>, options: ServeOptions): Promise<v
       ctx.log.info({ accepted: seeded.accepted, durationMs: seeded.durationMs }, 'demo data loaded');
     }
     if (!webIsBuilt()) ctx.log.warn({}, 'web/dist is missing: run `npm run build:web` to get the dashboard');
-    scheduler = createScheduler(ctx, 'producer');
-    // Embedded mode runs the jobs in this process; server mode only keeps the schedules registered.
-    await scheduler.start(jobHandlers(ctx));
+    // Embedded mode runs the registry's jobs in this process; in server mode the workers own
+    // the schedules and this process only submits run-now jobs.
+    await scheduler.start(bindJobs(ctx));
     const address = await app.listen({ port: config.port, host: config.host });
     ctx.log.info({ address, mode: config.mode }, 'meterboard listening');
     if (options.seedDemoWhenEmpty && config.adminKey) {
@@ -57,7 +59,7 @@ async function serve(config: Readonly<Config>, options: ServeOptions): Promise<v
     ctx.log.info({ signal }, 'shutting down: finishing in-flight requests');
   } finally {
     await app.close();
-    await scheduler?.stop().catch((error: unknown) => ctx.log.error({ err: error }, 'stopping the scheduler failed'));
+    await scheduler.stop().catch((error: unknown) => ctx.log.error({ err: error }, 'stopping the scheduler failed'));
     await handle.close();
   }
 }

@@ -4,16 +4,15 @@ import { z } from 'zod';
 import { aggregateDirtyBuckets, AggregationError, type AggregateResult } from '../app/aggregate.ts';
 import type { AppContext } from '../app/context.ts';
 import { DomainError } from '../domain/errors.ts';
-import type { Scheduler } from '../ports/scheduler.ts';
 import { authenticate, requireAdmin } from './auth.ts';
 import { bearerSecurity, errorResponseSchema, errorResponses } from './schemas.ts';
 
 export interface AdminRouteDeps {
   /**
-   * When given, the pass runs through the scheduler (after the run in progress in embedded
-   * mode, on a worker via the queue in server mode). Without it, it runs in this process.
+   * When given, runs the pass elsewhere and resolves with its result (server mode: a run-now
+   * job on a worker, wired in compose.ts). Without it, the pass runs in this process.
    */
-  scheduler?: Pick<Scheduler, 'runNow'>;
+  aggregateNow?: () => Promise<unknown>;
 }
 
 /** How long an in-process pass waits for an organization another worker is aggregating. */
@@ -47,8 +46,8 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext, deps:
     handler: async (request, reply) => {
       requireAdmin(await authenticate(request, ctx));
       try {
-        const result = deps.scheduler
-          ? asAggregateResult(await deps.scheduler.runNow('aggregate'))
+        const result = deps.aggregateNow
+          ? asAggregateResult(await deps.aggregateNow())
           : await aggregateDirtyBuckets(ctx, { waitForLeaseMs: LEASE_WAIT_MS });
         return reply.code(200).send(result);
       } catch (error) {

@@ -6,7 +6,7 @@ import { registerAdminRoutes } from '../../src/http/admin.routes.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { silentLogger } from '../../src/ports/logger.ts';
 import type { Scheduler } from '../../src/ports/scheduler.ts';
-import { jobHandlers } from '../../src/worker/run-worker.ts';
+import { bindJobs } from '../../src/worker/bind-jobs.ts';
 import { makeOrg } from '../factories/org.ts';
 import { createAggregationContext, ENGINES, ingestAll, readTier, type AggregationTestContext } from './support.ts';
 
@@ -24,13 +24,13 @@ describe.each(ENGINES)('POST /api/v1/admin/aggregate on %s', (engine) => {
   let readKey = '';
 
   beforeAll(async () => {
-    t = await createAggregationContext(engine, { now: NOW, env: { ADMIN_KEY } });
+    t = await createAggregationContext(engine, { now: NOW, env: { ADMIN_KEY, AGGREGATE_EVERY: '1h' } });
     await t.ctx.storage.createOrg(org, NOW);
     readKey = (await createKey(t.ctx, { orgId: org.id, scope: 'read' })).secret;
-    scheduler = createEmbeddedScheduler({ aggregateEveryMs: 3_600_000, log: silentLogger });
-    await scheduler.start(jobHandlers(t.ctx));
+    scheduler = createEmbeddedScheduler({ log: silentLogger });
+    await scheduler.start(bindJobs(t.ctx));
     direct = buildServer(t.ctx, { logger: false, routes: [(app, ctx) => registerAdminRoutes(app, ctx)] });
-    viaScheduler = buildServer(t.ctx, { logger: false, routes: [(app, ctx) => registerAdminRoutes(app, ctx, { scheduler })] });
+    viaScheduler = buildServer(t.ctx, { logger: false, routes: [(app, ctx) => registerAdminRoutes(app, ctx, { aggregateNow: () => scheduler.runNow('aggregate') })] });
     await Promise.all([direct.ready(), viaScheduler.ready()]);
   });
   afterAll(async () => {

@@ -5,7 +5,7 @@ import type { AggregateResult } from '../../src/app/aggregate.ts';
 import type { AppContext } from '../../src/app/context.ts';
 import { silentLogger } from '../../src/ports/logger.ts';
 import type { Scheduler } from '../../src/ports/scheduler.ts';
-import { parseJobPayload } from '../../src/worker/jobs.ts';
+import { bindJobs } from '../../src/worker/bind-jobs.ts';
 import { runWorker, type RunningWorker } from '../../src/worker/run-worker.ts';
 import { makeOrg } from '../factories/org.ts';
 import { uniqueSuffix } from '../factories/unique.ts';
@@ -67,14 +67,14 @@ describe.each(ENGINES)('two BullMQ workers on %s', (engine) => {
   ];
   const sent = new Map<string, SentEvent[]>();
   const scheduler = (role: 'producer' | 'worker') =>
-    createBullmqScheduler({ redisUrl: REDIS_URL, prefix, role, aggregateEveryMs: 3_600_000, log: silentLogger, parsePayload: parseJobPayload });
+    createBullmqScheduler({ redisUrl: REDIS_URL, prefix, role, log: silentLogger });
 
   beforeAll(async () => {
-    t = await createAggregationContext(engine, { now: NOW });
+    t = await createAggregationContext(engine, { now: NOW, env: { AGGREGATE_EVERY: '1h' } });
     const peers: AppContext[] = [await t.openPeer(), await t.openPeer()];
     for (const peer of peers) workers.push(await runWorker(peer, { scheduler: scheduler('worker') }));
     producer = scheduler('producer');
-    await producer.start({ aggregate: async () => null, cleanup: async () => null });
+    await producer.start(bindJobs(t.ctx));
     // The job scheduler's first aggregate job runs at once; let it finish on the empty database.
     await waitUntilIdle(prefix);
 

@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createEmbeddedScheduler } from '../../src/adapters/scheduler/embedded-scheduler.ts';
 import { SerialJobRunner } from '../../src/adapters/scheduler/job-runner.ts';
 import { silentLogger, type Logger } from '../../src/ports/logger.ts';
-import type { Scheduler } from '../../src/ports/scheduler.ts';
-import { jobPayloadSchemas, parseJobPayload } from '../../src/worker/jobs.ts';
+import type { JobSchedule, ScheduledJob, Scheduler } from '../../src/ports/scheduler.ts';
+import { jobPayloadSchemas, parseJobPayload } from '../../src/worker/bind-jobs.ts';
 
 /** The embedded scheduler: one run at a time per job, runNow after the run in progress, stop waits. */
 
@@ -13,6 +13,11 @@ function deferred() {
     resolve = r;
   });
   return { promise, resolve };
+}
+
+/** A job without a payload schema, as the registry would bind it. */
+function job(name: string, schedule: JobSchedule, run: () => Promise<unknown>): ScheduledJob {
+  return { name, schedule, parsePayload: (data) => data, run };
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
@@ -87,18 +92,18 @@ describe('embedded scheduler', () => {
     let running = 0;
     let overlapped = false;
     let runs = 0;
-    scheduler = createEmbeddedScheduler({ aggregateEveryMs: 1000, log: silentLogger });
-    await scheduler.start({
-      aggregate: async () => {
+    scheduler = createEmbeddedScheduler({ log: silentLogger });
+    await scheduler.start([
+      job('aggregate', { everyMs: 1000 }, async () => {
         running += 1;
         overlapped ||= running > 1;
         runs += 1;
         await new Promise((resolve) => setTimeout(resolve, 1500));
         running -= 1;
         return { buckets: runs };
-      },
-      cleanup: async () => 'cleaned',
-    });
+      }),
+      job('cleanup', { cron: '0 0 3 * * *' }, async () => 'cleaned'),
+    ]);
     const deadline = Date.now() + 10_000;
     while (runs === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(runs).toBeGreaterThan(0);
@@ -112,14 +117,14 @@ describe('embedded scheduler', () => {
   it('stop waits for the run in progress', async () => {
     const gate = deferred();
     let finished = false;
-    scheduler = createEmbeddedScheduler({ aggregateEveryMs: 60_000, log: silentLogger });
-    await scheduler.start({
-      aggregate: async () => {
+    scheduler = createEmbeddedScheduler({ log: silentLogger });
+    await scheduler.start([
+      job('aggregate', { everyMs: 60_000 }, async () => {
         await gate.promise;
         finished = true;
-      },
-      cleanup: async () => null,
-    });
+      }),
+      job('cleanup', { cron: '0 0 3 * * *' }, async () => null),
+    ]);
     const run = scheduler.runNow('aggregate');
     const stopped = scheduler.stop();
     setTimeout(gate.resolve, 50);
@@ -136,6 +141,6 @@ describe('job payloads', () => {
     expect(parseJobPayload('cleanup', null)).toEqual({ trigger: 'schedule', dryRun: false });
     expect(() => parseJobPayload('cleanup', { dryRun: 'yes' })).toThrow();
     expect(() => parseJobPayload('aggregate', { orgId: 'x' })).toThrow();
-    expect(Object.keys(jobPayloadSchemas).sort()).toEqual(['aggregate', 'cleanup', 'daily-reports']);
+    expect(Object.keys(jobPayloadSchemas).sort()).toEqual(['aggregate', 'aggregate-org', 'cleanup']);
   });
 });

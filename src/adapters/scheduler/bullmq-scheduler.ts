@@ -1,18 +1,18 @@
 import { Queue, QueueEvents, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from '../../ports/logger.ts';
-import type { JobHandlers, JobName, Scheduler } from '../../ports/scheduler.ts';
-import { CLEANUP_PATTERN, DAILY_REPORTS_PATTERN } from './embedded-scheduler.ts';
+import type { ScheduledJob, Scheduler } from '../../ports/scheduler.ts';
 
 export const QUEUE_NAME = 'meterboard';
 
 export interface BullmqSchedulerOptions {
   redisUrl: string;
-  aggregateEveryMs: number;
   log: Logger;
   /**
-   * `producer` (the API process): keeps the job schedulers registered and submits runNow jobs.
-   * `worker` (`meterboard worker`): the same, plus a Worker that runs the jobs.
+   * `producer` (the API process): only submits runNow jobs; it never touches the schedules,
+   * so an API process configured differently cannot reschedule the workers' jobs.
+   * `worker` (`meterboard worker`): owns the schedules (registers the registry's job
+   * schedulers, removes those of jobs no longer registered) and runs the jobs.
    */
   role: 'producer' | 'worker';
   /** Redis key prefix; tests isolate themselves with a unique one. */
@@ -20,12 +20,9 @@ export interface BullmqSchedulerOptions {
   queueName?: string;
   /** How long runNow waits for a worker to finish the job. */
   runNowTimeoutMs?: number;
-  /** Validates a job's payload before its handler runs (src/worker/jobs.ts); a bad payload fails the job for good. */
-  parsePayload?: (job: JobName, data: unknown) => unknown;
 }
 
-const JOB_NAMES: readonly JobName[] = ['aggregate', 'cleanup', 'daily-reports'];
-const isJobName = (name: string): name is JobName => (JOB_NAMES as readonly string[]).includes(name);
+const RETENTION = { removeOnComplete: { count: 100 }, removeOnFail: { count: 500 } };
 
 function isConnectionError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
@@ -69,24 +66,38 @@ export function createBullmqScheduler(options: BullmqSchedulerOptions): Schedule
   queue.on('error', reportDown);
   let worker: Worker | null = null;
   let queueEvents: QueueEvents | null = null;
-  let handlers: JobHandlers | null = null;
+  let jobs: Map<string, ScheduledJob> | null = null;
 
   async function process(job: Job): Promise<unknown> {
-    if (!handlers) throw new Error('scheduler has no handlers');
-    if (!isJobName(job.name)) throw new UnrecoverableError(`unknown job "${job.name}"`);
-    const handler = handlers[job.name];
-    if (!handler) throw new UnrecoverableError(`no handler for job "${job.name}" in this worker`);
-    if (options.parsePayload) {
-      try {
-        options.parsePayload(job.name, job.data);
-      } catch (error) {
-        throw new UnrecoverableError(`invalid payload for job "${job.name}": ${(error as Error).message}`);
-      }
+    const scheduled = jobs?.get(job.name);
+    if (!scheduled) throw new UnrecoverableError(`unknown job "${job.name}"`);
+    let payload: unknown;
+    try {
+      payload = scheduled.parsePayload(job.data);
+    } catch (error) {
+      throw new UnrecoverableError((error as Error).message);
     }
     const started = Date.now();
-    const result = await handler();
+    const result = await scheduled.run(payload);
     options.log.info({ job: job.name, id: job.id, ms: Date.now() - started }, 'job finished');
     return result ?? null;
+  }
+
+  /** The registry is the schedule: upsert each scheduled job, drop schedulers of jobs that left it. */
+  async function registerSchedules(registered: readonly ScheduledJob[]): Promise<void> {
+    const names = new Set(registered.map((job) => job.name));
+    for (const existing of await queue.getJobSchedulers()) {
+      if (existing.key && !names.has(existing.key)) {
+        await queue.removeJobScheduler(existing.key);
+        options.log.info({ job: existing.key }, 'removed the schedule of a job no longer registered');
+      }
+    }
+    for (const job of registered) {
+      const template = { name: job.name, data: {}, opts: RETENTION };
+      if ('everyMs' in job.schedule) await queue.upsertJobScheduler(job.name, { every: job.schedule.everyMs }, template);
+      else if ('cron' in job.schedule) await queue.upsertJobScheduler(job.name, { pattern: job.schedule.cron, tz: 'UTC' }, template);
+      else await queue.removeJobScheduler(job.name);
+    }
   }
 
   // One readiness promise shared by concurrent runNow calls: a caller that added its job
@@ -104,20 +115,11 @@ export function createBullmqScheduler(options: BullmqSchedulerOptions): Schedule
   }
 
   return {
-    async start(jobHandlers: JobHandlers): Promise<void> {
-      if (handlers) throw new Error('scheduler already started');
-      handlers = jobHandlers;
-      const template = (name: JobName) => ({
-        name,
-        data: { trigger: 'schedule' },
-        opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 500 } },
-      });
-      await queue.upsertJobScheduler('aggregate', { every: options.aggregateEveryMs }, template('aggregate'));
-      await queue.upsertJobScheduler('cleanup', { pattern: CLEANUP_PATTERN, tz: 'UTC' }, template('cleanup'));
-      if (jobHandlers['daily-reports']) {
-        await queue.upsertJobScheduler('daily-reports', { pattern: DAILY_REPORTS_PATTERN, tz: 'UTC' }, template('daily-reports'));
-      }
+    async start(registered: readonly ScheduledJob[]): Promise<void> {
+      if (jobs) throw new Error('scheduler already started');
+      jobs = new Map(registered.map((job) => [job.name, job]));
       if (options.role === 'worker') {
+        await registerSchedules(registered);
         // One job at a time per process; scale out with more worker processes.
         worker = new Worker(queueName, process, { connection: connect(), prefix, concurrency: 1 });
         worker.on('failed', (job, error) => options.log.error({ job: job?.name, id: job?.id, err: error }, 'job failed'));
@@ -127,9 +129,13 @@ export function createBullmqScheduler(options: BullmqSchedulerOptions): Schedule
       options.log.info({ role: options.role, queue: queueName }, 'bullmq scheduler started');
     },
 
-    async runNow(job: JobName): Promise<unknown> {
+    async runNow(name: string, payload: unknown = {}): Promise<unknown> {
+      const job = jobs?.get(name);
+      if (!job) throw new Error(`job "${name}" is not scheduled (unknown job or scheduler not started)`);
+      // Refused here, naming the field, instead of failing on a worker later.
+      job.parsePayload(payload);
       const listener = await events();
-      const added = await queue.add(job, { trigger: 'manual' }, { removeOnComplete: { count: 100 }, removeOnFail: { count: 500 } });
+      const added = await queue.add(name, payload, RETENTION);
       return added.waitUntilFinished(listener, options.runNowTimeoutMs ?? 10 * 60_000);
     },
 
