@@ -5,9 +5,12 @@ import { uniqueId } from '../factories/index.ts';
 /**
  * The cache contract: the same assertions for every adapter. `makeCache` returns a ready
  * cache; the suite closes it. Keys carry a random part per test so suites sharing one Redis
- * never see each other's entries.
+ * never see each other's entries. `elapse` lets time pass for TTLs: an in-process cache
+ * advances its injected clock, Redis really waits.
  */
-export function describeCacheContract(adapter: string, makeCache: () => Promise<Cache>): void {
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function describeCacheContract(adapter: string, makeCache: () => Promise<Cache>, elapse: (ms: number) => Promise<void> = sleep): void {
   describe(`Cache contract (${adapter})`, () => {
     let cache: Cache;
     beforeAll(async () => {
@@ -64,7 +67,7 @@ export function describeCacheContract(adapter: string, makeCache: () => Promise<
       await cache.set(short, 'brief', 1);
       await cache.set(long, 'lasting', 60);
       expect(await cache.get(short)).toBe('brief');
-      await new Promise((resolve) => setTimeout(resolve, 1300));
+      await elapse(1300);
       expect(await cache.get(short)).toBeUndefined();
       expect(await cache.get(long)).toBe('lasting');
     });

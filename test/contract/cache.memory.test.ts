@@ -3,7 +3,12 @@ import { createMemoryCache } from '../../src/adapters/cache/memory-cache.ts';
 import { fixedClock } from '../../src/domain/clock.ts';
 import { describeCacheContract } from './cache.contract.ts';
 
-describeCacheContract('memory LRU', async () => createMemoryCache());
+const contractClock = fixedClock(1_000_000);
+describeCacheContract(
+  'memory LRU (manual clock)',
+  async () => createMemoryCache({ now: () => contractClock.now() }),
+  async (ms) => contractClock.advance(ms),
+);
 
 describe('memory cache bounds', () => {
   it('evicts the least recently used entry beyond maxEntries', async () => {
