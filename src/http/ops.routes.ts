@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../app/context.ts';
+import { health } from '../app/query/health.ts';
 
 /** Liveness, readiness and Prometheus metrics: unauthenticated, for orchestrators and scrapers. */
 
@@ -14,16 +15,6 @@ export interface MetricsExporter {
 export function isMetricsExporter(value: unknown): value is MetricsExporter {
   const candidate = value as Partial<MetricsExporter> | null;
   return typeof candidate?.render === 'function' && typeof candidate.contentType === 'string';
-}
-
-const READY_TIMEOUT_MS = 3000;
-
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 const readySchema = z.object({
@@ -45,17 +36,10 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: AppContext, metrics
       summary: 'Readiness: database and cache checks (503 when the database is down)',
       response: { 200: readySchema, 503: readySchema },
     },
-    handler: async (request, reply) => {
-      const database = await withTimeout(ctx.storage.ping(), 'database').then(
-        () => 'ok' as const,
-        (error: unknown) => {
-          request.log.error({ err: error }, 'readiness: database check failed');
-          return 'down' as const;
-        },
-      );
-      const cache = await withTimeout(ctx.cache.health(), 'cache').catch(() => 'degraded' as const);
-      const status = database === 'down' ? 'unavailable' : cache === 'ok' ? 'ok' : 'degraded';
-      return reply.code(database === 'down' ? 503 : 200).send({ status, checks: { database, cache } });
+    handler: async (_request, reply) => {
+      const { healthy, checks } = await health(ctx);
+      const status = !healthy ? 'unavailable' : checks.cache === 'ok' ? 'ok' : 'degraded';
+      return reply.code(healthy ? 200 : 503).send({ status, checks });
     },
   });
 

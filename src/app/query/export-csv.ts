@@ -1,28 +1,23 @@
+import { toCsv, type CsvValue } from '../../domain/csv.ts';
 import type { AppContext } from '../context.ts';
 import { series, type SeriesInput, type SeriesOptions, type SeriesResponse } from './series.ts';
 
 /** `export.csv`: the series answer as CSV, one line per point, with a header. */
 
-function cell(value: string | number | null | undefined): string {
-  if (value === null || value === undefined) return '';
-  const text = String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
 export function seriesToCsv(response: SeriesResponse, withDimension: boolean): string {
   const header = ['timestamp', 'metric_name', 'metric_type', 'project', 'tag'];
   if (withDimension) header.push('dimension', 'dimension_value');
   header.push('value', 'count');
-  const lines = [header.join(',')];
+  const rows: CsvValue[][] = [];
   for (const entry of response.series) {
     for (const point of entry.data) {
-      const row: Array<string | number | null | undefined> = [point.timestamp, entry.metric_name, entry.metric_type, entry.project, entry.tag];
+      const row: CsvValue[] = [point.timestamp, entry.metric_name, entry.metric_type, entry.project, entry.tag];
       if (withDimension) row.push(entry.dimension, entry.dimension_value);
       row.push(point.value, point.count);
-      lines.push(row.map(cell).join(','));
+      rows.push(row);
     }
   }
-  return `${lines.join('\r\n')}\r\n`;
+  return toCsv(header, rows);
 }
 
 export async function exportCsv(ctx: AppContext, input: SeriesInput, options: SeriesOptions = {}): Promise<{ csv: string; hit: boolean }> {

@@ -1,6 +1,9 @@
 import type { AppContext } from '../context.ts';
 
-/** Seed 000 `health`: database and cache checks; healthy unless the database is down. */
+/**
+ * The one readiness check: `GET /ready` and seed 000's `health` alias both answer from it.
+ * Database and cache are checked in parallel, each bounded; healthy unless the database is down.
+ */
 
 export interface HealthReport {
   healthy: boolean;
@@ -20,7 +23,16 @@ function within<T>(promise: Promise<T>, fallback: T): Promise<T> {
 
 export async function health(ctx: AppContext): Promise<HealthReport> {
   const [database, cache] = await Promise.all([
-    within(ctx.storage.ping().then(() => 'ok' as const), 'down' as const),
+    within(
+      ctx.storage.ping().then(
+        () => 'ok' as const,
+        (error: unknown) => {
+          ctx.log.error({ err: error }, 'readiness: database check failed');
+          return 'down' as const;
+        },
+      ),
+      'down' as const,
+    ),
     within(ctx.cache.health(), 'degraded' as const),
   ]);
   return { healthy: database === 'ok', checks: { database, cache }, timestamp: new Date(ctx.clock.now()).toISOString() };

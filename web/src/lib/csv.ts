@@ -1,13 +1,5 @@
-/** RFC 4180 quoting: fields with commas, quotes or line breaks are quoted, quotes doubled. */
-export function csvField(value: string | number | null | undefined): string {
-  if (value === null || value === undefined) return '';
-  const text = String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-export function toCsv(header: string[], rows: (string | number | null | undefined)[][]): string {
-  return [header, ...rows].map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
-}
+// The CSV writer is the domain's (shared with the API's export.csv); this file adds the browser download.
+export { toCsv } from '../../../src/domain/csv.ts';
 
 export function downloadText(fileName: string, text: string, type = 'text/csv;charset=utf-8'): void {
   const url = URL.createObjectURL(new Blob([text], { type }));
