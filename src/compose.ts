@@ -119,6 +119,8 @@ export interface ServerBuildOptions {
    * it (embedded mode) they run in this process.
    */
   jobs?: Pick<Scheduler, 'runNow'>;
+  /** Tests: check every JSON answer against its route's response schema. */
+  checkResponses?: boolean;
 }
 
 /** The HTTP server with every route file registered. */
@@ -127,6 +129,7 @@ export function createHttpServer(ctx: AppContext, options: ServerBuildOptions = 
   const { jobs } = options;
   return buildServer(ctx, {
     ...(options.logger === false ? { logger: false } : {}),
+    ...(options.checkResponses ? { checkResponses: true } : {}),
     onTimezoneChanged: jobs
       ? onTimezoneChangedQueued((orgId) => jobs.runNow(aggregateOrgJob.name, { orgId }))
       : (c, org) => onTimezoneChangedInBackground(c, org),

@@ -9,6 +9,7 @@ import { installSchemaCompilers, registerOpenApi } from './openapi.ts';
 import { isMetricsExporter, registerOpsRoutes } from './ops.routes.ts';
 import type { MetricsExporter } from './ops.routes.ts';
 import { registerOrgRoutes } from './orgs.routes.ts';
+import { installResponseCheck } from './response-check.ts';
 
 /** A route file's entry point: adds its routes to the (encapsulated) instance it is given. */
 export type RouteModule = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
@@ -25,6 +26,8 @@ export interface ServerOptions {
   /** API version shown in the OpenAPI document. */
   version?: string;
   trustProxy?: FastifyServerOptions['trustProxy'];
+  /** Tests: check every JSON answer against its route's response schema (response-check.ts). */
+  checkResponses?: boolean;
 }
 
 /**
@@ -43,6 +46,7 @@ export function buildServer(ctx: AppContext, options: ServerOptions = {}): Fasti
   installSchemaCompilers(app);
   installErrorHandling(app);
   installBodyParsers(app);
+  if (options.checkResponses) installResponseCheck(app);
 
   registerOpenApi(app, { version: options.version ?? '0.1.0' });
   const metrics = options.metrics ?? (isMetricsExporter(ctx.telemetry) ? ctx.telemetry : undefined);

@@ -29,8 +29,8 @@ describe.each(ENGINES)('POST /api/v1/admin/aggregate on %s', (engine) => {
     readKey = (await createKey(t.ctx, { orgId: org.id, scope: 'read' })).secret;
     scheduler = createEmbeddedScheduler({ log: silentLogger });
     await scheduler.start(bindJobs(t.ctx));
-    direct = buildServer(t.ctx, { logger: false, routes: [(app, ctx) => registerAdminRoutes(app, ctx)] });
-    viaScheduler = buildServer(t.ctx, { logger: false, routes: [(app, ctx) => registerAdminRoutes(app, ctx, { aggregateNow: () => scheduler.runNow('aggregate') })] });
+    direct = buildServer(t.ctx, { logger: false, checkResponses: true, routes: [(app, ctx) => registerAdminRoutes(app, ctx)] });
+    viaScheduler = buildServer(t.ctx, { logger: false, checkResponses: true, routes: [(app, ctx) => registerAdminRoutes(app, ctx, { aggregateNow: () => scheduler.runNow('aggregate') })] });
     await Promise.all([direct.ready(), viaScheduler.ready()]);
   });
   afterAll(async () => {

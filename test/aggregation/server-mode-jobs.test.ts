@@ -105,7 +105,7 @@ describe.each(ENGINES.filter((engine) => engine === 'postgres'))('server mode: o
     // `serve` in server mode: a producer that starts with the whole registry, and the HTTP server queueing through it.
     producer = schedulerFor('producer', serveCtx.log);
     await producer.start(bindJobs(serveCtx));
-    app = createHttpServer(serveCtx, { logger: false, jobs: producer });
+    app = createHttpServer(serveCtx, { logger: false, checkResponses: true, jobs: producer });
     await app.ready();
 
     queue = new Queue('meterboard', { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix });

@@ -59,7 +59,7 @@ export async function createQueryTestContext(engine: Engine, options: { cache?: 
     telemetry: noopTelemetry,
     log: options.log ?? silentLogger,
   };
-  const app = buildServer(ctx, { logger: false, routes: [registerQueryRoutes] });
+  const app = buildServer(ctx, { logger: false, checkResponses: true, routes: [registerQueryRoutes] });
   await app.ready();
   return {
     engine,

@@ -104,7 +104,7 @@ export async function createHttpTestContext(engine: Engine, options: HttpTestOpt
     const storage = handle.open();
     await storage.migrate();
     const ctx: AppContext = { config, storage, cache, clock, metrics: [], costs, countries, telemetry, log: silentLogger };
-    const app = buildServer(ctx, { ...options.server, logger: false });
+    const app = buildServer(ctx, { ...options.server, logger: false, checkResponses: true });
     await app.ready();
     return { ctx, app };
   };

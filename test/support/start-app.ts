@@ -23,7 +23,7 @@ export async function startTestApp(options: { seedDemo?: boolean; eventsPerDay?:
   const adminKey = `test-admin-${Math.random().toString(36).slice(2)}-0123456789`;
   const config = loadConfig({ DATA_DIR: dataDir, ADMIN_KEY: adminKey, LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1', CONFIG_FILE: undefined }, dataDir);
   const handle = await createContext(config, { processMetrics: false });
-  const app = createHttpServer(handle.ctx, { logger: false });
+  const app = createHttpServer(handle.ctx, { logger: false, checkResponses: true });
   let orgId = 'acme';
   try {
     if (options.seedDemo) {
