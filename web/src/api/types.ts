@@ -1,4 +1,4 @@
-// Response shapes of SPEC §4 / Appendix A: the server's own types (src/http/api-types.ts), plus the few the dashboard adds.
+// Response shapes of SPEC §4 / Appendix A: the server's own types (src/http/api-types.ts, derived from its response schemas), plus the few the dashboard adds.
 
 export interface ApiErrorBody {
   error: { code: string; message: string; details?: unknown };
@@ -25,9 +25,5 @@ export type {
   ActivityItem,
   DeploymentUsage as WorkflowUsageRow,
   WorkflowUsageResponse,
+  RecentActivityResponse,
 } from '../../../src/http/api-types.ts';
-import type { ActivityItem } from '../../../src/http/api-types.ts';
-
-export interface RecentActivityResponse {
-  activity: ActivityItem[];
-}
