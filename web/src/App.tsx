@@ -11,7 +11,7 @@ import { Controls } from './components/Controls.tsx';
 import type { ViewState } from './components/Controls.tsx';
 import { Overview } from './components/Overview.tsx';
 import { ErrorState, Skeleton } from './components/Panel.tsx';
-import { addDays, computeRange, formatYmd, zonedDate } from './lib/time.ts';
+import { addLocalDays, computeRange, localDate } from './lib/time.ts';
 
 const AUTO_REFRESH_MS = 60_000;
 
@@ -41,8 +41,8 @@ function Dashboard({ session, onSession, onSignOut }: { session: Session; onSess
   const [now, setNow] = useState(() => Date.now());
   const [view, setView] = useState<ViewState>(() => ({ preset: '7d', custom: { from: '', to: '' }, tz: '', project: '', autoRefresh: false }));
   const tz = view.tz || orgZone;
-  const today = formatYmd(zonedDate(now, tz));
-  const custom = view.custom.from ? view.custom : { from: formatYmd(addDays(zonedDate(now, tz), -6)), to: today };
+  const today = localDate(now, tz);
+  const custom = view.custom.from ? view.custom : { from: addLocalDays(today, -6), to: today };
   const range = useMemo(() => computeRange(view.preset, now, tz, custom), [view.preset, now, tz, custom.from, custom.to]);
   const scope: Scope = { apiKey: session.key, orgId: session.orgId, tz, project: view.project };
   const fetching = useIsFetching({ queryKey: ['org', session.orgId] }) > 0;

@@ -4,7 +4,7 @@ import { useCompare } from '../api/queries.ts';
 import type { CompareMetric, Comparison } from '../api/types.ts';
 import { downloadText, toCsv } from '../lib/csv.ts';
 import { formatSignedPercent, formatValue, humanizeCategory, humanizeMetric } from '../lib/format.ts';
-import { addDays, formatYmd, parseYmd } from '../lib/time.ts';
+import { addLocalDays } from '../lib/time.ts';
 import { Panel } from './Panel.tsx';
 
 const PERIODS = [
@@ -58,8 +58,11 @@ function groupByCategory(metrics: CompareMetric[]): [string, CompareMetric[]][] 
 export function MetricsTable({ scope, today }: { scope: Scope; today: string }) {
   // The last complete day, as in the daily report; today is still filling up.
   const [date, setDate] = useState(() => {
-    const parsed = parseYmd(today);
-    return parsed ? formatYmd(addDays(parsed, -1)) : today;
+    try {
+      return addLocalDays(today, -1);
+    } catch {
+      return today;
+    }
   });
   const compare = useCompare(scope, date);
   const groups = useMemo(() => groupByCategory(compare.data?.metrics ?? []), [compare.data]);

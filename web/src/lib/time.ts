@@ -1,5 +1,8 @@
-// Calendar math in an arbitrary IANA zone using only Intl, so day and hour boundaries are the
-// selected zone's, not the browser's (seed 000's off-by-one-day labels west of UTC).
+// Calendar math in the selected IANA zone, so day and hour boundaries are the zone's, not the
+// browser's (seed 000's off-by-one-day labels west of UTC).
+import { addLocalDays, floorBucket, localDate, parseLocalDate, startOfLocalDate, zoneOffsetMinutes } from '../../../src/domain/time-buckets.ts';
+
+export { addLocalDays, localDate };
 
 export type Preset = '24h' | '7d' | '30d' | '90d' | 'custom';
 export type Granularity = 'hour' | 'day' | 'week';
@@ -14,80 +17,24 @@ export const PRESETS: { id: Preset; label: string; days: number }[] = [
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-export interface ZonedDate {
-  year: number;
-  month: number;
-  day: number;
-}
+// Zone math is the domain's (the same module the server buckets with); this file keeps only the
+// dashboard's ranges and its display formatting.
 
-const partsFormatters = new Map<string, Intl.DateTimeFormat>();
-
-function partsFormatter(tz: string): Intl.DateTimeFormat {
-  let formatter = partsFormatters.get(tz);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    partsFormatters.set(tz, formatter);
+/** Whether `text` is a real `YYYY-MM-DD` calendar date. */
+function isLocalDate(text: string): boolean {
+  try {
+    parseLocalDate(text);
+    return true;
+  } catch {
+    return false;
   }
-  return formatter;
-}
-
-export function zonedParts(instant: number, tz: string) {
-  const parts: Record<string, number> = {};
-  for (const part of partsFormatter(tz).formatToParts(instant)) {
-    if (part.type !== 'literal') parts[part.type] = Number(part.value);
-  }
-  return {
-    year: parts.year ?? 1970,
-    month: parts.month ?? 1,
-    day: parts.day ?? 1,
-    hour: (parts.hour ?? 0) % 24,
-    minute: parts.minute ?? 0,
-    second: parts.second ?? 0,
-  };
-}
-
-/** Milliseconds the zone is ahead of UTC at `instant`. */
-export function zoneOffset(instant: number, tz: string): number {
-  const p = zonedParts(instant, tz);
-  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
-  return asUtc - Math.floor(instant / 1000) * 1000;
 }
 
 /** The UTC instant of a wall-clock time in `tz` (the later one when DST repeats it). */
-export function zonedToInstant(date: ZonedDate, hour: number, tz: string, minute = 0): number {
-  const guess = Date.UTC(date.year, date.month - 1, date.day, hour, minute);
-  const first = guess - zoneOffset(guess, tz);
-  return guess - zoneOffset(first, tz);
-}
-
-export function addDays(date: ZonedDate, days: number): ZonedDate {
-  const shifted = new Date(Date.UTC(date.year, date.month - 1, date.day + days));
-  return { year: shifted.getUTCFullYear(), month: shifted.getUTCMonth() + 1, day: shifted.getUTCDate() };
-}
-
-export function zonedDate(instant: number, tz: string): ZonedDate {
-  const { year, month, day } = zonedParts(instant, tz);
-  return { year, month, day };
-}
-
-export function formatYmd(date: ZonedDate): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${date.year}-${pad(date.month)}-${pad(date.day)}`;
-}
-
-export function parseYmd(text: string): ZonedDate | null {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
-  if (!match) return null;
-  return { year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) };
+function wallToInstant(year: number, month: number, day: number, hour: number, minute: number, tz: string): number {
+  const guess = Date.UTC(year, month - 1, day, hour, minute);
+  const offset = (instant: number) => zoneOffsetMinutes(instant, tz) * 60_000;
+  return guess - offset(guess - offset(guess));
 }
 
 export interface TimeRange {
@@ -124,22 +71,21 @@ export function computeRange(preset: Preset, now: number, tz: string, custom?: C
   let start: number;
   let end: number;
   if (preset === '24h') {
-    const p = zonedParts(now, tz);
-    const hourStart = zonedToInstant(p, p.hour, tz);
+    const hourStart = floorBucket(now, 'hour', tz);
     start = hourStart - 23 * HOUR;
     end = hourStart + HOUR;
   } else if (preset === 'custom' && custom) {
-    const today = zonedDate(now, tz);
-    const from = parseYmd(custom.from) ?? today;
-    const to = parseYmd(custom.to) ?? today;
-    const [first, last] = formatYmd(from) <= formatYmd(to) ? [from, to] : [to, from];
-    start = zonedToInstant(first, 0, tz);
-    end = zonedToInstant(addDays(last, 1), 0, tz);
+    const today = localDate(now, tz);
+    const from = isLocalDate(custom.from) ? custom.from : today;
+    const to = isLocalDate(custom.to) ? custom.to : today;
+    const [first, last] = from <= to ? [from, to] : [to, from];
+    start = startOfLocalDate(first, tz);
+    end = startOfLocalDate(addLocalDays(last, 1), tz);
   } else {
     const days = PRESETS.find((item) => item.id === preset)?.days ?? 7;
-    const today = zonedDate(now, tz);
-    start = zonedToInstant(addDays(today, -(days - 1)), 0, tz);
-    end = zonedToInstant(addDays(today, 1), 0, tz);
+    const today = localDate(now, tz);
+    start = startOfLocalDate(addLocalDays(today, -(days - 1)), tz);
+    end = startOfLocalDate(addLocalDays(today, 1), tz);
   }
   const nowCeil = Math.ceil(now / 60_000) * 60_000;
   const dataEnd = Math.max(start, Math.min(end, nowCeil));
@@ -162,13 +108,9 @@ export function iso(instant: number): string {
 
 /** Bucket timestamps: ISO instants, bare dates or offset-less wall times (taken in `tz`). */
 export function parseBucketTime(text: string, tz: string): number {
-  const dateOnly = parseYmd(text);
-  if (dateOnly) return zonedToInstant(dateOnly, 0, tz);
+  if (isLocalDate(text)) return startOfLocalDate(text, tz);
   const wall = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?$/.exec(text);
-  if (wall) {
-    const date = { year: Number(wall[1]), month: Number(wall[2]), day: Number(wall[3]) };
-    return zonedToInstant(date, Number(wall[4]), tz, Number(wall[5]));
-  }
+  if (wall) return wallToInstant(Number(wall[1]), Number(wall[2]), Number(wall[3]), Number(wall[4]), Number(wall[5]), tz);
   return Date.parse(text);
 }
 
@@ -194,10 +136,10 @@ export function formatBucket(instant: number, granularity: Granularity, tz: stri
 
 /** Unambiguous local bucket name for tables and CSV: `YYYY-MM-DD` or `YYYY-MM-DD HH:mm`. */
 export function bucketKey(instant: number, granularity: Granularity, tz: string): string {
-  const p = zonedParts(instant, tz);
-  const date = formatYmd(p);
+  const date = localDate(instant, tz);
   if (granularity !== 'hour') return date;
-  return `${date} ${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`;
+  const wall = new Date(instant + zoneOffsetMinutes(instant, tz) * 60_000);
+  return `${date} ${String(wall.getUTCHours()).padStart(2, '0')}:${String(wall.getUTCMinutes()).padStart(2, '0')}`;
 }
 
 /** Full date and time, in the selected zone, for tooltips, tables and activity. */
