@@ -2,7 +2,6 @@ import { ConfigError } from '../config/config.ts';
 import { DomainError } from '../domain/errors.ts';
 
 /** Exit codes of SPEC §8: 0 success, 1 failure, 2 bad usage — each with a one-line reason on stderr. */
-export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 

@@ -67,8 +67,6 @@ export const envSchema = z.object({
   MAX_FUTURE_SKEW: duration('s', '5m'),
   SMTP_URL: urlWithScheme(['smtp', 'smtps']),
   REPORT_FROM: z.string().default('meterboard@localhost'),
-  REPORT_TO: z.string().optional(),
-  REPORT_WEBHOOK_URL: urlWithScheme(['http', 'https']),
   DEFAULT_TIMEZONE: z
     .string()
     .default('UTC')
@@ -100,8 +98,6 @@ export interface Config {
   limits: { maxEventsPerRequest: number; maxBodyBytes: number; maxFutureSkewMs: number };
   smtpUrl: string | undefined;
   reportFrom: string;
-  reportTo: string[];
-  reportWebhookUrl: string | undefined;
   defaultTimezone: string;
   customMetrics: FileConfig['metrics'];
   alerts: FileConfig['alerts'];
@@ -178,8 +174,6 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     },
     smtpUrl: e.SMTP_URL,
     reportFrom: e.REPORT_FROM,
-    reportTo: (e.REPORT_TO ?? '').split(',').map((s) => s.trim()).filter(Boolean),
-    reportWebhookUrl: e.REPORT_WEBHOOK_URL,
     defaultTimezone: e.DEFAULT_TIMEZONE,
     customMetrics: file.metrics,
     alerts: file.alerts,

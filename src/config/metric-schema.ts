@@ -34,5 +34,3 @@ export const metricDefinitionSchema = z
     message: 'sum, distribution and gauge metrics need a "value" attribute',
     path: ['value'],
   });
-
-export type MetricDefinitionInput = z.input<typeof metricDefinitionSchema>;

@@ -13,8 +13,6 @@ import { floorBucket, nextBucket } from './time-buckets.ts';
 
 export type SourceParam = 'auto' | 'hourly' | 'daily' | 'monthly';
 export type ResolvedSource = Exclude<SourceParam, 'auto'>;
-export const SOURCE_PARAMS: readonly SourceParam[] = ['auto', 'hourly', 'daily', 'monthly'];
-
 const DAY_MS = 86_400_000;
 /** SPEC §4 `auto`: ≤ 7 days from hour rollups, ≤ 90 days from day rollups, else month rollups. */
 export const AUTO_HOURLY_MAX_MS = 7 * DAY_MS;

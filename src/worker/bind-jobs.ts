@@ -6,7 +6,7 @@ import { JOBS } from './jobs/registry.ts';
 const KEBAB_CASE = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
 /** Throws on a duplicate or non-kebab-case name, so a bad registry line fails at start, not at the first run. */
-export function checkRegistry(jobs: readonly JobDefinition[]): void {
+function checkRegistry(jobs: readonly JobDefinition[]): void {
   const seen = new Set<string>();
   for (const job of jobs) {
     if (!KEBAB_CASE.test(job.name)) throw new Error(`job name "${job.name}" is not kebab-case`);

@@ -208,7 +208,3 @@ export function buildCatalog(custom: readonly MetricDefinition[]): MetricDefinit
   });
   return [...BUILTIN_METRICS, ...custom];
 }
-
-export function isMetricName(name: string): boolean {
-  return METRIC_NAME.test(name);
-}

@@ -1,9 +1,5 @@
 // Response shapes of SPEC §4 / Appendix A: the server's own types (src/http/api-types.ts, derived from its response schemas), plus the few the dashboard adds.
 
-export interface ApiErrorBody {
-  error: { code: string; message: string; details?: unknown };
-}
-
 export interface OrgInfo {
   id: string;
   name: string;
