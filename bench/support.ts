@@ -17,6 +17,7 @@ import type { Cache } from '../src/ports/cache.ts';
 import { silentLogger } from '../src/ports/logger.ts';
 import { noopTelemetry } from '../src/ports/telemetry.ts';
 import type { Storage } from '../src/ports/storage.ts';
+import { createSourcesRuntime } from '../src/compose.ts';
 
 /**
  * Shared plumbing of the benchmarks: a fresh database per run (a temporary SQLite directory
@@ -123,6 +124,8 @@ export function createBenchContext(storage: Storage, cache: Cache, dataDir = os.
     countries: createGeoipCountryLookup(),
     telemetry: noopTelemetry,
     log: silentLogger,
+    // Opened lazily: the benchmarks never pull a source.
+    sources: createSourcesRuntime(config, silentLogger),
   };
 }
 

@@ -26,6 +26,10 @@ import { createBullmqScheduler } from './adapters/scheduler/bullmq-scheduler.ts'
 import { aggregateOrgJob } from './worker/jobs/aggregate-org.ts';
 import { aggregateJob } from './worker/jobs/aggregate.ts';
 import { buildServer } from './http/server.ts';
+import type { SourcesRuntime } from './sources/ports.ts';
+import { createSqliteSourceState } from './sources/adapters/sqlite-source-state.ts';
+import { createPostgresSourceState } from './sources/adapters/postgres-source-state.ts';
+import { createPgSourceConnector } from './sources/adapters/pg-source-connector.ts';
 import { registerAdminRoutes } from './http/admin.routes.ts';
 import { registerQueryRoutes } from './http/query.routes.ts';
 import { registerWebRoutes } from './http/web.routes.ts';
@@ -62,6 +66,14 @@ export function createStorage(config: Readonly<Config>, log?: Logger): Storage {
   return config.databaseUrl ? createPostgresStorage({ url: config.databaseUrl, log }) : createSqliteStorage({ dataDir: config.dataDir });
 }
 
+/** SQL sources: their state in meterboard's own database (tables from migration 020) and source connections. */
+export function createSourcesRuntime(config: Readonly<Config>, log: Logger): SourcesRuntime {
+  return {
+    state: config.databaseUrl ? createPostgresSourceState({ url: config.databaseUrl, log }) : createSqliteSourceState({ dataDir: config.dataDir }),
+    connector: createPgSourceConnector({ log }),
+  };
+}
+
 /** Opens storage (migrating it), the cache and the enrichment data; the caller owns `close`. */
 export async function createContext(config: Readonly<Config>, options: ContextOptions = {}): Promise<ContextHandle> {
   const log = pino({ level: config.logLevel, base: { service: 'meterboard' } });
@@ -84,11 +96,14 @@ export async function createContext(config: Readonly<Config>, options: ContextOp
     countries: createGeoipCountryLookup(),
     telemetry: createPromTelemetry({ processMetrics: options.processMetrics ?? true }),
     log,
+    sources: createSourcesRuntime(config, log),
   };
   return {
     ctx,
     async close() {
       await cache.close().catch((error: unknown) => log.warn({ err: error }, 'closing the cache failed'));
+      await ctx.sources.connector.close();
+      await ctx.sources.state.close().catch((error: unknown) => log.warn({ err: error }, 'closing the source state failed'));
       await storage.close();
     },
   };

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { isValidTimeZone } from '../domain/organization.ts';
 import { metricDefinitionSchema } from './metric-schema.ts';
+import { sourcesConfigSchema } from '../sources/source-config.ts';
 
 /**
  * The one configuration schema. `loadConfig` reads the environment (and an optional
@@ -78,7 +79,7 @@ export const fileConfigSchema = z
   .object({
     metrics: z.array(metricDefinitionSchema).default([]),
     alerts: z.array(z.record(z.string(), z.unknown())).default([]),
-    sources: z.array(z.record(z.string(), z.unknown())).default([]),
+    sources: sourcesConfigSchema.default([]),
   })
   .strict();
 

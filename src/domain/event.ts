@@ -18,7 +18,8 @@ export interface NewEvent {
   attrs: Attributes;
   /**
    * Events sharing a supersede key replace each other: only the latest (by ts, then
-   * receivedAt, then id) counts. `file_execution` uses `execution_id` + `file_name`.
+   * receivedAt, then id) counts. Events pulled from a SQL source use their `source_row`
+   * (one source row, whatever its type); otherwise `file_execution` uses `execution_id` + `file_name`.
    */
   supersedeKey: string | null;
 }
@@ -29,7 +30,13 @@ export interface StoredEvent extends NewEvent {
   receivedAt: number;
 }
 
+/** Set by SQL sources (src/sources): `<source>:<table>:<primary key>` of the row an event was read from. */
+export const SOURCE_ROW_ATTRIBUTE = 'source_row';
+
 export function supersedeKeyOf(type: string, attrs: Attributes): string | null {
+  // A re-read source row whose content changed supersedes its earlier version, for every type.
+  const sourceRow = attrs[SOURCE_ROW_ATTRIBUTE];
+  if (typeof sourceRow === 'string' && sourceRow.length > 0) return `source_row\u0000${sourceRow}`;
   if (type === 'file_execution') {
     const execution = attrs['execution_id'];
     const file = attrs['file_name'];

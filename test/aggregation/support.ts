@@ -16,6 +16,7 @@ import { silentLogger } from '../../src/ports/logger.ts';
 import type { Storage } from '../../src/ports/storage.ts';
 import { noopTelemetry } from '../../src/ports/telemetry.ts';
 import { postgresTestSchemas, probePostgres } from '../support/postgres.ts';
+import { testSourcesRuntime } from '../support/sources-runtime.ts';
 
 /**
  * Aggregation tests run every scenario on both engines, each context on a database of its
@@ -80,6 +81,7 @@ export async function createAggregationContext(engine: Engine, options: Aggregat
       countries,
       telemetry: noopTelemetry,
       log: silentLogger,
+      sources: testSourcesRuntime(engine === 'sqlite' ? { engine, dataDir: dir } : { engine, schema }),
     };
     opened.push(ctx);
     return ctx;
@@ -94,6 +96,7 @@ export async function createAggregationContext(engine: Engine, options: Aggregat
     async close() {
       for (const c of opened.splice(0)) {
         await c.storage.close();
+        await c.sources.state.close();
         await c.cache.close();
       }
       await schemas.cleanup();

@@ -19,6 +19,7 @@ import { silentLogger, type Logger } from '../../src/ports/logger.ts';
 import { noopTelemetry } from '../../src/ports/telemetry.ts';
 import { adminHeaders, bearer, createOrgWithKeys, TEST_ADMIN_KEY } from '../support/http-context.ts';
 import { postgresTestSchemas, probePostgres } from '../support/postgres.ts';
+import { testSourcesRuntime } from '../support/sources-runtime.ts';
 import type { SentEvent } from './oracle.ts';
 
 /**
@@ -45,7 +46,8 @@ export async function createQueryTestContext(engine: Engine, options: { cache?: 
   const dir = mkdtempSync(join(tmpdir(), 'meterboard-query-'));
   const config = loadConfig({ ADMIN_KEY: TEST_ADMIN_KEY, LOG_LEVEL: 'silent', DATA_DIR: dir }, dir);
   const schemas = postgresTestSchemas('query');
-  const storage = engine === 'sqlite' ? createSqliteStorage({ dataDir: dir }) : schemas.openStorage(schemas.newSchema());
+  const schema = schemas.newSchema();
+  const storage = engine === 'sqlite' ? createSqliteStorage({ dataDir: dir }) : schemas.openStorage(schema);
   await storage.migrate();
   const clock = fixedClock(options.now ?? QUERY_NOW);
   const ctx: AppContext = {
@@ -58,6 +60,7 @@ export async function createQueryTestContext(engine: Engine, options: { cache?: 
     countries: createGeoipCountryLookup(),
     telemetry: noopTelemetry,
     log: options.log ?? silentLogger,
+    sources: testSourcesRuntime(engine === 'sqlite' ? { engine, dataDir: dir } : { engine, schema }),
   };
   const app = buildServer(ctx, { logger: false, checkResponses: true, routes: [registerQueryRoutes] });
   await app.ready();
@@ -70,6 +73,7 @@ export async function createQueryTestContext(engine: Engine, options: { cache?: 
       await app.close();
       await ctx.cache.close();
       await storage.close();
+      await ctx.sources.state.close();
       await schemas.cleanup();
       rmSync(dir, { recursive: true, force: true });
     },

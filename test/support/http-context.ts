@@ -15,6 +15,8 @@ import type { ServerOptions } from '../../src/http/server.ts';
 import type { Cache } from '../../src/ports/cache.ts';
 import { silentLogger } from '../../src/ports/logger.ts';
 import type { Storage } from '../../src/ports/storage.ts';
+import type { SourcesRuntime } from '../../src/sources/ports.ts';
+import { testSourcesRuntime } from './sources-runtime.ts';
 import { postgresTestSchemas } from './postgres.ts';
 
 /**
@@ -73,6 +75,7 @@ export interface HttpTestOptions {
 
 interface EngineHandle {
   open(): Storage;
+  sources(): SourcesRuntime;
   cleanup(): Promise<void>;
 }
 
@@ -80,6 +83,7 @@ function sqliteEngine(): EngineHandle {
   const dataDir = mkdtempSync(join(tmpdir(), 'meterboard-http-'));
   return {
     open: () => createSqliteStorage({ dataDir }),
+    sources: () => testSourcesRuntime({ engine: 'sqlite', dataDir }),
     cleanup: async () => rmSync(dataDir, { recursive: true, force: true }),
   };
 }
@@ -87,7 +91,7 @@ function sqliteEngine(): EngineHandle {
 function postgresEngine(): EngineHandle {
   const schemas = postgresTestSchemas('http');
   const schema = schemas.newSchema();
-  return { open: () => schemas.openStorage(schema), cleanup: () => schemas.cleanup() };
+  return { open: () => schemas.openStorage(schema), sources: () => testSourcesRuntime({ engine: 'postgres', schema }), cleanup: () => schemas.cleanup() };
 }
 
 export async function createHttpTestContext(engine: Engine, options: HttpTestOptions = {}): Promise<HttpTestContext> {
@@ -103,7 +107,7 @@ export async function createHttpTestContext(engine: Engine, options: HttpTestOpt
   const open = async () => {
     const storage = handle.open();
     await storage.migrate();
-    const ctx: AppContext = { config, storage, cache, clock, metrics: [], costs, countries, telemetry, log: silentLogger };
+    const ctx: AppContext = { config, storage, cache, clock, metrics: [], costs, countries, telemetry, log: silentLogger, sources: handle.sources() };
     const app = buildServer(ctx, { ...options.server, logger: false, checkResponses: true });
     await app.ready();
     return { ctx, app };
@@ -120,6 +124,7 @@ export async function createHttpTestContext(engine: Engine, options: HttpTestOpt
     async reopen() {
       await context.app.close();
       await context.ctx.storage.close();
+      await context.ctx.sources.state.close();
       const next = await open();
       context.ctx = next.ctx;
       context.app = next.app;
@@ -127,6 +132,7 @@ export async function createHttpTestContext(engine: Engine, options: HttpTestOpt
     async close() {
       await context.app.close();
       await context.ctx.storage.close();
+      await context.ctx.sources.state.close();
       await handle.cleanup();
       rmSync(configDir, { recursive: true, force: true });
     },

@@ -54,6 +54,39 @@ export function createPromTelemetry(options: { processMetrics?: boolean } = {}):
     registers: [registry],
   });
 
+  const sourceRows = new Counter({
+    name: 'meterboard_source_rows_read_total',
+    help: 'Rows read from SQL sources, by source.',
+    labelNames: ['source'] as const,
+    registers: [registry],
+  });
+  const sourceErrors = new Counter({
+    name: 'meterboard_source_errors_total',
+    help: 'SQL source pulls that failed, by source.',
+    labelNames: ['source'] as const,
+    registers: [registry],
+  });
+  const sourceLastSuccess = new Map<string, number>();
+  new Gauge({
+    name: 'meterboard_source_last_success_timestamp_seconds',
+    help: 'Unix time at which the last successful pull of a SQL source finished.',
+    labelNames: ['source'] as const,
+    registers: [registry],
+    collect() {
+      for (const [source, at] of sourceLastSuccess) this.set({ source }, at / 1000);
+    },
+  });
+  new Gauge({
+    name: 'meterboard_source_lag_seconds',
+    help: 'Seconds since the last successful pull of a SQL source (how stale its numbers may be).',
+    labelNames: ['source'] as const,
+    registers: [registry],
+    collect() {
+      const now = Date.now();
+      for (const [source, at] of sourceLastSuccess) this.set({ source }, Math.max(0, (now - at) / 1000));
+    },
+  });
+
   return {
     registry,
     contentType: registry.contentType,
@@ -68,6 +101,11 @@ export function createPromTelemetry(options: { processMetrics?: boolean } = {}):
       if (processed > 0) records.inc(processed);
       if (ok) lastSuccess.set(finishedAt / 1000);
       else errors.inc();
+    },
+    sourcePulled({ source, ok, rowsRead, finishedAt }) {
+      sourceRows.inc({ source }, rowsRead);
+      if (ok) sourceLastSuccess.set(source, finishedAt);
+      else sourceErrors.inc({ source });
     },
   };
 }
