@@ -1,11 +1,8 @@
-import type { Clock } from '../domain/clock.ts';
 import { NotFoundError } from '../domain/errors.ts';
-import type { IngestResult } from '../app/ingest-events.ts';
-import type { Logger } from '../ports/logger.ts';
-import type { Telemetry } from '../ports/telemetry.ts';
 import { tablesOf } from './generic-tables.ts';
-import type { SourceConnection, SourceConnector, SourceStateStore, SourceStatus } from './ports.ts';
+import type { SourceConnection, SourceStatus } from './ports.ts';
 import { rowToEvent } from './row-events.ts';
+import type { PullDeps } from './pull-deps.ts';
 import { runDueSnapshots } from './snapshots.ts';
 import type { SourceConfig } from './source-config.ts';
 import { countSql, keysetParams, keysetSql, num, text, type Cursor, type TablePull } from './table-pull.ts';
@@ -16,21 +13,12 @@ import { countSql, keysetParams, keysetSql, num, text, type Cursor, type TablePu
  * idempotency, supersede, dirty marks). A failing source is recorded and never stops the others.
  */
 
+export type { PullDeps };
+
 export const PAGE_SIZE = 2_000;
 /** Events per ingest call, under the API's request limit. */
 const INGEST_CHUNK = 5_000;
 
-export interface PullDeps {
-  sources: readonly SourceConfig[];
-  state: SourceStateStore;
-  connector: SourceConnector;
-  ingest(orgId: string, events: readonly unknown[]): Promise<IngestResult>;
-  clock: Clock;
-  log: Logger;
-  telemetry: Pick<Telemetry, 'sourcePulled'>;
-  /** Rows whose event would be past raw retention are skipped, not sent. */
-  rawRetentionMs: number;
-}
 
 export interface PullProgress {
   source: string;

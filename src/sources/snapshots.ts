@@ -1,4 +1,4 @@
-import type { PullDeps } from './pull-sources.ts';
+import type { PullDeps } from './pull-deps.ts';
 import type { SourceConnection } from './ports.ts';
 import { SNAPSHOT_PERIODS, type SnapshotConfig, type SourceConfig } from './source-config.ts';
 
