@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/config.ts';
 
@@ -63,5 +64,15 @@ describe('sources config', () => {
     expect(error.variable).toMatch(/^config-\w+\.json /);
     expect(error.variable.split(' ')[1]).toBe(field);
     expect(error.reason).toContain(reason);
+  });
+});
+
+describe('the README example', () => {
+  it('is a valid config', () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+    const block = /```json\n(\{\n {2}"sources"[\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    const config = load((JSON.parse(block!) as { sources: unknown }).sources);
+    expect(config.sources.map((source) => [source.name, source.preset ?? source.tables?.length])).toEqual([['unstract', 'unstract'], ['app', 1]]);
   });
 });
