@@ -73,7 +73,7 @@ export const sourceConfigSchema = z
     /** Every row goes to this meterboard organization. */
     org: orgId.optional(),
     every: duration('5m'),
-    rescan: duration('1d'),
+    rescan: duration('1h'),
     snapshots: z.array(snapshotConfigSchema).default([]),
   })
   .strict()

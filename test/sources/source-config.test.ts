@@ -28,14 +28,14 @@ function failure(sources: unknown): ConfigError {
 const unstract = { name: 'unstract-prod', kind: 'postgres', url: 'postgres://ro@db/unstract', preset: 'unstract', orgs: { org_abc: 'acme' } };
 
 describe('sources config', () => {
-  it('parses a preset source with defaults (every 5m, rescan 1d) and durations in ms', () => {
+  it('parses a preset source with defaults (every 5m, rescan 1h) and durations in ms', () => {
     const config = load([{ ...unstract, schema: 'unstract', every: '2m', snapshots: [{ name: 'total users', sql: 'SELECT 1 AS value', every: '1d' }] }]);
     expect(config.sources).toEqual([
       {
         ...unstract,
         schema: 'unstract',
         every: 120_000,
-        rescan: 86_400_000,
+        rescan: 3_600_000,
         snapshots: [{ name: 'total users', sql: 'SELECT 1 AS value', every: '1d', unit: 'count', category: 'snapshots' }],
       },
     ]);
