@@ -98,6 +98,7 @@ export async function createContext(config: Readonly<Config>, options: ContextOp
     log,
     sources: createSourcesRuntime(config, log),
   };
+  if (config.sources.length > 0) ctx.telemetry.watchSources(() => ctx.sources.state.listStatus());
   return {
     ctx,
     async close() {

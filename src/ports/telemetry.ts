@@ -4,10 +4,22 @@ export interface Telemetry {
   aggregationRun(result: { ok: boolean; durationSeconds: number; records: number; finishedAt: number }): void;
   /** One pull of a SQL source (src/sources): rows read, success, and when it finished (for its lag). */
   sourcePulled(result: { source: string; ok: boolean; rowsRead: number; finishedAt: number }): void;
+  /**
+   * Where to read every source's health at scrape time (from the database, so the API process
+   * shows it in server mode, where the worker pulls).
+   */
+  watchSources(read: () => Promise<SourceHealth[]>): void;
+}
+
+export interface SourceHealth {
+  source: string;
+  lastSuccessAt: number | null;
+  consecutiveFailures: number;
 }
 
 export const noopTelemetry: Telemetry = {
   eventsIngested: () => undefined,
   aggregationRun: () => undefined,
   sourcePulled: () => undefined,
+  watchSources: () => undefined,
 };

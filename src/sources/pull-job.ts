@@ -37,12 +37,12 @@ const payload = z
   })
   .strict();
 
-/** Each source says how often it is pulled (`every`); the job looks every minute for due ones. */
+/** Each source says how often it is pulled (`every`); the job looks for due ones every minute. */
 export const SOURCES_TICK_MS = 60_000;
 
 export const sourcesPullJob: JobDefinition<z.infer<typeof payload>> = {
   name: 'sources-pull',
-  schedule: { everyMs: (config) => Math.min(SOURCES_TICK_MS, ...config.sources.map((source) => source.every)) },
+  schedule: { everyMs: () => SOURCES_TICK_MS },
   payload,
   async handler(ctx, input): Promise<SourcePullResult[]> {
     if (ctx.config.sources.length === 0) return [];

@@ -31,6 +31,7 @@ describe.each(ENGINES)('snapshots and outages with %s storage', (engine) => {
   const configure = (sources: unknown[]) => {
     const parsed: SourceConfig[] = sources.map((source) => sourceConfigSchema.parse(source));
     ctx = { ...t.ctx, telemetry, config: Object.freeze({ ...t.ctx.config, sources: parsed }) };
+    telemetry.watchSources(() => ctx.sources.state.listStatus());
   };
   const appSource = () => ({
     name: 'app',
@@ -143,7 +144,12 @@ describe.each(ENGINES)('snapshots and outages with %s storage', (engine) => {
     const metrics = await telemetry.render();
     expect(metrics).toMatch(/meterboard_source_errors_total\{source="app"\} 1/);
     expect(metrics).toMatch(/meterboard_source_errors_total\{source="down"\} 2/);
-    expect(metrics).toMatch(/meterboard_source_lag_seconds\{source="app"\} \d/);
+    // Lag and failure streak come from the database at scrape time (the puller may be another process).
+    expect(metrics).toMatch(/meterboard_source_consecutive_failures\{source="app"\} 1\n/);
+    expect(metrics).toMatch(/meterboard_source_consecutive_failures\{source="down"\} 2\n/);
+    expect(metrics).toMatch(/meterboard_source_last_success_timestamp_seconds\{source="app"\} 1795223100\n/);
+    expect(metrics).toMatch(/meterboard_source_lag_seconds\{source="app"\} \d+/);
+    expect(metrics).not.toMatch(/meterboard_source_lag_seconds\{source="down"\}/);
 
     // Back up: the next pull succeeds and records the hour it missed from then on.
     await cluster.start();

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Telemetry } from '../../ports/telemetry.ts';
+import type { SourceHealth, Telemetry } from '../../ports/telemetry.ts';
 
 /** What GET /metrics needs; the HTTP layer finds it on the telemetry object or in its options. */
 export interface MetricsExporter {
@@ -66,26 +66,38 @@ export function createPromTelemetry(options: { processMetrics?: boolean } = {}):
     labelNames: ['source'] as const,
     registers: [registry],
   });
-  const sourceLastSuccess = new Map<string, number>();
-  new Gauge({
-    name: 'meterboard_source_last_success_timestamp_seconds',
-    help: 'Unix time at which the last successful pull of a SQL source finished.',
-    labelNames: ['source'] as const,
-    registers: [registry],
-    collect() {
-      for (const [source, at] of sourceLastSuccess) this.set({ source }, at / 1000);
-    },
-  });
-  new Gauge({
-    name: 'meterboard_source_lag_seconds',
-    help: 'Seconds since the last successful pull of a SQL source (how stale its numbers may be).',
-    labelNames: ['source'] as const,
-    registers: [registry],
-    collect() {
-      const now = Date.now();
-      for (const [source, at] of sourceLastSuccess) this.set({ source }, Math.max(0, (now - at) / 1000));
-    },
-  });
+  let readSources: (() => Promise<SourceHealth[]>) | null = null;
+  // One read per scrape, shared by the three gauges below; a failing read leaves them empty.
+  let scrape: Promise<SourceHealth[]> | null = null;
+  const sourceHealth = (): Promise<SourceHealth[]> => {
+    if (readSources === null) return Promise.resolve([]);
+    scrape ??= readSources()
+      .catch(() => [])
+      .finally(() => setTimeout(() => (scrape = null), 0));
+    return scrape;
+  };
+  const sourceGauge = (name: string, help: string, value: (health: SourceHealth, now: number) => number | null) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['source'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        const now = Date.now();
+        for (const health of await sourceHealth()) {
+          const v = value(health, now);
+          if (v !== null) this.set({ source: health.source }, v);
+        }
+      },
+    });
+  sourceGauge('meterboard_source_lag_seconds', 'Seconds since the last successful pull of a SQL source (how stale its numbers may be).', (h, now) =>
+    h.lastSuccessAt === null ? null : Math.max(0, (now - h.lastSuccessAt) / 1000),
+  );
+  sourceGauge('meterboard_source_last_success_timestamp_seconds', 'Unix time at which the last successful pull of a SQL source started.', (h) =>
+    h.lastSuccessAt === null ? null : h.lastSuccessAt / 1000,
+  );
+  sourceGauge('meterboard_source_consecutive_failures', 'Failed pulls of a SQL source since its last success.', (h) => h.consecutiveFailures);
 
   return {
     registry,
@@ -102,10 +114,12 @@ export function createPromTelemetry(options: { processMetrics?: boolean } = {}):
       if (ok) lastSuccess.set(finishedAt / 1000);
       else errors.inc();
     },
-    sourcePulled({ source, ok, rowsRead, finishedAt }) {
+    sourcePulled({ source, ok, rowsRead }) {
       sourceRows.inc({ source }, rowsRead);
-      if (ok) sourceLastSuccess.set(source, finishedAt);
-      else sourceErrors.inc({ source });
+      if (!ok) sourceErrors.inc({ source });
+    },
+    watchSources(read) {
+      readSources = read;
     },
   };
 }
