@@ -1,19 +1,8 @@
 import { z } from 'zod';
 import type { AppContext } from '../app/context.ts';
 import { ingestEvents } from '../app/ingest-events.ts';
-import type { Config } from '../config/config.ts';
+import type { JobDefinition } from '../worker/jobs/job-definition.ts';
 import { pullSources, type PullDeps, type SourcePullResult } from './pull-sources.ts';
-
-/**
- * The shape of src/worker/jobs/job-definition.ts (issue 8, core-jobs), declared here until the
- * registry lands; the lead replaces this with an import when merging.
- */
-export interface JobDefinition<P = unknown> {
-  name: string;
-  schedule: { everyMs: (config: Readonly<Config>) => number } | { cron: string } | { onDemand: true };
-  payload: z.ZodType<P>;
-  handler(ctx: AppContext, payload: P): Promise<unknown>;
-}
 
 /** The use case's dependencies out of the AppContext (ingest through the shared use case). */
 export function pullDepsOf(ctx: AppContext): PullDeps {
@@ -45,6 +34,7 @@ export const sourcesPullJob: JobDefinition<z.infer<typeof payload>> = {
   schedule: { everyMs: () => SOURCES_TICK_MS },
   payload,
   async handler(ctx, input): Promise<SourcePullResult[]> {
+    // Registered whether or not sources are configured: without any, a run costs nothing.
     if (ctx.config.sources.length === 0) return [];
     return pullSources(pullDepsOf(ctx), { name: input.name });
   },

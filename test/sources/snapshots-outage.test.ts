@@ -4,8 +4,8 @@ import { createPromTelemetry } from '../../src/adapters/telemetry/prom-telemetry
 import { aggregateDirtyBuckets } from '../../src/app/aggregate.ts';
 import type { AppContext } from '../../src/app/context.ts';
 import { series, type SeriesResponse } from '../../src/app/query/series.ts';
-import { pullDepsOf, sourcesPullJob } from '../../src/sources/pull-job.ts';
-import { jobHandlers } from '../../src/worker/run-worker.ts';
+import { pullDepsOf } from '../../src/sources/pull-job.ts';
+import { bindJobs } from '../../src/worker/bind-jobs.ts';
 import { pullSources } from '../../src/sources/pull-sources.ts';
 import { sourceConfigSchema, type SourceConfig } from '../../src/sources/source-config.ts';
 import { createAggregationContext, ENGINES, type AggregationTestContext } from '../aggregation/support.ts';
@@ -163,8 +163,11 @@ describe.each(ENGINES)('snapshots and outages with %s storage', (engine) => {
 
   it('the scheduled job pulls only the sources whose every has passed', async () => {
     configure([{ ...appSource(), every: '5m' }, { ...tenantsSource(), every: '1h' }]);
-    expect(jobHandlers({ ...t.ctx, config: Object.freeze({ ...t.ctx.config, sources: [] }) })['sources-pull']).toBeUndefined();
-    const job = jobHandlers(ctx)['sources-pull']!;
+    const bound = bindJobs(ctx).find((candidate) => candidate.name === 'sources-pull')!;
+    expect(bound.schedule).toEqual({ everyMs: 60_000 });
+    const job = () => bound.run(bound.parsePayload({}));
+    const unconfigured = bindJobs({ ...t.ctx, config: Object.freeze({ ...t.ctx.config, sources: [] }) }).find((candidate) => candidate.name === 'sources-pull')!;
+    expect(await unconfigured.run(unconfigured.parsePayload({}))).toEqual([]);
     t.clock.set(Date.parse('2026-11-21T03:00:00Z'));
     // app was last pulled at 02:10, tenants at 00:02: both are due.
     expect(((await job()) as Array<{ source: string }>).map((r) => r.source)).toEqual(['app', 'tenants']);
@@ -172,7 +175,6 @@ describe.each(ENGINES)('snapshots and outages with %s storage', (engine) => {
     expect(await job()).toEqual([]);
     t.clock.set(Date.parse('2026-11-21T03:05:00Z'));
     expect(((await job()) as Array<{ source: string }>).map((r) => r.source)).toEqual(['app']);
-    expect(sourcesPullJob.schedule).toHaveProperty('everyMs');
-    expect((sourcesPullJob.schedule as { everyMs: (c: typeof ctx.config) => number }).everyMs(ctx.config)).toBe(60_000);
+    expect(() => bound.parsePayload({ name: 3 })).toThrow(/name/);
   });
 });

@@ -7,13 +7,13 @@ import { silentLogger } from '../../src/ports/logger.ts';
 import type { Scheduler } from '../../src/ports/scheduler.ts';
 import type { SourcePullResult } from '../../src/sources/pull-sources.ts';
 import { sourceConfigSchema } from '../../src/sources/source-config.ts';
-import { parseJobPayload } from '../../src/worker/jobs.ts';
-import { jobHandlers, runWorker, type RunningWorker } from '../../src/worker/run-worker.ts';
+import { bindJobs } from '../../src/worker/bind-jobs.ts';
+import { runWorker, type RunningWorker } from '../../src/worker/run-worker.ts';
 import { createAggregationContext, type AggregationTestContext } from '../aggregation/support.ts';
 import { uniqueSuffix } from '../factories/unique.ts';
 import { TEST_DATABASE_URL, uniqueSchemaName } from '../support/postgres.ts';
 
-/** Server mode: the sources job is scheduled by `serve` and run by a BullMQ worker on a real Redis. */
+/** Server mode: the registry's sources job, scheduled and run by a BullMQ worker on a real Redis. */
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const NOW = Date.parse('2026-11-20T12:00:00Z');
 
@@ -26,7 +26,7 @@ describe('sources-pull through BullMQ', () => {
   const schema = uniqueSchemaName('src_bull');
   const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
   const scheduler = (role: 'producer' | 'worker') =>
-    createBullmqScheduler({ redisUrl: REDIS_URL, prefix, role, aggregateEveryMs: 3_600_000, log: silentLogger, parsePayload: parseJobPayload });
+    createBullmqScheduler({ redisUrl: REDIS_URL, prefix, role, log: silentLogger });
 
   beforeAll(async () => {
     t = await createAggregationContext('sqlite', { now: NOW });
@@ -46,7 +46,7 @@ describe('sources-pull through BullMQ', () => {
     ctx = { ...t.ctx, config: Object.freeze({ ...t.ctx.config, sources: [source] }) };
     worker = await runWorker(ctx, { scheduler: scheduler('worker') });
     producer = scheduler('producer');
-    await producer.start(jobHandlers(ctx));
+    await producer.start(bindJobs(ctx));
   });
 
   afterAll(async () => {
