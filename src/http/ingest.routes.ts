@@ -44,7 +44,7 @@ function eventsOf(body: unknown): unknown[] {
 }
 
 /** The organization the events go to: the key's own, or `?org=` for admin keys. */
-function targetOrg(principal: Principal, requested: string | undefined): string {
+export function targetOrg(principal: Principal, requested: string | undefined): string {
   if (principal.scope === 'admin') {
     const orgId = requested ?? principal.orgId;
     if (!orgId) throw ValidationError.field('org', 'an admin key must name the organization: POST /api/v1/events?org=<id>');
