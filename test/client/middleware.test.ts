@@ -1,3 +1,4 @@
+import type { Server as HttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -77,7 +78,7 @@ async function expressHost(client: Meterboard): Promise<HostApp> {
     response.status(201).json({ ok: true });
   });
   host.get('/slow', (_request, response) => void sleep(150).then(() => response.json({ ok: true })));
-  const server = await new Promise<import('node:http').Server>((resolve) => {
+  const server = await new Promise<HttpServer>((resolve) => {
     const s = host.listen(0, '127.0.0.1', () => resolve(s));
   });
   return {
