@@ -75,12 +75,13 @@ const responseType = root.lookupType('otlp.ExportTraceServiceResponse');
 const statusType = root.lookupType('otlp.RpcStatus');
 
 /**
- * Decodes an ExportTraceServiceRequest into plain objects holding only the fields present
- * (decoded messages answer defaults for absent ones, which would hide which AnyValue member
- * is set); 64-bit integers become decimal strings, ids stay bytes. Throws on malformed bytes.
+ * Decodes an ExportTraceServiceRequest into protobufjs messages: fields present on the wire are
+ * own properties (absent ones answer prototype defaults, which otlp-spans.ts tells apart with
+ * Object.hasOwn), ids are bytes, 64-bit integers Long or number. Throws on malformed bytes.
+ * No toObject pass: converting every message again costs more than the decoding itself.
  */
 export function decodeTraceRequest(bytes: Uint8Array): unknown {
-  return requestType.toObject(requestType.decode(bytes), { longs: String, defaults: false });
+  return requestType.decode(bytes);
 }
 
 export function encodeTraceResponse(partialSuccess: { rejectedSpans: number; errorMessage: string } | null): Uint8Array {

@@ -40,11 +40,22 @@ const listOf = (value: unknown): unknown[] => (Array.isArray(value) ? value : []
 
 const HEX = /^[0-9a-fA-F]*$/;
 
+const HEX_BYTE = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
 function bytesToHex(bytes: Uint8Array): string {
   let out = '';
-  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes.length; i += 1) out += HEX_BYTE[bytes[i]!];
   return out;
 }
+
+/** A 64-bit Long as protobufjs decodes it (`long` installed): its two 32-bit halves. */
+interface LongLike {
+  low: number;
+  high: number;
+}
+
+const isLong = (value: unknown): value is LongLike =>
+  typeof value === 'object' && value !== null && typeof (value as LongLike).low === 'number' && typeof (value as LongLike).high === 'number';
 
 /** Ids: bytes (protobuf) or hex (OTLP JSON). An all-zero id is invalid per the OTLP spec. */
 function readId(value: unknown, bytes: number): string | null {
@@ -62,7 +73,7 @@ function readId(value: unknown, bytes: number): string | null {
 function readInt64(value: unknown): number | null {
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
   if (typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
-  if (isObject(value) && typeof value['toNumber'] === 'function') return (value['toNumber'] as () => number)();
+  if (isLong(value)) return value.high * 4_294_967_296 + (value.low >>> 0);
   if (typeof value === 'bigint') return Number(value);
   return null;
 }
@@ -73,9 +84,8 @@ function readUnixNanos(value: unknown): number | null {
     if (value.length <= 6) return Number(value) / 1e6;
     return Number(value.slice(0, -3)) / 1000;
   }
-  if (isObject(value) && typeof value['toString'] === 'function' && typeof value['toNumber'] === 'function') {
-    return readUnixNanos(String(value));
-  }
+  // fixed64 is unsigned: both halves read as unsigned; a double keeps ~0.25 µs of precision here
+  if (isLong(value)) return ((value.high >>> 0) * 4_294_967_296 + (value.low >>> 0)) / 1e6;
   const n = readInt64(value);
   return n === null ? null : n / 1e6;
 }
@@ -88,20 +98,21 @@ function readStatusCode(value: unknown): number {
   return 0;
 }
 
+const has = (value: Loose, key: string): boolean => Object.hasOwn(value, key) && value[key] !== undefined && value[key] !== null;
+
 /** AnyValue → a flat attribute value; arrays and key-value lists become their JSON text. */
 function readAnyValue(value: unknown): SpanAttributeValue {
   if (!isObject(value)) return null;
-  if (typeof value['stringValue'] === 'string') return value['stringValue'];
-  if (typeof value['boolValue'] === 'boolean') return value['boolValue'];
-  if (value['intValue'] !== undefined && value['intValue'] !== null) return readInt64(value['intValue']);
-  if (value['doubleValue'] !== undefined && value['doubleValue'] !== null) {
+  if (has(value, 'stringValue')) return String(value['stringValue']);
+  if (has(value, 'intValue')) return readInt64(value['intValue']);
+  if (has(value, 'doubleValue')) {
     const n = Number(value['doubleValue']);
     return Number.isFinite(n) ? n : null;
   }
-  if (isObject(value['arrayValue'])) return JSON.stringify(listOf(value['arrayValue']['values']).map(readAnyValue));
-  if (isObject(value['kvlistValue'])) return JSON.stringify(readAttributes(value['kvlistValue']['values']));
-  if (value['bytesValue'] instanceof Uint8Array) return bytesToHex(value['bytesValue']);
-  if (typeof value['bytesValue'] === 'string') return value['bytesValue'];
+  if (has(value, 'boolValue')) return value['boolValue'] === true;
+  if (has(value, 'arrayValue') && isObject(value['arrayValue'])) return JSON.stringify(listOf(value['arrayValue']['values']).map(readAnyValue));
+  if (has(value, 'kvlistValue') && isObject(value['kvlistValue'])) return JSON.stringify(readAttributes(value['kvlistValue']['values']));
+  if (has(value, 'bytesValue')) return value['bytesValue'] instanceof Uint8Array ? bytesToHex(value['bytesValue']) : String(value['bytesValue']);
   return null;
 }
 
@@ -113,20 +124,24 @@ function readAttributes(list: unknown): SpanAttributes {
   return out;
 }
 
+/** A field as sent: decoded protobuf messages answer defaults from their prototype for absent fields. */
+const own = (value: Loose, key: string): unknown => (Object.hasOwn(value, key) ? value[key] : undefined);
+
 function readSpan(span: Loose, resource: SpanAttributes): FlattenedSpan {
-  const traceId = readId(span['traceId'], 16);
-  const spanId = readId(span['spanId'], 8);
-  const parentSpanId = readId(span['parentSpanId'], 8);
+  const traceId = readId(own(span, 'traceId'), 16);
+  const spanId = readId(own(span, 'spanId'), 8);
+  const parentSpanId = readId(own(span, 'parentSpanId'), 8);
   const label = typeof span['name'] === 'string' ? `"${span['name']}"` : '(unnamed)';
   if (!traceId) return { problem: `span ${label}: traceId must be 16 bytes (32 hex characters), not all zero` };
   if (!spanId) return { problem: `span ${label}: spanId must be 8 bytes (16 hex characters), not all zero` };
   if (parentSpanId === null) return { problem: `span ${spanId}: parentSpanId must be empty or 8 bytes (16 hex characters)` };
-  const startMs = readUnixNanos(span['startTimeUnixNano']);
-  const endMs = readUnixNanos(span['endTimeUnixNano']);
+  const startMs = readUnixNanos(own(span, 'startTimeUnixNano'));
+  const endMs = readUnixNanos(own(span, 'endTimeUnixNano'));
   if (!startMs) return { problem: `span ${spanId}: startTimeUnixNano is required` };
   if (!endMs) return { problem: `span ${spanId}: endTimeUnixNano is required` };
   if (endMs < startMs) return { problem: `span ${spanId}: endTimeUnixNano is before startTimeUnixNano` };
-  const status = isObject(span['status']) ? span['status'] : {};
+  const sentStatus = own(span, 'status');
+  const status = isObject(sentStatus) ? sentStatus : {};
   return {
     traceId,
     spanId,
@@ -136,7 +151,7 @@ function readSpan(span: Loose, resource: SpanAttributes): FlattenedSpan {
     endMs,
     statusCode: readStatusCode(status['code']),
     statusMessage: typeof status['message'] === 'string' ? status['message'] : '',
-    attributes: readAttributes(span['attributes']),
+    attributes: readAttributes(own(span, 'attributes')),
     resource,
   };
 }
@@ -151,7 +166,8 @@ export function flattenTraceRequest(request: unknown): FlattenedSpan[] {
   if (!isObject(request)) return spans;
   for (const resourceSpans of listOf(request['resourceSpans'])) {
     if (!isObject(resourceSpans)) continue;
-    const resource = isObject(resourceSpans['resource']) ? readAttributes(resourceSpans['resource']['attributes']) : {};
+    const sentResource = own(resourceSpans, 'resource');
+    const resource = isObject(sentResource) ? readAttributes(own(sentResource, 'attributes')) : {};
     for (const scopeSpans of listOf(resourceSpans['scopeSpans'])) {
       if (!isObject(scopeSpans)) continue;
       for (const span of listOf(scopeSpans['spans'])) {
