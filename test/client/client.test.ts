@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -76,6 +79,19 @@ describe('Meterboard client against the real server', () => {
     await until(async () => (await app.countEvents('client-batching')) === 1_254);
     expect(counter.calls()).toBe(5);
     await timed.close();
+  }, 60_000);
+
+  test('a program that tracks events and simply ends sends them before it exits (beforeExit)', async () => {
+    const keys = await app.createOrgWithKeys('client-exit');
+    const client = path.resolve(import.meta.dirname, '../../src/client/index.ts');
+    const program = [
+      `const { Meterboard } = await import(${JSON.stringify(client)});`,
+      `const meterboard = new Meterboard({ url: ${JSON.stringify(app.url)}, apiKey: ${JSON.stringify(keys.ingest)}, flushIntervalMs: 60_000 });`,
+      "for (let i = 0; i < 42; i += 1) meterboard.documentEvent({ document_id: `d-${i}`, event_type: 'parsed', duration_ms: i });",
+      // no flush, no close: the program's work is done and the event loop empties
+    ].join('\n');
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', program], { cwd: path.resolve(import.meta.dirname, '../..') });
+    expect(await app.countEvents('client-exit')).toBe(42);
   }, 60_000);
 
   test('a server restart in the middle: nothing lost, nothing doubled', async () => {

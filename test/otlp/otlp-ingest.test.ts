@@ -234,6 +234,11 @@ describe('POST /v1/traces edges', () => {
     ingestKey = (await app.createOrgWithKeys('otlp-edges')).ingest;
   });
 
+  test('the route is in the OpenAPI document', async () => {
+    const document = (await (await fetch(`${app.url}/api/docs/json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(document.paths)).toContain('/v1/traces');
+  });
+
   test('no or a wrong key answers 401 with a Status body', async () => {
     const missing = await fetch(url(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: body([jsonSpan('eee19b7ec3c1b174')]) });
     expect(missing.status).toBe(401);
