@@ -83,7 +83,7 @@ export function registerOtlpRoutes(app: FastifyInstance, ctx: AppContext): void 
         throw Object.assign(new Error('unsupported media type'), { statusCode: 415 });
       }
       const principal = await authenticate(request, ctx);
-      const orgId = targetOrg(principal, request.query.org);
+      const orgId = targetOrg(principal, request.query.org, 'POST /v1/traces');
       if (!looksLikeTraceRequest(request.body)) throw badRequest('body must be an ExportTraceServiceRequest: {"resourceSpans": [...]}');
       const spans = flattenTraceRequest(request.body);
       if (spans.length > maxEventsPerRequest) {
