@@ -47,7 +47,7 @@ export async function startLiveApp(): Promise<LiveApp> {
     running: false,
     async start() {
       handle = await createContext(config, { processMetrics: false });
-      server = createHttpServer(handle.ctx, { logger: false });
+      server = createHttpServer(handle.ctx, { logger: false, checkResponses: true });
       const address = await server.listen({ port, host: '127.0.0.1' });
       port = (server.server.address() as { port: number }).port;
       live.url = address;
