@@ -40,6 +40,13 @@ export default tseslint.config(
     },
   },
   {
+    // meterboard/client ships on its own (dist/client): nothing from the server may leak in.
+    files: ['src/client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../**'], message: 'src/client is published alone: import only its own files.' }] }],
+    },
+  },
+  {
     files: ['src/adapters/**/*.ts', 'src/ports/**/*.ts'],
     rules: {
       'no-restricted-imports': [

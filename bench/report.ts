@@ -24,7 +24,7 @@ export interface BenchSection {
   stamp?: string;
 }
 
-export type SectionId = 'ingest' | 'aggregate' | 'query' | 'dashboard';
+export type SectionId = 'ingest' | 'aggregate' | 'query' | 'dashboard' | 'otlp';
 
 const SECTIONS: ReadonlyArray<{ id: SectionId; title: string; goal: string; notes: string }> = [
   {
@@ -58,6 +58,14 @@ const SECTIONS: ReadonlyArray<{ id: SectionId; title: string; goal: string; note
     goal: 'Goals: overview interactive within 1.5 s on localhost with 30 days of demo data; JavaScript ≤ 400 KB gzipped (issue 5).',
     notes: `- Measured with Chromium's navigation timing plus the time until the overview's summary cards
   show numbers (every dashboard API call answered and rendered).`,
+  },
+  {
+    id: 'otlp',
+    title: '5. OTLP trace ingest (`POST /v1/traces`)',
+    goal: 'Spans/s from OpenTelemetry exporters, protobuf and JSON (issue 11).',
+    notes: `- Each span is decoded (protobufjs for protobuf), mapped to an event and goes through the same
+  ingest use case as \`POST /api/v1/events\` (validation, price table, durable insert with its
+  dirty-hour mark). _Write here what a profile shows limits the figure._`,
   },
 ];
 

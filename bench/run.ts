@@ -5,25 +5,26 @@ import { parseArgs } from 'node:util';
 import { runAggregateBench } from './aggregate.bench.ts';
 import { runDashboardBench } from './dashboard.bench.ts';
 import { runIngestBench } from './ingest.bench.ts';
+import { runOtlpBench } from './otlp.bench.ts';
 import { runQueryBench } from './query.bench.ts';
 import { writeReport, type BenchSection, type SectionId } from './report.ts';
 import { ENGINES, withPgClient, type BenchOptions, type Engine } from './support.ts';
 
 /**
  * `npm run bench` — runs the benchmarks and rewrites their sections of docs/PERFORMANCE.md.
- *   --only ingest,aggregate,query,dashboard   (default: all)
+ *   --only ingest,aggregate,query,dashboard,otlp   (default: all)
  *   --engines sqlite,postgres                 (default: both)
  *   --quick                                   smaller scales, for a smoke run
  *   --full                                    the issues' scales (query: 10M events / 20 orgs)
- *   --ingest-events N  --concurrency N  --agg-events N  --query-events N --query-orgs N --query-days N
+ *   --ingest-events N  --otlp-spans N  --concurrency N  --agg-events N  --query-events N --query-orgs N --query-days N
  *   --no-write  --keep  --out FILE
  */
 
-const HELP = `usage: node --import tsx bench/run.ts [--only ingest,aggregate,query,dashboard] [--engines sqlite,postgres]
-       [--quick | --full] [--ingest-events N] [--concurrency N] [--agg-events N] [--query-events N] [--query-orgs N]
+const HELP = `usage: node --import tsx bench/run.ts [--only ingest,aggregate,query,dashboard,otlp] [--engines sqlite,postgres]
+       [--quick | --full] [--ingest-events N] [--otlp-spans N] [--concurrency N] [--agg-events N] [--query-events N] [--query-orgs N]
        [--query-days N] [--pg-url URL] [--redis-url URL] [--out FILE] [--no-write] [--keep]`;
 
-const ALL: readonly SectionId[] = ['ingest', 'aggregate', 'query', 'dashboard'];
+const ALL: readonly SectionId[] = ['ingest', 'aggregate', 'query', 'dashboard', 'otlp'];
 
 const { values } = parseArgs({
   options: {
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     full: { type: 'boolean', default: false },
     'ingest-events': { type: 'string' },
+    'otlp-spans': { type: 'string' },
     concurrency: { type: 'string' },
     'agg-events': { type: 'string' },
     'query-events': { type: 'string' },
@@ -147,6 +149,9 @@ await step('query', () =>
   ),
 );
 await step('dashboard', () => runDashboardBench({ days: 30, eventsPerDay: scale === 'quick' ? 2_000 : 10_000 }, options));
+await step('otlp', () =>
+  runOtlpBench(engines, { spans: count(values['otlp-spans'], scale === 'quick' ? 10_240 : 51_200, 'otlp-spans'), spansPerRequest: 512, spansPerTrace: 4, concurrency: count(values.concurrency, 4, 'concurrency') }, options),
+);
 
 if (!values['no-write']) {
   const out = path.resolve(values.out);

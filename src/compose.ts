@@ -33,6 +33,7 @@ import { createPgSourceConnector } from './sources/adapters/pg-source-connector.
 import { registerAdminRoutes } from './http/admin.routes.ts';
 import { registerQueryRoutes } from './http/query.routes.ts';
 import { registerWebRoutes } from './http/web.routes.ts';
+import { registerOtlpRoutes } from './otlp/otlp.routes.ts';
 
 /**
  * The only place that picks adapters from Config and wires them. Everything else receives an
@@ -153,6 +154,7 @@ export function createHttpServer(ctx: AppContext, options: ServerBuildOptions = 
       (app, c) => registerQueryRoutes(app, c),
       (app, c) =>
         registerAdminRoutes(app, c, jobs ? { aggregateNow: () => jobs.runNow(aggregateJob.name, { trigger: 'manual', waitForLeaseMs: ADMIN_LEASE_WAIT_MS }) } : {}),
+      (app, c) => registerOtlpRoutes(app, c),
       (app) => registerWebRoutes(app, { distDir }),
     ],
   });

@@ -44,10 +44,10 @@ function eventsOf(body: unknown): unknown[] {
 }
 
 /** The organization the events go to: the key's own, or `?org=` for admin keys. */
-function targetOrg(principal: Principal, requested: string | undefined): string {
+export function targetOrg(principal: Principal, requested: string | undefined, route = 'POST /api/v1/events'): string {
   if (principal.scope === 'admin') {
     const orgId = requested ?? principal.orgId;
-    if (!orgId) throw ValidationError.field('org', 'an admin key must name the organization: POST /api/v1/events?org=<id>');
+    if (!orgId) throw ValidationError.field('org', `an admin key must name the organization: ${route}?org=<id>`);
     return orgId;
   }
   if (requested !== undefined && requested !== principal.orgId) throw new ForbiddenError('this key may not write events for another organization');
