@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { isValidTimeZone } from '../domain/organization.ts';
 import { metricDefinitionSchema } from './metric-schema.ts';
+import { ConfigError } from './config-error.ts';
 
 /**
  * The one configuration schema. `loadConfig` reads the environment (and an optional
@@ -104,12 +105,7 @@ export interface Config {
   sources: FileConfig['sources'];
 }
 
-export class ConfigError extends Error {
-  constructor(readonly variable: string, readonly reason: string) {
-    super(`${variable}: ${reason}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 function optionalRetention(name: string, text: string | undefined): number | null {
   if (text === undefined || text === '' || text === 'forever') return null;
