@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import { logDestination } from './adapters/logging/log-destination.ts';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.ts';
 import type { AppContext } from './app/context.ts';
@@ -64,7 +65,7 @@ export function createStorage(config: Readonly<Config>, log?: Logger): Storage {
 
 /** Opens storage (migrating it), the cache and the enrichment data; the caller owns `close`. */
 export async function createContext(config: Readonly<Config>, options: ContextOptions = {}): Promise<ContextHandle> {
-  const log = pino({ level: config.logLevel, base: { service: 'meterboard' } });
+  const log = pino({ level: config.logLevel, base: { service: 'meterboard' } }, logDestination(config.logFormat));
   const metrics = buildCatalog(toDefinitions(config.customMetrics));
   const storage = createStorage(config, log);
   try {
@@ -128,7 +129,7 @@ export function createHttpServer(ctx: AppContext, options: ServerBuildOptions = 
   const distDir = options.webDistDir ?? WEB_DIST_DIR;
   const { jobs } = options;
   return buildServer(ctx, {
-    ...(options.logger === false ? { logger: false } : {}),
+    logger: options.logger === false ? false : { level: ctx.config.logLevel, redact: ['req.headers.authorization'], stream: logDestination(ctx.config.logFormat) },
     ...(options.checkResponses ? { checkResponses: true } : {}),
     onTimezoneChanged: jobs
       ? onTimezoneChangedQueued((orgId) => jobs.runNow(aggregateOrgJob.name, { orgId }))

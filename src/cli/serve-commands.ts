@@ -9,19 +9,19 @@ export function registerServeCommands(program: Command): void {
     .command('serve')
     .description('run the API and dashboard (embedded mode also runs the scheduled jobs)')
     .action(async () => {
-      const { serve, loadConfig } = await work();
-      await serve(loadConfig(process.env), { seedDemoWhenEmpty: false, demoEventsPerDay: 0 });
+      const { serve, loadConfig, persistedAdminKey } = await work();
+      await serve(persistedAdminKey(loadConfig(process.env)), { seedDemoWhenEmpty: false, demoEventsPerDay: 0 });
     });
 
   program
     .command('start-demo', { hidden: true })
     .description('serve, loading demo data first when the database is empty (npm start)')
-    .option('--events-per-day <n>', 'demo events per organization and day', '2000')
+    .option('--events-per-day <n>', 'demo events per organization and day', '1400')
     .action(async (options: { eventsPerDay: string }) => {
       const { demoAdminKey, serve, loadConfig } = await work();
       const base = loadConfig(process.env);
       const config = Object.freeze({ ...base, adminKey: demoAdminKey(base) });
-      await serve(config, { seedDemoWhenEmpty: true, demoEventsPerDay: Number(options.eventsPerDay) || 2000 });
+      await serve(config, { seedDemoWhenEmpty: true, demoEventsPerDay: Number(options.eventsPerDay) || 1400 });
     });
 
   program

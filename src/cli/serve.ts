@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/config.ts';
 import { createContext, createHttpServer, createScheduler, webIsBuilt } from '../compose.ts';
-import { seedDemo } from '../app/seed-demo.ts';
+import cliProgress from 'cli-progress';
+import { seedDemo, type SeedDemoResult } from '../app/seed-demo.ts';
 import { bindJobs } from '../worker/bind-jobs.ts';
 import { runWorker } from '../worker/run-worker.ts';
 
@@ -18,10 +19,26 @@ export function shutdownSignal(): Promise<string> {
   });
 }
 
+/** Days of demo data: more than 31, so "vs 30 days" has a day to compare with on every day shown. */
+export const DEMO_DAYS = 45;
+/** Per organization and day; about 190,000 events over three organizations. */
+export const DEMO_EVENTS_PER_DAY = 1400;
+
+function adminKeyFile(config: Readonly<Config>): string {
+  return path.join(config.dataDir, 'admin-key');
+}
+
+/** The key `npm start` printed, when `serve` runs on the same data directory without ADMIN_KEY. */
+export function persistedAdminKey(config: Readonly<Config>): Readonly<Config> {
+  if (config.adminKey || config.mode !== 'embedded' || !existsSync(adminKeyFile(config))) return config;
+  const key = readFileSync(adminKeyFile(config), 'utf8').trim();
+  return key.length >= 16 ? Object.freeze({ ...config, adminKey: key }) : config;
+}
+
 /** The demo's admin key: ADMIN_KEY when set, else one generated once and kept in DATA_DIR. */
 export function demoAdminKey(config: Readonly<Config>): string {
   if (config.adminKey) return config.adminKey;
-  const file = path.join(config.dataDir, 'admin-key');
+  const file = adminKeyFile(config);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(config.dataDir, { recursive: true });
   const key = `mb_admin_${randomBytes(24).toString('base64url')}`;
@@ -34,6 +51,31 @@ export interface ServeOptions {
   demoEventsPerDay: number;
 }
 
+/** Demo data with a progress bar on a terminal (a line per organization otherwise), then one summary. */
+async function loadDemoWithProgress(ctx: Awaited<ReturnType<typeof createContext>>['ctx'], eventsPerDay: number): Promise<SeedDemoResult> {
+  const orgs = 3;
+  const total = DEMO_DAYS * eventsPerDay * orgs;
+  process.stdout.write(`Empty database: loading ${DEMO_DAYS} days of demo data for ${orgs} organizations (first start only)…\n`);
+  const tty = process.stdout.isTTY === true;
+  const bar = tty ? new cliProgress.SingleBar({ format: '{bar} {percentage}% | {value}/{total} events | {org}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+  bar?.start(total, 0, { org: '' });
+  const doneBefore = new Map<string, number>();
+  let lastOrg = '';
+  const seeded = await seedDemo(ctx, {
+    days: DEMO_DAYS,
+    orgs,
+    eventsPerDay,
+    onProgress: (p) => {
+      doneBefore.set(p.orgId, p.done);
+      const done = [...doneBefore.values()].reduce((a, b) => a + b, 0);
+      bar?.update(done, { org: p.orgId });
+      if (!tty && p.orgId !== lastOrg) process.stdout.write(`  loading ${p.orgId}…\n`);
+      lastOrg = p.orgId;
+    },
+  }).finally(() => bar?.stop());
+  return seeded;
+}
+
 export async function serve(config: Readonly<Config>, options: ServeOptions): Promise<void> {
   const handle = await createContext(config);
   const { ctx } = handle;
@@ -42,9 +84,11 @@ export async function serve(config: Readonly<Config>, options: ServeOptions): Pr
   const app = createHttpServer(ctx, config.mode === 'server' ? { jobs: scheduler } : {});
   try {
     if (options.seedDemoWhenEmpty && (await ctx.storage.listOrgs()).length === 0) {
-      ctx.log.info({}, 'empty database: loading demo data (30 days, 3 organizations)');
-      const seeded = await seedDemo(ctx, { days: 30, orgs: 3, eventsPerDay: options.demoEventsPerDay });
-      ctx.log.info({ accepted: seeded.accepted, durationMs: seeded.durationMs }, 'demo data loaded');
+      const seeded = await loadDemoWithProgress(ctx, options.demoEventsPerDay);
+      process.stdout.write(
+        `Loaded ${seeded.accepted.toLocaleString('en-US')} demo events for ${seeded.orgs.length} organizations ` +
+          `(${seeded.orgs.map((o) => o.id).join(', ')}; ${DEMO_DAYS} days) in ${(seeded.durationMs / 1000).toFixed(1)} s.\n`,
+      );
     }
     if (!webIsBuilt()) ctx.log.warn({}, 'web/dist is missing: run `npm run build:web` to get the dashboard');
     // Embedded mode runs the registry's jobs in this process; in server mode the workers own
@@ -53,6 +97,7 @@ export async function serve(config: Readonly<Config>, options: ServeOptions): Pr
     const address = await app.listen({ port: config.port, host: config.host });
     ctx.log.info({ address, mode: config.mode }, 'meterboard listening');
     if (options.seedDemoWhenEmpty && config.adminKey) {
+      // The same key keeps working for `meterboard serve` on this data directory (kept in DATA_DIR/admin-key).
       const shown = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
       process.stdout.write(`\nmeterboard is running at ${shown}\nadmin key: ${config.adminKey}\n\n`);
     }
