@@ -30,6 +30,8 @@ import { buildServer } from './http/server.ts';
 import { registerAdminRoutes } from './http/admin.routes.ts';
 import { registerQueryRoutes } from './http/query.routes.ts';
 import { registerWebRoutes } from './http/web.routes.ts';
+import { registerDrilldownRoutes } from './drilldown/routes.ts';
+import { registerMeRoutes } from './http/me.routes.ts';
 
 /**
  * The only place that picks adapters from Config and wires them. Everything else receives an
@@ -138,6 +140,8 @@ export function createHttpServer(ctx: AppContext, options: ServerBuildOptions = 
       (app, c) => registerQueryRoutes(app, c),
       (app, c) =>
         registerAdminRoutes(app, c, jobs ? { aggregateNow: () => jobs.runNow(aggregateJob.name, { trigger: 'manual', waitForLeaseMs: ADMIN_LEASE_WAIT_MS }) } : {}),
+      (app, c) => registerMeRoutes(app, c),
+      (app, c) => registerDrilldownRoutes(app, c),
       (app) => registerWebRoutes(app, { distDir }),
     ],
   });
