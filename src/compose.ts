@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import { logDestination } from './adapters/logging/log-destination.ts';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.ts';
 import type { AppContext } from './app/context.ts';
@@ -34,6 +35,8 @@ import { registerAdminRoutes } from './http/admin.routes.ts';
 import { registerQueryRoutes } from './http/query.routes.ts';
 import { registerWebRoutes } from './http/web.routes.ts';
 import { registerOtlpRoutes } from './otlp/otlp.routes.ts';
+import { registerDrilldownRoutes } from './drilldown/routes.ts';
+import { registerMeRoutes } from './http/me.routes.ts';
 
 /**
  * The only place that picks adapters from Config and wires them. Everything else receives an
@@ -77,7 +80,7 @@ export function createSourcesRuntime(config: Readonly<Config>, log: Logger): Sou
 
 /** Opens storage (migrating it), the cache and the enrichment data; the caller owns `close`. */
 export async function createContext(config: Readonly<Config>, options: ContextOptions = {}): Promise<ContextHandle> {
-  const log = pino({ level: config.logLevel, base: { service: 'meterboard' } });
+  const log = pino({ level: config.logLevel, base: { service: 'meterboard' } }, logDestination(config.logFormat));
   const metrics = buildCatalog(toDefinitions(config.customMetrics));
   const storage = createStorage(config, log);
   try {
@@ -145,7 +148,7 @@ export function createHttpServer(ctx: AppContext, options: ServerBuildOptions = 
   const distDir = options.webDistDir ?? WEB_DIST_DIR;
   const { jobs } = options;
   return buildServer(ctx, {
-    ...(options.logger === false ? { logger: false } : {}),
+    logger: options.logger === false ? false : { level: ctx.config.logLevel, redact: ['req.headers.authorization'], stream: logDestination(ctx.config.logFormat) },
     ...(options.checkResponses ? { checkResponses: true } : {}),
     onTimezoneChanged: jobs
       ? onTimezoneChangedQueued((orgId) => jobs.runNow(aggregateOrgJob.name, { orgId }))
@@ -155,6 +158,8 @@ export function createHttpServer(ctx: AppContext, options: ServerBuildOptions = 
       (app, c) =>
         registerAdminRoutes(app, c, jobs ? { aggregateNow: () => jobs.runNow(aggregateJob.name, { trigger: 'manual', waitForLeaseMs: ADMIN_LEASE_WAIT_MS }) } : {}),
       (app, c) => registerOtlpRoutes(app, c),
+      (app, c) => registerMeRoutes(app, c),
+      (app, c) => registerDrilldownRoutes(app, c),
       (app) => registerWebRoutes(app, { distDir }),
     ],
   });

@@ -342,7 +342,9 @@ class DemoWorld {
     const workflow = this.rng.weighted(WORKFLOWS);
     const executionId = `exec-${this.hex(12)}`;
     const user = this.user();
-    const context = { workflow_id: workflow.id, workflow_name: workflow.name, execution_id: executionId, user_id: user };
+    // API deployments and pipelines carry their own id and name, as Unstract's tables do; plain workflow runs do not.
+    const deployment: Attrs = workflow.pipeline === 'workflow' ? {} : { deployment_id: `dep-${workflow.id.slice(3)}`, deployment_name: `${workflow.name} (${workflow.pipeline.toUpperCase()})` };
+    const context: Attrs = { workflow_id: workflow.id, workflow_name: workflow.name, execution_id: executionId, user_id: user, ...deployment };
     const files = 1 + (this.rng.chance(0.35) ? this.rng.int(4) : 0);
     let t = t0;
     let failedFiles = 0;
@@ -351,13 +353,16 @@ class DemoWorld {
       const pages = 1 + Math.floor(this.rng.logNormal(3, 0.9));
       const failedPages = this.rng.chance(0.07) ? 1 + this.rng.int(Math.max(1, Math.floor(pages / 3))) : 0;
       const fileStart = t;
-      t += this.llmCall(t + 500, this.rng.weighted(CHAT_MODELS), 'extraction', workflow.project, context);
-      if (this.rng.chance(0.3)) t += this.llmCall(t + 200, this.rng.weighted(CHAT_MODELS), 'challenge', workflow.project, context);
-      if (this.rng.chance(0.2)) t += this.llmCall(t + 200, this.rng.weighted(CHAT_MODELS), 'summarize', workflow.project, context);
-      if (this.rng.chance(0.5)) t += this.llmCall(t + 100, EMBEDDING, 'indexing', workflow.project, context);
-      this.emit('page_usage', t, workflow.project, { pages, failed_pages: failedPages, file_name: fileName, execution_id: executionId });
+      // Links each LLM call and page count to its file, as Unstract's usage rows carry the file execution's run_id.
+      const fileExecutionId = `${executionId}-f${f}`;
+      const fileContext = { ...context, file_execution_id: fileExecutionId };
+      t += this.llmCall(t + 500, this.rng.weighted(CHAT_MODELS), 'extraction', workflow.project, fileContext);
+      if (this.rng.chance(0.3)) t += this.llmCall(t + 200, this.rng.weighted(CHAT_MODELS), 'challenge', workflow.project, fileContext);
+      if (this.rng.chance(0.2)) t += this.llmCall(t + 200, this.rng.weighted(CHAT_MODELS), 'summarize', workflow.project, fileContext);
+      if (this.rng.chance(0.5)) t += this.llmCall(t + 100, EMBEDDING, 'indexing', workflow.project, fileContext);
+      this.emit('page_usage', t, workflow.project, { pages, failed_pages: failedPages, file_name: fileName, execution_id: executionId, file_execution_id: fileExecutionId });
       const errored = this.rng.chance(this.slot.incident ? 0.25 : 0.05);
-      const file = { execution_id: executionId, file_name: fileName, pages, duration_ms: t - fileStart + 400 };
+      const file = { execution_id: executionId, file_execution_id: fileExecutionId, file_name: fileName, pages, duration_ms: t - fileStart + 400 };
       if (errored) {
         this.emit('file_execution', t + 400, workflow.project, { ...file, status: 'ERROR' });
         // Most failures are retried and succeed: the later COMPLETED supersedes the ERROR.

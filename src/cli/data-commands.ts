@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { aggregateRange, backfill, type BackfillProgress } from '../app/backfill.ts';
-import { applyRetention } from '../app/apply-retention.ts';
-import { seedDemo } from '../app/seed-demo.ts';
+import type { BackfillProgress } from '../app/backfill.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import { UsageError } from './exit.ts';
 import { parseInstantOption, parsePositiveInt } from './parse.ts';
@@ -81,7 +79,7 @@ export function registerDataCommands(program: Command): void {
         printJson(
           await withContext(async (ctx) => {
             if (options.org !== undefined && !(await ctx.storage.getOrg(options.org))) throw new NotFoundError(`organization "${options.org}" not found`);
-            return aggregateRange(ctx, { ...range, orgId: options.org, onProgress: (p) => bar.update(p) });
+            return (await import('../app/backfill.ts')).aggregateRange(ctx, { ...range, orgId: options.org, onProgress: (p) => bar.update(p) });
           }),
         );
       } finally {
@@ -104,16 +102,19 @@ export function registerDataCommands(program: Command): void {
     .action(async (options: RangeOptions & { dryRun?: boolean; skipHourly?: boolean; skipDaily?: boolean; skipWeekly?: boolean; skipMonthly?: boolean }) => {
       const range = resolveRange(options, Date.now(), true);
       const bar = progressBar(!options.dryRun);
+      const config = await cliConfig();
+      const rawRetentionMs = config.retention.rawMs;
       try {
-        const result = await withContext((ctx) =>
-          backfill(ctx, {
+        const result = await withContext(async (ctx) =>
+          (await import('../app/backfill.ts')).backfill(ctx, {
             orgId: options.org,
-            from: range.from ?? Date.now() - cliConfig().retention.rawMs,
+            from: range.from ?? Date.now() - rawRetentionMs,
             to: range.to ?? Date.now(),
             dryRun: options.dryRun === true,
             skip: { hourly: options.skipHourly, daily: options.skipDaily, weekly: options.skipWeekly, monthly: options.skipMonthly },
             onProgress: (p) => bar.update(p),
           }),
+          config,
         );
         bar.stop();
         printJson(result);
@@ -127,7 +128,7 @@ export function registerDataCommands(program: Command): void {
     .description('apply retention (raw events, hour, day, week, month rollups)')
     .option('--dry-run', 'count what would be deleted')
     .action(async (options: { dryRun?: boolean }) => {
-      printJson(await withContext((ctx) => applyRetention(ctx, { dryRun: options.dryRun === true })));
+      printJson(await withContext(async (ctx) => (await import('../app/apply-retention.ts')).applyRetention(ctx, { dryRun: options.dryRun === true })));
     });
 
   program
@@ -142,7 +143,7 @@ export function registerDataCommands(program: Command): void {
         orgs: parsePositiveInt('orgs', options.orgs, 3),
         eventsPerDay: parsePositiveInt('events-per-day', options.eventsPerDay, 2000),
       };
-      const result = await withContext((ctx) => seedDemo(ctx, input));
+      const result = await withContext(async (ctx) => (await import('../app/seed-demo.ts')).seedDemo(ctx, input));
       printJson({ orgs: result.orgs.map((o) => ({ id: o.id, timezone: o.timezone, accepted: o.accepted, duplicates: o.duplicates })), accepted: result.accepted, duplicates: result.duplicates, rejected: result.rejected, duration_ms: result.durationMs });
     });
 }

@@ -1,4 +1,4 @@
-import { ConfigError } from '../config/config.ts';
+import { ConfigError } from '../config/config-error.ts';
 import { DomainError } from '../domain/errors.ts';
 
 /** Exit codes of SPEC §8: 0 success, 1 failure, 2 bad usage — each with a one-line reason on stderr. */

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { createCostEstimator } from '../compose.ts';
 import { NotFoundError } from '../domain/errors.ts';
 
 const MILLION = 1_000_000;
@@ -11,7 +10,8 @@ export function registerPricingCommand(program: Command): void {
     .command('show <model>')
     .description('USD per million input and output tokens for a model')
     .option('--provider <id>', 'provider, when the model name is ambiguous')
-    .action((model: string, options: { provider?: string }) => {
+    .action(async (model: string, options: { provider?: string }) => {
+      const { createCostEstimator } = await import('../compose.ts');
       const estimator = createCostEstimator();
       const at = Date.now();
       const input = estimator.estimate({ model, provider: options.provider, inputTokens: MILLION, outputTokens: 0, at });

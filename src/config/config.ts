@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { isValidTimeZone } from '../domain/organization.ts';
 import { metricDefinitionSchema } from './metric-schema.ts';
 import { sourcesConfigSchema } from '../sources/source-config.ts';
+import { ConfigError } from './config-error.ts';
 
 /**
  * The one configuration schema. `loadConfig` reads the environment (and an optional
@@ -55,6 +56,7 @@ export const envSchema = z.object({
   REDIS_URL: urlWithScheme(['redis', 'rediss']),
   ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   AGGREGATE_EVERY: duration('s', '60s'),
   RETENTION_RAW: duration('d', '90d'),
   RETENTION_HOUR: duration('d', '30d'),
@@ -94,6 +96,8 @@ export interface Config {
   mode: 'embedded' | 'server';
   adminKey: string | undefined;
   logLevel: string;
+  /** auto: readable lines on a terminal, JSON lines otherwise. */
+  logFormat: 'auto' | 'json' | 'pretty';
   aggregateEveryMs: number;
   retention: { rawMs: number; hourMs: number; dayMs: number; weekMs: number | null; monthMs: number | null };
   limits: { maxEventsPerRequest: number; maxBodyBytes: number; maxFutureSkewMs: number };
@@ -105,12 +109,7 @@ export interface Config {
   sources: FileConfig['sources'];
 }
 
-export class ConfigError extends Error {
-  constructor(readonly variable: string, readonly reason: string) {
-    super(`${variable}: ${reason}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 function optionalRetention(name: string, text: string | undefined): number | null {
   if (text === undefined || text === '' || text === 'forever') return null;
@@ -160,6 +159,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     mode: e.DATABASE_URL ? 'server' : 'embedded',
     adminKey: e.ADMIN_KEY,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     aggregateEveryMs: e.AGGREGATE_EVERY,
     retention: {
       rawMs: e.RETENTION_RAW,

@@ -8,31 +8,26 @@ import type { CachedJson } from '../app/query/cached-query.ts';
 import { compare } from '../app/query/compare.ts';
 import { dashboard } from '../app/query/dashboard.ts';
 import { exportCsv } from '../app/query/export-csv.ts';
-import { health } from '../app/query/health.ts';
 import { liveSeries } from '../app/query/live-series.ts';
 import { liveSummary } from '../app/query/live-summary.ts';
 import { metricsCatalog } from '../app/query/metrics-catalog.ts';
 import { overview } from '../app/query/overview.ts';
 import { recentActivity } from '../app/query/recent-activity.ts';
-import { loadOrganization } from '../app/query/scope.ts';
 import { series } from '../app/query/series.ts';
 import { summary } from '../app/query/summary.ts';
 import { workflowUsage } from '../app/query/workflow-usage.ts';
+import { registerUnstractRoutes } from '../unstract/routes.ts';
 import { authenticate, authorizeOrg } from './auth.ts';
 import * as s from './query.schemas.ts';
 import { bearerSecurity, errorResponses } from './schemas.ts';
 
 /**
- * The read API (SPEC §4): `/api/v1/orgs/{org}/…` and the seed 000 compatible
- * `/api/v1/unstract/{org}/metrics/…/` aliases. Handlers only parse, authorize (read scope
+ * The read API (SPEC §4): `/api/v1/orgs/{org}/…`, plus the seed 000 compatible
+ * `/api/v1/unstract/{org}/metrics/…/` aliases (src/unstract/) under the same key check. Handlers only parse, authorize (read scope
  * on the organization, or admin), call one query and send its JSON as computed or cached.
  */
 
 const ORG = '/api/v1/orgs/:org';
-const UNSTRACT = '/api/v1/unstract/:org/metrics';
-const DAY = 86_400_000;
-/** Seed 000's own limits and defaults for its parameters. */
-const UNSTRACT_SCOPE = { maxSpanDays: 365, startField: 'start_date', endField: 'end_date', inclusiveDateEnd: true, metricField: 'metric_name' };
 
 function send(reply: FastifyReply, answer: CachedJson): FastifyReply {
   return reply.header('x-cache', answer.hit ? 'hit' : 'miss').type('application/json; charset=utf-8').send(answer.json);
@@ -196,141 +191,5 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     },
   });
 
-  const compat = ['unstract compatibility'];
-  const alias = { alsoWithoutSlash: true };
-  const unstractRange = (q: { start_date?: string | undefined; end_date?: string | undefined }) => ({ start: q.start_date, end: q.end_date });
-  route(
-    {
-      path: `${UNSTRACT}/overview/`,
-      tags: compat,
-      summary: 'Seed 000 overview (default: the last 7 days)',
-      query: s.unstractOverviewQuery,
-      response: s.overviewResponse,
-      handle: async (org, q, reply) =>
-        send(reply, await overview(ctx, { orgId: org, ...unstractRange(q), tz: q.tz, project: q.project, metric: q.metric_name, refresh: q.refresh }, UNSTRACT_SCOPE)),
-    },
-    alias,
-  );
-  route(
-    {
-      path: `${UNSTRACT}/summary/`,
-      tags: compat,
-      summary: 'Seed 000 summary (default: the last 30 days)',
-      query: s.unstractSummaryQuery,
-      response: s.summaryResponse,
-      handle: async (org, q, reply) =>
-        send(
-          reply,
-          await summary(
-            ctx,
-            { orgId: org, ...unstractRange(q), tz: q.tz, project: q.project, metric: q.metric_name, source: q.source, refresh: q.refresh },
-            { ...UNSTRACT_SCOPE, defaultSpanMs: 30 * DAY },
-          ),
-        ),
-    },
-    alias,
-  );
-  route(
-    {
-      path: `${UNSTRACT}/series/`,
-      tags: compat,
-      summary: 'Seed 000 series (default: the last 30 days, daily)',
-      query: s.unstractSeriesQuery,
-      response: s.seriesResponse,
-      handle: async (org, q, reply) =>
-        send(
-          reply,
-          await series(
-            ctx,
-            { orgId: org, ...unstractRange(q), tz: q.tz, project: q.project, metric: q.metric_name, granularity: q.granularity, source: q.source, refresh: q.refresh },
-            { ...UNSTRACT_SCOPE, defaultSpanMs: 30 * DAY },
-          ),
-        ),
-    },
-    alias,
-  );
-  route(
-    {
-      path: `${UNSTRACT}/live-summary/`,
-      tags: compat,
-      summary: 'Seed 000 live summary from raw events',
-      query: s.unstractOverviewQuery,
-      response: s.summaryResponse,
-      handle: async (org, q, reply) =>
-        send(
-          reply,
-          await liveSummary(
-            ctx,
-            { orgId: org, ...unstractRange(q), tz: q.tz, project: q.project, metric: q.metric_name, refresh: q.refresh },
-            { ...UNSTRACT_SCOPE, defaultSpanMs: 30 * DAY },
-          ),
-        ),
-    },
-    alias,
-  );
-  route(
-    {
-      path: `${UNSTRACT}/live-series/`,
-      tags: compat,
-      summary: 'Seed 000 live series from raw events, with partial_errors',
-      query: s.unstractSeriesQuery.omit({ source: true }),
-      response: s.seriesResponse,
-      handle: async (org, q, reply) =>
-        send(
-          reply,
-          await liveSeries(
-            ctx,
-            { orgId: org, ...unstractRange(q), tz: q.tz, project: q.project, metric: q.metric_name, granularity: q.granularity, refresh: q.refresh },
-            { ...UNSTRACT_SCOPE, defaultSpanMs: 30 * DAY },
-          ),
-        ),
-    },
-    alias,
-  );
-  route(
-    {
-      path: `${UNSTRACT}/recent-activity/`,
-      tags: compat,
-      summary: 'Seed 000 recent activity (limit ≤ 50)',
-      query: s.unstractRecentActivityQuery,
-      response: s.recentActivityResponse,
-      handle: async (org, q, reply) => send(reply, await recentActivity(ctx, { orgId: org, ...q })),
-    },
-    alias,
-  );
-  route(
-    {
-      path: `${UNSTRACT}/workflow-token-usage/`,
-      tags: compat,
-      summary: 'Seed 000 LLM usage by workflow (default: the last 30 days)',
-      query: s.unstractWorkflowUsageQuery,
-      response: s.workflowUsageResponse,
-      handle: async (org, q, reply) =>
-        send(
-          reply,
-          await workflowUsage(
-            ctx,
-            { orgId: org, ...unstractRange(q), tz: q.tz, project: q.project, deployment_type: q.deployment_type, refresh: q.refresh },
-            { ...UNSTRACT_SCOPE, defaultSpanMs: 30 * DAY },
-          ),
-        ),
-    },
-    alias,
-  );
-  route(
-    {
-      path: `${UNSTRACT}/health/`,
-      tags: compat,
-      summary: 'Seed 000 health: 200, or 503 when the database is down',
-      query: s.catalogQuery,
-      response: s.unstractHealthResponse,
-      handle: async (org, _q, reply) => {
-        const report = await health(ctx);
-        // With the database up, an admin key asking about a missing organization gets a 404.
-        if (report.healthy) await loadOrganization(ctx, org);
-        return reply.code(report.healthy ? 200 : 503).type('application/json; charset=utf-8').send(JSON.stringify(report));
-      },
-    },
-    alias,
-  );
+  registerUnstractRoutes(app, ctx);
 }

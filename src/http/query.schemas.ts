@@ -100,25 +100,6 @@ export const workflowUsageQuery = z.object({
 export const exportCsvQuery = seriesQuery.omit({ fill: true });
 export const catalogQuery = z.object({ refresh: flag });
 
-// Seed 000 (Unstract) parameter names.
-const unstractCommon = {
-  start_date: instant('Range start, default 30 days ago (7 for overview)'),
-  end_date: instant('Range end, default now; a bare date includes that day'),
-  project: common.project,
-  tz: common.tz,
-  refresh: flag,
-};
-export const unstractSummaryQuery = z.object({ ...unstractCommon, metric_name: metricParam, source: sourceParam });
-export const unstractSeriesQuery = z.object({
-  ...unstractCommon,
-  metric_name: metricParam,
-  granularity: z.enum(['hour', 'day', 'week']).optional().describe('default day'),
-  source: sourceParam,
-});
-export const unstractOverviewQuery = z.object({ ...unstractCommon, metric_name: metricParam });
-export const unstractRecentActivityQuery = recentActivityQuery;
-export const unstractWorkflowUsageQuery = z.object({ ...unstractCommon, deployment_type: z.enum(DEPLOYMENT_TYPES).optional() });
-
 // ---- responses ---------------------------------------------------------------------------
 
 const nullableNumber = z.number().nullable();
@@ -305,12 +286,6 @@ export const catalogResponse = z.strictObject({
       where: z.record(z.string(), z.unknown()).nullable(),
     }),
   ),
-});
-
-export const unstractHealthResponse = z.strictObject({
-  healthy: z.boolean(),
-  checks: z.strictObject({ database: z.enum(['ok', 'down']), cache: z.enum(['ok', 'degraded']) }),
-  timestamp: z.string(),
 });
 
 export const csvResponse = z.string().describe('text/csv: timestamp,metric_name,metric_type,project,tag[,dimension,dimension_value],value,count');

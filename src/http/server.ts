@@ -30,6 +30,12 @@ export interface ServerOptions {
   checkResponses?: boolean;
 }
 
+/** Health checks, the Prometheus scrape and the dashboard's static files: not worth an info line per request. */
+export function isQuietRoute(url: string): boolean {
+  if (url === '/health' || url === '/ready' || url === '/metrics') return true;
+  return !(url.startsWith('/api') || url.startsWith('/v1/'));
+}
+
 /**
  * Builds the HTTP server over an AppContext without listening (tests use `app.inject`).
  * Closing it never closes storage or cache: whoever built the context owns them.
@@ -48,6 +54,10 @@ export function buildServer(ctx: AppContext, options: ServerOptions = {}): Fasti
   installBodyParsers(app);
   if (options.checkResponses) installResponseCheck(app);
 
+  // Probes, scrapes and dashboard files would drown the log at info; they still log warnings and errors.
+  app.addHook('onRoute', (route) => {
+    if (isQuietRoute(route.url)) route.logLevel = 'warn';
+  });
   registerOpenApi(app, { version: options.version ?? '0.1.0' });
   const metrics = options.metrics ?? (isMetricsExporter(ctx.telemetry) ? ctx.telemetry : undefined);
   void app.register(async (scope) => registerOpsRoutes(scope, ctx, metrics));

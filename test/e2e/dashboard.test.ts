@@ -81,9 +81,10 @@ async function openPage(width: number, height = 900): Promise<Session> {
   return { context, page, problems };
 }
 
+/** Key-only sign-in; the organization to open comes from the URL (an admin key may open any). */
 async function signIn(page: Page, key: string, orgId: string): Promise<void> {
+  if (!page.url().includes(`org=${encodeURIComponent(orgId)}`)) await page.goto(`${app.url}/?org=${encodeURIComponent(orgId)}`);
   await page.getByTestId('sign-in-key').fill(key);
-  await page.getByTestId('sign-in-org').fill(orgId);
   await page.getByTestId('sign-in-submit').click();
 }
 

@@ -108,6 +108,8 @@ export function generateDataset(seed: number, idPrefix: string): SentEvent[] {
         latency_ms: between(200, 8000),
         status: 'success',
         execution_id: executionId,
+        // The first calls name their file (per-file usage); the rest belong to the execution only.
+        ...(c < files ? { file_name: `doc-${executionNumber}-${c}.pdf` } : {}),
         ...workflow,
       });
     }

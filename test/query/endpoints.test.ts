@@ -8,8 +8,8 @@ import {
   summaryResponse,
   workflowUsageResponse,
   catalogResponse,
-  unstractHealthResponse,
 } from '../../src/http/query.schemas.ts';
+import * as unstract from '../../src/unstract/schemas.ts';
 import { uniqueId } from '../factories/index.ts';
 import { generateDataset } from './dataset.ts';
 import { dayLabel, expectClose, groupBy, localParts, oracleEvents, readings, total, within, type OracleEvent } from './oracle.ts';
@@ -175,15 +175,20 @@ describe.each(ENGINES)('query endpoints (%s)', (engine) => {
     }
   });
 
-  it('recent-activity: the newest files, newest first, with their execution tokens and cost', async () => {
+  it('recent-activity: the newest files, newest first, with their own tokens and cost (not their execution\'s)', async () => {
     const body = await ok(t.app, `${base()}/recent-activity?limit=5`, org.keys.read, recentActivityResponse);
     const files = events.filter((e) => e.type === 'file_execution').sort((a, b) => b.ts - a.ts).slice(0, 5);
     expect(body.activity.map((a) => a.id)).toEqual(files.map((f) => f.id));
     for (const item of body.activity) {
-      const calls = events.filter((e) => e.type === 'llm_call' && e.attrs['execution_id'] === item.execution_id);
-      const run = events.find((e) => e.type === 'workflow_execution' && e.attrs['execution_id'] === item.execution_id)!;
+      const ofExecution = events.filter((e) => e.type === 'llm_call' && e.attrs['execution_id'] === item.execution_id);
+      const fileNames = new Set(events.filter((e) => e.type === 'file_execution' && e.attrs['execution_id'] === item.execution_id).map((e) => e.attrs['file_name']));
+      // A call names its file, or belongs to the file only when its execution processed just that one.
+      const calls = ofExecution.filter((c) => c.attrs['file_name'] === item.file_name || (c.attrs['file_name'] === undefined && fileNames.size === 1));
       expect(item.total_tokens).toBe(calls.reduce((sum, c) => sum + (c.attrs['total_tokens'] as number), 0));
-      expectClose(item.cost, calls.reduce((sum, c) => sum + (c.attrs['cost_usd'] as number), 0), 'cost');
+      const cost = calls.reduce((sum, c) => sum + (c.attrs['cost_usd'] as number), 0);
+      expect(Math.abs(item.cost - cost)).toBeLessThanOrEqual(0.00005 + 1e-12);
+      expect(Math.round(item.cost * 1e4) / 1e4).toBe(item.cost);
+      const run = events.find((e) => e.type === 'workflow_execution' && e.attrs['execution_id'] === item.execution_id)!;
       expect(item.workflow_name).toBe(run.attrs['workflow_name']);
       const pipeline = run.attrs['pipeline_type'];
       expect(item.type).toBe(pipeline === 'api' || pipeline === 'etl' ? pipeline : 'workflow');
@@ -246,31 +251,39 @@ describe.each(ENGINES)('query endpoints (%s)', (engine) => {
 
   describe('Unstract-compatible aliases (seed 000)', () => {
     const alias = () => `/api/v1/unstract/${org.id}/metrics`;
+    const UNSTRACT_12 = ['documents_processed', 'pages_processed', 'failed_pages', 'llm_calls', 'challenges', 'summarization_calls', 'deployed_api_requests', 'etl_pipeline_executions', 'llm_usage', 'prompt_executions', 'hitl_reviews', 'hitl_completions'];
 
     it('summary takes start_date/end_date (a bare end date includes its day) and matches our summary', async () => {
-      const theirs = await ok(t.app, `${alias()}/summary/?${query({ start_date: '2026-10-24', end_date: '2026-10-25', metric_name: 'requests' })}`, org.keys.read, summaryResponse);
+      const theirs = await ok(t.app, `${alias()}/summary/?${query({ start_date: '2026-10-24', end_date: '2026-10-25', metric_name: 'requests' })}`, org.keys.read, unstract.summaryResponse);
       const ours = await ok(t.app, `${base()}/summary?${query({ start: '2026-10-24', end: '2026-10-26', metric: 'requests' })}`, org.keys.read, summaryResponse);
       expect(theirs).toEqual(ours);
       expect(theirs.summary[0]!.total_count).toBe(within(readings(events, 'requests'), Date.parse('2026-10-23T22:00:00Z'), Date.parse('2026-10-25T23:00:00Z')).length);
     });
 
-    it('series, overview, live endpoints, recent-activity and workflow-token-usage answer in seed 000 shapes', async () => {
-      const range = { start_date: '2026-10-20', end_date: '2026-10-26' };
-      const series = await ok(t.app, `${alias()}/series/?${query({ ...range, granularity: 'day', metric_name: 'pages_processed' })}`, org.keys.read, seriesResponse);
-      expect(series.series[0]!.data).toHaveLength(7);
-      const overview = await ok(t.app, `${alias()}/overview/?${query(range)}`, org.keys.read, overviewResponse);
-      expect(overview.period.days).toBe(7);
-      await ok(t.app, `${alias()}/live-summary/?${query(range)}`, org.keys.read, summaryResponse);
-      const liveSeries = await ok(t.app, `${alias()}/live-series/?${query({ ...range, metric_name: 'llm_calls' })}`, org.keys.read, seriesResponse);
-      expect(liveSeries.partial_errors).toEqual([]);
-      expect(liveSeries.series[0]!.total_value).toBe(series.series.length > 0 ? within(readings(events, 'llm_calls'), Date.parse('2026-10-19T22:00:00Z'), Date.parse('2026-10-26T23:00:00Z')).length : 0);
-      await ok(t.app, `${alias()}/recent-activity/?limit=3`, org.keys.read, recentActivityResponse);
-      await ok(t.app, `${alias()}/workflow-token-usage/?${query({ ...range, deployment_type: 'API' })}`, org.keys.read, workflowUsageResponse);
-      const health = await ok(t.app, `${alias()}/health/`, org.keys.read, unstractHealthResponse);
-      expect(health).toMatchObject({ healthy: true, checks: { database: 'ok', cache: 'ok' } });
+    it("summary and series list only the original's 12 metrics; empty ranges give 0, never null; project is a string", async () => {
+      const empty = await ok(t.app, `${alias()}/summary/?${query({ start_date: '2026-06-01', end_date: '2026-06-02' })}`, org.keys.read, unstract.summaryResponse);
+      expect(empty.summary.map((m) => m.metric_name).sort()).toEqual([...UNSTRACT_12].sort());
+      for (const item of empty.summary) expect(item).toMatchObject({ total_value: 0, total_count: 0, average_value: 0, min_value: 0, max_value: 0 });
+      const series = await ok(t.app, `${alias()}/series/?${query({ start_date: '2026-10-20', end_date: '2026-10-26' })}`, org.keys.read, unstract.seriesResponse);
+      expect(series.series.map((e) => e.metric_name).sort()).toEqual([...UNSTRACT_12].sort());
+      for (const entry of series.series) expect(entry.project).toBe('');
+      const filtered = await ok(t.app, `${alias()}/series/?${query({ start_date: '2026-10-20', end_date: '2026-10-26', project: 'alpha' })}`, org.keys.read, unstract.seriesResponse);
+      for (const entry of filtered.series) expect(entry.project).toBe('alpha');
     });
 
-    it('rejects ranges over 365 days and granularity=month, naming the parameter', async () => {
+    it('series, live endpoints and health answer in seed 000 shapes', async () => {
+      const range = { start_date: '2026-10-20', end_date: '2026-10-26' };
+      const series = await ok(t.app, `${alias()}/series/?${query({ ...range, granularity: 'day', metric_name: 'pages_processed' })}`, org.keys.read, unstract.seriesResponse);
+      expect(series.series[0]!.data).toHaveLength(7);
+      await ok(t.app, `${alias()}/live-summary/?${query(range)}`, org.keys.read, unstract.summaryResponse);
+      const liveSeries = await ok(t.app, `${alias()}/live-series/?${query({ ...range, metric_name: 'llm_calls' })}`, org.keys.read, unstract.seriesResponse);
+      expect(liveSeries.partial_errors).toEqual([]);
+      expect(liveSeries.series[0]!.total_value).toBe(within(readings(events, 'llm_calls'), Date.parse('2026-10-19T22:00:00Z'), Date.parse('2026-10-26T23:00:00Z')).length);
+      const health = await ok(t.app, `${alias()}/health/`, org.keys.read, unstract.healthResponse);
+      expect(health).toMatchObject({ healthy: true, checks: { database: { status: 'ok' }, cache: { status: 'ok' } } });
+    });
+
+    it('rejects summary ranges over 365 days and granularity=month, naming the parameter', async () => {
       const long = await getJson(t.app, `${alias()}/summary/?${query({ start_date: '2025-01-01', end_date: '2026-06-01' })}`, org.keys.read);
       expect(long.status).toBe(400);
       expect(JSON.stringify(long.body)).toContain('end_date');

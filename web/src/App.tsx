@@ -12,6 +12,7 @@ import type { ViewState } from './components/Controls.tsx';
 import { Overview } from './components/Overview.tsx';
 import { ErrorState, Skeleton } from './components/Panel.tsx';
 import { addLocalDays, computeRange, localDate } from './lib/time.ts';
+import { readViewFromUrl, writeViewToUrl } from './lib/url-state.ts';
 
 const AUTO_REFRESH_MS = 60_000;
 
@@ -39,7 +40,19 @@ function Dashboard({ session, onSession, onSignOut }: { session: Session; onSess
   const orgZone = listed?.timezone ?? orgInfo.data?.timezone ?? 'UTC';
 
   const [now, setNow] = useState(() => Date.now());
-  const [view, setView] = useState<ViewState>(() => ({ preset: '7d', custom: { from: '', to: '' }, tz: '', project: '', autoRefresh: false }));
+  const [view, setView] = useState<ViewState>(() => {
+    const fromUrl = readViewFromUrl(window.location.search);
+    return {
+      preset: fromUrl.preset ?? '7d',
+      custom: { from: fromUrl.from ?? '', to: fromUrl.to ?? '' },
+      tz: fromUrl.tz ?? '',
+      project: fromUrl.project ?? '',
+      autoRefresh: fromUrl.autoRefresh ?? false,
+    };
+  });
+  useEffect(() => {
+    writeViewToUrl({ org: session.orgId, preset: view.preset, from: view.custom.from, to: view.custom.to, tz: view.tz, project: view.project, autoRefresh: view.autoRefresh });
+  }, [session.orgId, view]);
   const tz = view.tz || orgZone;
   const today = localDate(now, tz);
   const custom = view.custom.from ? view.custom : { from: addLocalDays(today, -6), to: today };
@@ -113,7 +126,12 @@ function Dashboard({ session, onSession, onSignOut }: { session: Session; onSess
 
 export function App() {
   const queryClient = useQueryClient();
-  const [session, setSession] = useState<Session | null>(loadSession);
+  // A shared link names its organization: an admin key opens it (a read key has only its own).
+  const [session, setSession] = useState<Session | null>(() => {
+    const saved = loadSession();
+    const wanted = readViewFromUrl(window.location.search).org;
+    return saved && wanted ? { ...saved, orgId: wanted } : saved;
+  });
 
   const updateSession = (next: Session) => {
     saveSession(next);

@@ -94,9 +94,18 @@ export async function cachedJson(ctx: AppContext, spec: CachedQuerySpec, compute
     const cached = await safely(ctx, () => ctx.cache.get(key));
     if (cached !== undefined) return { json: cached, hit: true };
   }
-  const json = JSON.stringify(await compute());
+  const json = JSON.stringify(await compute(), withoutFloatNoise);
   await safely(ctx, () => ctx.cache.set(key, json, ttlSecondsFor(spec, ctx.clock.now())));
   return { json, hit: false };
+}
+
+/**
+ * Sums of decimal inputs pick up binary noise (0.1 + 0.2 = 0.30000000000000004). Fifteen
+ * significant digits are exact for every decimal a double can carry, so rounding there
+ * drops only the noise, never a digit that was sent.
+ */
+export function withoutFloatNoise(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && Number.isFinite(value) && !Number.isInteger(value) ? Number(value.toPrecision(15)) : value;
 }
 
 /** The Cache port promises never to throw; should an adapter break that promise, a query still answers. */

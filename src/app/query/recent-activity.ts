@@ -1,14 +1,21 @@
 import type { StoredEvent } from '../../domain/event.ts';
 import type { AppContext } from '../context.ts';
 import { cachedJson, type CachedJson } from './cached-query.ts';
+import { roundLikePython } from '../../domain/python-round.ts';
 import { activityType, amount, optionalAmount, text } from './event-attrs.ts';
 import { loadOrganization } from './scope.ts';
 import { formatInstant, resolveTimeZone } from './time-input.ts';
 
 /**
  * `recent-activity` (seed 000): the latest processed files, newest first, with their
- * execution's type and workflow and the tokens and cost of its LLM calls. Executions that
- * reported no file appear as themselves.
+ * execution's type and workflow and the tokens and cost of the LLM calls made for that file
+ * (as the original sums usage by the file execution's run_id, never per execution), the cost
+ * rounded to 4 decimals as the original rounds it. Executions that reported no file appear
+ * as themselves, with all their calls.
+ *
+ * A call belongs to a file by `file_execution_id` (or `run_id`), else by its execution and
+ * `file_name`; calls that name neither belong to the file only when their execution
+ * processed exactly one file.
  */
 
 export const DEFAULT_ACTIVITY_LIMIT = 10;
@@ -40,11 +47,28 @@ export interface RecentActivityInput {
   refresh?: boolean | undefined;
 }
 
+interface Usage {
+  tokens: number;
+  cost: number;
+}
+
 interface ExecutionInfo {
   pipelineType: string | null;
   workflowName: string | null;
-  tokens: number;
-  cost: number;
+  /** Every call of the execution. */
+  all: Usage;
+  /** Calls that name no file. */
+  unlinked: Usage;
+  /** Distinct files the execution processed (by file execution id or name). */
+  files: Set<string>;
+}
+
+/** The file a file_execution, page_usage or llm_call event speaks of, if it says. */
+function fileKey(event: StoredEvent): string | null {
+  const id = text(event.attrs, 'file_execution_id') ?? text(event.attrs, 'run_id');
+  if (id !== null) return `id:${id}`;
+  const name = text(event.attrs, 'file_name');
+  return name === null ? null : `name:${name}`;
 }
 
 export async function recentActivity(ctx: AppContext, input: RecentActivityInput): Promise<CachedJson> {
@@ -68,7 +92,7 @@ export async function recentActivity(ctx: AppContext, input: RecentActivityInput
         .filter(keep)
         .sort((a, b) => b.ts - a.ts || (a.id < b.id ? 1 : -1))
         .slice(0, limit);
-      const info = await executionInfo(ctx, org.id, picked);
+      const { executions: info, byFile } = await usageOf(ctx, org.id, picked);
       return {
         activity: picked.map((event): ActivityItem => {
           const executionId = text(event.attrs, 'execution_id');
@@ -84,8 +108,7 @@ export async function recentActivity(ctx: AppContext, input: RecentActivityInput
             workflow_name: text(event.attrs, 'workflow_name') ?? execution?.workflowName ?? null,
             created_at: formatInstant(event.ts, zone),
             execution_time: durationMs === null ? null : durationMs / 1000,
-            total_tokens: execution?.tokens ?? 0,
-            cost: execution?.cost ?? 0,
+            ...usageItem(event, executionId, execution, byFile),
           };
         }),
       };
@@ -93,22 +116,42 @@ export async function recentActivity(ctx: AppContext, input: RecentActivityInput
   );
 }
 
-/** Execution records and LLM usage of the picked executions, from the raw events around them. */
-async function executionInfo(ctx: AppContext, orgId: string, picked: readonly StoredEvent[]): Promise<Map<string, ExecutionInfo>> {
+function usageItem(event: StoredEvent, executionId: string | null, execution: ExecutionInfo | undefined, byFile: Map<string, Usage>): { total_tokens: number; cost: number } {
+  let usage: Usage | undefined;
+  if (event.type !== 'file_execution') usage = execution?.all;
+  else {
+    const ownKeys = [text(event.attrs, 'file_execution_id') ?? text(event.attrs, 'run_id'), text(event.attrs, 'file_name')];
+    const linked = [ownKeys[0] === null ? null : `id:${ownKeys[0]}`, ownKeys[1] === null ? null : `name:${ownKeys[1]}`]
+      .map((key) => (key === null ? undefined : byFile.get(`${executionId ?? ''}\u0000${key}`)))
+      .filter((found): found is Usage => found !== undefined);
+    const tokens = linked.reduce((sum, u) => sum + u.tokens, 0) + (execution !== undefined && execution.files.size <= 1 ? execution.unlinked.tokens : 0);
+    const cost = linked.reduce((sum, u) => sum + u.cost, 0) + (execution !== undefined && execution.files.size <= 1 ? execution.unlinked.cost : 0);
+    usage = { tokens, cost };
+  }
+  return { total_tokens: usage?.tokens ?? 0, cost: roundLikePython(usage?.cost ?? 0, 4) };
+}
+
+/** Execution records and LLM usage (per execution and per file) of the picked events, from the raw events around them. */
+async function usageOf(ctx: AppContext, orgId: string, picked: readonly StoredEvent[]): Promise<{ executions: Map<string, ExecutionInfo>; byFile: Map<string, Usage> }> {
   const ids = new Set(picked.map((event) => text(event.attrs, 'execution_id')).filter((id): id is string => id !== null));
   const info = new Map<string, ExecutionInfo>();
-  if (ids.size === 0) return info;
+  const byFile = new Map<string, Usage>();
+  if (ids.size === 0) return { executions: info, byFile };
   const timestamps = picked.map((event) => event.ts);
   const events = await ctx.storage.scanEvents({
     orgId,
     from: Math.min(...timestamps) - ENRICH_LOOKBACK_MS,
     to: Math.max(...timestamps) + HOUR,
-    types: ['workflow_execution', 'llm_call'],
+    types: ['workflow_execution', 'llm_call', 'file_execution'],
   });
   const entry = (id: string): ExecutionInfo => {
     let found = info.get(id);
-    if (!found) info.set(id, (found = { pipelineType: null, workflowName: null, tokens: 0, cost: 0 }));
+    if (!found) info.set(id, (found = { pipelineType: null, workflowName: null, all: { tokens: 0, cost: 0 }, unlinked: { tokens: 0, cost: 0 }, files: new Set() }));
     return found;
+  };
+  const add = (usage: Usage, tokens: number, cost: number) => {
+    usage.tokens += tokens;
+    usage.cost += cost;
   };
   for (const event of events) {
     const id = text(event.attrs, 'execution_id');
@@ -117,10 +160,20 @@ async function executionInfo(ctx: AppContext, orgId: string, picked: readonly St
     record.workflowName ??= text(event.attrs, 'workflow_name');
     if (event.type === 'workflow_execution') {
       record.pipelineType = text(event.attrs, 'pipeline_type') ?? record.pipelineType;
+    } else if (event.type === 'file_execution') {
+      record.files.add(text(event.attrs, 'file_execution_id') ?? text(event.attrs, 'run_id') ?? text(event.attrs, 'file_name') ?? event.id);
     } else {
-      record.tokens += amount(event.attrs, 'total_tokens');
-      record.cost += amount(event.attrs, 'cost_usd');
+      const tokens = amount(event.attrs, 'total_tokens');
+      const cost = amount(event.attrs, 'cost_usd');
+      add(record.all, tokens, cost);
+      const key = fileKey(event);
+      if (key === null) add(record.unlinked, tokens, cost);
+      else {
+        const fileUsage = byFile.get(`${id}\u0000${key}`) ?? { tokens: 0, cost: 0 };
+        add(fileUsage, tokens, cost);
+        byFile.set(`${id}\u0000${key}`, fileUsage);
+      }
     }
   }
-  return info;
+  return { executions: info, byFile };
 }

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { lastOrgId, signIn } from './session.ts';
+import { readViewFromUrl } from '../lib/url-state.ts';
 import type { Session } from './session.ts';
 import type { OrgInfo } from '../api/types.ts';
 
@@ -10,7 +11,6 @@ interface SignInProps {
 
 export function SignIn({ onSignedIn }: SignInProps) {
   const [key, setKey] = useState('');
-  const [orgId, setOrgId] = useState(lastOrgId);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
 
@@ -19,7 +19,7 @@ export function SignIn({ onSignedIn }: SignInProps) {
     setBusy(true);
     setError('');
     try {
-      const result = await signIn(key.trim(), orgId);
+      const result = await signIn(key.trim(), readViewFromUrl(window.location.search).org ?? lastOrgId());
       onSignedIn(result.session, result.orgs);
     } catch (failure) {
       setError(failure instanceof Error ? failure.message : String(failure));
@@ -33,20 +33,8 @@ export function SignIn({ onSignedIn }: SignInProps) {
       <form onSubmit={submit} className="sign-in-card" data-testid="sign-in-form" aria-describedby="sign-in-help">
         <h1>meterboard</h1>
         <p id="sign-in-help" className="muted">
-          Sign in with a read key or an admin key. The key stays in this browser tab only.
+          Sign in with a read key (it belongs to one organization) or an admin key; the key alone is enough. It stays in this browser tab only.
         </p>
-        <label htmlFor="sign-in-org">Organization id</label>
-        <input
-          id="sign-in-org"
-          type="text"
-          value={orgId}
-          onChange={(e) => setOrgId(e.target.value)}
-          placeholder="required for read keys"
-          autoComplete="username"
-          autoCapitalize="off"
-          spellCheck={false}
-          data-testid="sign-in-org"
-        />
         <label htmlFor="sign-in-key">API key</label>
         <input
           id="sign-in-key"

@@ -1,4 +1,4 @@
-import { ApiError, apiGet, orgPath, parseOrgList } from '../api/client.ts';
+import { ApiError, apiGet, parseOrgList } from '../api/client.ts';
 import type { OrgInfo } from '../api/types.ts';
 
 export interface Session {
@@ -47,32 +47,37 @@ export function lastOrgId(): string {
 
 export class SignInError extends Error {}
 
+interface MeResponse {
+  scope: 'ingest' | 'read' | 'admin';
+  organization: { id: string; name: string; timezone: string } | null;
+}
+
 /**
- * Find out what a key may read. GET /api/v1/orgs lists every organization for an admin key and
- * the own one for a read key; a server that refuses the listing to non-admins (403) gets the
- * typed organization id checked with a read endpoint instead.
+ * Sign in with the key alone: GET /api/v1/me says which organization a read key belongs to;
+ * an admin key sees every organization and starts on `preferredOrg` (from the URL or the last
+ * visit) when it exists, else the first.
  */
-export async function signIn(key: string, orgIdInput: string): Promise<{ session: Session; orgs: OrgInfo[] }> {
-  const orgId = orgIdInput.trim();
+export async function signIn(key: string, preferredOrg = ''): Promise<{ session: Session; orgs: OrgInfo[] }> {
   if (!key) throw new SignInError('Enter an API key.');
+  let me: MeResponse;
   try {
-    const orgs = parseOrgList(await apiGet<unknown>(key, '/api/v1/orgs'));
-    const chosen = orgs.find((org) => org.id === orgId) ?? orgs[0];
-    if (orgId && orgs.length > 0 && !orgs.some((org) => org.id === orgId)) {
-      throw new SignInError(`Organization "${orgId}" does not exist or this key cannot read it.`);
-    }
-    return { session: { key, orgId: chosen?.id ?? '' }, orgs };
+    me = await apiGet<MeResponse>(key, '/api/v1/me');
   } catch (error) {
-    if (error instanceof SignInError) throw error;
-    if (!(error instanceof ApiError) || error.status !== 403) throw explain(error);
+    throw explain(error);
   }
-  if (!orgId) throw new SignInError('This key cannot list organizations: enter the organization id it belongs to.');
+  if (me.scope === 'ingest') throw new SignInError('This is an ingest key: it can send events but not read them. Sign in with a read or admin key.');
+  if (me.organization !== null) {
+    const own: OrgInfo = { id: me.organization.id, name: me.organization.name, timezone: me.organization.timezone };
+    return { session: { key, orgId: own.id }, orgs: [own] };
+  }
+  let orgs: OrgInfo[];
   try {
-    await apiGet<unknown>(key, orgPath(orgId, 'metrics'));
+    orgs = parseOrgList(await apiGet<unknown>(key, '/api/v1/orgs'));
   } catch (error) {
-    throw explain(error, orgId);
+    throw explain(error);
   }
-  return { session: { key, orgId }, orgs: [] };
+  const chosen = orgs.find((org) => org.id === preferredOrg) ?? orgs[0];
+  return { session: { key, orgId: chosen?.id ?? '' }, orgs };
 }
 
 function explain(error: unknown, orgId?: string): SignInError {

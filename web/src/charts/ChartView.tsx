@@ -14,6 +14,10 @@ interface ChartViewProps {
   kind: ChartKind;
   testId: string;
   height?: number;
+  /** Index of the bucket still filling up (the current hour or day): shaded and labelled. */
+  partialIndex?: number;
+  /** Opens the events behind a point (chart click, or the row's button in the table). */
+  onPick?: (index: number) => void;
 }
 
 function axisFormatter(unit: string) {
@@ -22,13 +26,25 @@ function axisFormatter(unit: string) {
   return (value: number) => formatCompact(value);
 }
 
-function buildOption(data: ChartData, kind: ChartKind): EChartsCoreOption {
+function buildOption(data: ChartData, kind: ChartKind, partialIndex: number | undefined): EChartsCoreOption {
   const horizontal = kind === 'hbar';
   const valueAxis = {
     type: 'value',
     axisLabel: { formatter: axisFormatter(data.unit) },
     splitLine: { lineStyle: { color: '#e5e7eb' } },
   };
+  const twoAxes = !horizontal && data.series.some((s) => s.axis === 1);
+  const secondAxis = { ...valueAxis, splitLine: { show: false }, name: data.series.filter((s) => s.axis === 1).map((s) => s.name).join(', '), nameTextStyle: { align: 'right' } };
+  const partialLabel = partialIndex === undefined ? undefined : data.labels[partialIndex];
+  const partialArea =
+    partialLabel === undefined
+      ? undefined
+      : {
+          silent: true,
+          itemStyle: { color: 'rgba(148, 163, 184, 0.18)' },
+          label: { show: true, position: 'insideTop', formatter: 'in progress', color: '#64748b' },
+          data: [[{ xAxis: partialLabel }, { xAxis: data.labels[data.labels.length - 1] }]],
+        };
   const categoryAxis = {
     type: 'category',
     data: data.labels,
@@ -47,9 +63,11 @@ function buildOption(data: ChartData, kind: ChartKind): EChartsCoreOption {
       valueFormatter: (value: number) => formatValue(value, data.unit),
     },
     xAxis: horizontal ? valueAxis : categoryAxis,
-    yAxis: horizontal ? categoryAxis : valueAxis,
-    series: data.series.map((s) => ({
+    yAxis: horizontal ? categoryAxis : twoAxes ? [valueAxis, secondAxis] : valueAxis,
+    series: data.series.map((s, i) => ({
       name: s.name,
+      yAxisIndex: twoAxes && s.axis === 1 ? 1 : 0,
+      ...(i === 0 && partialArea ? { markArea: partialArea } : {}),
       type: kind === 'line' || kind === 'area' ? 'line' : 'bar',
       data: s.values,
       color: s.color,
@@ -63,8 +81,8 @@ function buildOption(data: ChartData, kind: ChartKind): EChartsCoreOption {
 }
 
 /** A chart with its text alternative: an aria-label summary, a visually hidden table and CSV. */
-export function ChartView({ title, data, kind, testId, height }: ChartViewProps) {
-  const option = useMemo(() => buildOption(data, kind), [data, kind]);
+export function ChartView({ title, data, kind, testId, height, partialIndex, onPick }: ChartViewProps) {
+  const option = useMemo(() => buildOption(data, kind, partialIndex), [data, kind, partialIndex]);
   const label = useMemo(() => describeChart(title, data), [title, data]);
   const exportCsv = () => downloadText(`${safeFileName(title)}.csv`, chartCsv(data));
   return (
@@ -74,7 +92,15 @@ export function ChartView({ title, data, kind, testId, height }: ChartViewProps)
           Download CSV
         </button>
       </div>
-      <EChart option={option} label={label} height={height ?? (kind === 'hbar' ? Math.max(160, data.labels.length * 30 + 40) : 260)} />
+      <EChart option={option} label={label} height={height ?? (kind === 'hbar' ? Math.max(160, data.labels.length * 30 + 40) : 260)} onPick={onPick} />
+      {partialIndex !== undefined ? (
+        <p className="chart-note muted" data-testid={`${testId}-partial`} data-partial-key={data.keys[partialIndex]}>
+          Shaded: {data.labels[partialIndex]} is still in progress, so it is lower than a full {data.keyName === 'Hour' ? 'hour' : 'period'}.
+          {onPick ? ' Click a point to see its events.' : ''}
+        </p>
+      ) : onPick ? (
+        <p className="chart-note muted">Click a point to see its events.</p>
+      ) : null}
       {/* Tables ignore width: 1px, so the hiding is done by a wrapper. */}
       <div className="sr-only">
       <table data-testid={`${testId}-table`}>
@@ -92,7 +118,15 @@ export function ChartView({ title, data, kind, testId, height }: ChartViewProps)
         <tbody>
           {data.keys.map((key, index) => (
             <tr key={`${key}-${index}`}>
-              <th scope="row">{key}</th>
+              <th scope="row">
+                {onPick ? (
+                  <button type="button" onClick={() => onPick(index)} aria-label={`Show the events of ${key}`} data-testid={`${testId}-pick-${index}`}>
+                    {key}
+                  </button>
+                ) : (
+                  key
+                )}
+              </th>
               {data.series.map((s) => (
                 <td key={s.name} data-value={s.values[index] ?? 0}>
                   {formatValue(s.values[index] ?? 0, data.unit)}

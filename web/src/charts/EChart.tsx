@@ -8,17 +8,25 @@ interface EChartProps {
   label: string;
   height?: number;
   testId?: string;
+  /** Called with the data index of a clicked point or bar. */
+  onPick?: (index: number) => void;
 }
 
-export function EChart({ option, label, height = 260, testId }: EChartProps) {
+export function EChart({ option, label, height = 260, testId, onPick }: EChartProps) {
   const element = useRef<HTMLDivElement>(null);
   const chart = useRef<EChartsType | null>(null);
+  const pick = useRef(onPick);
+  pick.current = onPick;
 
   useEffect(() => {
     const node = element.current;
     if (!node) return;
     const instance = init(node, undefined, { renderer: 'canvas' });
     chart.current = instance;
+    instance.on('click', (params) => {
+      const index = (params as { dataIndex?: number }).dataIndex;
+      if (typeof index === 'number') pick.current?.(index);
+    });
     const observer = new ResizeObserver(() => instance.resize());
     observer.observe(node);
     return () => {

@@ -9,7 +9,10 @@ export interface ChartData {
   keys: string[];
   /** Header of the key column. */
   keyName: string;
-  series: { name: string; values: number[]; color?: string }[];
+  /** `axis: 1`: drawn on a second value axis (a small count next to a large one stays readable). */
+  series: { name: string; values: number[]; color?: string; axis?: 0 | 1 }[];
+  /** Bucket start instants, when the keys are time buckets (drill-down reads them). */
+  instants?: number[];
   /** One unit per chart: counts and dollars never share an axis. */
   unit: string;
 }

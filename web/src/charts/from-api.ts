@@ -7,6 +7,7 @@ export interface SeriesPick {
   metric: string;
   label: string;
   color?: string;
+  axis?: 0 | 1;
 }
 
 /**
@@ -38,10 +39,12 @@ export function seriesToChart(
     keys: ordered.map((at) => bucketKey(at, granularity, tz)),
     keyName: granularity === 'hour' ? 'Hour' : granularity === 'week' ? 'Week starting' : 'Date',
     unit,
+    instants: ordered,
     series: picks.map((pick) => ({
       name: pick.label,
       color: pick.color,
       values: ordered.map((at) => byMetric.get(pick.metric)?.get(at) ?? 0),
+      ...(pick.axis ? { axis: pick.axis } : {}),
     })),
   };
 }

@@ -20,7 +20,12 @@ interface ControlsProps {
 }
 
 export function Controls({ view, orgZone, today, onChange, onRefresh, refreshing }: ControlsProps) {
-  const zones = useMemo(() => timeZones([orgZone, view.tz]), [orgZone, view.tz]);
+  const [zoneSearch, setZoneSearch] = useState('');
+  const allZones = useMemo(() => timeZones([orgZone, view.tz]), [orgZone, view.tz]);
+  const zones = useMemo(() => {
+    const needle = zoneSearch.trim().toLowerCase().replace(/\s+/g, '_');
+    return needle === '' ? allZones : allZones.filter((zone) => zone === view.tz || zone.toLowerCase().includes(needle));
+  }, [allZones, zoneSearch, view.tz]);
   const [from, setFrom] = useState(view.custom.from);
   const [to, setTo] = useState(view.custom.to);
   const [project, setProject] = useState(view.project);
@@ -91,6 +96,20 @@ export function Controls({ view, orgZone, today, onChange, onRefresh, refreshing
 
       <label className="control-group">
         Time zone
+        <input
+          type="search"
+          value={zoneSearch}
+          placeholder="search, e.g. kolkata"
+          aria-label="Search time zones"
+          onChange={(e) => {
+            setZoneSearch(e.target.value);
+            const needle = e.target.value.trim().toLowerCase().replace(/\s+/g, '_');
+            const matches = allZones.filter((zone) => zone.toLowerCase().includes(needle));
+            if (needle !== '' && matches.length === 1) onChange({ tz: matches[0]! });
+          }}
+          data-testid="timezone-search"
+          className="timezone-search"
+        />
         <select value={view.tz} onChange={(e) => onChange({ tz: e.target.value })} data-testid="timezone-select">
           {zones.map((zone) => (
             <option key={zone} value={zone}>

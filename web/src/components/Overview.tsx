@@ -44,7 +44,7 @@ export function Overview({ scope, range, now, today }: OverviewProps) {
       <div className="grid">
         {empty || !cardsSettled ? null : (
           <>
-            <PagesPanel series={series} range={range} tz={scope.tz} />
+            <PagesPanel series={series} range={range} tz={scope.tz} scope={scope} />
             <CostPanel series={series} range={range} tz={scope.tz} />
             <TrendPanel series={series} range={range} tz={scope.tz} catalog={catalog.data} />
             <RecentActivity scope={scope} now={now} />

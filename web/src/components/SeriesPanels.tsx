@@ -7,6 +7,9 @@ import { seriesToChart } from '../charts/from-api.ts';
 import { humanizeMetric, isDollarUnit } from '../lib/format.ts';
 import type { TimeRange } from '../lib/time.ts';
 import { Panel } from './Panel.tsx';
+import type { Scope } from '../api/queries.ts';
+import { EventsPanel, type DrillTarget } from '../drilldown/EventsPanel.tsx';
+import type { ChartData } from '../charts/chart-data.ts';
 
 interface SeriesPanelProps {
   series: UseQueryResult<SeriesResponse>;
@@ -14,14 +17,31 @@ interface SeriesPanelProps {
   tz: string;
 }
 
-export function PagesPanel({ series, range, tz }: SeriesPanelProps) {
+/** The last bucket, when the window is cut at "now" inside it (still filling up). */
+export function partialBucketIndex(data: ChartData, range: TimeRange): number | undefined {
+  const instants = data.instants ?? [];
+  const last = instants.length - 1;
+  if (last < 0 || range.dataEnd >= range.end) return undefined;
+  return instants[last]! < range.dataEnd ? last : undefined;
+}
+
+function bucketBounds(data: ChartData, range: TimeRange, index: number): { start: number; end: number } {
+  const instants = data.instants ?? [];
+  const start = Math.max(range.start, instants[index] ?? range.start);
+  const end = Math.min(range.dataEnd, instants[index + 1] ?? range.end);
+  return { start, end };
+}
+
+export function PagesPanel({ series, range, tz, scope }: SeriesPanelProps & { scope: Scope }) {
+  const [drill, setDrill] = useState<DrillTarget | null>(null);
   const data = useMemo(
     () =>
       seriesToChart(
         series.data,
         [
           { metric: 'pages_processed', label: 'Pages processed', color: '#1890ff' },
-          { metric: 'failed_pages', label: 'Failed pages', color: '#ff4d4f' },
+          // Failed pages are a small fraction of pages: on their own axis they stay readable.
+          { metric: 'failed_pages', label: 'Failed pages', color: '#ff4d4f', axis: 1 },
         ],
         range.granularity,
         tz,
@@ -31,7 +51,19 @@ export function PagesPanel({ series, range, tz }: SeriesPanelProps) {
   );
   return (
     <Panel title="Pages processed vs failed pages" testId="panel-pages" what="the pages series" queries={[series]}>
-      {() => <ChartView title="Pages processed vs failed pages" data={data} kind="area" testId="chart-pages" />}
+      {() => (
+        <>
+          <ChartView
+            title="Pages processed vs failed pages"
+            data={data}
+            kind="area"
+            testId="chart-pages"
+            partialIndex={partialBucketIndex(data, range)}
+            onPick={(index) => setDrill({ metric: 'pages_processed', label: `pages processed, ${data.labels[index] ?? ''}`, ...bucketBounds(data, range, index) })}
+          />
+          {drill ? <EventsPanel scope={scope} target={drill} onClose={() => setDrill(null)} /> : null}
+        </>
+      )}
     </Panel>
   );
 }

@@ -157,13 +157,46 @@ export function formatRelative(instant: number, now: number): string {
   return formatter.format(Math.round(seconds / 86_400), 'day');
 }
 
+/** Legacy IANA links the browser's list still carries, and the canonical names that replaced them. */
+const CANONICAL_ZONES: Record<string, string> = {
+  'Asia/Calcutta': 'Asia/Kolkata',
+  'Asia/Saigon': 'Asia/Ho_Chi_Minh',
+  'Asia/Katmandu': 'Asia/Kathmandu',
+  'Asia/Rangoon': 'Asia/Yangon',
+  'Europe/Kiev': 'Europe/Kyiv',
+  'America/Godthab': 'America/Nuuk',
+  'Atlantic/Faeroe': 'Atlantic/Faroe',
+  'Pacific/Truk': 'Pacific/Chuuk',
+  'Pacific/Ponape': 'Pacific/Pohnpei',
+  'Pacific/Enderbury': 'Pacific/Kanton',
+  'America/Buenos_Aires': 'America/Argentina/Buenos_Aires',
+  'America/Catamarca': 'America/Argentina/Catamarca',
+  'America/Cordoba': 'America/Argentina/Cordoba',
+  'America/Jujuy': 'America/Argentina/Jujuy',
+  'America/Mendoza': 'America/Argentina/Mendoza',
+  'America/Indianapolis': 'America/Indiana/Indianapolis',
+  'America/Louisville': 'America/Kentucky/Louisville',
+  'Asia/Dacca': 'Asia/Dhaka',
+  'Asia/Thimbu': 'Asia/Thimphu',
+  'Asia/Ujung_Pandang': 'Asia/Makassar',
+  'Asia/Ulan_Bator': 'Asia/Ulaanbaatar',
+  'Asia/Macao': 'Asia/Macau',
+  'Europe/Uzhgorod': 'Europe/Kyiv',
+  'Europe/Zaporozhye': 'Europe/Kyiv',
+  'Africa/Asmera': 'Africa/Asmara',
+};
+
+export function canonicalZone(zone: string): string {
+  return CANONICAL_ZONES[zone] ?? zone;
+}
+
 export function timeZones(extra: string[]): string[] {
-  const zones = new Set<string>(['UTC', ...extra]);
+  const zones = new Set<string>(['UTC', ...extra.map(canonicalZone)]);
   try {
-    for (const zone of Intl.supportedValuesOf('timeZone')) zones.add(zone);
+    for (const zone of Intl.supportedValuesOf('timeZone')) zones.add(canonicalZone(zone));
   } catch {
     // Older engines: the org's zone, UTC and the browser's zone are still offered.
   }
-  zones.add(Intl.DateTimeFormat().resolvedOptions().timeZone);
-  return [...zones].sort();
+  zones.add(canonicalZone(Intl.DateTimeFormat().resolvedOptions().timeZone));
+  return [...zones].filter((zone) => zone !== '').sort();
 }

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { withoutFloatNoise } from '../../src/app/query/cached-query.ts';
+import { roundLikePython } from '../../src/domain/python-round.ts';
+
+describe('numbers in API answers', () => {
+  it('drop binary float noise but keep every digit that was sent', () => {
+    const noisy = 0.1 + 0.2;
+    expect(String(noisy)).toBe('0.30000000000000004');
+    expect(JSON.stringify({ cost: noisy, small: 0.00012345678901234, big: 123456789.125, count: 7 }, withoutFloatNoise)).toBe('{"cost":0.3,"small":0.00012345678901234,"big":123456789.125,"count":7}');
+  });
+
+  it("round costs as Python's round(x, 4): the nearest, exact ties to even", () => {
+    expect(roundLikePython(0.03125)).toBe(0.0312);
+    expect(roundLikePython(0.03135)).toBe(0.0314);
+    expect(roundLikePython(0.35000000000000003)).toBe(0.35);
+    expect(roundLikePython(-0.03125)).toBe(-0.0312);
+    expect(roundLikePython(2.5e-5)).toBe(0);
+    expect(roundLikePython(0.123456789)).toBe(0.1235);
+  });
+});
