@@ -36,8 +36,8 @@ export function registerSourcesCommands(program: Command): void {
   sources
     .command('list')
     .description('the configured sources (passwords hidden)')
-    .action(() => {
-      printJson(listSources(cliConfig().sources));
+    .action(async () => {
+      printJson(listSources((await cliConfig()).sources));
     });
 
   sources
