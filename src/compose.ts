@@ -26,6 +26,8 @@ import { createBullmqScheduler } from './adapters/scheduler/bullmq-scheduler.ts'
 import { aggregateOrgJob } from './worker/jobs/aggregate-org.ts';
 import { aggregateJob } from './worker/jobs/aggregate.ts';
 import { buildServer } from './http/server.ts';
+import { createReportsRuntime } from './reports/runtime.ts';
+import { registerReportRoutes } from './reports/http/reports.routes.ts';
 import { registerAdminRoutes } from './http/admin.routes.ts';
 import { registerQueryRoutes } from './http/query.routes.ts';
 import { registerWebRoutes } from './http/web.routes.ts';
@@ -84,11 +86,13 @@ export async function createContext(config: Readonly<Config>, options: ContextOp
     countries: createGeoipCountryLookup(),
     telemetry: createPromTelemetry({ processMetrics: options.processMetrics ?? true }),
     log,
+    reports: createReportsRuntime(config),
   };
   return {
     ctx,
     async close() {
       await cache.close().catch((error: unknown) => log.warn({ err: error }, 'closing the cache failed'));
+      await ctx.reports.close().catch((error: unknown) => log.warn({ err: error }, 'closing the reports store failed'));
       await storage.close();
     },
   };
@@ -137,6 +141,7 @@ export function createHttpServer(ctx: AppContext, options: ServerBuildOptions = 
       (app, c) => registerQueryRoutes(app, c),
       (app, c) =>
         registerAdminRoutes(app, c, jobs ? { aggregateNow: () => jobs.runNow(aggregateJob.name, { trigger: 'manual', waitForLeaseMs: ADMIN_LEASE_WAIT_MS }) } : {}),
+      (app, c) => registerReportRoutes(app, c),
       (app) => registerWebRoutes(app, { distDir }),
     ],
   });

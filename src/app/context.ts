@@ -6,6 +6,7 @@ import type { CostEstimator, CountryLookup } from '../ports/enrichment.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Storage } from '../ports/storage.ts';
 import type { Telemetry } from '../ports/telemetry.ts';
+import type { ReportsRuntime } from '../reports/runtime.ts';
 
 /**
  * Everything a use case may depend on, built once by src/compose.ts and passed in.
@@ -22,4 +23,6 @@ export interface AppContext {
   countries: CountryLookup;
   telemetry: Telemetry;
   log: Logger;
+  /** Daily reports: ledger and settings store, mailer, webhook sender (src/reports). */
+  reports: ReportsRuntime;
 }

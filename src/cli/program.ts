@@ -4,6 +4,7 @@ import { registerAdminCommands } from './admin-commands.ts';
 import { registerDataCommands } from './data-commands.ts';
 import { registerPricingCommand } from './pricing-command.ts';
 import { registerServeCommands } from './serve-commands.ts';
+import { registerReportCommands } from '../reports/cli/report-commands.ts';
 import { UsageError } from './exit.ts';
 
 /** The `meterboard` command line (SPEC §8). Commands are thin: parse, call a use case, print. */
@@ -21,5 +22,6 @@ export function buildProgram(): Command {
   registerDataCommands(program);
   registerAdminCommands(program);
   registerPricingCommand(program);
+  registerReportCommands(program);
   return program;
 }

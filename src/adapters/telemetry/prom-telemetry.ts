@@ -54,6 +54,14 @@ export function createPromTelemetry(options: { processMetrics?: boolean } = {}):
     registers: [registry],
   });
 
+  const reportDeliveries = new Counter({
+    name: 'meterboard_report_deliveries_total',
+    help: 'Daily report delivery attempts, by channel (email, webhook) and result (delivered, failed; failures are retried).',
+    labelNames: ['channel', 'result'] as const,
+    registers: [registry],
+  });
+  for (const channel of ['email', 'webhook']) for (const result of ['delivered', 'failed']) reportDeliveries.inc({ channel, result }, 0);
+
   return {
     registry,
     contentType: registry.contentType,
@@ -68,6 +76,9 @@ export function createPromTelemetry(options: { processMetrics?: boolean } = {}):
       if (processed > 0) records.inc(processed);
       if (ok) lastSuccess.set(finishedAt / 1000);
       else errors.inc();
+    },
+    reportDelivery(channel, result) {
+      reportDeliveries.inc({ channel, result });
     },
   };
 }
