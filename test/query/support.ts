@@ -7,7 +7,7 @@ import { createMemoryCache } from '../../src/adapters/cache/memory-cache.ts';
 import { createGenaiPricesCostEstimator } from '../../src/adapters/enrichment/genai-prices-cost-estimator.ts';
 import { createGeoipCountryLookup } from '../../src/adapters/enrichment/geoip-country-lookup.ts';
 import { createSqliteStorage, SQLITE_FILE_NAME } from '../../src/adapters/sqlite/sqlite-storage.ts';
-import { createReportsRuntime } from '../../src/reports/runtime.ts';
+import { createReportsRuntime, type ReportStoreTarget } from '../../src/reports/runtime.ts';
 import { aggregateDirtyBuckets } from '../../src/app/aggregate.ts';
 import type { AppContext } from '../../src/app/context.ts';
 import { loadConfig } from '../../src/config/config.ts';
@@ -39,10 +39,12 @@ export interface QueryTestContext {
   ctx: AppContext;
   app: FastifyInstance;
   clock: ReturnType<typeof fixedClock>;
+  /** Where this context's report tables live, to open a second "worker" on them. */
+  reportStoreTarget: ReportStoreTarget;
   close(): Promise<void>;
 }
 
-export async function createQueryTestContext(engine: Engine, options: { cache?: Cache; log?: Logger; now?: number; smtpUrl?: string } = {}): Promise<QueryTestContext> {
+export async function createQueryTestContext(engine: Engine, options: { cache?: Cache; log?: Logger; now?: number; smtpUrl?: string; routes?: Array<(app: FastifyInstance, ctx: AppContext) => void> } = {}): Promise<QueryTestContext> {
   const dir = mkdtempSync(join(tmpdir(), 'meterboard-query-'));
   const config = loadConfig({ ADMIN_KEY: TEST_ADMIN_KEY, LOG_LEVEL: 'silent', DATA_DIR: dir }, dir);
   const schemas = postgresTestSchemas('query');
@@ -50,6 +52,8 @@ export async function createQueryTestContext(engine: Engine, options: { cache?: 
   const storage = engine === 'sqlite' ? createSqliteStorage({ dataDir: dir }) : schemas.openStorage(schema);
   await storage.migrate();
   const clock = fixedClock(options.now ?? QUERY_NOW);
+  const reportStoreTarget: ReportStoreTarget =
+    engine === 'sqlite' ? { sqliteFile: join(dir, SQLITE_FILE_NAME) } : { postgresUrl: TEST_DATABASE_URL, postgresSchema: schema };
   const ctx: AppContext = {
     config,
     storage,
@@ -60,18 +64,16 @@ export async function createQueryTestContext(engine: Engine, options: { cache?: 
     countries: createGeoipCountryLookup(),
     telemetry: noopTelemetry,
     log: options.log ?? silentLogger,
-    reports: createReportsRuntime(
-      { ...config, smtpUrl: options.smtpUrl },
-      engine === 'sqlite' ? { sqliteFile: join(dir, SQLITE_FILE_NAME) } : { postgresUrl: TEST_DATABASE_URL, postgresSchema: schema },
-    ),
+    reports: createReportsRuntime({ ...config, smtpUrl: options.smtpUrl }, reportStoreTarget),
   };
-  const app = buildServer(ctx, { logger: false, checkResponses: true, routes: [registerQueryRoutes] });
+  const app = buildServer(ctx, { logger: false, checkResponses: true, routes: [registerQueryRoutes, ...(options.routes ?? [])] });
   await app.ready();
   return {
     engine,
     ctx,
     app,
     clock,
+    reportStoreTarget,
     async close() {
       await app.close();
       await ctx.cache.close();

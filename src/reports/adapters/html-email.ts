@@ -18,9 +18,9 @@ function escape(text: string): string {
 const raw = (value: number | null) => (value === null ? '' : String(value));
 
 function changeCell(row: ReportRow, period: '1' | '7' | '30', change: ReportChange): string {
-  const style = [`color:${COLORS[change.tone]}`, 'padding:6px 8px', 'border-bottom:1px solid #eceff3', 'white-space:nowrap'];
+  const style = [`color:${COLORS[change.tone]}`, 'padding:6px 8px', 'border-bottom:1px solid #eceff3'];
   if (change.level !== 'ok') style.push(`background:${LEVEL_BG[change.level]}`);
-  const badge = change.level === 'ok' ? '' : ` <span style="font-size:10px;font-weight:700;text-transform:uppercase">${change.level}</span>`;
+  const badge = change.level === 'ok' ? '' : `<br><span style="font-size:10px;font-weight:700;text-transform:uppercase">${change.level}</span>`;
   return (
     `<td style="${style.join(';')}" data-metric="${escape(row.metric_name)}" data-period="${period}" data-previous="${raw(change.previous)}" ` +
     `data-change="${raw(change.change)}" data-change-pct="${raw(change.change_pct)}" data-level="${change.level}" data-tone="${change.tone}">` +
@@ -43,12 +43,12 @@ function rowHtml(row: ReportRow): string {
 }
 
 const HEAD =
-  '<tr style="background:#f1f3f6;text-align:left"><th style="padding:6px 8px">Metric</th><th style="padding:6px 8px;text-align:right">Current</th>' +
-  '<th style="padding:6px 8px">vs Yesterday</th><th style="padding:6px 8px">vs 7 days</th><th style="padding:6px 8px">vs 30 days</th></tr>';
+  '<tr style="background:#f1f3f6;text-align:left"><th style="padding:6px 8px;width:26%">Metric</th><th style="padding:6px 8px;text-align:right;width:17%">Current</th>' +
+  '<th style="padding:6px 8px;width:19%">vs Yesterday</th><th style="padding:6px 8px;width:19%">vs 7 days</th><th style="padding:6px 8px;width:19%">vs 30 days</th></tr>';
 
 function table(rows: readonly ReportRow[], title: string): string {
   return `<mj-text padding="12px 0 4px" font-size="15px" font-weight="700">${escape(title)}</mj-text>
-<mj-table font-size="12px" padding="0" cellpadding="0" table-layout="auto">${HEAD}${rows.map(rowHtml).join('')}</mj-table>`;
+<mj-table font-size="12px" padding="0" cellpadding="0" table-layout="fixed" width="100%">${HEAD}${rows.map(rowHtml).join('')}</mj-table>`;
 }
 
 function moverList(list: DailyReport['summary']['good_movers'], tone: 'good' | 'bad'): string {

@@ -49,7 +49,7 @@ export interface DailyReport {
   summary: {
     good_movers: ReportMover[];
     bad_movers: ReportMover[];
-    /** Changes vs yesterday at warning or critical level. */
+    /** Changes vs yesterday at the critical level (alert rules, issue 10 step 5, are not wired here yet). */
     alerts: Array<ReportMover & { tone: ChangeTone }>;
     totals: Array<{ metric_name: string; label: string; unit: string; value: number | null }>;
   };
@@ -128,7 +128,7 @@ export function buildDailyReport(input: BuildReportInput): DailyReport {
   for (const row of measured) sections.set(row.category, [...(sections.get(row.category) ?? []), row]);
   const byName = new Map(rows.map((row) => [row.metric_name, row]));
   const headline = HEADLINE.filter((name) => byName.has(name));
-  const totalsFrom = headline.length > 0 ? headline : measured.slice(0, 6).map((row) => row.metric_name);
+  const totalsFrom = (headline.length > 0 ? headline : measured.map((row) => row.metric_name)).slice(0, 6);
   return {
     org: input.org,
     date: input.date,
@@ -137,7 +137,7 @@ export function buildDailyReport(input: BuildReportInput): DailyReport {
       good_movers: movers(measured, 'good'),
       bad_movers: movers(measured, 'bad'),
       alerts: measured
-        .filter((row) => row.vs_1d.level !== 'ok' && row.vs_1d.change_pct !== null)
+        .filter((row) => row.vs_1d.level === 'critical' && row.vs_1d.change_pct !== null)
         .map((row) => ({ metric_name: row.metric_name, label: row.label, unit: row.unit, current: row.current, change_pct: row.vs_1d.change_pct!, level: row.vs_1d.level, tone: row.vs_1d.tone })),
       totals: totalsFrom.map((name) => {
         const row = byName.get(name)!;
