@@ -3,6 +3,8 @@
  * engine implements `ReportStore` in `adapters/` (one contract suite for both).
  */
 
+import type { DailyReport } from './domain/daily-report.ts';
+
 export type DeliveryChannel = 'email' | 'webhook';
 export type DeliveryStatus = 'pending' | 'sending' | 'delivered' | 'failed';
 
@@ -86,4 +88,18 @@ export interface Mailer {
 export interface WebhookSender {
   /** Throws unless the endpoint answers 2xx. */
   post(url: string, body: unknown): Promise<void>;
+}
+
+export interface TrendImage {
+  metricName: string;
+  cid: string;
+  png: Buffer;
+  svg: string;
+}
+
+/** Turns the report data into the e-mail's HTML and its chart images (MJML, ECharts + resvg). */
+export interface ReportRenderer {
+  trendImages(report: DailyReport): TrendImage[];
+  /** `imageSrc` says where a metric's chart is loaded from (`cid:` in mail, a data URI in the preview). */
+  html(report: DailyReport, imageSrc: (metricName: string) => string | null): string;
 }

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Config } from '../config/config.ts';
+import { renderReportHtml } from './adapters/html-email.ts';
 import { createHttpWebhookSender } from './adapters/http-webhook.ts';
+import { renderTrendImages } from './adapters/trend-charts.ts';
 import { createPostgresReportStore } from './adapters/postgres-report-store.ts';
 import { createSmtpMailer } from './adapters/smtp-mailer.ts';
 import { createSqliteReportStore } from './adapters/sqlite-report-store.ts';
-import type { Mailer, ReportStore, WebhookSender } from './ports.ts';
+import type { Mailer, ReportRenderer, ReportStore, WebhookSender } from './ports.ts';
 
 /** What the reports feature needs at run time; `AppContext.reports`, built in compose.ts. */
 export interface ReportsRuntime {
@@ -13,6 +15,7 @@ export interface ReportsRuntime {
   /** Null when SMTP_URL is not set: e-mail deliveries then fail visibly (and are retried). */
   mailer: Mailer | null;
   webhook: WebhookSender;
+  renderer: ReportRenderer;
   /** This process's identity in delivery leases. */
   holder: string;
   close(): Promise<void>;
@@ -37,6 +40,7 @@ export function createReportsRuntime(config: Pick<Config, 'smtpUrl' | 'databaseU
     store,
     mailer,
     webhook: createHttpWebhookSender(),
+    renderer: { trendImages: renderTrendImages, html: (report, imageSrc) => renderReportHtml(report, { imageSrc }) },
     holder: `reports-${randomUUID()}`,
     async close() {
       await mailer?.close();

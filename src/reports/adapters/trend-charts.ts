@@ -1,18 +1,13 @@
 import { Resvg } from '@resvg/resvg-js';
 import * as echarts from 'echarts';
 import type { DailyReport } from '../domain/daily-report.ts';
+import type { TrendImage } from '../ports.ts';
 
 /**
  * Small 30-day trend charts rendered on the server: ECharts' SSR mode draws SVG without a
  * browser, resvg turns it into PNG because most e-mail clients (Gmail, Outlook) show no SVG.
  */
 
-export interface TrendImage {
-  metricName: string;
-  cid: string;
-  png: Buffer;
-  svg: string;
-}
 
 const WIDTH = 260;
 const HEIGHT = 70;

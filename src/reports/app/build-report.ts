@@ -5,8 +5,7 @@ import type { AppContext } from '../../app/context.ts';
 import { addLocalDays } from '../../domain/time-buckets.ts';
 import { buildDailyReport, trendMetricsFor, type DailyReport, type TrendPoint } from '../domain/daily-report.ts';
 import { renderPlainText } from '../domain/plain-text.ts';
-import { renderReportHtml } from '../adapters/html-email.ts';
-import { renderTrendImages, type TrendImage } from '../adapters/trend-charts.ts';
+import type { TrendImage } from '../ports.ts';
 
 /**
  * Builds one organization's report for one local date from the rollups as they are now (late
@@ -49,14 +48,13 @@ export async function buildReport(ctx: AppContext, input: { orgId: string; date?
     metrics: compared.metrics,
     trends,
   });
-  const images = renderTrendImages(report);
+  const { renderer } = ctx.reports;
+  const images = renderer.trendImages(report);
   const byMetric = new Map(images.map((image) => [image.metricName, image]));
   return {
     report,
-    emailHtml: renderReportHtml(report, { imageSrc: (name) => (byMetric.has(name) ? `cid:${byMetric.get(name)!.cid}` : null) }),
-    previewHtml: renderReportHtml(report, {
-      imageSrc: (name) => (byMetric.has(name) ? `data:image/png;base64,${byMetric.get(name)!.png.toString('base64')}` : null),
-    }),
+    emailHtml: renderer.html(report, (name) => (byMetric.has(name) ? `cid:${byMetric.get(name)!.cid}` : null)),
+    previewHtml: renderer.html(report, (name) => (byMetric.has(name) ? `data:image/png;base64,${byMetric.get(name)!.png.toString('base64')}` : null)),
     text: renderPlainText(report),
     images,
   };
