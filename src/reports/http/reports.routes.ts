@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.ts';
@@ -26,6 +26,30 @@ const settingsBody = z
   .strict();
 const settingsResponse = z.object({ recipients: z.array(z.string()), webhook_url: z.string().nullable() });
 
+const historyResponse = z.object({
+  reports: z.array(
+    z.object({
+      date: z.string(),
+      status: z.enum(['delivered', 'failed', 'pending']),
+      deliveries: z.array(
+        z.object({
+          channel: z.enum(['email', 'webhook']),
+          status: z.enum(['pending', 'sending', 'delivered', 'failed']),
+          attempts: z.number().int(),
+          last_error: z.string().nullable(),
+          next_attempt_at: z.string().nullable(),
+          delivered_at: z.string().nullable(),
+        }),
+      ),
+    }),
+  ),
+});
+
+/** Pre-serialized bodies (report JSON, HTML) go out as they are. */
+function sendText(reply: FastifyReply, contentType: string, body: string): FastifyReply {
+  return reply.type(contentType).send(body);
+}
+
 const settingsJson = (s: ReportSettings) => ({ recipients: s.recipients, webhook_url: s.webhookUrl });
 const deliveryJson = (d: DeliveryRecord) => ({
   channel: d.channel,
@@ -41,29 +65,29 @@ export function registerReportRoutes(app: FastifyInstance, ctx: AppContext): voi
   const ORG = '/api/v1/orgs/:org';
 
   api.get(`${ORG}/reports/daily`, {
-    schema: { tags, summary: 'The daily report of a local date (read key), built now from the rollups', security: bearerSecurity, params: orgParamsSchema, querystring: previewQuery, response: { 200: z.string().describe('The report JSON, or text/html'), ...errorResponses(400, 401, 403, 404, 503) } },
+    schema: { tags, summary: 'The daily report of a local date (read key), built now from the rollups', security: bearerSecurity, params: orgParamsSchema, querystring: previewQuery, response: { 200: z.record(z.string(), z.unknown()).describe('The report JSON (org, date, summary, sections, gauges, trends), or text/html'), ...errorResponses(400, 401, 403, 404, 503) } },
     handler: async (request, reply) => {
       authorizeOrg(await authenticate(request, ctx), request.params.org, 'read');
       const rendered = await buildReport(ctx, { orgId: request.params.org, date: request.query.date });
-      if (request.query.format === 'html') return reply.type('text/html; charset=utf-8').send(rendered.previewHtml);
-      return reply.type('application/json; charset=utf-8').send(JSON.stringify(rendered.report));
+      if (request.query.format === 'html') return sendText(reply, 'text/html; charset=utf-8', rendered.previewHtml);
+      return sendText(reply, 'application/json; charset=utf-8', JSON.stringify(rendered.report));
     },
   });
 
   api.get(`${ORG}/reports/latest`, {
-    schema: { tags, summary: 'The latest report as it was sent (read key)', security: bearerSecurity, params: orgParamsSchema, querystring: z.object({ format: z.enum(['json', 'html']).default('json') }), response: { 200: z.string(), ...errorResponses(401, 403, 404, 503) } },
+    schema: { tags, summary: 'The latest report as it was sent (read key)', security: bearerSecurity, params: orgParamsSchema, querystring: z.object({ format: z.enum(['json', 'html']).default('json') }), response: { 200: z.record(z.string(), z.unknown()).describe('The archived report JSON, or its HTML'), ...errorResponses(401, 403, 404, 503) } },
     handler: async (request, reply) => {
       authorizeOrg(await authenticate(request, ctx), request.params.org, 'read');
       const org = await loadOrganization(ctx, request.params.org);
       const snapshot = await ctx.reports.store.latestSnapshot(org.id);
       if (snapshot === null) throw new NotFoundError(`no report has been sent for organization "${org.id}" yet`);
-      if (request.query.format === 'html') return reply.type('text/html; charset=utf-8').send(snapshot.html);
-      return reply.type('application/json; charset=utf-8').send(snapshot.json);
+      if (request.query.format === 'html') return sendText(reply, 'text/html; charset=utf-8', snapshot.html);
+      return sendText(reply, 'application/json; charset=utf-8', snapshot.json);
     },
   });
 
   api.get(`${ORG}/reports`, {
-    schema: { tags, summary: 'Report history with delivery status per channel (read key)', security: bearerSecurity, params: orgParamsSchema, querystring: historyQuery, response: { 200: z.string(), ...errorResponses(400, 401, 403, 404, 503) } },
+    schema: { tags, summary: 'Report history with delivery status per channel (read key)', security: bearerSecurity, params: orgParamsSchema, querystring: historyQuery, response: { 200: historyResponse, ...errorResponses(400, 401, 403, 404, 503) } },
     handler: async (request, reply) => {
       authorizeOrg(await authenticate(request, ctx), request.params.org, 'read');
       const org = await loadOrganization(ctx, request.params.org);
@@ -77,7 +101,7 @@ export function registerReportRoutes(app: FastifyInstance, ctx: AppContext): voi
           deliveries: list.map(deliveryJson),
         })),
       };
-      return reply.type('application/json; charset=utf-8').send(JSON.stringify(body));
+      return sendText(reply, 'application/json; charset=utf-8', JSON.stringify(body));
     },
   });
 
