@@ -9,6 +9,7 @@ import { createGenaiPricesCostEstimator } from '../src/adapters/enrichment/genai
 import { createGeoipCountryLookup } from '../src/adapters/enrichment/geoip-country-lookup.ts';
 import { createPostgresStorage } from '../src/adapters/postgres/postgres-storage.ts';
 import { createSqliteStorage, SQLITE_FILE_NAME } from '../src/adapters/sqlite/sqlite-storage.ts';
+import { createReportsRuntime } from '../src/reports/runtime.ts';
 import type { AppContext } from '../src/app/context.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { systemClock } from '../src/adapters/clock/system-clock.ts';
@@ -126,6 +127,7 @@ export function createBenchContext(storage: Storage, cache: Cache, dataDir = os.
     log: silentLogger,
     // Opened lazily: the benchmarks never pull a source.
     sources: createSourcesRuntime(config, silentLogger),
+    reports: createReportsRuntime(config),
   };
 }
 

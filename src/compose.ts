@@ -31,6 +31,8 @@ import type { SourcesRuntime } from './sources/ports.ts';
 import { createSqliteSourceState } from './sources/adapters/sqlite-source-state.ts';
 import { createPostgresSourceState } from './sources/adapters/postgres-source-state.ts';
 import { createPgSourceConnector } from './sources/adapters/pg-source-connector.ts';
+import { createReportsRuntime } from './reports/runtime.ts';
+import { registerReportRoutes } from './reports/http/reports.routes.ts';
 import { registerAdminRoutes } from './http/admin.routes.ts';
 import { registerQueryRoutes } from './http/query.routes.ts';
 import { registerWebRoutes } from './http/web.routes.ts';
@@ -101,6 +103,7 @@ export async function createContext(config: Readonly<Config>, options: ContextOp
     telemetry: createPromTelemetry({ processMetrics: options.processMetrics ?? true }),
     log,
     sources: createSourcesRuntime(config, log),
+    reports: createReportsRuntime(config),
   };
   if (config.sources.length > 0) ctx.telemetry.watchSources(() => ctx.sources.state.listStatus());
   return {
@@ -109,6 +112,7 @@ export async function createContext(config: Readonly<Config>, options: ContextOp
       await cache.close().catch((error: unknown) => log.warn({ err: error }, 'closing the cache failed'));
       await ctx.sources.connector.close();
       await ctx.sources.state.close().catch((error: unknown) => log.warn({ err: error }, 'closing the source state failed'));
+      await ctx.reports.close().catch((error: unknown) => log.warn({ err: error }, 'closing the reports store failed'));
       await storage.close();
     },
   };
@@ -160,6 +164,7 @@ export function createHttpServer(ctx: AppContext, options: ServerBuildOptions = 
       (app, c) => registerOtlpRoutes(app, c),
       (app, c) => registerMeRoutes(app, c),
       (app, c) => registerDrilldownRoutes(app, c),
+      (app, c) => registerReportRoutes(app, c),
       (app) => registerWebRoutes(app, { distDir }),
     ],
   });

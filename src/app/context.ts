@@ -7,6 +7,7 @@ import type { Logger } from '../ports/logger.ts';
 import type { Storage } from '../ports/storage.ts';
 import type { Telemetry } from '../ports/telemetry.ts';
 import type { SourcesRuntime } from '../sources/ports.ts';
+import type { ReportsRuntime } from '../reports/runtime.ts';
 
 /**
  * Everything a use case may depend on, built once by src/compose.ts and passed in.
@@ -25,4 +26,6 @@ export interface AppContext {
   log: Logger;
   /** SQL sources (src/sources): meterboard's record of them and connections to their databases. */
   sources: SourcesRuntime;
+  /** Daily reports: ledger and settings store, mailer, webhook sender (src/reports). */
+  reports: ReportsRuntime;
 }

@@ -5,6 +5,7 @@ import { registerDataCommands } from './data-commands.ts';
 import { registerPricingCommand } from './pricing-command.ts';
 import { registerServeCommands } from './serve-commands.ts';
 import { registerSourcesCommands } from './sources-commands.ts';
+import { registerReportCommands } from '../reports/cli/report-commands.ts';
 import { UsageError } from './exit.ts';
 
 /** The `meterboard` command line (SPEC §8). Commands are thin: parse, call a use case, print. */
@@ -23,5 +24,6 @@ export function buildProgram(): Command {
   registerAdminCommands(program);
   registerPricingCommand(program);
   registerSourcesCommands(program);
+  registerReportCommands(program);
   return program;
 }

@@ -1,6 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { CompareSettings } from '../domain/compare.ts';
 import { isValidTimeZone } from '../domain/organization.ts';
 import { metricDefinitionSchema } from './metric-schema.ts';
 import { sourcesConfigSchema } from '../sources/source-config.ts';
@@ -77,9 +78,26 @@ export const envSchema = z.object({
   CONFIG_FILE: z.string().optional(),
 });
 
+const percent = z.number().positive().max(100_000);
+const compareSchema = z
+  .object({
+    warning_pct: percent.default(10),
+    critical_pct: percent.default(25),
+    /** Per metric name (built-in or custom): thresholds and good direction. */
+    metrics: z
+      .record(
+        z.string(),
+        z.object({ warning_pct: percent.optional(), critical_pct: percent.optional(), good_direction: z.enum(['up', 'down', 'neutral']).optional() }).strict(),
+      )
+      .default({}),
+  })
+  .strict()
+  .refine((c) => c.warning_pct <= c.critical_pct, { message: 'must not be below warning_pct', path: ['critical_pct'] });
+
 export const fileConfigSchema = z
   .object({
     metrics: z.array(metricDefinitionSchema).default([]),
+    compare: compareSchema.default({ warning_pct: 10, critical_pct: 25, metrics: {} }),
     alerts: z.array(z.record(z.string(), z.unknown())).default([]),
     sources: sourcesConfigSchema.default([]),
   })
@@ -104,6 +122,8 @@ export interface Config {
   smtpUrl: string | undefined;
   reportFrom: string;
   defaultTimezone: string;
+  /** Change levels (warning/critical %) and per-metric overrides for compare, reports and alerts. */
+  compare: CompareSettings;
   customMetrics: FileConfig['metrics'];
   alerts: FileConfig['alerts'];
   sources: FileConfig['sources'];
@@ -176,6 +196,12 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     smtpUrl: e.SMTP_URL,
     reportFrom: e.REPORT_FROM,
     defaultTimezone: e.DEFAULT_TIMEZONE,
+    compare: {
+      defaults: { warningPct: file.compare.warning_pct, criticalPct: file.compare.critical_pct },
+      metrics: Object.fromEntries(
+        Object.entries(file.compare.metrics).map(([name, o]) => [name, { warningPct: o.warning_pct, criticalPct: o.critical_pct, goodDirection: o.good_direction }]),
+      ),
+    },
     customMetrics: file.metrics,
     alerts: file.alerts,
     sources: file.sources,

@@ -28,9 +28,16 @@ export const metricDefinitionSchema = z
     unit: z.string().default('count'),
     category: z.string().default('custom'),
     description: z.string().default(''),
+    good_direction: z.enum(['up', 'down', 'neutral']).default('neutral'),
+    warning_pct: z.number().positive().optional(),
+    critical_pct: z.number().positive().optional(),
   })
   .strict()
   .refine((m) => m.kind === 'counter' || m.value !== undefined, {
     message: 'sum, distribution and gauge metrics need a "value" attribute',
     path: ['value'],
+  })
+  .refine((m) => m.warning_pct === undefined || m.critical_pct === undefined || m.warning_pct <= m.critical_pct, {
+    message: 'must not be below warning_pct',
+    path: ['critical_pct'],
   });

@@ -23,3 +23,4 @@ export type RecentActivityResponse = z.output<typeof s.recentActivityResponse>;
 export type ActivityItem = RecentActivityResponse['activity'][number];
 export type WorkflowUsageResponse = z.output<typeof s.workflowUsageResponse>;
 export type DeploymentUsage = WorkflowUsageResponse['deployments'][number];
+export type { GoodDirection, ChangeTone } from '../domain/compare.ts';

@@ -156,7 +156,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     summary: 'Each metric on a day against 1, 7 and 30 days before (seed 004)',
     query: s.compareQuery,
     response: s.compareResponse,
-    handle: async (org, q, reply) => send(reply, await compare(ctx, { orgId: org, ...q })),
+    handle: async (org, { include_empty, ...q }, reply) => send(reply, await compare(ctx, { orgId: org, ...q, includeEmpty: include_empty })),
   });
   route({
     path: `${ORG}/recent-activity`,

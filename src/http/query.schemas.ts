@@ -84,6 +84,7 @@ export const compareQuery = z.object({
   project: common.project,
   tag: common.tag,
   metric: metricParam,
+  include_empty: flag.describe('Also list metrics without data on any compared day'),
   refresh: flag,
 });
 export const recentActivityQuery = z.object({
@@ -159,7 +160,7 @@ export const seriesResponse = z.strictObject({
 export const overviewResponse = z.strictObject({
   period: z.strictObject({ start_date: z.string(), end_date: z.string(), days: z.number().int() }),
   totals: z.array(z.strictObject({ metric_name: z.string(), total_value: z.number(), total_count: z.number().int() })),
-  daily_trend: z.array(z.strictObject({ date: z.string(), metrics: z.record(z.string(), z.number()) })),
+  daily_trend: z.array(z.strictObject({ date: z.string(), metrics: z.record(z.string(), nullableNumber).describe('Totals; a distribution\'s daily average') })),
 });
 
 export const breakdownResponse = z.strictObject({
@@ -216,6 +217,8 @@ const comparisonSchema = z.strictObject({
   change_pct: nullableNumber,
   direction: z.union([z.literal(1), z.literal(0), z.literal(-1)]),
   level: z.enum(['ok', 'warning', 'critical']),
+  tone: z.enum(['good', 'bad', 'neutral']).describe('The change read against the metric\'s good direction'),
+  previous_p95: nullableNumber,
 });
 
 export const compareResponse = z.strictObject({
@@ -227,7 +230,10 @@ export const compareResponse = z.strictObject({
       category: z.string(),
       unit: z.string(),
       description: z.string(),
-      current: nullableNumber,
+      kind: z.enum(['counter', 'sum', 'distribution', 'gauge']),
+      good_direction: z.enum(['up', 'down', 'neutral']),
+      current: nullableNumber.describe('A distribution\'s average; a gauge\'s last reading; otherwise the day\'s total'),
+      p95: nullableNumber,
       comparisons: z.strictObject({ '1': comparisonSchema, '7': comparisonSchema, '30': comparisonSchema }),
     }),
   ),
@@ -284,6 +290,7 @@ export const catalogResponse = z.strictObject({
       dimensions: z.array(z.string()),
       value: z.string().nullable(),
       where: z.record(z.string(), z.unknown()).nullable(),
+      good_direction: z.enum(['up', 'down', 'neutral']),
     }),
   ),
 });

@@ -2,6 +2,8 @@
 export interface Telemetry {
   eventsIngested(orgId: string, accepted: number, duplicates: number, rejected: number): void;
   aggregationRun(result: { ok: boolean; durationSeconds: number; records: number; finishedAt: number }): void;
+  /** One daily-report delivery attempt (reports feature). */
+  reportDelivery?(channel: 'email' | 'webhook', result: 'delivered' | 'failed'): void;
   /** One pull of a SQL source (src/sources): rows read, success, and when it finished (for its lag). */
   sourcePulled(result: { source: string; ok: boolean; rowsRead: number; finishedAt: number }): void;
   /**

@@ -5,6 +5,7 @@ import { createMemoryCache } from '../../src/adapters/cache/memory-cache.ts';
 import { createGenaiPricesCostEstimator } from '../../src/adapters/enrichment/genai-prices-cost-estimator.ts';
 import { createGeoipCountryLookup } from '../../src/adapters/enrichment/geoip-country-lookup.ts';
 import { createSqliteStorage } from '../../src/adapters/sqlite/sqlite-storage.ts';
+import { createReportsRuntime } from '../../src/reports/runtime.ts';
 import type { AppContext } from '../../src/app/context.ts';
 import { ingestEvents } from '../../src/app/ingest-events.ts';
 import { loadConfig } from '../../src/config/config.ts';
@@ -82,6 +83,7 @@ export async function createAggregationContext(engine: Engine, options: Aggregat
       telemetry: noopTelemetry,
       log: silentLogger,
       sources: testSourcesRuntime(engine === 'sqlite' ? { engine, dataDir: dir } : { engine, schema }),
+      reports: createReportsRuntime(config),
     };
     opened.push(ctx);
     return ctx;

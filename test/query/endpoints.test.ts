@@ -147,7 +147,7 @@ describe.each(ENGINES)('query endpoints (%s)', (engine) => {
         const comparison = entry.comparisons[offset];
         if (!events.some((e) => dayLabel(e.ts, ZONE) === date)) {
           // No event at all that day: no history, so N/A rather than a change from zero.
-          expect(comparison).toEqual({ previous: null, change: null, change_pct: null, direction: 0, level: 'ok' });
+          expect(comparison).toEqual({ previous: null, change: null, change_pct: null, direction: 0, level: 'ok', tone: 'neutral', previous_p95: null });
           continue;
         }
         const previous = dayTotal(metric, date).sum;
@@ -171,7 +171,7 @@ describe.each(ENGINES)('query endpoints (%s)', (engine) => {
     const requests = body.metrics.find((m) => m.metric_name === 'requests')!;
     expect(requests.current).toBe(total('requests', readings(events, 'requests').filter((r) => dayLabel(r.ts, ZONE) === firstDay)).sum);
     for (const offset of ['1', '7', '30'] as const) {
-      expect(requests.comparisons[offset]).toEqual({ previous: null, change: null, change_pct: null, direction: 0, level: 'ok' });
+      expect(requests.comparisons[offset]).toEqual({ previous: null, change: null, change_pct: null, direction: 0, level: 'ok', tone: 'neutral', previous_p95: null });
     }
   });
 

@@ -6,7 +6,8 @@ import { expect } from 'vitest';
 import { createMemoryCache } from '../../src/adapters/cache/memory-cache.ts';
 import { createGenaiPricesCostEstimator } from '../../src/adapters/enrichment/genai-prices-cost-estimator.ts';
 import { createGeoipCountryLookup } from '../../src/adapters/enrichment/geoip-country-lookup.ts';
-import { createSqliteStorage } from '../../src/adapters/sqlite/sqlite-storage.ts';
+import { createSqliteStorage, SQLITE_FILE_NAME } from '../../src/adapters/sqlite/sqlite-storage.ts';
+import { createReportsRuntime, type ReportStoreTarget } from '../../src/reports/runtime.ts';
 import { aggregateDirtyBuckets } from '../../src/app/aggregate.ts';
 import type { AppContext } from '../../src/app/context.ts';
 import { loadConfig } from '../../src/config/config.ts';
@@ -18,7 +19,7 @@ import type { Cache } from '../../src/ports/cache.ts';
 import { silentLogger, type Logger } from '../../src/ports/logger.ts';
 import { noopTelemetry } from '../../src/ports/telemetry.ts';
 import { adminHeaders, bearer, createOrgWithKeys, TEST_ADMIN_KEY } from '../support/http-context.ts';
-import { postgresTestSchemas, probePostgres } from '../support/postgres.ts';
+import { postgresTestSchemas, probePostgres, TEST_DATABASE_URL } from '../support/postgres.ts';
 import { testSourcesRuntime } from '../support/sources-runtime.ts';
 import type { SentEvent } from './oracle.ts';
 
@@ -39,10 +40,12 @@ export interface QueryTestContext {
   ctx: AppContext;
   app: FastifyInstance;
   clock: ReturnType<typeof fixedClock>;
+  /** Where this context's report tables live, to open a second "worker" on them. */
+  reportStoreTarget: ReportStoreTarget;
   close(): Promise<void>;
 }
 
-export async function createQueryTestContext(engine: Engine, options: { cache?: Cache; log?: Logger; now?: number } = {}): Promise<QueryTestContext> {
+export async function createQueryTestContext(engine: Engine, options: { cache?: Cache; log?: Logger; now?: number; smtpUrl?: string; routes?: Array<(app: FastifyInstance, ctx: AppContext) => void> } = {}): Promise<QueryTestContext> {
   const dir = mkdtempSync(join(tmpdir(), 'meterboard-query-'));
   const config = loadConfig({ ADMIN_KEY: TEST_ADMIN_KEY, LOG_LEVEL: 'silent', DATA_DIR: dir }, dir);
   const schemas = postgresTestSchemas('query');
@@ -50,6 +53,8 @@ export async function createQueryTestContext(engine: Engine, options: { cache?: 
   const storage = engine === 'sqlite' ? createSqliteStorage({ dataDir: dir }) : schemas.openStorage(schema);
   await storage.migrate();
   const clock = fixedClock(options.now ?? QUERY_NOW);
+  const reportStoreTarget: ReportStoreTarget =
+    engine === 'sqlite' ? { sqliteFile: join(dir, SQLITE_FILE_NAME) } : { postgresUrl: TEST_DATABASE_URL, postgresSchema: schema };
   const ctx: AppContext = {
     config,
     storage,
@@ -61,17 +66,20 @@ export async function createQueryTestContext(engine: Engine, options: { cache?: 
     telemetry: noopTelemetry,
     log: options.log ?? silentLogger,
     sources: testSourcesRuntime(engine === 'sqlite' ? { engine, dataDir: dir } : { engine, schema }),
+    reports: createReportsRuntime({ ...config, smtpUrl: options.smtpUrl }, reportStoreTarget),
   };
-  const app = buildServer(ctx, { logger: false, checkResponses: true, routes: [registerQueryRoutes] });
+  const app = buildServer(ctx, { logger: false, checkResponses: true, routes: [registerQueryRoutes, ...(options.routes ?? [])] });
   await app.ready();
   return {
     engine,
     ctx,
     app,
     clock,
+    reportStoreTarget,
     async close() {
       await app.close();
       await ctx.cache.close();
+      await ctx.reports.close();
       await storage.close();
       await ctx.sources.state.close();
       await schemas.cleanup();

@@ -10,6 +10,7 @@ import type { Session } from './auth/session.ts';
 import { Controls } from './components/Controls.tsx';
 import type { ViewState } from './components/Controls.tsx';
 import { Overview } from './components/Overview.tsx';
+import { ReportsPage } from './components/ReportsPage.tsx';
 import { ErrorState, Skeleton } from './components/Panel.tsx';
 import { addLocalDays, computeRange, localDate } from './lib/time.ts';
 import { readViewFromUrl, writeViewToUrl } from './lib/url-state.ts';
@@ -40,6 +41,7 @@ function Dashboard({ session, onSession, onSignOut }: { session: Session; onSess
   const orgZone = listed?.timezone ?? orgInfo.data?.timezone ?? 'UTC';
 
   const [now, setNow] = useState(() => Date.now());
+  const [page, setPage] = useState<'dashboard' | 'reports'>('dashboard');
   const [view, setView] = useState<ViewState>(() => {
     const fromUrl = readViewFromUrl(window.location.search);
     return {
@@ -89,6 +91,8 @@ function Dashboard({ session, onSession, onSignOut }: { session: Session; onSess
     );
   } else if (!orgSettled) {
     body = <Skeleton height={400} />;
+  } else if (page === 'reports') {
+    body = <ReportsPage key={session.orgId} scope={scope} />;
   } else {
     body = (
       <>
@@ -114,6 +118,14 @@ function Dashboard({ session, onSession, onSignOut }: { session: Session; onSess
         ) : (
           <span className="org-name" data-testid="org-name">{listed?.name ?? orgInfo.data?.name ?? session.orgId}</span>
         )}
+        <nav className="page-tabs" aria-label="Pages">
+          <button type="button" aria-pressed={page === 'dashboard'} onClick={() => setPage('dashboard')} data-testid="page-dashboard">
+            Dashboard
+          </button>
+          <button type="button" aria-pressed={page === 'reports'} onClick={() => setPage('reports')} data-testid="page-reports">
+            Reports
+          </button>
+        </nav>
         <span className="topbar-spacer" />
         <button type="button" onClick={onSignOut} data-testid="sign-out">
           Sign out

@@ -98,6 +98,13 @@ export function createPromTelemetry(options: { processMetrics?: boolean } = {}):
     h.lastSuccessAt === null ? null : h.lastSuccessAt / 1000,
   );
   sourceGauge('meterboard_source_consecutive_failures', 'Failed pulls of a SQL source since its last success.', (h) => h.consecutiveFailures);
+  const reportDeliveries = new Counter({
+    name: 'meterboard_report_deliveries_total',
+    help: 'Daily report delivery attempts, by channel (email, webhook) and result (delivered, failed; failures are retried).',
+    labelNames: ['channel', 'result'] as const,
+    registers: [registry],
+  });
+  for (const channel of ['email', 'webhook']) for (const result of ['delivered', 'failed']) reportDeliveries.inc({ channel, result }, 0);
 
   return {
     registry,
@@ -120,6 +127,9 @@ export function createPromTelemetry(options: { processMetrics?: boolean } = {}):
     },
     watchSources(read) {
       readSources = read;
+    },
+    reportDelivery(channel, result) {
+      reportDeliveries.inc({ channel, result });
     },
   };
 }

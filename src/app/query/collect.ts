@@ -150,6 +150,16 @@ export function valueOf(metric: MetricDefinition, stats: RollupStats): number {
   return stats.sum;
 }
 
+/**
+ * The number a metric is compared and trended by: like `valueOf`, except that a distribution
+ * is its average (null without values), since a sum of latencies grows with traffic.
+ */
+export function comparableValue(metric: MetricDefinition, stats: RollupStats): number | null {
+  if (metric.kind === 'distribution') return stats.avg;
+  if (metric.kind === 'gauge') return stats.last;
+  return stats.sum;
+}
+
 /** Metrics to report: the selection, plus (when everything was asked for) metrics found only in the data. */
 export function reportedMetrics(selected: readonly MetricDefinition[], all: boolean, found: Iterable<string>, synthesize: (name: string) => MetricDefinition): MetricDefinition[] {
   if (!all) return [...selected];

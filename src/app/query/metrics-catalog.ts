@@ -1,3 +1,4 @@
+import { policyFor, type GoodDirection } from '../../domain/compare.ts';
 import { apiMetricType, type MetricDefinition } from '../../domain/metrics/definition.ts';
 import type { AppContext } from '../context.ts';
 import { cachedJson, type CachedJson } from './cached-query.ts';
@@ -17,6 +18,7 @@ export interface CatalogEntry {
   dimensions: string[];
   value: string | null;
   where: MetricDefinition['where'] | null;
+  good_direction: GoodDirection;
 }
 
 export async function metricsCatalog(ctx: AppContext, input: { orgId: string; refresh?: boolean | undefined }): Promise<CachedJson> {
@@ -37,6 +39,7 @@ export async function metricsCatalog(ctx: AppContext, input: { orgId: string; re
           dimensions: [...metric.dimensions],
           value: metric.value ?? null,
           where: metric.where ?? null,
+          good_direction: policyFor(metric, ctx.config.compare).goodDirection,
         }),
       ),
     }),

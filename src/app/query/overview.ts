@@ -1,7 +1,7 @@
 import { planSeries } from '../../domain/query-plan.ts';
 import type { AppContext } from '../context.ts';
 import { cachedJson, type CachedJson } from './cached-query.ts';
-import { collectSeries, reportedMetrics, statsOf, valueOf } from './collect.ts';
+import { collectSeries, comparableValue, reportedMetrics, statsOf, valueOf } from './collect.ts';
 import { discoveredGauge, parseMetricNames, selectMetrics } from './metric-selection.ts';
 import { resolveScope, scopeKey, tierHorizons } from './scope.ts';
 import type { QueryOptions, SummaryInput } from './summary.ts';
@@ -16,7 +16,8 @@ import { formatInstant, localDaysIn } from './time-input.ts';
 export interface OverviewResponse {
   period: { start_date: string; end_date: string; days: number };
   totals: Array<{ metric_name: string; total_value: number; total_count: number }>;
-  daily_trend: Array<{ date: string; metrics: Record<string, number> }>;
+  /** Per day: a counter's or sum's total, a distribution's average (null without values), a gauge's reading. */
+  daily_trend: Array<{ date: string; metrics: Record<string, number | null> }>;
 }
 
 export async function overview(ctx: AppContext, input: Omit<SummaryInput, 'source'>, options: QueryOptions = {}): Promise<CachedJson> {
@@ -63,7 +64,12 @@ export async function overview(ctx: AppContext, input: Omit<SummaryInput, 'sourc
         }),
         daily_trend: plan.buckets.map((bucket, i) => ({
           date: formatInstant(bucket.bucketStart, scope.zone),
-          metrics: Object.fromEntries(metrics.map((metric) => [metric.name, valueOf(metric, statsOf(cellsOf(metric.name)?.points[i]))])),
+          metrics: Object.fromEntries(
+            metrics.map((metric) => {
+              const stats = statsOf(cellsOf(metric.name)?.points[i]);
+              return [metric.name, metric.kind === 'distribution' ? comparableValue(metric, stats) : valueOf(metric, stats)];
+            }),
+          ),
         })),
       };
     },

@@ -1,6 +1,7 @@
 import type { MetricDefinition } from './definition.ts';
 import type { AttributeValue } from '../event.ts';
 import { ValidationError } from '../errors.ts';
+import type { GoodDirection } from '../compare.ts';
 
 /**
  * The built-in catalog (SPEC §2). Names are API contract: renaming one breaks dashboards,
@@ -13,7 +14,7 @@ const TRACE_DIMENSIONS = ['operation_type', 'user_id'];
 const LLM_SPAN_DIMENSIONS = ['model', 'provider', 'user_id'];
 const CHAT_DIMENSIONS = ['kb_id', 'user_id'];
 
-type Spec = Omit<MetricDefinition, 'dimensions'> & { dimensions?: string[] };
+type Spec = Omit<MetricDefinition, 'dimensions' | 'good_direction'> & { dimensions?: string[]; good_direction: GoodDirection };
 
 function metric(spec: Spec): MetricDefinition {
   return { ...spec, dimensions: spec.dimensions ?? [] };
@@ -22,51 +23,51 @@ function metric(spec: Spec): MetricDefinition {
 /** Seed 000/001: the Unstract usage dashboard. */
 const USAGE_METRICS: MetricDefinition[] = [
   metric({
-    name: 'documents_processed', kind: 'counter', event: 'file_execution', where: { status: 'COMPLETED' },
+    name: 'documents_processed', good_direction: 'up', kind: 'counter', event: 'file_execution', where: { status: 'COMPLETED' },
     unit: 'documents', category: 'documents', description: 'Documents whose latest file execution status is COMPLETED',
   }),
   metric({
-    name: 'pages_processed', kind: 'sum', event: 'page_usage', value: 'pages',
+    name: 'pages_processed', good_direction: 'up', kind: 'sum', event: 'page_usage', value: 'pages',
     unit: 'pages', category: 'documents', description: 'Pages extracted from documents',
   }),
   metric({
-    name: 'failed_pages', kind: 'sum', event: 'page_usage', value: 'failed_pages',
+    name: 'failed_pages', good_direction: 'down', kind: 'sum', event: 'page_usage', value: 'failed_pages',
     unit: 'pages', category: 'documents', description: 'Pages that failed during processing',
   }),
   metric({
-    name: 'llm_calls', kind: 'counter', event: 'llm_call', where: { usage_type: 'llm' }, dimensions: LLM_DIMENSIONS,
+    name: 'llm_calls', good_direction: 'up', kind: 'counter', event: 'llm_call', where: { usage_type: 'llm' }, dimensions: LLM_DIMENSIONS,
     unit: 'calls', category: 'llm', description: 'LLM API calls made',
   }),
   metric({
-    name: 'challenges', kind: 'counter', event: 'llm_call', where: { usage_type: 'llm', reason: 'challenge' },
+    name: 'challenges', good_direction: 'neutral', kind: 'counter', event: 'llm_call', where: { usage_type: 'llm', reason: 'challenge' },
     dimensions: LLM_DIMENSIONS, unit: 'calls', category: 'llm', description: 'LLM calls for challenge/verification',
   }),
   metric({
-    name: 'summarization_calls', kind: 'counter', event: 'llm_call', where: { usage_type: 'llm', reason: 'summarize' },
+    name: 'summarization_calls', good_direction: 'up', kind: 'counter', event: 'llm_call', where: { usage_type: 'llm', reason: 'summarize' },
     dimensions: LLM_DIMENSIONS, unit: 'calls', category: 'llm', description: 'LLM calls for summarization',
   }),
   metric({
-    name: 'deployed_api_requests', kind: 'counter', event: 'workflow_execution', where: { pipeline_type: 'api' },
+    name: 'deployed_api_requests', good_direction: 'up', kind: 'counter', event: 'workflow_execution', where: { pipeline_type: 'api' },
     dimensions: ['workflow_id'], unit: 'executions', category: 'workflows', description: 'Executions of deployed API workflows',
   }),
   metric({
-    name: 'etl_pipeline_executions', kind: 'counter', event: 'workflow_execution', where: { pipeline_type: 'etl' },
+    name: 'etl_pipeline_executions', good_direction: 'up', kind: 'counter', event: 'workflow_execution', where: { pipeline_type: 'etl' },
     dimensions: ['workflow_id'], unit: 'executions', category: 'workflows', description: 'ETL pipeline workflow executions',
   }),
   metric({
-    name: 'llm_usage', kind: 'sum', event: 'llm_call', where: { usage_type: 'llm' }, value: 'cost_usd',
+    name: 'llm_usage', good_direction: 'down', kind: 'sum', event: 'llm_call', where: { usage_type: 'llm' }, value: 'cost_usd',
     dimensions: LLM_DIMENSIONS, unit: 'USD', category: 'llm', description: 'LLM usage cost',
   }),
   metric({
-    name: 'prompt_executions', kind: 'counter', event: 'workflow_execution', dimensions: ['pipeline_type'],
+    name: 'prompt_executions', good_direction: 'up', kind: 'counter', event: 'workflow_execution', dimensions: ['pipeline_type'],
     unit: 'executions', category: 'workflows', description: 'Workflow and prompt executions of every pipeline type',
   }),
   metric({
-    name: 'hitl_reviews', kind: 'counter', event: 'hitl_review', where: { state: 'created' },
+    name: 'hitl_reviews', good_direction: 'neutral', kind: 'counter', event: 'hitl_review', where: { state: 'created' },
     unit: 'reviews', category: 'hitl', description: 'Human-in-the-loop reviews started',
   }),
   metric({
-    name: 'hitl_completions', kind: 'counter', event: 'hitl_review', where: { state: 'approved' },
+    name: 'hitl_completions', good_direction: 'up', kind: 'counter', event: 'hitl_review', where: { state: 'approved' },
     unit: 'reviews', category: 'hitl', description: 'Human-in-the-loop reviews approved',
   }),
 ];
@@ -74,19 +75,19 @@ const USAGE_METRICS: MetricDefinition[] = [
 /** Seed 002: request-log dashboard. */
 const REQUEST_METRICS: MetricDefinition[] = [
   metric({
-    name: 'requests', kind: 'counter', event: 'api_request', dimensions: REQUEST_DIMENSIONS,
+    name: 'requests', good_direction: 'up', kind: 'counter', event: 'api_request', dimensions: REQUEST_DIMENSIONS,
     unit: 'requests', category: 'api', description: 'API requests served',
   }),
   metric({
-    name: 'request_errors', kind: 'counter', event: 'api_request', where: { status_code: { gte: 400 } },
+    name: 'request_errors', good_direction: 'down', kind: 'counter', event: 'api_request', where: { status_code: { gte: 400 } },
     dimensions: REQUEST_DIMENSIONS, unit: 'requests', category: 'api', description: 'API requests answered with status 400 or above',
   }),
   metric({
-    name: 'request_latency_ms', kind: 'distribution', event: 'api_request', value: 'latency_ms',
+    name: 'request_latency_ms', good_direction: 'down', kind: 'distribution', event: 'api_request', value: 'latency_ms',
     dimensions: REQUEST_DIMENSIONS, unit: 'ms', category: 'api', description: 'API request latency',
   }),
   metric({
-    name: 'request_cost_usd', kind: 'sum', event: 'api_request', value: 'cost_usd',
+    name: 'request_cost_usd', good_direction: 'down', kind: 'sum', event: 'api_request', value: 'cost_usd',
     dimensions: REQUEST_DIMENSIONS, unit: 'USD', category: 'api', description: 'Cost of API requests',
   }),
 ];
@@ -94,47 +95,47 @@ const REQUEST_METRICS: MetricDefinition[] = [
 /** Seed 003: observability aggregation worker. */
 const OBSERVABILITY_METRICS: MetricDefinition[] = [
   metric({
-    name: 'trace.count', kind: 'counter', event: 'trace', dimensions: TRACE_DIMENSIONS,
+    name: 'trace.count', good_direction: 'up', kind: 'counter', event: 'trace', dimensions: TRACE_DIMENSIONS,
     unit: 'traces', category: 'traces', description: 'Traces recorded',
   }),
   metric({
-    name: 'trace.duration_ms', kind: 'distribution', event: 'trace', value: 'duration_ms', dimensions: TRACE_DIMENSIONS,
+    name: 'trace.duration_ms', good_direction: 'down', kind: 'distribution', event: 'trace', value: 'duration_ms', dimensions: TRACE_DIMENSIONS,
     unit: 'ms', category: 'traces', description: 'Trace duration',
   }),
   metric({
-    name: 'trace.tokens', kind: 'sum', event: 'trace', value: 'tokens', dimensions: TRACE_DIMENSIONS,
+    name: 'trace.tokens', good_direction: 'neutral', kind: 'sum', event: 'trace', value: 'tokens', dimensions: TRACE_DIMENSIONS,
     unit: 'tokens', category: 'traces', description: 'Tokens used by traces',
   }),
   metric({
-    name: 'trace.cost_usd', kind: 'sum', event: 'trace', value: 'cost_usd', dimensions: TRACE_DIMENSIONS,
+    name: 'trace.cost_usd', good_direction: 'down', kind: 'sum', event: 'trace', value: 'cost_usd', dimensions: TRACE_DIMENSIONS,
     unit: 'USD', category: 'traces', description: 'Cost of traces',
   }),
   metric({
-    name: 'llm.call_count', kind: 'counter', event: 'llm_call', dimensions: LLM_SPAN_DIMENSIONS,
+    name: 'llm.call_count', good_direction: 'up', kind: 'counter', event: 'llm_call', dimensions: LLM_SPAN_DIMENSIONS,
     unit: 'calls', category: 'llm', description: 'LLM calls of every usage type',
   }),
   metric({
-    name: 'llm.latency_ms', kind: 'distribution', event: 'llm_call', value: 'latency_ms', dimensions: LLM_SPAN_DIMENSIONS,
+    name: 'llm.latency_ms', good_direction: 'down', kind: 'distribution', event: 'llm_call', value: 'latency_ms', dimensions: LLM_SPAN_DIMENSIONS,
     unit: 'ms', category: 'llm', description: 'LLM call latency',
   }),
   metric({
-    name: 'llm.tokens', kind: 'sum', event: 'llm_call', value: 'total_tokens', dimensions: LLM_SPAN_DIMENSIONS,
+    name: 'llm.tokens', good_direction: 'neutral', kind: 'sum', event: 'llm_call', value: 'total_tokens', dimensions: LLM_SPAN_DIMENSIONS,
     unit: 'tokens', category: 'llm', description: 'Tokens used by LLM calls (input + output)',
   }),
   metric({
-    name: 'document.count', kind: 'counter', event: 'document_event', dimensions: ['event_type'],
+    name: 'document.count', good_direction: 'up', kind: 'counter', event: 'document_event', dimensions: ['event_type'],
     unit: 'events', category: 'documents', description: 'Document processing events',
   }),
   metric({
-    name: 'document.duration_ms', kind: 'distribution', event: 'document_event', value: 'duration_ms',
+    name: 'document.duration_ms', good_direction: 'down', kind: 'distribution', event: 'document_event', value: 'duration_ms',
     dimensions: ['event_type'], unit: 'ms', category: 'documents', description: 'Document processing time',
   }),
   metric({
-    name: 'chat.messages', kind: 'counter', event: 'chat_message', dimensions: CHAT_DIMENSIONS,
+    name: 'chat.messages', good_direction: 'up', kind: 'counter', event: 'chat_message', dimensions: CHAT_DIMENSIONS,
     unit: 'messages', category: 'chat', description: 'Chat messages answered',
   }),
   metric({
-    name: 'chat.response_time_ms', kind: 'distribution', event: 'chat_message', value: 'response_time_ms',
+    name: 'chat.response_time_ms', good_direction: 'down', kind: 'distribution', event: 'chat_message', value: 'response_time_ms',
     dimensions: CHAT_DIMENSIONS, unit: 'ms', category: 'chat', description: 'Chat response time',
   }),
 ];
@@ -187,6 +188,8 @@ export function gaugeMetricFor(event: { type: string; attrs: Record<string, Attr
     dimensions: [],
     unit: nonEmptyString(event.attrs['unit']) ?? 'count',
     category: nonEmptyString(event.attrs['category']) ?? DEFAULT_GAUGE_CATEGORY,
+    // A reading such as total users is context, not a score: no colour unless configured.
+    good_direction: 'neutral',
     description: `Gauge "${rawName}": the last reading in each bucket`,
   };
 }

@@ -1,3 +1,4 @@
+import type { GoodDirection } from '../compare.ts';
 import type { AttributeValue } from '../event.ts';
 
 export type MetricKind = 'counter' | 'sum' | 'distribution' | 'gauge';
@@ -21,6 +22,15 @@ export interface MetricDefinition {
   unit: string;
   category: string;
   description: string;
+  /** Whether a rise is good news (`up`), bad news (`down`) or neither; absent means neutral. */
+  good_direction?: GoodDirection;
+  /** Per-metric change thresholds in percent, overriding the configured defaults. */
+  warning_pct?: number;
+  critical_pct?: number;
+}
+
+export function goodDirectionOf(metric: Pick<MetricDefinition, 'good_direction'>): GoodDirection {
+  return metric.good_direction ?? 'neutral';
 }
 
 /** Seed 000's API vocabulary: counters stay `counter`, everything valued is `histogram`. */

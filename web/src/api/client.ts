@@ -85,3 +85,17 @@ export function describeError(error: unknown): string {
   }
   return error instanceof Error ? error.message : String(error);
 }
+
+/** Like apiGet, for endpoints that answer text (the report HTML). */
+export async function apiGetText(key: string, path: string, params?: QueryParams, signal?: AbortSignal): Promise<string> {
+  const url = buildPath(path, params);
+  let response: Response;
+  try {
+    response = await fetch(url, { headers: { Authorization: `Bearer ${key}` }, signal });
+  } catch (cause) {
+    if (cause instanceof DOMException && cause.name === 'AbortError') throw cause;
+    throw new ApiError(url, 0, 'network', 'The server could not be reached');
+  }
+  if (!response.ok) throw await readError(url, response);
+  return response.text();
+}

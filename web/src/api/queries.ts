@@ -4,6 +4,7 @@ import type { QueryParams } from './client.ts';
 import type {
   AggregatesResponse,
   CompareResponse,
+  GoodDirection,
   DashboardResponse,
   OrgInfo,
   RecentActivityResponse,
@@ -124,6 +125,7 @@ export interface CatalogMetric {
   kind: string;
   unit: string;
   category: string;
+  goodDirection: GoodDirection;
 }
 
 /** `metrics` lists the catalog; accept a bare array or `{ metrics: [...] }`. */
@@ -132,11 +134,12 @@ export function parseCatalog(body: unknown): CatalogMetric[] {
   if (!Array.isArray(list)) return [];
   return list
     .filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null)
-    .map((item) => ({
+    .map((item): CatalogMetric => ({
       name: String(item.name ?? item.metric_name ?? ''),
       kind: String(item.kind ?? item.metric_type ?? ''),
       unit: String(item.unit ?? 'count'),
       category: String(item.category ?? 'Other'),
+      goodDirection: item.good_direction === 'up' || item.good_direction === 'down' ? item.good_direction : 'neutral',
     }))
     .filter((metric) => metric.name !== '');
 }

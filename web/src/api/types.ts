@@ -16,6 +16,8 @@ export type {
   AggregatesResponse,
   DashboardPayload as DashboardResponse,
   Comparison,
+  ChangeTone,
+  GoodDirection,
   CompareMetric,
   CompareResponse,
   ActivityItem,

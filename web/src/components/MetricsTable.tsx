@@ -21,11 +21,12 @@ function ChangeCell({ comparison, unit, testId }: { comparison: Comparison | nul
       </td>
     );
   }
-  const tone = comparison.direction === 1 ? 'good' : comparison.direction === -1 ? 'bad' : 'neutral';
+  // Colour says good or bad news (from the metric's good direction); the badge says how big.
+  const tone = comparison.tone;
   const arrow = comparison.direction === 1 ? '↑' : comparison.direction === -1 ? '↓' : '—';
   const sign = comparison.change > 0 ? '+' : '';
   return (
-    <td className={`change-cell ${tone} level-${comparison.level}`} data-testid={testId} data-direction={comparison.direction} data-level={comparison.level}>
+    <td className={`change-cell ${tone} level-${comparison.level}`} data-testid={testId} data-direction={comparison.direction} data-level={comparison.level} data-tone={tone}>
       <span aria-hidden="true">{arrow}</span>{' '}
       {comparison.direction === 0 ? (
         'no change'
@@ -41,7 +42,10 @@ function ChangeCell({ comparison, unit, testId }: { comparison: Comparison | nul
           {comparison.level === 'critical' ? 'critical' : 'warning'}
         </span>
       ) : null}
-      <span className="sr-only">{comparison.direction === 1 ? 'increase' : comparison.direction === -1 ? 'decrease' : ''}</span>
+      <span className="sr-only">
+        {comparison.direction === 1 ? 'increase' : comparison.direction === -1 ? 'decrease' : ''}
+        {tone === 'neutral' ? '' : ` (${tone})`}
+      </span>
     </td>
   );
 }
@@ -74,10 +78,10 @@ export function MetricsTable({ scope, today }: { scope: Scope; today: string }) 
       m.current,
       ...PERIODS.flatMap((p) => {
         const c = m.comparisons[p.days];
-        return [c?.previous ?? null, c?.change ?? null, c?.change_pct ?? null, c?.level ?? null];
+        return [c?.previous ?? null, c?.change ?? null, c?.change_pct ?? null, c?.level ?? null, c?.tone ?? null];
       }),
     ]);
-    const header = ['category', 'metric', 'current', ...PERIODS.flatMap((p) => [`previous_${p.days}d`, `change_${p.days}d`, `change_pct_${p.days}d`, `level_${p.days}d`])];
+    const header = ['category', 'metric', 'current', ...PERIODS.flatMap((p) => [`previous_${p.days}d`, `change_${p.days}d`, `change_pct_${p.days}d`, `level_${p.days}d`, `tone_${p.days}d`])];
     downloadText(`metrics-${date}.csv`, toCsv(header, rows));
   };
 
@@ -119,7 +123,10 @@ export function MetricsTable({ scope, today }: { scope: Scope; today: string }) 
                   {metrics.map((metric) => (
                     <tr key={metric.metric_name} data-testid={`compare-row-${metric.metric_name}`}>
                       <th scope="row" title={metric.description ?? metric.metric_name}>{humanizeMetric(metric.metric_name)}</th>
-                      <td className="num strong">{formatValue(metric.current, metric.unit)}</td>
+                      <td className="num strong" data-testid={`compare-${metric.metric_name}-current`}>
+                        {formatValue(metric.current, metric.unit)}
+                        {metric.kind === 'distribution' ? <span className="muted sub-value">{metric.current === null ? '' : 'avg'}{metric.p95 !== null ? ` · p95 ${formatValue(metric.p95, metric.unit)}` : ''}</span> : null}
+                      </td>
                       {PERIODS.map((p) => (
                         <ChangeCell key={p.days} comparison={metric.comparisons[p.days]} unit={metric.unit} testId={`compare-${metric.metric_name}-${p.days}`} />
                       ))}

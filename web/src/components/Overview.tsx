@@ -36,7 +36,7 @@ export function Overview({ scope, range, now, today }: OverviewProps) {
   return (
     <div className="overview" data-testid="overview">
       <Panel title="Summary" testId="panel-summary" what="the summary totals" queries={[current, previous]} skeletonHeight={110} className="full">
-        {() => current.data && previous.data ? <SummaryCards current={current.data} previous={previous.data} range={range} /> : null}
+        {() => current.data && previous.data ? <SummaryCards current={current.data} previous={previous.data} range={range} directions={catalog.data ? new Map(catalog.data.map((m) => [m.name, m.goodDirection])) : undefined} /> : null}
       </Panel>
 
       {empty ? <EmptyState orgId={scope.orgId} /> : null}
