@@ -31,6 +31,10 @@ const ingestResultSchema = z.object({
       errors: z.array(z.object({ field: z.string(), message: z.string() })),
     }),
   ),
+  warnings: z
+    .array(z.object({ index: z.number().int(), field: z.string(), message: z.string() }))
+    .optional()
+    .describe('Accepted events worth a note, e.g. an event type no metric reads; absent when there are none'),
 });
 
 function eventsOf(body: unknown): unknown[] {
