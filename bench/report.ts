@@ -24,7 +24,7 @@ export interface BenchSection {
   stamp?: string;
 }
 
-export type SectionId = 'ingest' | 'aggregate' | 'query' | 'dashboard';
+export type SectionId = 'ingest' | 'aggregate' | 'query' | 'dashboard' | 'soak';
 
 const SECTIONS: ReadonlyArray<{ id: SectionId; title: string; goal: string; notes: string }> = [
   {
@@ -58,6 +58,13 @@ const SECTIONS: ReadonlyArray<{ id: SectionId; title: string; goal: string; note
     goal: 'Goals: overview interactive within 1.5 s on localhost with 30 days of demo data; JavaScript ≤ 400 KB gzipped (issue 5).',
     notes: `- Measured with Chromium's navigation timing plus the time until the overview's summary cards
   show numbers (every dashboard API call answered and rendered).`,
+  },
+  {
+    id: 'soak',
+    title: '5. Soak: mixed ingest and queries at a fixed rate against one server',
+    goal: 'Goals: zero errors; server RSS flat within 10 % after warm-up (issue 13).',
+    notes: `- The server is a child \`meterboard serve\` (embedded, SQLite) on loopback; RSS is read from
+  /proc at the end of each minute. _Write here what the figures show._`,
   },
 ];
 
