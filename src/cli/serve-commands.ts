@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/config.ts';
 import { createContext, createHttpServer, createScheduler, webIsBuilt } from '../compose.ts';
+import { embeddedLeaseHolder, setProcessLeaseHolder } from '../app/lease-holder.ts';
 import { seedDemo } from '../app/seed-demo.ts';
 import { bindJobs } from '../worker/bind-jobs.ts';
 import { runWorker } from '../worker/run-worker.ts';
@@ -34,6 +36,8 @@ interface ServeOptions {
 }
 
 async function serve(config: Readonly<Config>, options: ServeOptions): Promise<void> {
+  // The only process of its data directory: after a crash it takes its own leases back at once.
+  if (config.mode === 'embedded') setProcessLeaseHolder(embeddedLeaseHolder(hostname(), config.dataDir));
   const handle = await createContext(config);
   const { ctx } = handle;
   const scheduler = createScheduler(ctx, 'producer');
