@@ -85,7 +85,7 @@ export async function runSoakBench(scale: SoakScale, options: BenchOptions): Pro
         return {
           id: `soak-${sequence}`,
           type: sequence % 2 === 0 ? 'llm_call' : 'page_usage',
-          timestamp: new Date(Date.now() - (sequence % 3_600) * 1000).toISOString(),
+          timestamp: new Date(Date.now() - (sequence % 60) * 1000).toISOString(),
           model: 'gpt-4o-mini', input_tokens: sequence % 500, output_tokens: 20, pages: sequence % 7,
         };
       });
@@ -93,7 +93,7 @@ export async function runSoakBench(scale: SoakScale, options: BenchOptions): Pro
     const queries = [
       () => `/api/v1/orgs/${orgId}/summary?start=${new Date(Date.now() - day).toISOString()}&end=${new Date().toISOString()}`,
       () => `/api/v1/orgs/${orgId}/series?start=${new Date(Date.now() - 7 * day).toISOString()}&end=${new Date().toISOString()}&granularity=hour`,
-      () => `/api/v1/orgs/${orgId}/live-summary?start=${new Date(Date.now() - 3_600_000).toISOString()}&end=${new Date().toISOString()}`,
+      () => `/api/v1/orgs/${orgId}/live-summary?start=${new Date(Date.now() - 60_000).toISOString()}&end=${new Date().toISOString()}`,
       () => `/api/v1/orgs/${orgId}/metrics`,
     ];
 
@@ -134,7 +134,7 @@ export async function runSoakBench(scale: SoakScale, options: BenchOptions): Pro
         })
         .catch((error: unknown) => {
           bucket.errors += 1;
-          if (errorSamples.length < 5) errorSamples.push(String(error));
+          if (errorSamples.length < 5) errorSamples.push(String((error as { cause?: unknown }).cause ?? error));
         })
         .finally(() => {
           bucket.requests += 1;
@@ -156,7 +156,7 @@ export async function runSoakBench(scale: SoakScale, options: BenchOptions): Pro
     const growth = (rssMax - rssMin) / rssMin;
     return {
       id: 'soak',
-      scale: `${scale.minutes} min at ${scale.rate} requests/s (half ingest batches of ${scale.batchSize} events, half queries: summary, hourly series over 7 days, live summary, catalog), one embedded \`serve\` (SQLite), aggregation every 10 s`,
+      scale: `${scale.minutes} min at ${scale.rate} requests/s (half ingest batches of ${scale.batchSize} events, half queries: summary, hourly series over 7 days, live summary over the last minute, catalog), one embedded \`serve\` (SQLite), aggregation every 10 s`,
       tables: [
         {
           header: ['minute', 'requests', 'errors', 'p50', 'p99', 'server RSS'],
