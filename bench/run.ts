@@ -13,7 +13,7 @@ import { ENGINES, withPgClient, type BenchOptions, type Engine } from './support
 /**
  * `npm run bench` — runs the benchmarks and rewrites their sections of docs/PERFORMANCE.md.
  *   --only ingest,aggregate,query,dashboard,soak   (default: all)
- *   --soak-minutes N  --soak-rate N           soak length (default 10 min) and requests per second (default 10)
+ *   --soak-minutes N  --soak-rate N           soak length (default 10 min) and requests per second (default 4)
  *   --engines sqlite,postgres                 (default: both)
  *   --quick                                   smaller scales, for a smoke run
  *   --full                                    the issues' scales (query: 10M events / 20 orgs)
@@ -153,7 +153,7 @@ await step('query', () =>
 );
 await step('soak', () =>
   runSoakBench(
-    { minutes: count(values['soak-minutes'], scale === 'quick' ? 1 : 10, 'soak-minutes'), rate: count(values['soak-rate'], 10, 'soak-rate'), batchSize: 50 },
+    { minutes: count(values['soak-minutes'], scale === 'quick' ? 1 : 10, 'soak-minutes'), rate: count(values['soak-rate'], 4, 'soak-rate'), batchSize: 50 },
     options,
   ),
 );
