@@ -72,6 +72,12 @@ export const envSchema = z.object({
     .default('UTC')
     .refine(isValidTimeZone, { message: 'unknown IANA time zone' }),
   CONFIG_FILE: z.string().optional(),
+  DEBUG_HEADERS: z
+    .enum(['true', 'false', '1', '0', ''], { error: () => 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true' || value === '1'),
+  RATE_LIMIT_PER_KEY: intFromEnv(1200, 1, 1_000_000),
+  RATE_LIMIT_AUTH_FAILURES: intFromEnv(30, 1, 1_000_000),
 });
 
 export const fileConfigSchema = z
@@ -99,6 +105,14 @@ export interface Config {
   smtpUrl: string | undefined;
   reportFrom: string;
   defaultTimezone: string;
+  /** DEBUG_HEADERS: answer with `x-cache: hit|miss` (off: callers must not learn the cache state). */
+  debugHeaders: boolean;
+  rateLimits: {
+    /** RATE_LIMIT_PER_KEY: requests per minute per API key. */
+    perKeyPerMinute: number;
+    /** RATE_LIMIT_AUTH_FAILURES: failed authentications per minute per client IP. */
+    authFailuresPerMinute: number;
+  };
   customMetrics: FileConfig['metrics'];
   alerts: FileConfig['alerts'];
   sources: FileConfig['sources'];
@@ -175,6 +189,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     smtpUrl: e.SMTP_URL,
     reportFrom: e.REPORT_FROM,
     defaultTimezone: e.DEFAULT_TIMEZONE,
+    debugHeaders: e.DEBUG_HEADERS,
+    rateLimits: { perKeyPerMinute: e.RATE_LIMIT_PER_KEY, authFailuresPerMinute: e.RATE_LIMIT_AUTH_FAILURES },
     customMetrics: file.metrics,
     alerts: file.alerts,
     sources: file.sources,

@@ -34,8 +34,14 @@ const DAY = 86_400_000;
 /** Seed 000's own limits and defaults for its parameters. */
 const UNSTRACT_SCOPE = { maxSpanDays: 365, startField: 'start_date', endField: 'end_date', inclusiveDateEnd: true, metricField: 'metric_name' };
 
-function send(reply: FastifyReply, answer: CachedJson): FastifyReply {
-  return reply.header('x-cache', answer.hit ? 'hit' : 'miss').type('application/json; charset=utf-8').send(answer.json);
+/** `x-cache` tells the cache state only with DEBUG_HEADERS set: callers must not learn what others asked. */
+function cacheHeader(reply: FastifyReply, ctx: AppContext, hit: boolean): FastifyReply {
+  return ctx.config.debugHeaders ? reply.header('x-cache', hit ? 'hit' : 'miss') : reply;
+}
+
+function send(reply: FastifyReply, answer: CachedJson, ctx: AppContext): FastifyReply {
+  cacheHeader(reply, ctx, answer.hit);
+  return reply.type('application/json; charset=utf-8').send(answer.json);
 }
 
 type QuerySchema = z.ZodType<Record<string, unknown>>;
@@ -88,7 +94,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     summary: 'Metric catalog: kinds, units, dimensions (gauges found in the data included)',
     query: s.catalogQuery,
     response: s.catalogResponse,
-    handle: async (org, q, reply) => send(reply, await metricsCatalog(ctx, { orgId: org, refresh: q.refresh })),
+    handle: async (org, q, reply) => send(reply, await metricsCatalog(ctx, { orgId: org, refresh: q.refresh }), ctx),
   });
   route({
     path: `${ORG}/summary`,
@@ -97,7 +103,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     description: 'Aligned parts from the coarsest rollup tier the source allows, edges from finer tiers and raw events.',
     query: s.summaryQuery,
     response: s.summaryResponse,
-    handle: async (org, q, reply) => send(reply, await summary(ctx, { orgId: org, ...q })),
+    handle: async (org, q, reply) => send(reply, await summary(ctx, { orgId: org, ...q }), ctx),
   });
   route({
     path: `${ORG}/series`,
@@ -105,7 +111,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     summary: 'Time series per metric (or per dimension value), gaps filled with zeros unless fill=none',
     query: s.seriesQuery,
     response: s.seriesResponse,
-    handle: async (org, q, reply) => send(reply, await series(ctx, { orgId: org, ...q })),
+    handle: async (org, q, reply) => send(reply, await series(ctx, { orgId: org, ...q }), ctx),
   });
   route({
     path: `${ORG}/overview`,
@@ -113,7 +119,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     summary: 'Totals and daily trend (seed 000 overview)',
     query: s.overviewQuery,
     response: s.overviewResponse,
-    handle: async (org, q, reply) => send(reply, await overview(ctx, { orgId: org, ...q })),
+    handle: async (org, q, reply) => send(reply, await overview(ctx, { orgId: org, ...q }), ctx),
   });
   route({
     path: `${ORG}/live-summary`,
@@ -121,7 +127,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     summary: 'Summary computed from raw events (no aggregation delay)',
     query: s.liveSummaryQuery,
     response: s.summaryResponse,
-    handle: async (org, q, reply) => send(reply, await liveSummary(ctx, { orgId: org, ...q })),
+    handle: async (org, q, reply) => send(reply, await liveSummary(ctx, { orgId: org, ...q }), ctx),
   });
   route({
     path: `${ORG}/live-series`,
@@ -129,7 +135,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     summary: 'Series computed from raw events (no aggregation delay)',
     query: s.liveSeriesQuery,
     response: s.seriesResponse,
-    handle: async (org, q, reply) => send(reply, await liveSeries(ctx, { orgId: org, ...q })),
+    handle: async (org, q, reply) => send(reply, await liveSeries(ctx, { orgId: org, ...q }), ctx),
   });
   route({
     path: `${ORG}/breakdown`,
@@ -137,7 +143,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     summary: 'Top values of one dimension of one metric, largest first',
     query: s.breakdownQuery,
     response: s.breakdownResponse,
-    handle: async (org, q, reply) => send(reply, await breakdown(ctx, { orgId: org, ...q })),
+    handle: async (org, q, reply) => send(reply, await breakdown(ctx, { orgId: org, ...q }), ctx),
   });
   route({
     path: `${ORG}/aggregates`,
@@ -145,7 +151,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     summary: 'Rollup rows in seed 003 metrics_aggregates shape',
     query: s.aggregatesQuery,
     response: s.aggregatesResponse,
-    handle: async (org, q, reply) => send(reply, await aggregates(ctx, { orgId: org, ...q })),
+    handle: async (org, q, reply) => send(reply, await aggregates(ctx, { orgId: org, ...q }), ctx),
   });
   route({
     path: `${ORG}/dashboard`,
@@ -153,7 +159,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     summary: 'Request dashboard payload (seed 002, camelCase): hour grain for 24h, day otherwise',
     query: s.dashboardQuery,
     response: s.dashboardResponse,
-    handle: async (org, q, reply) => send(reply, await dashboard(ctx, { orgId: org, ...q })),
+    handle: async (org, q, reply) => send(reply, await dashboard(ctx, { orgId: org, ...q }), ctx),
   });
   route({
     path: `${ORG}/compare`,
@@ -161,7 +167,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     summary: 'Each metric on a day against 1, 7 and 30 days before (seed 004)',
     query: s.compareQuery,
     response: s.compareResponse,
-    handle: async (org, q, reply) => send(reply, await compare(ctx, { orgId: org, ...q })),
+    handle: async (org, q, reply) => send(reply, await compare(ctx, { orgId: org, ...q }), ctx),
   });
   route({
     path: `${ORG}/recent-activity`,
@@ -169,7 +175,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     summary: 'Latest processed files and executions, newest first (seed 000)',
     query: s.recentActivityQuery,
     response: s.recentActivityResponse,
-    handle: async (org, q, reply) => send(reply, await recentActivity(ctx, { orgId: org, ...q })),
+    handle: async (org, q, reply) => send(reply, await recentActivity(ctx, { orgId: org, ...q }), ctx),
   });
   route({
     path: `${ORG}/workflow-usage`,
@@ -177,7 +183,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     summary: 'LLM tokens, calls and cost per workflow (seed 000 workflow-token-usage)',
     query: s.workflowUsageQuery,
     response: s.workflowUsageResponse,
-    handle: async (org, q, reply) => send(reply, await workflowUsage(ctx, { orgId: org, ...q })),
+    handle: async (org, q, reply) => send(reply, await workflowUsage(ctx, { orgId: org, ...q }), ctx),
   });
   route({
     path: `${ORG}/export.csv`,
@@ -188,8 +194,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     produces: ['text/csv'],
     handle: async (org, q, reply) => {
       const answer = await exportCsv(ctx, { orgId: org, ...q });
-      return reply
-        .header('x-cache', answer.hit ? 'hit' : 'miss')
+      return cacheHeader(reply, ctx, answer.hit)
         .header('content-disposition', `attachment; filename="${org}-metrics.csv"`)
         .type('text/csv; charset=utf-8')
         .send(answer.csv);
@@ -207,7 +212,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
       query: s.unstractOverviewQuery,
       response: s.overviewResponse,
       handle: async (org, q, reply) =>
-        send(reply, await overview(ctx, { orgId: org, ...unstractRange(q), tz: q.tz, project: q.project, metric: q.metric_name, refresh: q.refresh }, UNSTRACT_SCOPE)),
+        send(reply, await overview(ctx, { orgId: org, ...unstractRange(q), tz: q.tz, project: q.project, metric: q.metric_name, refresh: q.refresh }, UNSTRACT_SCOPE), ctx),
     },
     alias,
   );
@@ -226,6 +231,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
             { orgId: org, ...unstractRange(q), tz: q.tz, project: q.project, metric: q.metric_name, source: q.source, refresh: q.refresh },
             { ...UNSTRACT_SCOPE, defaultSpanMs: 30 * DAY },
           ),
+          ctx,
         ),
     },
     alias,
@@ -245,6 +251,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
             { orgId: org, ...unstractRange(q), tz: q.tz, project: q.project, metric: q.metric_name, granularity: q.granularity, source: q.source, refresh: q.refresh },
             { ...UNSTRACT_SCOPE, defaultSpanMs: 30 * DAY },
           ),
+          ctx,
         ),
     },
     alias,
@@ -264,6 +271,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
             { orgId: org, ...unstractRange(q), tz: q.tz, project: q.project, metric: q.metric_name, refresh: q.refresh },
             { ...UNSTRACT_SCOPE, defaultSpanMs: 30 * DAY },
           ),
+          ctx,
         ),
     },
     alias,
@@ -283,6 +291,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
             { orgId: org, ...unstractRange(q), tz: q.tz, project: q.project, metric: q.metric_name, granularity: q.granularity, refresh: q.refresh },
             { ...UNSTRACT_SCOPE, defaultSpanMs: 30 * DAY },
           ),
+          ctx,
         ),
     },
     alias,
@@ -294,7 +303,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
       summary: 'Seed 000 recent activity (limit ≤ 50)',
       query: s.unstractRecentActivityQuery,
       response: s.recentActivityResponse,
-      handle: async (org, q, reply) => send(reply, await recentActivity(ctx, { orgId: org, ...q })),
+      handle: async (org, q, reply) => send(reply, await recentActivity(ctx, { orgId: org, ...q }), ctx),
     },
     alias,
   );
@@ -313,6 +322,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
             { orgId: org, ...unstractRange(q), tz: q.tz, project: q.project, deployment_type: q.deployment_type, refresh: q.refresh },
             { ...UNSTRACT_SCOPE, defaultSpanMs: 30 * DAY },
           ),
+          ctx,
         ),
     },
     alias,
