@@ -76,7 +76,7 @@ export const envSchema = z.object({
     .enum(['true', 'false', '1', '0', ''], { error: () => 'must be true or false' })
     .default('false')
     .transform((value) => value === 'true' || value === '1'),
-  RATE_LIMIT_PER_KEY: intFromEnv(1200, 1, 1_000_000),
+  RATE_LIMIT_PER_KEY: intFromEnv(6000, 1, 1_000_000),
   RATE_LIMIT_AUTH_FAILURES: intFromEnv(30, 1, 1_000_000),
 });
 

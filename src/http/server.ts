@@ -5,6 +5,7 @@ import type { OnTimezoneChanged } from '../app/manage-orgs.ts';
 import { installBodyParsers } from './body-parsers.ts';
 import { clientErrorHandler, installExpectContinue } from './connection-guards.ts';
 import { frameworkErrorHandler, installErrorHandling } from './errors.ts';
+import { installRateLimits } from './rate-limits.ts';
 import { installSecurityHeaders } from './security-headers.ts';
 import { registerIngestRoutes } from './ingest.routes.ts';
 import { installSchemaCompilers, registerOpenApi } from './openapi.ts';
@@ -32,6 +33,8 @@ export interface ServerOptions {
   trustProxy?: FastifyServerOptions['trustProxy'];
   /** Tests: check every JSON answer against its route's response schema (response-check.ts). */
   checkResponses?: boolean;
+  /** ioredis client for rate-limit counters shared by every server (server mode). */
+  rateLimitRedis?: unknown;
 }
 
 /**
@@ -54,6 +57,7 @@ export function buildServer(ctx: AppContext, options: ServerOptions = {}): Fasti
 
   installExpectContinue(app, (path) => (path === '/api/v1/events' ? ctx.config.limits.maxBodyBytes : DEFAULT_BODY_LIMIT));
   installSecurityHeaders(app);
+  installRateLimits(app, ctx, { redis: options.rateLimitRedis });
   installSchemaCompilers(app);
   installErrorHandling(app);
   installBodyParsers(app);
