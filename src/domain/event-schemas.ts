@@ -152,7 +152,7 @@ function flatAttributeIssues(raw: Record<string, unknown>): FieldIssue[] {
     if (ENVELOPE_KEYS.has(key)) continue;
     attributeCount += 1;
     if (key.length === 0 || key.length > MAX_ATTRIBUTE_NAME) {
-      issues.push({ field: key.slice(0, MAX_ATTRIBUTE_NAME), message: `attribute names must be 1 to ${MAX_ATTRIBUTE_NAME} characters` });
+      issues.push({ field: key.length === 0 ? '(empty attribute name)' : key.slice(0, MAX_ATTRIBUTE_NAME), message: `attribute names must be 1 to ${MAX_ATTRIBUTE_NAME} characters` });
       continue;
     }
     if (key === '__proto__') {
