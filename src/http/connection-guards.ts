@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import type { ErrorBody } from './errors.ts';
 
 /**
  * Connection-level answers fastify does not route: `Expect: 100-continue` with a body over the
@@ -14,8 +13,9 @@ export const MAX_DRAINED_BYTES = 64 * 1024 * 1024;
 
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' };
 
+/** The shape of errors.ts's ErrorBody (not imported: errors.ts imports this file). */
 function errorJson(code: string, message: string): string {
-  const body: ErrorBody = { error: { code, message } };
+  const body: { error: { code: string; message: string } } = { error: { code, message } };
   return JSON.stringify(body);
 }
 
