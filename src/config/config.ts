@@ -77,7 +77,7 @@ export const envSchema = z.object({
     .default('false')
     .transform((value) => value === 'true' || value === '1'),
   RATE_LIMIT_PER_KEY: intFromEnv(6000, 1, 1_000_000),
-  RATE_LIMIT_AUTH_FAILURES: intFromEnv(30, 1, 1_000_000),
+  RATE_LIMIT_AUTH_FAILURES: intFromEnv(100, 1, 1_000_000),
 });
 
 export const fileConfigSchema = z
