@@ -24,7 +24,7 @@ export interface BenchSection {
   stamp?: string;
 }
 
-export type SectionId = 'ingest' | 'aggregate' | 'query' | 'dashboard' | 'otlp';
+export type SectionId = 'ingest' | 'aggregate' | 'query' | 'dashboard' | 'otlp' | 'soak';
 
 const SECTIONS: ReadonlyArray<{ id: SectionId; title: string; goal: string; notes: string }> = [
   {
@@ -66,6 +66,13 @@ const SECTIONS: ReadonlyArray<{ id: SectionId; title: string; goal: string; note
     notes: `- Each span is decoded (protobufjs for protobuf), mapped to an event and goes through the same
   ingest use case as \`POST /api/v1/events\` (validation, price table, durable insert with its
   dirty-hour mark). _Write here what a profile shows limits the figure._`,
+  },
+  {
+    id: 'soak',
+    title: '7. Soak: mixed ingest and queries at a fixed rate against one server',
+    goal: 'Goals: zero errors; server RSS flat within 10 % after warm-up (issue 13).',
+    notes: `- The server is a child \`meterboard serve\` (embedded, SQLite) on loopback; RSS is read from
+  /proc at the end of each minute. _Write here what the figures show._`,
   },
 ];
 

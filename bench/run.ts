@@ -7,12 +7,14 @@ import { runDashboardBench } from './dashboard.bench.ts';
 import { runIngestBench } from './ingest.bench.ts';
 import { runOtlpBench } from './otlp.bench.ts';
 import { runQueryBench } from './query.bench.ts';
+import { runSoakBench } from './soak.bench.ts';
 import { writeReport, type BenchSection, type SectionId } from './report.ts';
 import { ENGINES, withPgClient, type BenchOptions, type Engine } from './support.ts';
 
 /**
  * `npm run bench` — runs the benchmarks and rewrites their sections of docs/PERFORMANCE.md.
- *   --only ingest,aggregate,query,dashboard,otlp   (default: all)
+ *   --only ingest,aggregate,query,dashboard,otlp,soak   (default: all)
+ *   --soak-minutes N  --soak-rate N           soak length (default 10 min) and requests per second (default 4)
  *   --engines sqlite,postgres                 (default: both)
  *   --quick                                   smaller scales, for a smoke run
  *   --full                                    the issues' scales (query: 10M events / 20 orgs)
@@ -20,11 +22,12 @@ import { ENGINES, withPgClient, type BenchOptions, type Engine } from './support
  *   --no-write  --keep  --out FILE
  */
 
-const HELP = `usage: node --import tsx bench/run.ts [--only ingest,aggregate,query,dashboard,otlp] [--engines sqlite,postgres]
+const HELP = `usage: node --import tsx bench/run.ts [--only ingest,aggregate,query,dashboard,otlp,soak] [--engines sqlite,postgres]
+       [--soak-minutes N] [--soak-rate N]
        [--quick | --full] [--ingest-events N] [--otlp-spans N] [--concurrency N] [--agg-events N] [--query-events N] [--query-orgs N]
        [--query-days N] [--pg-url URL] [--redis-url URL] [--out FILE] [--no-write] [--keep]`;
 
-const ALL: readonly SectionId[] = ['ingest', 'aggregate', 'query', 'dashboard', 'otlp'];
+const ALL: readonly SectionId[] = ['ingest', 'aggregate', 'query', 'dashboard', 'otlp', 'soak'];
 
 const { values } = parseArgs({
   options: {
@@ -39,6 +42,8 @@ const { values } = parseArgs({
     'query-events': { type: 'string' },
     'query-orgs': { type: 'string' },
     'query-days': { type: 'string' },
+    'soak-minutes': { type: 'string' },
+    'soak-rate': { type: 'string' },
     'pg-url': { type: 'string' },
     'redis-url': { type: 'string' },
     out: { type: 'string', default: 'docs/PERFORMANCE.md' },
@@ -145,6 +150,12 @@ await step('query', () =>
       cachedRequests: scale === 'quick' ? 100 : 1_000,
       baselineRuns: scale === 'quick' ? 5 : 20,
     },
+    options,
+  ),
+);
+await step('soak', () =>
+  runSoakBench(
+    { minutes: count(values['soak-minutes'], scale === 'quick' ? 1 : 10, 'soak-minutes'), rate: count(values['soak-rate'], 4, 'soak-rate'), batchSize: 50 },
     options,
   ),
 );

@@ -19,6 +19,7 @@ import { createSqliteStorage } from './adapters/sqlite/sqlite-storage.ts';
 import { createPostgresStorage } from './adapters/postgres/postgres-storage.ts';
 import { createMemoryCache } from './adapters/cache/memory-cache.ts';
 import { createRedisCache } from './adapters/cache/redis-cache.ts';
+import { createRateLimitRedis } from './adapters/cache/redis-rate-limit-client.ts';
 import { createGenaiPricesCostEstimator } from './adapters/enrichment/genai-prices-cost-estimator.ts';
 import { createGeoipCountryLookup } from './adapters/enrichment/geoip-country-lookup.ts';
 import { createPromTelemetry } from './adapters/telemetry/prom-telemetry.ts';
@@ -151,23 +152,27 @@ export interface ServerBuildOptions {
 export function createHttpServer(ctx: AppContext, options: ServerBuildOptions = {}): FastifyInstance {
   const distDir = options.webDistDir ?? WEB_DIST_DIR;
   const { jobs } = options;
-  return buildServer(ctx, {
+  const rateLimitRedis = ctx.config.redisUrl ? createRateLimitRedis(ctx.config.redisUrl, ctx.log) : undefined;
+  const app = buildServer(ctx, {
+    rateLimitRedis,
     logger: options.logger === false ? false : { level: ctx.config.logLevel, redact: ['req.headers.authorization'], stream: logDestination(ctx.config.logFormat) },
     ...(options.checkResponses ? { checkResponses: true } : {}),
     onTimezoneChanged: jobs
       ? onTimezoneChangedQueued((orgId) => jobs.runNow(aggregateOrgJob.name, { orgId }))
       : (c, org) => onTimezoneChangedInBackground(c, org),
     routes: [
-      (app, c) => registerQueryRoutes(app, c),
-      (app, c) =>
-        registerAdminRoutes(app, c, jobs ? { aggregateNow: () => jobs.runNow(aggregateJob.name, { trigger: 'manual', waitForLeaseMs: ADMIN_LEASE_WAIT_MS }) } : {}),
-      (app, c) => registerOtlpRoutes(app, c),
-      (app, c) => registerMeRoutes(app, c),
-      (app, c) => registerDrilldownRoutes(app, c),
-      (app, c) => registerReportRoutes(app, c),
-      (app) => registerWebRoutes(app, { distDir }),
+      (scope, c) => registerQueryRoutes(scope, c),
+      (scope, c) =>
+        registerAdminRoutes(scope, c, jobs ? { aggregateNow: () => jobs.runNow(aggregateJob.name, { trigger: 'manual', waitForLeaseMs: ADMIN_LEASE_WAIT_MS }) } : {}),
+      (scope, c) => registerOtlpRoutes(scope, c),
+      (scope, c) => registerMeRoutes(scope, c),
+      (scope, c) => registerDrilldownRoutes(scope, c),
+      (scope, c) => registerReportRoutes(scope, c),
+      (scope) => registerWebRoutes(scope, { distDir }),
     ],
   });
+  if (rateLimitRedis) app.addHook('onClose', async () => rateLimitRedis.disconnect());
+  return app;
 }
 
 export function webIsBuilt(distDir = WEB_DIST_DIR): boolean {

@@ -7,7 +7,10 @@ import type { AppContext } from './context.ts';
  * bytes use the Web Crypto API (a global in Node ≥ 20), so this layer needs no adapter.
  */
 
-/** Who is calling. `orgId` is null only for the bootstrap admin key, which belongs to no organization. */
+/**
+ * Who is calling. `orgId` is null only for global admin keys (the bootstrap ADMIN_KEY and keys
+ * created with POST /api/v1/admin/keys), which belong to no organization and see every one.
+ */
 export interface Principal {
   keyId: string;
   scope: KeyScope;
@@ -17,6 +20,11 @@ export interface Principal {
 export type Access = 'ingest' | 'read' | 'admin';
 
 export const BOOTSTRAP_KEY_ID = 'bootstrap-admin';
+/**
+ * Stored organization of a global key. Never a valid organization id (those are slugs or
+ * UUIDs), so no organization's key listing can contain a global key.
+ */
+export const GLOBAL_KEY_ORG = '*';
 const TOUCH_INTERVAL_MS = 60_000;
 
 export async function hashApiKey(secret: string): Promise<string> {
@@ -76,23 +84,31 @@ export async function authenticateKey(ctx: AppContext, secret: string | undefine
     // last_used_at is informational; a failed touch must not fail the request it describes.
     ctx.storage.touchKey(record.id, now).catch((error: unknown) => ctx.log.warn({ err: error, keyId: record.id }, 'could not record key use'));
   }
-  return { keyId: record.id, scope: record.scope, orgId: record.orgId };
+  return { keyId: record.id, scope: record.scope, orgId: record.orgId === GLOBAL_KEY_ORG ? null : record.orgId };
+}
+
+/** Global admin keys: the bootstrap ADMIN_KEY and keys created with POST /api/v1/admin/keys. */
+export function isGlobalAdmin(principal: Principal): boolean {
+  return principal.scope === 'admin' && principal.orgId === null;
 }
 
 /**
- * Admin keys (bootstrap or created under any organization) may do anything in every org.
- * Read keys only read, ingest keys only write, and both only their own organization; a foreign
- * org gets the same 403 whether or not it exists, so keys cannot probe for tenants.
+ * Global admin keys may do anything in every organization; an organization's admin key
+ * anything in its own one (SPEC §2: a key belongs to exactly one organization). Read keys
+ * only read, ingest keys only write, and both only their own organization. A foreign org gets
+ * the same 403 whether or not it exists, so keys cannot probe for tenants.
  */
 export function authorizeOrg(principal: Principal, orgId: string, needed: Access): void {
+  if (principal.orgId !== null && principal.orgId !== orgId) throw new ForbiddenError('this key may not access this organization');
   if (principal.scope === 'admin') return;
-  if (principal.orgId !== orgId) throw new ForbiddenError('this key may not access this organization');
   if (principal.scope !== needed) {
     throw new ForbiddenError(`this operation needs a key with scope "${needed}"; this key has scope "${principal.scope}"`);
   }
 }
 
-/** Admin-only operations that are not about one organization (creating or listing orgs). */
-export function requireAdmin(principal: Principal): void {
-  if (principal.scope !== 'admin') throw new ForbiddenError('this operation needs an admin key');
+/** Operations that are not about one organization (creating orgs, global keys, a pass over all orgs). */
+export function requireGlobalAdmin(principal: Principal): void {
+  if (!isGlobalAdmin(principal)) {
+    throw new ForbiddenError('this operation needs a global admin key (ADMIN_KEY or one created with POST /api/v1/admin/keys)');
+  }
 }

@@ -2,7 +2,7 @@ import { NotFoundError } from '../domain/errors.ts';
 import type { FieldIssue } from '../domain/errors.ts';
 import { supersedeKeyOf } from '../domain/event.ts';
 import type { Attributes, NewEvent } from '../domain/event.ts';
-import { ROOT_FIELD, parseEvent } from '../domain/event-schemas.ts';
+import { BUILT_IN_EVENT_TYPES, ROOT_FIELD, isBuiltInEventType, parseEvent } from '../domain/event-schemas.ts';
 import type { ParsedEvent } from '../domain/event-schemas.ts';
 import { floorBucket, memoizedHourFloor, nextBucket } from '../domain/time-buckets.ts';
 import type { CostEstimator, CountryLookup } from '../ports/enrichment.ts';
@@ -26,10 +26,29 @@ export interface IngestRejection {
   errors: FieldIssue[];
 }
 
+/** Something about an accepted event worth telling the sender (e.g. a type no metric reads). */
+export interface IngestWarning {
+  index: number;
+  field: string;
+  message: string;
+}
+
 export interface IngestResult {
   accepted: number;
   duplicates: number;
   rejected: IngestRejection[];
+  /** Present only when there is at least one. */
+  warnings?: IngestWarning[];
+}
+
+/** A type that is neither built in nor read by a configured metric: stored, but counted by nothing. */
+function unknownTypeWarning(ctx: Pick<AppContext, 'metrics'>, type: string, index: number): IngestWarning | null {
+  if (isBuiltInEventType(type) || ctx.metrics.some((metric) => metric.event === type)) return null;
+  return {
+    index,
+    field: 'type',
+    message: `unknown event type "${type}": stored, but no metric reads it (built-in types: ${BUILT_IN_EVENT_TYPES.join(', ')}; add a custom metric to count it)`,
+  };
 }
 
 function numberAttr(attrs: Attributes, key: string): number | undefined {
@@ -117,6 +136,7 @@ export async function ingestEvents(ctx: AppContext, input: IngestInput): Promise
   };
 
   const rejected: IngestRejection[] = [];
+  const warnings: IngestWarning[] = [];
   const valid: NewEvent[] = [];
   const seenIds = new Set<string>();
   let duplicatesInBatch = 0;
@@ -130,6 +150,8 @@ export async function ingestEvents(ctx: AppContext, input: IngestInput): Promise
       rejected.push({ index, errors: parsed.errors });
       return;
     }
+    const warning = unknownTypeWarning(ctx, parsed.event.type, index);
+    if (warning !== null) warnings.push(warning);
     const event = toNewEvent(parsed.event, ctx);
     // A repeated id inside one batch is a duplicate of its first occurrence; settling it here
     // keeps the result independent of how an engine treats conflicts within one statement.
@@ -150,5 +172,5 @@ export async function ingestEvents(ctx: AppContext, input: IngestInput): Promise
   const duplicates = valid.length - accepted + duplicatesInBatch;
   ctx.telemetry.eventsIngested(org.id, accepted, duplicates, rejected.length);
   if (rejected.length > 0) ctx.log.debug({ orgId: org.id, rejected: rejected.length }, 'events rejected');
-  return { accepted, duplicates, rejected };
+  return warnings.length > 0 ? { accepted, duplicates, rejected, warnings } : { accepted, duplicates, rejected };
 }

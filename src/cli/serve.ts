@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config/config.ts';
 import { createContext, createHttpServer, createScheduler, webIsBuilt } from '../compose.ts';
 import cliProgress from 'cli-progress';
+import { embeddedLeaseHolder, setProcessLeaseHolder } from '../app/lease-holder.ts';
 import { seedDemo, type SeedDemoResult } from '../app/seed-demo.ts';
 import { bindJobs } from '../worker/bind-jobs.ts';
 import { runWorker } from '../worker/run-worker.ts';
@@ -77,6 +79,8 @@ async function loadDemoWithProgress(ctx: Awaited<ReturnType<typeof createContext
 }
 
 export async function serve(config: Readonly<Config>, options: ServeOptions): Promise<void> {
+  // The only process of its data directory: after a crash it takes its own leases back at once.
+  if (config.mode === 'embedded') setProcessLeaseHolder(embeddedLeaseHolder(hostname(), config.dataDir));
   const handle = await createContext(config);
   const { ctx } = handle;
   const scheduler = createScheduler(ctx, 'producer');

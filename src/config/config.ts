@@ -76,6 +76,12 @@ export const envSchema = z.object({
     .default('UTC')
     .refine(isValidTimeZone, { message: 'unknown IANA time zone' }),
   CONFIG_FILE: z.string().optional(),
+  DEBUG_HEADERS: z
+    .enum(['true', 'false', '1', '0', ''], { error: () => 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true' || value === '1'),
+  RATE_LIMIT_PER_KEY: intFromEnv(6000, 1, 1_000_000),
+  RATE_LIMIT_AUTH_FAILURES: intFromEnv(100, 1, 1_000_000),
 });
 
 const percent = z.number().positive().max(100_000);
@@ -124,6 +130,14 @@ export interface Config {
   defaultTimezone: string;
   /** Change levels (warning/critical %) and per-metric overrides for compare, reports and alerts. */
   compare: CompareSettings;
+  /** DEBUG_HEADERS: answer with `x-cache: hit|miss` (off: callers must not learn the cache state). */
+  debugHeaders: boolean;
+  rateLimits: {
+    /** RATE_LIMIT_PER_KEY: requests per minute per API key. */
+    perKeyPerMinute: number;
+    /** RATE_LIMIT_AUTH_FAILURES: failed authentications per minute per client IP. */
+    authFailuresPerMinute: number;
+  };
   customMetrics: FileConfig['metrics'];
   alerts: FileConfig['alerts'];
   sources: FileConfig['sources'];
@@ -202,6 +216,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
         Object.entries(file.compare.metrics).map(([name, o]) => [name, { warningPct: o.warning_pct, criticalPct: o.critical_pct, goodDirection: o.good_direction }]),
       ),
     },
+    debugHeaders: e.DEBUG_HEADERS,
+    rateLimits: { perKeyPerMinute: e.RATE_LIMIT_PER_KEY, authFailuresPerMinute: e.RATE_LIMIT_AUTH_FAILURES },
     customMetrics: file.metrics,
     alerts: file.alerts,
     sources: file.sources,

@@ -2,211 +2,101 @@ import { z } from 'zod';
 import type { FieldIssue } from './errors.ts';
 import type { Attributes } from './event.ts';
 import {
-  BAIL, ENVELOPE_KEYS, MAX_ATTRIBUTE_NAME, MAX_ATTRIBUTES, MAX_STRING_VALUE, createFastEventParser, fastCount, fastEnum,
-  fastNonEmpty, fastNonNegative, fastRequired, fastText, type FastCheck, type FastField,
-} from './event-fast-path.ts';
+  BUILT_IN_EVENT_FIELDS, COUNTRY_CODE, ENVELOPE_KEYS, MAX_ATTRIBUTE_NAME, MAX_ATTRIBUTE_NUMBER, MAX_ATTRIBUTES, MAX_STRING_VALUE,
+  LONE_SURROGATE_MESSAGE, NUL_MESSAGE, NUMBER_BOUND_MESSAGE, isBuiltInEventType, unstorableTextProblem, type BuiltInEventType, type FieldRule,
+} from './event-fields.ts';
+import { fastParseEvent } from './event-fast-path.ts';
 import { parseIsoTimestamp } from './iso-timestamp.ts';
 
 export { parseIsoTimestamp };
+export {
+  BUILT_IN_EVENT_TYPES, EXECUTION_STATUSES, HITL_STATES, LLM_CALL_STATUSES, MAX_ATTRIBUTE_NUMBER, PIPELINE_TYPES, isBuiltInEventType,
+  type BuiltInEventType,
+} from './event-fields.ts';
 
 /**
  * Validation of incoming events (SPEC §2): the envelope, flat attributes, and one zod
- * schema per built-in event type. Pure: the caller passes `now` and the limits; the
- * derivations that need bundled data (cost, country) happen in the ingest use case.
+ * schema per built-in event type, built from the field table in event-fields.ts. Pure: the
+ * caller passes `now` and the limits; the derivations that need bundled data (cost, country)
+ * happen in the ingest use case.
  */
 
 /** Field name used for problems with the event as a whole. */
 export const ROOT_FIELD = '(event)';
 
-
-// PostgreSQL text cannot hold U+0000, and a key with it would fail the whole batch there.
-const NO_NUL = [(value: string) => !value.includes('\u0000'), 'must not contain the NUL character'] as const;
+/** Two refinements so each problem gets its own message. */
+const storable = (schema: z.ZodString) =>
+  schema.refine((v) => !v.includes('\u0000'), NUL_MESSAGE).refine((v) => unstorableTextProblem(v) !== LONE_SURROGATE_MESSAGE, LONE_SURROGATE_MESSAGE);
 
 export const envelopeSchema = z.object({
-  id: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters').refine(...NO_NUL).optional(),
+  id: storable(z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters')).optional(),
   type: z
     .string()
     .min(1, 'is required')
     .max(64, 'must be at most 64 characters')
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'must start with a letter or digit and use only letters, digits, _ . : -'),
   timestamp: z.string(),
-  project: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters').refine(...NO_NUL).default('default'),
-  tag: z.string().max(128, 'must be at most 128 characters').refine(...NO_NUL).default(''),
+  project: storable(z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters')).default('default'),
+  tag: storable(z.string().max(128, 'must be at most 128 characters')).default(''),
 });
 
-const count = z.number().int('must be an integer').nonnegative('must not be negative');
-const nonNegative = z.number().nonnegative('must not be negative');
-const text = z.string().max(MAX_STRING_VALUE);
-const optional = <T extends z.ZodType>(schema: T) => schema.nullable().optional();
+const bounded = (schema: z.ZodNumber) => schema.min(-MAX_ATTRIBUTE_NUMBER, NUMBER_BOUND_MESSAGE).max(MAX_ATTRIBUTE_NUMBER, NUMBER_BOUND_MESSAGE);
 
 /** Accepts any letter case and stores the canonical spelling. */
-function caseInsensitiveEnum<const T extends readonly [string, ...string[]]>(values: T, canonical: (v: string) => string, aliases: Record<string, T[number]> = {}) {
+function caseInsensitiveEnum(values: readonly [string, ...string[]], canonical: (v: string) => string, aliases: Record<string, string> = {}) {
   return z.preprocess(
     (value) => {
       if (typeof value !== 'string') return value;
       const normalized = canonical(value.trim());
-      return aliases[normalized] ?? normalized;
+      return Object.hasOwn(aliases, normalized) ? aliases[normalized] : normalized;
     },
     z.enum(values, { error: () => `must be one of ${values.join(', ')}` }),
   );
 }
 
-export const EXECUTION_STATUSES = ['PENDING', 'QUEUED', 'EXECUTING', 'COMPLETED', 'STOPPED', 'ERROR', 'CANCELED'] as const;
-export const PIPELINE_TYPES = ['api', 'etl', 'task', 'workflow'] as const;
-export const LLM_CALL_STATUSES = ['success', 'error'] as const;
-export const HITL_STATES = ['created', 'assigned', 'in_review', 'approved', 'rejected', 'skipped', 'expired'] as const;
-
-const executionStatus = caseInsensitiveEnum(EXECUTION_STATUSES, (v) => v.toUpperCase(), { CANCELLED: 'CANCELED' });
-const pipelineType = caseInsensitiveEnum(PIPELINE_TYPES, (v) => v.toLowerCase(), { wf: 'workflow' });
-const llmCallStatus = caseInsensitiveEnum(LLM_CALL_STATUSES, (v) => v.toLowerCase());
-const hitlState = caseInsensitiveEnum(HITL_STATES, (v) => v.toLowerCase());
-const countryCode = z.preprocess(
-  (value) => (typeof value === 'string' ? value.trim().toUpperCase() : value),
-  z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code such as US'),
-);
-
-/** Built-in event types. Unknown attributes pass through; known ones are typed and normalized. */
-export const BUILT_IN_EVENT_SCHEMAS = {
-  llm_call: z.looseObject({
-    model: text.min(1, 'must not be empty'),
-    provider: optional(text),
-    usage_type: optional(text),
-    reason: optional(text),
-    input_tokens: optional(count),
-    output_tokens: optional(count),
-    total_tokens: optional(count),
-    cost_usd: optional(nonNegative),
-    latency_ms: optional(nonNegative),
-    status: optional(llmCallStatus),
-    workflow_id: optional(text),
-    workflow_name: optional(text),
-    execution_id: optional(text),
-    user_id: optional(text),
-  }),
-  page_usage: z.looseObject({
-    pages: count,
-    failed_pages: optional(count),
-    file_name: optional(text),
-    execution_id: optional(text),
-  }),
-  workflow_execution: z.looseObject({
-    execution_id: optional(text),
-    workflow_id: optional(text),
-    workflow_name: optional(text),
-    pipeline_type: optional(pipelineType),
-    status: optional(executionStatus),
-    duration_ms: optional(nonNegative),
-  }),
-  file_execution: z.looseObject({
-    execution_id: text.min(1, 'must not be empty'),
-    file_name: text.min(1, 'must not be empty'),
-    status: executionStatus,
-    pages: optional(count),
-    duration_ms: optional(nonNegative),
-  }),
-  hitl_review: z.looseObject({
-    review_id: optional(text),
-    state: hitlState,
-  }),
-  api_request: z.looseObject({
-    endpoint: optional(text),
-    method: optional(z.preprocess((v) => (typeof v === 'string' ? v.toUpperCase() : v), text)),
-    status_code: z.number().int('must be an integer').min(100, 'must be between 100 and 599').max(599, 'must be between 100 and 599'),
-    latency_ms: optional(nonNegative),
-    model: optional(text),
-    country: optional(countryCode),
-    ip: optional(text),
-    cost_usd: optional(nonNegative),
-    user_id: optional(text),
-  }),
-  trace: z.looseObject({
-    trace_id: optional(text),
-    operation_type: optional(text),
-    status: optional(text),
-    duration_ms: optional(nonNegative),
-    tokens: optional(count),
-    cost_usd: optional(nonNegative),
-    user_id: optional(text),
-    kb_id: optional(text),
-  }),
-  document_event: z.looseObject({
-    document_id: optional(text),
-    event_type: optional(text),
-    duration_ms: optional(nonNegative),
-  }),
-  chat_message: z.looseObject({
-    kb_id: optional(text),
-    response_time_ms: optional(nonNegative),
-    user_id: optional(text),
-  }),
-  gauge: z.looseObject({
-    name: text.min(1, 'must not be empty').max(200),
-    value: z.number(),
-  }),
-} as const;
-
-export type BuiltInEventType = keyof typeof BUILT_IN_EVENT_SCHEMAS;
-export const BUILT_IN_EVENT_TYPES = Object.keys(BUILT_IN_EVENT_SCHEMAS) as BuiltInEventType[];
-
-export function isBuiltInEventType(type: string): type is BuiltInEventType {
-  return Object.hasOwn(BUILT_IN_EVENT_SCHEMAS, type);
+function zodOf(rule: FieldRule): z.ZodType {
+  let schema: z.ZodType;
+  switch (rule.kind) {
+    case 'text': {
+      let textSchema = z.string().max(rule.maxLength ?? MAX_STRING_VALUE);
+      if (rule.nonEmpty) textSchema = textSchema.min(1, 'must not be empty');
+      schema = rule.upperCase ? z.preprocess((v) => (typeof v === 'string' ? v.toUpperCase() : v), textSchema) : textSchema;
+      break;
+    }
+    case 'count':
+      schema = bounded(z.number().int('must be an integer').nonnegative('must not be negative'));
+      break;
+    case 'nonNegative':
+      schema = bounded(z.number().nonnegative('must not be negative'));
+      break;
+    case 'number':
+      schema = bounded(z.number());
+      break;
+    case 'integerRange': {
+      const range = `must be between ${rule.min} and ${rule.max}`;
+      schema = z.number().int('must be an integer').min(rule.min, range).max(rule.max, range);
+      break;
+    }
+    case 'enum':
+      schema = caseInsensitiveEnum(rule.values, rule.letterCase === 'upper' ? (v) => v.toUpperCase() : (v) => v.toLowerCase(), rule.aliases);
+      break;
+    case 'country':
+      schema = z.preprocess(
+        (value) => (typeof value === 'string' ? value.trim().toUpperCase() : value),
+        z.string().regex(COUNTRY_CODE, 'must be an ISO 3166 alpha-2 code such as US'),
+      );
+      break;
+  }
+  return rule.required ? schema : schema.nullable().optional();
 }
 
-/** The fast path's mirror of BUILT_IN_EVENT_SCHEMAS (see event-fast-path.ts): same fields, same rules. */
-const FAST_FIELD_CHECKS: Record<BuiltInEventType, Record<string, FastCheck>> = {
-  llm_call: {
-    model: fastNonEmpty, provider: fastText, usage_type: fastText, reason: fastText, input_tokens: fastCount,
-    output_tokens: fastCount, total_tokens: fastCount, cost_usd: fastNonNegative, latency_ms: fastNonNegative,
-    status: fastEnum(LLM_CALL_STATUSES, (v) => v.toLowerCase()), workflow_id: fastText, workflow_name: fastText,
-    execution_id: fastText, user_id: fastText,
-  },
-  page_usage: { pages: fastRequired(fastCount), failed_pages: fastCount, file_name: fastText, execution_id: fastText },
-  workflow_execution: {
-    execution_id: fastText, workflow_id: fastText, workflow_name: fastText,
-    pipeline_type: fastEnum(PIPELINE_TYPES, (v) => v.toLowerCase(), { wf: 'workflow' }),
-    status: fastEnum(EXECUTION_STATUSES, (v) => v.toUpperCase(), { CANCELLED: 'CANCELED' }), duration_ms: fastNonNegative,
-  },
-  file_execution: {
-    execution_id: fastNonEmpty, file_name: fastNonEmpty,
-    status: fastRequired(fastEnum(EXECUTION_STATUSES, (v) => v.toUpperCase(), { CANCELLED: 'CANCELED' })),
-    pages: fastCount, duration_ms: fastNonNegative,
-  },
-  hitl_review: { review_id: fastText, state: fastRequired(fastEnum(HITL_STATES, (v) => v.toLowerCase())) },
-  api_request: {
-    endpoint: fastText,
-    method: (v) => (v === null ? v : typeof v === 'string' && v.toUpperCase().length <= MAX_STRING_VALUE ? v.toUpperCase() : BAIL),
-    status_code: (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 100 && v <= 599 ? v : BAIL),
-    latency_ms: fastNonNegative, model: fastText,
-    country: (v) => (v === null ? v : typeof v === 'string' && /^[A-Z]{2}$/.test(v.trim().toUpperCase()) ? v.trim().toUpperCase() : BAIL),
-    ip: fastText, cost_usd: fastNonNegative, user_id: fastText,
-  },
-  trace: {
-    trace_id: fastText, operation_type: fastText, status: fastText, duration_ms: fastNonNegative, tokens: fastCount,
-    cost_usd: fastNonNegative, user_id: fastText, kb_id: fastText,
-  },
-  document_event: { document_id: fastText, event_type: fastText, duration_ms: fastNonNegative },
-  chat_message: { kb_id: fastText, response_time_ms: fastNonNegative, user_id: fastText },
-  gauge: {
-    name: (v) => (typeof v === 'string' && v.length > 0 && v.length <= 200 ? v : BAIL),
-    value: (v) => (typeof v === 'number' ? v : BAIL),
-  },
-};
-
-/** Field order and which fields are required are read from zod itself, so the two cannot drift apart. */
-const fastParseEvent = createFastEventParser(
-  new Map<string, FastField[]>(
-    Object.entries(BUILT_IN_EVENT_SCHEMAS).map(([type, schema]) => {
-      const checks = FAST_FIELD_CHECKS[type as BuiltInEventType];
-      const shape: Record<string, z.ZodType> = schema.shape;
-      const fields = Object.entries(shape).map(([name, fieldSchema]) => {
-        const check = checks[name];
-        if (check === undefined) throw new Error(`no fast check for ${type}.${name}`);
-        return { name, required: !fieldSchema.safeParse(undefined).success, check };
-      });
-      return [type, fields];
-    }),
-  ),
-);
+/** Built-in event types. Unknown attributes pass through; known ones are typed and normalized. */
+export const BUILT_IN_EVENT_SCHEMAS = Object.fromEntries(
+  Object.entries(BUILT_IN_EVENT_FIELDS).map(([type, fields]) => [
+    type,
+    z.looseObject(Object.fromEntries(Object.entries(fields as Record<string, FieldRule>).map(([name, rule]) => [name, zodOf(rule)]))),
+  ]),
+) as Record<BuiltInEventType, z.ZodObject>;
 
 /** An event whose envelope and attributes are valid; derivations have not run yet. */
 export interface ParsedEvent {
@@ -262,20 +152,30 @@ function flatAttributeIssues(raw: Record<string, unknown>): FieldIssue[] {
     if (ENVELOPE_KEYS.has(key)) continue;
     attributeCount += 1;
     if (key.length === 0 || key.length > MAX_ATTRIBUTE_NAME) {
-      issues.push({ field: key.slice(0, MAX_ATTRIBUTE_NAME), message: `attribute names must be 1 to ${MAX_ATTRIBUTE_NAME} characters` });
+      issues.push({ field: key.length === 0 ? '(empty attribute name)' : key.slice(0, MAX_ATTRIBUTE_NAME), message: `attribute names must be 1 to ${MAX_ATTRIBUTE_NAME} characters` });
       continue;
     }
     if (key === '__proto__') {
       issues.push({ field: key, message: 'is a reserved name' });
       continue;
     }
+    const nameProblem = unstorableTextProblem(key);
+    if (nameProblem !== null) {
+      issues.push({ field: key, message: `attribute names ${nameProblem}` });
+      continue;
+    }
     if (value === null || typeof value === 'boolean') continue;
     if (typeof value === 'string') {
       if (value.length > MAX_STRING_VALUE) issues.push({ field: key, message: `must be at most ${MAX_STRING_VALUE} characters` });
+      else {
+        const problem = unstorableTextProblem(value);
+        if (problem !== null) issues.push({ field: key, message: problem });
+      }
       continue;
     }
     if (typeof value === 'number') {
       if (!Number.isFinite(value)) issues.push({ field: key, message: 'must be a finite number' });
+      else if (Math.abs(value) > MAX_ATTRIBUTE_NUMBER) issues.push({ field: key, message: NUMBER_BOUND_MESSAGE });
       continue;
     }
     issues.push({

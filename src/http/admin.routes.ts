@@ -3,9 +3,10 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { aggregateDirtyBuckets, AggregationError, type AggregateResult } from '../app/aggregate.ts';
 import type { AppContext } from '../app/context.ts';
+import { createGlobalKey, listGlobalKeys, revokeGlobalKey } from '../app/global-keys.ts';
 import { DomainError } from '../domain/errors.ts';
-import { authenticate, requireAdmin } from './auth.ts';
-import { bearerSecurity, errorResponseSchema, errorResponses } from './schemas.ts';
+import { authenticate, requireGlobalAdmin } from './auth.ts';
+import { bearerSecurity, createdKeySchema, errorResponseSchema, errorResponses, keySchema, keyToJson } from './schemas.ts';
 
 export interface AdminRouteDeps {
   /**
@@ -44,7 +45,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext, deps:
       response: { 200: aggregateResponse, 500: errorResponseSchema, ...errorResponses(401, 403, 503) },
     },
     handler: async (request, reply) => {
-      requireAdmin(await authenticate(request, ctx));
+      requireGlobalAdmin(await authenticate(request, ctx));
       try {
         const result = deps.aggregateNow
           ? asAggregateResult(await deps.aggregateNow())
@@ -59,6 +60,51 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext, deps:
           error: { code: 'aggregation_failed', message: error instanceof Error ? error.message : 'aggregation failed', ...(details ? { details } : {}) },
         });
       }
+    },
+  });
+
+  api.post('/api/v1/admin/keys', {
+    schema: {
+      tags: ['keys'],
+      summary: 'Create a global admin key (global admin key); the secret is shown only in this response',
+      description: 'A global key belongs to no organization and manages every one, like ADMIN_KEY. Keys created under an organization manage only that organization.',
+      security: bearerSecurity,
+      body: z.object({ name: z.string().optional().describe('What the key is for') }),
+      response: { 201: createdKeySchema, ...errorResponses(400, 401, 403) },
+    },
+    handler: async (request, reply) => {
+      requireGlobalAdmin(await authenticate(request, ctx));
+      const { record, secret } = await createGlobalKey(ctx, request.body ?? {});
+      const { last_used_at: _unused, ...shown } = keyToJson(record);
+      return reply.code(201).send({ ...shown, key: secret });
+    },
+  });
+
+  api.get('/api/v1/admin/keys', {
+    schema: {
+      tags: ['keys'],
+      summary: 'List the active global admin keys (global admin key); never shows secrets',
+      security: bearerSecurity,
+      response: { 200: z.object({ keys: z.array(keySchema) }), ...errorResponses(401, 403) },
+    },
+    handler: async (request) => {
+      requireGlobalAdmin(await authenticate(request, ctx));
+      return { keys: (await listGlobalKeys(ctx)).map(keyToJson) };
+    },
+  });
+
+  api.delete('/api/v1/admin/keys/:id', {
+    schema: {
+      tags: ['keys'],
+      summary: 'Revoke a global admin key (global admin key)',
+      security: bearerSecurity,
+      params: z.object({ id: z.string().min(1).max(128) }),
+      response: { 204: z.null().describe('Revoked'), ...errorResponses(401, 403, 404) },
+    },
+    handler: async (request, reply) => {
+      requireGlobalAdmin(await authenticate(request, ctx));
+      await revokeGlobalKey(ctx, request.params.id);
+      return reply.code(204).send(null);
     },
   });
 }

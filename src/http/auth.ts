@@ -3,7 +3,7 @@ import { authenticateKey } from '../app/authenticate.ts';
 import type { Principal } from '../app/authenticate.ts';
 import type { AppContext } from '../app/context.ts';
 
-export { authorizeOrg, requireAdmin } from '../app/authenticate.ts';
+export { authorizeOrg, isGlobalAdmin, requireGlobalAdmin } from '../app/authenticate.ts';
 export type { Access, Principal } from '../app/authenticate.ts';
 
 /** Principals already resolved for a request (an onRequest hook may authenticate before the body is read). */

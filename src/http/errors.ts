@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors.ts';
+import { drainRequestBody } from './connection-guards.ts';
 import type { DomainErrorCode, FieldIssue } from '../domain/errors.ts';
 
 /**
@@ -64,6 +65,9 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message?: st
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'bad_request' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'uri_too_long', message: 'a path segment is longer than 100 characters' },
+  FST_ERR_BAD_URL: { status: 400, code: 'bad_request', message: 'the URL is malformed (bad percent-encoding)' },
+  FST_ERR_HANDLER_TIMEOUT: { status: 503, code: 'timeout', message: 'the request took too long and was abandoned; narrow the query or retry' },
 };
 
 const CODE_BY_STATUS: Record<number, string> = {
@@ -73,9 +77,12 @@ const CODE_BY_STATUS: Record<number, string> = {
   404: 'not_found',
   405: 'method_not_allowed',
   406: 'not_acceptable',
+  408: 'request_timeout',
   409: 'conflict',
   413: 'payload_too_large',
+  414: 'uri_too_long',
   415: 'unsupported_media_type',
+  431: 'headers_too_large',
   429: 'rate_limited',
   503: 'unavailable',
 };
@@ -128,12 +135,19 @@ export function sendError(reply: FastifyReply, error: HttpError): FastifyReply {
   return reply.code(error.status).type('application/json; charset=utf-8').send(error.body);
 }
 
+/** For fastify's `frameworkErrors` option: router errors (414, bad URL) in the same shape. */
+export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  void sendError(reply, toHttpError(error));
+}
+
 /** Installs the error and not-found handlers on the root instance (child plugins inherit them). */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const httpError = toHttpError(error, { bodyLimit: request.routeOptions.bodyLimit, contentType: request.headers['content-type'] });
     if (httpError.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: httpError.body.error.code, status: httpError.status }, httpError.body.error.message);
+    // A refused body still on its way: read it (bounded) first, or the client gets EPIPE instead of the 413.
+    if (httpError.status === 413) return drainRequestBody(request.raw).then(() => sendError(reply.header('connection', 'close'), httpError));
     return sendError(reply, httpError);
   });
   app.setNotFoundHandler((request, reply) =>

@@ -31,6 +31,10 @@ const ingestResultSchema = z.object({
       errors: z.array(z.object({ field: z.string(), message: z.string() })),
     }),
   ),
+  warnings: z
+    .array(z.object({ index: z.number().int(), field: z.string(), message: z.string() }))
+    .optional()
+    .describe('Accepted events worth a note, e.g. an event type no metric reads; absent when there are none'),
 });
 
 function eventsOf(body: unknown): unknown[] {
@@ -47,7 +51,8 @@ function eventsOf(body: unknown): unknown[] {
 export function targetOrg(principal: Principal, requested: string | undefined, route = 'POST /api/v1/events'): string {
   if (principal.scope === 'admin') {
     const orgId = requested ?? principal.orgId;
-    if (!orgId) throw ValidationError.field('org', `an admin key must name the organization: ${route}?org=<id>`);
+    if (!orgId) throw ValidationError.field('org', `a global admin key must name the organization: ${route}?org=<id>`);
+    authorizeOrg(principal, orgId, 'ingest');
     return orgId;
   }
   if (requested !== undefined && requested !== principal.orgId) throw new ForbiddenError('this key may not write events for another organization');
@@ -69,7 +74,7 @@ export function registerIngestRoutes(app: FastifyInstance, ctx: AppContext): voi
         `A JSON array, {"events": [...]}, or NDJSON (application/x-ndjson), optionally gzip-encoded;`,
         `at most ${maxEventsPerRequest} events and ${maxBodyBytes} bytes (decompressed) per request.`,
         'Valid events are stored even when others are rejected; each rejection names its index and reason.',
-        'Ingest keys write to their own organization; admin keys name it with ?org=.',
+        'Ingest keys write to their own organization; global admin keys name it with ?org=.',
       ].join(' '),
       security: bearerSecurity,
       querystring: z.object({ org: z.string().min(1).max(128).optional().describe('Target organization (admin keys)') }),

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AppContext } from '../app/context.ts';
 import { createKey, createOrg, getOrg, listKeys, listOrgs, revokeKey, updateOrg } from '../app/manage-orgs.ts';
 import type { OnTimezoneChanged } from '../app/manage-orgs.ts';
-import { authenticate, authorizeOrg, requireAdmin } from './auth.ts';
+import { authenticate, authorizeOrg, isGlobalAdmin, requireGlobalAdmin } from './auth.ts';
 import {
   bearerSecurity,
   createdKeySchema,
@@ -44,13 +44,13 @@ export function registerOrgRoutes(app: FastifyInstance, ctx: AppContext, hooks: 
   api.post('/api/v1/orgs', {
     schema: {
       tags: ['organizations'],
-      summary: 'Create an organization (admin key)',
+      summary: 'Create an organization (global admin key)',
       security: bearerSecurity,
       body: createOrgBody,
       response: { 201: orgSchema, ...errorResponses(400, 401, 403, 409) },
     },
     handler: async (request, reply) => {
-      requireAdmin(await authenticate(request, ctx));
+      requireGlobalAdmin(await authenticate(request, ctx));
       const org = await createOrg(ctx, request.body);
       return reply.code(201).send(orgToJson(org));
     },
@@ -59,13 +59,13 @@ export function registerOrgRoutes(app: FastifyInstance, ctx: AppContext, hooks: 
   api.get('/api/v1/orgs', {
     schema: {
       tags: ['organizations'],
-      summary: 'List organizations (admin keys see all, read keys their own)',
+      summary: 'List organizations (global admin keys see all, other keys their own)',
       security: bearerSecurity,
       response: { 200: z.object({ orgs: z.array(orgSchema) }), ...errorResponses(401, 403) },
     },
     handler: async (request) => {
       const principal = await authenticate(request, ctx);
-      if (principal.scope === 'admin') return { orgs: (await listOrgs(ctx)).map(orgToJson) };
+      if (isGlobalAdmin(principal)) return { orgs: (await listOrgs(ctx)).map(orgToJson) };
       const orgId = principal.orgId ?? '';
       authorizeOrg(principal, orgId, 'read');
       return { orgs: [orgToJson(await getOrg(ctx, orgId))] };

@@ -29,8 +29,14 @@ import { bearerSecurity, errorResponses } from './schemas.ts';
 
 const ORG = '/api/v1/orgs/:org';
 
-function send(reply: FastifyReply, answer: CachedJson): FastifyReply {
-  return reply.header('x-cache', answer.hit ? 'hit' : 'miss').type('application/json; charset=utf-8').send(answer.json);
+/** `x-cache` tells the cache state only with DEBUG_HEADERS set: callers must not learn what others asked. */
+function cacheHeader(reply: FastifyReply, ctx: AppContext, hit: boolean): FastifyReply {
+  return ctx.config.debugHeaders ? reply.header('x-cache', hit ? 'hit' : 'miss') : reply;
+}
+
+function send(reply: FastifyReply, answer: CachedJson, ctx: AppContext): FastifyReply {
+  cacheHeader(reply, ctx, answer.hit);
+  return reply.type('application/json; charset=utf-8').send(answer.json);
 }
 
 type QuerySchema = z.ZodType<Record<string, unknown>>;
@@ -83,7 +89,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     summary: 'Metric catalog: kinds, units, dimensions (gauges found in the data included)',
     query: s.catalogQuery,
     response: s.catalogResponse,
-    handle: async (org, q, reply) => send(reply, await metricsCatalog(ctx, { orgId: org, refresh: q.refresh })),
+    handle: async (org, q, reply) => send(reply, await metricsCatalog(ctx, { orgId: org, refresh: q.refresh }), ctx),
   });
   route({
     path: `${ORG}/summary`,
@@ -92,7 +98,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     description: 'Aligned parts from the coarsest rollup tier the source allows, edges from finer tiers and raw events.',
     query: s.summaryQuery,
     response: s.summaryResponse,
-    handle: async (org, q, reply) => send(reply, await summary(ctx, { orgId: org, ...q })),
+    handle: async (org, q, reply) => send(reply, await summary(ctx, { orgId: org, ...q }), ctx),
   });
   route({
     path: `${ORG}/series`,
@@ -100,7 +106,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     summary: 'Time series per metric (or per dimension value), gaps filled with zeros unless fill=none',
     query: s.seriesQuery,
     response: s.seriesResponse,
-    handle: async (org, q, reply) => send(reply, await series(ctx, { orgId: org, ...q })),
+    handle: async (org, q, reply) => send(reply, await series(ctx, { orgId: org, ...q }), ctx),
   });
   route({
     path: `${ORG}/overview`,
@@ -108,7 +114,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     summary: 'Totals and daily trend (seed 000 overview)',
     query: s.overviewQuery,
     response: s.overviewResponse,
-    handle: async (org, q, reply) => send(reply, await overview(ctx, { orgId: org, ...q })),
+    handle: async (org, q, reply) => send(reply, await overview(ctx, { orgId: org, ...q }), ctx),
   });
   route({
     path: `${ORG}/live-summary`,
@@ -116,7 +122,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     summary: 'Summary computed from raw events (no aggregation delay)',
     query: s.liveSummaryQuery,
     response: s.summaryResponse,
-    handle: async (org, q, reply) => send(reply, await liveSummary(ctx, { orgId: org, ...q })),
+    handle: async (org, q, reply) => send(reply, await liveSummary(ctx, { orgId: org, ...q }), ctx),
   });
   route({
     path: `${ORG}/live-series`,
@@ -124,7 +130,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     summary: 'Series computed from raw events (no aggregation delay)',
     query: s.liveSeriesQuery,
     response: s.seriesResponse,
-    handle: async (org, q, reply) => send(reply, await liveSeries(ctx, { orgId: org, ...q })),
+    handle: async (org, q, reply) => send(reply, await liveSeries(ctx, { orgId: org, ...q }), ctx),
   });
   route({
     path: `${ORG}/breakdown`,
@@ -132,7 +138,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     summary: 'Top values of one dimension of one metric, largest first',
     query: s.breakdownQuery,
     response: s.breakdownResponse,
-    handle: async (org, q, reply) => send(reply, await breakdown(ctx, { orgId: org, ...q })),
+    handle: async (org, q, reply) => send(reply, await breakdown(ctx, { orgId: org, ...q }), ctx),
   });
   route({
     path: `${ORG}/aggregates`,
@@ -140,7 +146,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     summary: 'Rollup rows in seed 003 metrics_aggregates shape',
     query: s.aggregatesQuery,
     response: s.aggregatesResponse,
-    handle: async (org, q, reply) => send(reply, await aggregates(ctx, { orgId: org, ...q })),
+    handle: async (org, q, reply) => send(reply, await aggregates(ctx, { orgId: org, ...q }), ctx),
   });
   route({
     path: `${ORG}/dashboard`,
@@ -148,7 +154,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     summary: 'Request dashboard payload (seed 002, camelCase): hour grain for 24h, day otherwise',
     query: s.dashboardQuery,
     response: s.dashboardResponse,
-    handle: async (org, q, reply) => send(reply, await dashboard(ctx, { orgId: org, ...q })),
+    handle: async (org, q, reply) => send(reply, await dashboard(ctx, { orgId: org, ...q }), ctx),
   });
   route({
     path: `${ORG}/compare`,
@@ -156,7 +162,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     summary: 'Each metric on a day against 1, 7 and 30 days before (seed 004)',
     query: s.compareQuery,
     response: s.compareResponse,
-    handle: async (org, { include_empty, ...q }, reply) => send(reply, await compare(ctx, { orgId: org, ...q, includeEmpty: include_empty })),
+    handle: async (org, { include_empty, ...q }, reply) => send(reply, await compare(ctx, { orgId: org, ...q, includeEmpty: include_empty }), ctx),
   });
   route({
     path: `${ORG}/recent-activity`,
@@ -164,7 +170,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     summary: 'Latest processed files and executions, newest first (seed 000)',
     query: s.recentActivityQuery,
     response: s.recentActivityResponse,
-    handle: async (org, q, reply) => send(reply, await recentActivity(ctx, { orgId: org, ...q })),
+    handle: async (org, q, reply) => send(reply, await recentActivity(ctx, { orgId: org, ...q }), ctx),
   });
   route({
     path: `${ORG}/workflow-usage`,
@@ -172,7 +178,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     summary: 'LLM tokens, calls and cost per workflow (seed 000 workflow-token-usage)',
     query: s.workflowUsageQuery,
     response: s.workflowUsageResponse,
-    handle: async (org, q, reply) => send(reply, await workflowUsage(ctx, { orgId: org, ...q })),
+    handle: async (org, q, reply) => send(reply, await workflowUsage(ctx, { orgId: org, ...q }), ctx),
   });
   route({
     path: `${ORG}/export.csv`,
@@ -183,8 +189,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     produces: ['text/csv'],
     handle: async (org, q, reply) => {
       const answer = await exportCsv(ctx, { orgId: org, ...q });
-      return reply
-        .header('x-cache', answer.hit ? 'hit' : 'miss')
+      return cacheHeader(reply, ctx, answer.hit)
         .header('content-disposition', `attachment; filename="${org}-metrics.csv"`)
         .type('text/csv; charset=utf-8')
         .send(answer.csv);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ApiKeyRecord, Organization } from '../domain/organization.ts';
+import { GLOBAL_KEY_ORG } from '../app/authenticate.ts';
 
 /** Request/response schemas shared by route files; they double as the OpenAPI document. */
 
@@ -45,7 +46,7 @@ export function orgToJson(org: Organization): z.infer<typeof orgSchema> {
 
 export const keySchema = z.object({
   id: z.string(),
-  org_id: z.string(),
+  org_id: z.string().nullable().describe('null for global admin keys'),
   scope: z.enum(['ingest', 'read', 'admin']),
   name: z.string(),
   created_at: isoInstant,
@@ -57,14 +58,14 @@ export const createdKeySchema = z.object({
   key: z.string().describe('The secret. Shown only in this response; store it now.'),
   scope: z.enum(['ingest', 'read', 'admin']),
   name: z.string(),
-  org_id: z.string(),
+  org_id: z.string().nullable().describe('null for global admin keys'),
   created_at: isoInstant,
 });
 
 export function keyToJson(key: ApiKeyRecord): z.infer<typeof keySchema> {
   return {
     id: key.id,
-    org_id: key.orgId,
+    org_id: key.orgId === GLOBAL_KEY_ORG ? null : key.orgId,
     scope: key.scope,
     name: key.name,
     created_at: new Date(key.createdAt).toISOString(),

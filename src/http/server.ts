@@ -3,13 +3,18 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { AppContext } from '../app/context.ts';
 import type { OnTimezoneChanged } from '../app/manage-orgs.ts';
 import { installBodyParsers } from './body-parsers.ts';
-import { installErrorHandling } from './errors.ts';
+import { clientErrorHandler, installExpectContinue } from './connection-guards.ts';
+import { frameworkErrorHandler, installErrorHandling } from './errors.ts';
+import { installRateLimits } from './rate-limits.ts';
+import { installSecurityHeaders } from './security-headers.ts';
 import { registerIngestRoutes } from './ingest.routes.ts';
 import { installSchemaCompilers, registerOpenApi } from './openapi.ts';
 import { isMetricsExporter, registerOpsRoutes } from './ops.routes.ts';
 import type { MetricsExporter } from './ops.routes.ts';
 import { registerOrgRoutes } from './orgs.routes.ts';
 import { installResponseCheck } from './response-check.ts';
+
+const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 /** A route file's entry point: adds its routes to the (encapsulated) instance it is given. */
 export type RouteModule = (app: FastifyInstance, ctx: AppContext) => void | Promise<void>;
@@ -28,6 +33,8 @@ export interface ServerOptions {
   trustProxy?: FastifyServerOptions['trustProxy'];
   /** Tests: check every JSON answer against its route's response schema (response-check.ts). */
   checkResponses?: boolean;
+  /** ioredis client for rate-limit counters shared by every server (server mode). */
+  rateLimitRedis?: unknown;
 }
 
 /** Health checks, the Prometheus scrape and the dashboard's static files: not worth an info line per request. */
@@ -45,10 +52,18 @@ export function buildServer(ctx: AppContext, options: ServerOptions = {}): Fasti
     logger: options.logger ?? { level: ctx.config.logLevel, redact: ['req.headers.authorization'] },
     trustProxy: options.trustProxy ?? false,
     // Ingest raises its own limit to config.limits.maxBodyBytes; everything else is small.
-    bodyLimit: 1024 * 1024,
+    bodyLimit: DEFAULT_BODY_LIMIT,
     forceCloseConnections: 'idle',
+    // Abandon a handler after 30 s (503), and a request whose headers and body take over 2 min.
+    handlerTimeout: 30_000,
+    requestTimeout: 120_000,
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   });
 
+  installExpectContinue(app, (path) => (path === '/api/v1/events' ? ctx.config.limits.maxBodyBytes : DEFAULT_BODY_LIMIT));
+  installSecurityHeaders(app);
+  installRateLimits(app, ctx, { redis: options.rateLimitRedis });
   installSchemaCompilers(app);
   installErrorHandling(app);
   installBodyParsers(app);

@@ -12,8 +12,10 @@ describe('authorizeOrg', () => {
   const principal = (scope: Principal['scope'], orgId: string | null = 'a'): Principal => ({ keyId: 'k', scope, orgId });
   const table: [string, Principal, string, Access, boolean][] = [
     ['global admin, any org, admin', principal('admin', null), 'b', 'admin', true],
-    ['org admin, other org, admin', principal('admin', 'a'), 'b', 'admin', true],
-    ['org admin, other org, ingest', principal('admin', 'a'), 'b', 'ingest', true],
+    ['org admin, own org, admin', principal('admin', 'a'), 'a', 'admin', true],
+    ['org admin, own org, ingest', principal('admin', 'a'), 'a', 'ingest', true],
+    ['org admin, other org, admin', principal('admin', 'a'), 'b', 'admin', false],
+    ['org admin, other org, ingest', principal('admin', 'a'), 'b', 'ingest', false],
     ['read key, own org, read', principal('read'), 'a', 'read', true],
     ['read key, own org, ingest', principal('read'), 'a', 'ingest', false],
     ['read key, own org, admin', principal('read'), 'a', 'admin', false],

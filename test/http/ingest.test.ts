@@ -190,9 +190,12 @@ describe.each(engines)('POST /api/v1/events on %s', (engine) => {
 
     const asAdmin = await post([validEvent(50_004)], adminHeaders, `/api/v1/events?org=${other}`);
     expect(asAdmin.json()).toMatchObject({ accepted: 1 });
+    // An organization's admin key writes to its own organization only (issue 13, finding 7).
     const orgAdmin = await post([validEvent(50_005)], bearer(otherKeys.admin), `/api/v1/events?org=${orgId}`);
-    expect(orgAdmin.json()).toMatchObject({ accepted: 1 });
-    expect(await t.ctx.storage.countEvents(other)).toBe(1);
+    expect(orgAdmin.statusCode).toBe(403);
+    const ownAdmin = await post([validEvent(50_005)], bearer(otherKeys.admin));
+    expect(ownAdmin.json()).toMatchObject({ accepted: 1 });
+    expect(await t.ctx.storage.countEvents(other)).toBe(2);
 
     const noOrg = await post([validEvent(50_006)], adminHeaders);
     expect(noOrg.statusCode).toBe(400);

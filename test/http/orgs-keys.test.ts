@@ -163,9 +163,11 @@ describe.each(engines)('organizations and keys on %s', (engine) => {
     expect((await inject('GET', `/api/v1/orgs/${mine}`, bearer(keys.ingest))).statusCode).toBe(403);
     expect((await inject('GET', '/api/v1/orgs', bearer(keys.ingest))).statusCode).toBe(403);
 
-    // an admin key created under one organization administers every organization
-    expect((await inject('GET', `/api/v1/orgs/${theirs}/keys`, bearer(keys.admin))).statusCode).toBe(200);
-    expect((await inject('PATCH', `/api/v1/orgs/${theirs}`, bearer(keys.admin), { name: 'Renamed' })).json()).toMatchObject({ name: 'Renamed' });
+    // an admin key created under one organization administers that organization only (issue 13)
+    expect((await inject('GET', `/api/v1/orgs/${theirs}/keys`, bearer(keys.admin))).statusCode).toBe(403);
+    expect((await inject('PATCH', `/api/v1/orgs/${theirs}`, bearer(keys.admin), { name: 'Renamed' })).statusCode).toBe(403);
+    expect((await inject('GET', `/api/v1/orgs/${mine}/keys`, bearer(keys.admin))).statusCode).toBe(200);
+    expect((await inject('PATCH', `/api/v1/orgs/${mine}`, bearer(keys.admin), { name: 'Renamed' })).json()).toMatchObject({ name: 'Renamed' });
   });
 });
 

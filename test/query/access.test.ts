@@ -5,7 +5,7 @@ import { adminHeaders, bearer, createOrg, createQueryTestContext, ENGINES, type 
 /**
  * Access control on every query endpoint: no key → 401; a read key sees only its own
  * organization (a foreign org is 403 whether or not it exists, with the same body); an
- * ingest key cannot read; admin keys read every organization, and get 404 for a missing one.
+ * ingest key cannot read; global admin keys read every organization (and get 404 for a missing one), an organization's admin key only its own.
  */
 
 const ORG_PATHS = [
@@ -56,7 +56,8 @@ describe.each(ENGINES)('query access control (%s)', (engine) => {
     expect((await get(url(mine.id), bearer('mb_read_not-a-real-key'))).statusCode).toBe(401);
 
     expect((await get(url(mine.id), bearer(mine.keys.read))).statusCode).toBe(200);
-    expect((await get(url(mine.id), bearer(theirs.keys.admin))).statusCode).toBe(200);
+    expect((await get(url(mine.id), bearer(mine.keys.admin))).statusCode).toBe(200);
+    expect((await get(url(mine.id), bearer(theirs.keys.admin))).statusCode).toBe(403);
     expect((await get(url(mine.id), adminHeaders)).statusCode).toBe(200);
 
     const foreign = await get(url(theirs.id), bearer(mine.keys.read));

@@ -52,6 +52,15 @@ export function createPool(options: PostgresOptions): Pool {
     if (options.log !== undefined) options.log.warn({ err: error }, message);
     else process.emitWarning(`${message}: ${error.message}`);
   });
+  // The pool listens only while a client is idle in it. A connection cut while a client is
+  // checked out (between two statements of a transaction) would emit an unhandled 'error' and
+  // kill the process; with this listener the next statement on that client fails instead, and
+  // inTransaction discards the client.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => {
+      options.log?.warn({ err: error }, 'PostgreSQL connection failed while in use; the statement on it fails and it is discarded');
+    });
+  });
   return pool;
 }
 

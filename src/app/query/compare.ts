@@ -86,6 +86,8 @@ export async function compare(ctx: AppContext, input: CompareInput): Promise<Cac
   } catch {
     throw ValidationError.field('date', `"${date}" is not a calendar date`);
   }
+  // The compared days reach back up to the largest offset; before 1970 nothing can be stored.
+  if (date < '1970-02-01') throw ValidationError.field('date', `"${date}" is too early: compare needs dates from 1970-02-01 on`);
   const selection = await selectMetrics(ctx, org.id, parseMetricNames(input.metric));
   const project = input.project || undefined;
   return cachedJson(
