@@ -294,9 +294,10 @@ export const catalogResponse = z.strictObject({
   metrics: z.array(
     z.strictObject({
       name: z.string(),
-      kind: z.enum(['counter', 'sum', 'distribution', 'gauge']),
+      kind: z.enum(['counter', 'sum', 'distribution', 'unique', 'gauge']),
       metric_type: metricType,
       event: z.string(),
+      events: z.array(z.string()),
       unit: z.string(),
       category: z.string(),
       description: z.string(),

@@ -12,6 +12,7 @@ import type { AppContext } from '../../src/app/context.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { fixedClock } from '../../src/domain/clock.ts';
 import { buildCatalog } from '../../src/domain/metrics/catalog.ts';
+import type { MetricDefinition } from '../../src/domain/metrics/definition.ts';
 import { registerQueryRoutes } from '../../src/http/query.routes.ts';
 import { buildServer } from '../../src/http/server.ts';
 import type { Cache } from '../../src/ports/cache.ts';
@@ -42,7 +43,10 @@ export interface QueryTestContext {
   close(): Promise<void>;
 }
 
-export async function createQueryTestContext(engine: Engine, options: { cache?: Cache; log?: Logger; now?: number } = {}): Promise<QueryTestContext> {
+export async function createQueryTestContext(
+  engine: Engine,
+  options: { cache?: Cache; log?: Logger; now?: number; custom?: MetricDefinition[] } = {},
+): Promise<QueryTestContext> {
   const dir = mkdtempSync(join(tmpdir(), 'meterboard-query-'));
   const config = loadConfig({ ADMIN_KEY: TEST_ADMIN_KEY, LOG_LEVEL: 'silent', DATA_DIR: dir }, dir);
   const schemas = postgresTestSchemas('query');
@@ -55,7 +59,7 @@ export async function createQueryTestContext(engine: Engine, options: { cache?: 
     storage,
     cache: options.cache ?? createMemoryCache(),
     clock,
-    metrics: buildCatalog([]),
+    metrics: buildCatalog(options.custom ?? []),
     costs: createGenaiPricesCostEstimator(),
     countries: createGeoipCountryLookup(),
     telemetry: noopTelemetry,
