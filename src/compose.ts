@@ -34,6 +34,7 @@ import { registerAdminRoutes } from './http/admin.routes.ts';
 import { registerQueryRoutes } from './http/query.routes.ts';
 import { registerWebRoutes } from './http/web.routes.ts';
 import { registerOtlpRoutes } from './otlp/otlp.routes.ts';
+import { registerPrometheusRoutes } from './prometheus/prometheus.routes.ts';
 
 /**
  * The only place that picks adapters from Config and wires them. Everything else receives an
@@ -155,6 +156,7 @@ export function createHttpServer(ctx: AppContext, options: ServerBuildOptions = 
       (app, c) =>
         registerAdminRoutes(app, c, jobs ? { aggregateNow: () => jobs.runNow(aggregateJob.name, { trigger: 'manual', waitForLeaseMs: ADMIN_LEASE_WAIT_MS }) } : {}),
       (app, c) => registerOtlpRoutes(app, c),
+      (app, c) => registerPrometheusRoutes(app, c),
       (app) => registerWebRoutes(app, { distDir }),
     ],
   });
