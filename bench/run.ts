@@ -6,13 +6,14 @@ import { runAggregateBench } from './aggregate.bench.ts';
 import { runDashboardBench } from './dashboard.bench.ts';
 import { runIngestBench } from './ingest.bench.ts';
 import { runOtlpBench } from './otlp.bench.ts';
+import { runPrometheusBench } from './prometheus.bench.ts';
 import { runQueryBench } from './query.bench.ts';
 import { writeReport, type BenchSection, type SectionId } from './report.ts';
 import { ENGINES, withPgClient, type BenchOptions, type Engine } from './support.ts';
 
 /**
  * `npm run bench` — runs the benchmarks and rewrites their sections of docs/PERFORMANCE.md.
- *   --only ingest,aggregate,query,dashboard,otlp   (default: all)
+ *   --only ingest,aggregate,query,dashboard,otlp,prometheus   (default: all)
  *   --engines sqlite,postgres                 (default: both)
  *   --quick                                   smaller scales, for a smoke run
  *   --full                                    the issues' scales (query: 10M events / 20 orgs)
@@ -20,11 +21,11 @@ import { ENGINES, withPgClient, type BenchOptions, type Engine } from './support
  *   --no-write  --keep  --out FILE
  */
 
-const HELP = `usage: node --import tsx bench/run.ts [--only ingest,aggregate,query,dashboard,otlp] [--engines sqlite,postgres]
+const HELP = `usage: node --import tsx bench/run.ts [--only ingest,aggregate,query,dashboard,otlp,prometheus] [--engines sqlite,postgres]
        [--quick | --full] [--ingest-events N] [--otlp-spans N] [--concurrency N] [--agg-events N] [--query-events N] [--query-orgs N]
        [--query-days N] [--pg-url URL] [--redis-url URL] [--out FILE] [--no-write] [--keep]`;
 
-const ALL: readonly SectionId[] = ['ingest', 'aggregate', 'query', 'dashboard', 'otlp'];
+const ALL: readonly SectionId[] = ['ingest', 'aggregate', 'query', 'dashboard', 'otlp', 'prometheus'];
 
 const { values } = parseArgs({
   options: {
@@ -147,6 +148,9 @@ await step('query', () =>
     },
     options,
   ),
+);
+await step('prometheus', () =>
+  runPrometheusBench(engines, { orgs: 100, days: scale === 'quick' ? 2 : 7, eventsPerDay: scale === 'quick' ? 50 : 100, scrapes: scale === 'quick' ? 20 : 100 }, options),
 );
 await step('dashboard', () => runDashboardBench({ days: 30, eventsPerDay: scale === 'quick' ? 2_000 : 10_000 }, options));
 await step('otlp', () =>

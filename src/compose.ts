@@ -96,7 +96,7 @@ export async function createContext(config: Readonly<Config>, options: ContextOp
     metrics,
     costs: createGenaiPricesCostEstimator(),
     countries: createGeoipCountryLookup(),
-    telemetry: createPromTelemetry({ processMetrics: options.processMetrics ?? true }),
+    telemetry: createPromTelemetry({ processMetrics: options.processMetrics ?? true, readJobHealth: () => storage.readJobHealth() }),
     log,
     sources: createSourcesRuntime(config, log),
   };

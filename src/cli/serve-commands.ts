@@ -7,6 +7,7 @@ import { createContext, createHttpServer, createScheduler, webIsBuilt } from '..
 import { seedDemo } from '../app/seed-demo.ts';
 import { bindJobs } from '../worker/bind-jobs.ts';
 import { runWorker } from '../worker/run-worker.ts';
+import { buildHealthServer } from '../http/server.ts';
 
 /** Resolves on the first SIGTERM/SIGINT. */
 function shutdownSignal(): Promise<string> {
@@ -94,7 +95,12 @@ export function registerServeCommands(program: Command): void {
       const handle = await createContext(config);
       const scheduler = createScheduler(handle.ctx, 'worker');
       const worker = await runWorker(handle.ctx, { scheduler });
+      // Job health of this process for Prometheus (/metrics) and orchestrators (/health).
+      const health = buildHealthServer(handle.ctx);
+      const address = await health.listen({ port: config.workerPort, host: config.host });
+      handle.ctx.log.info({ address }, 'worker health server listening');
       await shutdownSignal();
+      await health.close();
       await worker.stop();
       await handle.close();
     });
