@@ -126,9 +126,12 @@ export interface JobHealthRecord {
   lastRecords: number;
 }
 
+/** What a Prometheus scrape reads every time (issue 12): job outcomes and every org's data version in one query each. */
 export interface JobHealthStore {
   recordJobRun(run: { job: string; ok: boolean; finishedAt: number; durationMs: number; records: number }): Promise<void>;
   readJobHealth(): Promise<JobHealthRecord[]>;
+  /** Every organization's data version (see OrgStore.getDataVersion), in one read. */
+  listDataVersions(): Promise<Map<string, number>>;
 }
 
 export interface Storage extends OrgStore, KeyStore, EventStore, DirtyStore, RollupStore, LeaseStore, JobHealthStore {

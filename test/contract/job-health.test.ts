@@ -37,4 +37,16 @@ describe.each(ENGINES)('job health store on %s', (_engine, open) => {
       { job: 'cleanup', lastSuccessAt: 500, lastFailureAt: null, lastDurationMs: 1, lastRecords: 0 },
     ]);
   });
+
+  it("lists every organization's data version in one read", async () => {
+    const storage = opened.at(-1)!;
+    await storage.createOrg({ id: 'dv-a', name: 'A', timezone: 'UTC' }, 1);
+    await storage.createOrg({ id: 'dv-b', name: 'B', timezone: 'UTC' }, 1);
+    await storage.bumpDataVersion('dv-b');
+    await storage.bumpDataVersion('dv-b');
+    const versions = await storage.listDataVersions();
+    expect(versions.get('dv-a')).toBe(await storage.getDataVersion('dv-a'));
+    expect(versions.get('dv-b')).toBe(await storage.getDataVersion('dv-b'));
+    expect(versions.get('dv-b')! - versions.get('dv-a')!).toBe(2);
+  });
 });

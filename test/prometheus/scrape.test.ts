@@ -96,6 +96,9 @@ describe('business series scraped by a real Prometheus', () => {
       expect(response.json()).toMatchObject({ accepted: events.length, duplicates: 1, rejected: [] });
     }
     await aggregateDirtyBuckets(handle.ctx);
+    // The first scrape after a pass computes the series; done here so a loaded machine does not
+    // make Prometheus's first scrapes time out.
+    expect((await fetch(`${base}/api/v1/prometheus`, { headers: adminHeaders })).status).toBe(200);
 
     const port = await freePort();
     promUrl = `http://127.0.0.1:${port}`;
@@ -105,7 +108,7 @@ describe('business series scraped by a real Prometheus', () => {
     writeFileSync(join(dir, 'meterboard.rules.yml'), readFileSync(new URL('deploy/prometheus/meterboard.rules.yml', ROOT)));
     writeFileSync(
       join(dir, 'prometheus.yml'),
-      `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: ['meterboard.rules.yml']\nscrape_configs:\n` +
+      `global:\n  scrape_interval: 2s\n  scrape_timeout: 2s\n  evaluation_interval: 2s\nrule_files: ['meterboard.rules.yml']\nscrape_configs:\n` +
         scrape('business-admin', '/api/v1/prometheus', TEST_ADMIN_KEY) +
         scrape('business-read', `/api/v1/orgs/${orgs[0]!.id}/prometheus`, keys.get(orgs[0]!.id)!.read) +
         scrape('health', '/metrics', METRICS_TOKEN),
@@ -117,9 +120,12 @@ describe('business series scraped by a real Prometheus', () => {
     // Ready, every target up, and enough scrapes for rate() (two samples in its window).
     const deadline = Date.now() + 60_000;
     for (;;) {
-      if (Date.now() > deadline) throw new Error(`prometheus did not scrape in time:\n${promLog.slice(-2000)}`);
+      if (Date.now() > deadline) {
+        const targets = await (await fetch(`${promUrl}/api/v1/targets`)).text().catch(() => 'unreachable');
+        throw new Error(`prometheus did not scrape in time: ${targets.slice(0, 3000)}\n${promLog.slice(-1000)}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 500));
-      const up = await promQuery('count_over_time(up[1m]) >= 4 and up == 1').catch(() => null);
+      const up = await promQuery('count_over_time(up[1m]) >= 3 and up == 1').catch(() => null);
       if (up?.status === 'success' && up.data!.result.length === 3) break;
     }
   }, 120_000);

@@ -15,6 +15,10 @@ export function createJobHealthStore(pool: Pool): JobHealthStore {
         [run.job, run.ok ? run.finishedAt : null, run.ok ? null : run.finishedAt, run.durationMs, run.records, run.finishedAt],
       );
     },
+    async listDataVersions() {
+      const result = await pool.query<{ id: string; data_version: string | number }>('SELECT id, data_version FROM orgs');
+      return new Map(result.rows.map((row) => [row.id, Number(row.data_version)]));
+    },
     async readJobHealth() {
       const result = await pool.query<{ job: string; last_success_at: number | null; last_failure_at: number | null; last_duration_ms: number; last_records: number }>(
         'SELECT job, last_success_at, last_failure_at, last_duration_ms, last_records FROM job_health ORDER BY job',

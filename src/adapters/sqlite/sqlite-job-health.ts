@@ -17,6 +17,7 @@ export function sqliteJobHealthStore(db: Database): JobHealthStore {
       `SELECT job, last_success_at AS lastSuccessAt, last_failure_at AS lastFailureAt, last_duration_ms AS lastDurationMs,
               last_records AS lastRecords FROM job_health ORDER BY job`,
     ),
+    versions: db.prepare<[], [string, number]>('SELECT id, data_version FROM orgs').raw(),
   }));
   return {
     async recordJobRun(run) {
@@ -24,6 +25,9 @@ export function sqliteJobHealthStore(db: Database): JobHealthStore {
     },
     async readJobHealth() {
       return sql().read.all();
+    },
+    async listDataVersions() {
+      return new Map(sql().versions.all());
     },
   };
 }
