@@ -24,7 +24,7 @@ export interface BenchSection {
   stamp?: string;
 }
 
-export type SectionId = 'ingest' | 'aggregate' | 'query' | 'dashboard' | 'otlp' | 'soak';
+export type SectionId = 'ingest' | 'aggregate' | 'query' | 'dashboard' | 'otlp' | 'soak' | 'prometheus';
 
 const SECTIONS: ReadonlyArray<{ id: SectionId; title: string; goal: string; notes: string }> = [
   {
@@ -73,6 +73,15 @@ const SECTIONS: ReadonlyArray<{ id: SectionId; title: string; goal: string; note
     goal: 'Goals: zero errors; server RSS flat within 10 % after warm-up (issue 13).',
     notes: `- The server is a child \`meterboard serve\` (embedded, SQLite) on loopback; RSS is read from
   /proc at the end of each minute. _Write here what the figures show._`,
+  },
+  {
+    id: 'prometheus',
+    title: '8. Prometheus scrape of the business series (`GET /api/v1/prometheus`)',
+    goal: 'Goal: a scrape of 100 organizations × the built-in catalog ≤ 50 ms, cached between aggregation passes (issue 12).',
+    notes: `- Between two passes a scrape reads every organization's data version (one query for all), the
+  organizations waiting for aggregation (one query) and joins cached text; the first scrape after
+  a pass recomputes each organization from the rollups (five reads: all-time totals, the last
+  hour's quantiles, three distinct-count windows).`,
   },
 ];
 

@@ -6,6 +6,7 @@ import { runAggregateBench } from './aggregate.bench.ts';
 import { runDashboardBench } from './dashboard.bench.ts';
 import { runIngestBench } from './ingest.bench.ts';
 import { runOtlpBench } from './otlp.bench.ts';
+import { runPrometheusBench } from './prometheus.bench.ts';
 import { runQueryBench } from './query.bench.ts';
 import { runSoakBench } from './soak.bench.ts';
 import { writeReport, type BenchSection, type SectionId } from './report.ts';
@@ -13,7 +14,7 @@ import { ENGINES, withPgClient, type BenchOptions, type Engine } from './support
 
 /**
  * `npm run bench` — runs the benchmarks and rewrites their sections of docs/PERFORMANCE.md.
- *   --only ingest,aggregate,query,dashboard,otlp,soak   (default: all)
+ *   --only ingest,aggregate,query,dashboard,otlp,soak,prometheus   (default: all)
  *   --soak-minutes N  --soak-rate N           soak length (default 10 min) and requests per second (default 4)
  *   --engines sqlite,postgres                 (default: both)
  *   --quick                                   smaller scales, for a smoke run
@@ -22,12 +23,12 @@ import { ENGINES, withPgClient, type BenchOptions, type Engine } from './support
  *   --no-write  --keep  --out FILE
  */
 
-const HELP = `usage: node --import tsx bench/run.ts [--only ingest,aggregate,query,dashboard,otlp,soak] [--engines sqlite,postgres]
+const HELP = `usage: node --import tsx bench/run.ts [--only ingest,aggregate,query,dashboard,otlp,soak,prometheus] [--engines sqlite,postgres]
        [--soak-minutes N] [--soak-rate N]
        [--quick | --full] [--ingest-events N] [--otlp-spans N] [--concurrency N] [--agg-events N] [--query-events N] [--query-orgs N]
        [--query-days N] [--pg-url URL] [--redis-url URL] [--out FILE] [--no-write] [--keep]`;
 
-const ALL: readonly SectionId[] = ['ingest', 'aggregate', 'query', 'dashboard', 'otlp', 'soak'];
+const ALL: readonly SectionId[] = ['ingest', 'aggregate', 'query', 'dashboard', 'otlp', 'soak', 'prometheus'];
 
 const { values } = parseArgs({
   options: {
@@ -158,6 +159,9 @@ await step('soak', () =>
     { minutes: count(values['soak-minutes'], scale === 'quick' ? 1 : 10, 'soak-minutes'), rate: count(values['soak-rate'], 4, 'soak-rate'), batchSize: 50 },
     options,
   ),
+);
+await step('prometheus', () =>
+  runPrometheusBench(engines, { orgs: 100, days: scale === 'quick' ? 2 : 7, eventsPerDay: scale === 'quick' ? 50 : 100, scrapes: scale === 'quick' ? 20 : 100 }, options),
 );
 await step('dashboard', () => runDashboardBench({ days: 30, eventsPerDay: scale === 'quick' ? 2_000 : 10_000 }, options));
 await step('otlp', () =>

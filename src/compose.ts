@@ -40,6 +40,7 @@ import { registerWebRoutes } from './http/web.routes.ts';
 import { registerOtlpRoutes } from './otlp/otlp.routes.ts';
 import { registerDrilldownRoutes } from './drilldown/routes.ts';
 import { registerMeRoutes } from './http/me.routes.ts';
+import { registerPrometheusRoutes } from './prometheus/prometheus.routes.ts';
 
 /**
  * The only place that picks adapters from Config and wires them. Everything else receives an
@@ -101,7 +102,7 @@ export async function createContext(config: Readonly<Config>, options: ContextOp
     metrics,
     costs: createGenaiPricesCostEstimator(),
     countries: createGeoipCountryLookup(),
-    telemetry: createPromTelemetry({ processMetrics: options.processMetrics ?? true }),
+    telemetry: createPromTelemetry({ processMetrics: options.processMetrics ?? true, readJobHealth: () => storage.readJobHealth() }),
     log,
     sources: createSourcesRuntime(config, log),
     reports: createReportsRuntime(config),
@@ -168,6 +169,7 @@ export function createHttpServer(ctx: AppContext, options: ServerBuildOptions = 
       (scope, c) => registerMeRoutes(scope, c),
       (scope, c) => registerDrilldownRoutes(scope, c),
       (scope, c) => registerReportRoutes(scope, c),
+      (scope, c) => registerPrometheusRoutes(scope, c),
       (scope) => registerWebRoutes(scope, { distDir }),
     ],
   });

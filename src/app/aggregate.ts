@@ -78,12 +78,12 @@ export async function aggregateDirtyBuckets(ctx: AppContext, options: AggregateO
   }
 
   result.duration_ms = Math.round(performance.now() - wallStart);
-  ctx.telemetry.aggregationRun({
-    ok: failures.length === 0,
-    durationSeconds: result.duration_ms / 1000,
-    records: result.events,
-    finishedAt: Math.max(started, ctx.clock.now()),
-  });
+  const finishedAt = Math.max(started, ctx.clock.now());
+  ctx.telemetry.aggregationRun({ ok: failures.length === 0, durationSeconds: result.duration_ms / 1000, records: result.events, finishedAt });
+  // Shared with every process's /metrics (job health lives in the database, not in this process).
+  await ctx.storage
+    .recordJobRun({ job: 'aggregate', ok: failures.length === 0, finishedAt, durationMs: result.duration_ms, records: result.events })
+    .catch((error: unknown) => ctx.log.warn({ err: error }, 'could not record the aggregation pass in job health'));
   if (failures.length > 0) throw new AggregationError(result, failures);
   if (result.buckets > 0 || result.skipped.length > 0) ctx.log.info({ ...result }, 'aggregation pass');
   return result;

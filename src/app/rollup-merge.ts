@@ -57,6 +57,7 @@ export function mergeIntoBuckets(rows: readonly RollupRow[], granularity: Granul
           sketch: partial.sketch,
           lastValue: partial.lastValue,
           lastTs: partial.lastTs,
+          hll: partial.hll,
         });
       }
     }

@@ -9,6 +9,7 @@ import { embeddedLeaseHolder, setProcessLeaseHolder } from '../app/lease-holder.
 import { seedDemo, type SeedDemoResult } from '../app/seed-demo.ts';
 import { bindJobs } from '../worker/bind-jobs.ts';
 import { runWorker } from '../worker/run-worker.ts';
+import { buildHealthServer } from '../http/server.ts';
 
 /** The long-running commands' work, imported by serve-commands.ts only when one of them runs. */
 
@@ -121,7 +122,12 @@ export async function worker(config: Readonly<Config>): Promise<void> {
   const handle = await createContext(config);
   const scheduler = createScheduler(handle.ctx, 'worker');
   const running = await runWorker(handle.ctx, { scheduler });
+  // Job health of this process for Prometheus (/metrics) and orchestrators (/health).
+  const health = buildHealthServer(handle.ctx);
+  const address = await health.listen({ port: config.workerPort, host: config.host });
+  handle.ctx.log.info({ address }, 'worker health server listening');
   await shutdownSignal();
+  await health.close();
   await running.stop();
   await handle.close();
 }

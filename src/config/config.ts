@@ -82,6 +82,10 @@ export const envSchema = z.object({
     .transform((value) => value === 'true' || value === '1'),
   RATE_LIMIT_PER_KEY: intFromEnv(6000, 1, 1_000_000),
   RATE_LIMIT_AUTH_FAILURES: intFromEnv(100, 1, 1_000_000),
+  /** When set, GET /metrics wants `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z.string().min(8, 'at least 8 characters').optional(),
+  /** Port of the worker's own /metrics and /health (server mode); unset = 9464. */
+  WORKER_PORT: intFromEnv(9464, 0, 65_535),
 });
 
 const percent = z.number().positive().max(100_000);
@@ -106,6 +110,14 @@ export const fileConfigSchema = z
     compare: compareSchema.default({ warning_pct: 10, critical_pct: 25, metrics: {} }),
     alerts: z.array(z.record(z.string(), z.unknown())).default([]),
     sources: sourcesConfigSchema.default([]),
+    /** Business series export (GET /api/v1/prometheus): opt-in dimension labels and a series cap. */
+    prometheus: z
+      .object({
+        labels: z.record(z.string(), z.array(z.string().min(1))).default({}),
+        maxSeriesPerOrg: z.number().int().min(10).max(1_000_000).default(2000),
+      })
+      .strict()
+      .default({ labels: {}, maxSeriesPerOrg: 2000 }),
   })
   .strict();
 
@@ -141,6 +153,9 @@ export interface Config {
   customMetrics: FileConfig['metrics'];
   alerts: FileConfig['alerts'];
   sources: FileConfig['sources'];
+  prometheus: FileConfig['prometheus'];
+  metricsToken: string | undefined;
+  workerPort: number;
 }
 
 export { ConfigError };
@@ -221,6 +236,9 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     customMetrics: file.metrics,
     alerts: file.alerts,
     sources: file.sources,
+    prometheus: file.prometheus,
+    metricsToken: e.METRICS_TOKEN,
+    workerPort: e.WORKER_PORT,
   };
   return Object.freeze(config);
 }

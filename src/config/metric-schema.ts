@@ -20,8 +20,10 @@ const condition = z.union([
 export const metricDefinitionSchema = z
   .object({
     name: z.string().regex(/^[a-z][a-z0-9_.]{0,99}$/, 'lowercase letters, digits, "_" and "."'),
-    kind: z.enum(['counter', 'sum', 'distribution', 'gauge']),
+    kind: z.enum(['counter', 'sum', 'distribution', 'unique', 'gauge']),
     event: z.string().min(1),
+    /** Several event types (e.g. distinct users over three types); `event` is then the first of them. */
+    events: z.array(z.string().min(1)).min(1).optional(),
     where: z.record(z.string(), condition).optional(),
     value: z.string().optional(),
     dimensions: z.array(z.string()).default([]),
@@ -34,10 +36,14 @@ export const metricDefinitionSchema = z
   })
   .strict()
   .refine((m) => m.kind === 'counter' || m.value !== undefined, {
-    message: 'sum, distribution and gauge metrics need a "value" attribute',
+    message: 'sum, distribution, unique and gauge metrics need a "value" attribute',
     path: ['value'],
   })
   .refine((m) => m.warning_pct === undefined || m.critical_pct === undefined || m.warning_pct <= m.critical_pct, {
     message: 'must not be below warning_pct',
     path: ['critical_pct'],
+  })
+  .refine((m) => m.events === undefined || m.events[0] === m.event, {
+    message: 'the first of "events" must be "event"',
+    path: ['events'],
   });

@@ -1,6 +1,7 @@
 import type { RollupPartial } from './rollup-types.ts';
 import type { MetricKind } from './metrics/definition.ts';
 import { decodeSketch, encodeSketch, encodeValues, mergeEncodedSketches, quantile, sketchFromValues, type Sketch } from './sketch.ts';
+import { DistinctSketch, distinctCount, mergeDistinct } from './distinct-sketch.ts';
 
 /**
  * Mergeable rollup partials. Every higher tier is a merge of lower-tier partials: count, sum,
@@ -19,11 +20,13 @@ export interface RollupStats {
   p99: number | null;
   /** Gauges: the latest reading; null for other kinds. */
   last: number | null;
+  /** Unique metrics: the number of distinct values; null for other kinds. */
+  distinct: number | null;
 }
 
 /** The identity of `mergePartials`. min/max are 0 but meaningless while count is 0. */
 export function emptyPartial(): RollupPartial {
-  return { count: 0, sum: 0, min: 0, max: 0, sketch: null, lastValue: null, lastTs: null };
+  return { count: 0, sum: 0, min: 0, max: 0, sketch: null, lastValue: null, lastTs: null, hll: null };
 }
 
 /** Values below this many per group stay in a plain array; a dense sketch costs ~1 KB of memory. */
@@ -32,6 +35,7 @@ const BUFFERED_VALUES = 256;
 const PLAIN = 0;
 const DISTRIBUTION = 1;
 const GAUGE = 2;
+const UNIQUE = 3;
 
 /**
  * Accumulates many partials at once, one numeric slot per group, in typed-array columns: an
@@ -51,6 +55,7 @@ export class PartialTable {
   private kinds: Uint8Array;
   private readonly buffers: (number[] | undefined)[] = [];
   private readonly sketches: (Sketch | undefined)[] = [];
+  private readonly distinct: (DistinctSketch | undefined)[] = [];
   size = 0;
 
   constructor(initialCapacity = 1024) {
@@ -86,6 +91,7 @@ export class PartialTable {
     this.size = 0;
     this.buffers.length = 0;
     this.sketches.length = 0;
+    this.distinct.length = 0;
   }
 
   /** A new empty partial for a metric of `kind`; returns its slot. */
@@ -97,12 +103,20 @@ export class PartialTable {
     this.mins[slot] = Infinity;
     this.maxs[slot] = -Infinity;
     this.lastTimes[slot] = NaN;
-    this.kinds[slot] = kind === 'distribution' ? DISTRIBUTION : kind === 'gauge' ? GAUGE : PLAIN;
+    this.kinds[slot] = kind === 'distribution' ? DISTRIBUTION : kind === 'gauge' ? GAUGE : kind === 'unique' ? UNIQUE : PLAIN;
     if (kind === 'distribution') this.buffers[slot] = [];
+    if (kind === 'unique') this.distinct[slot] = new DistinctSketch();
     return slot;
   }
 
+  /** `value` is the reading; for unique metrics it is the value's hash (`distinctHash`). */
   add(slot: number, value: number, ts: number): void {
+    if (this.kinds[slot] === UNIQUE) {
+      // count = events seen; the distinct count lives in the sketch, sum/min/max stay 0.
+      this.counts[slot] = (this.counts[slot] as number) + 1;
+      (this.distinct[slot] as DistinctSketch).add(value);
+      return;
+    }
     this.counts[slot] = (this.counts[slot] as number) + 1;
     this.sums[slot] = (this.sums[slot] as number) + value;
     if (value < (this.mins[slot] as number)) this.mins[slot] = value;
@@ -139,14 +153,16 @@ export class PartialTable {
       const dense = this.sketches[slot];
       sketch = dense === undefined ? encodeValues(this.buffers[slot] as number[]) : encodeSketch(dense);
     }
+    const unique = kind === UNIQUE;
     return {
       count,
       sum: this.sums[slot] as number,
-      min: count === 0 ? 0 : (this.mins[slot] as number),
-      max: count === 0 ? 0 : (this.maxs[slot] as number),
+      min: count === 0 || unique ? 0 : (this.mins[slot] as number),
+      max: count === 0 || unique ? 0 : (this.maxs[slot] as number),
       sketch,
       lastValue: Number.isNaN(lastTs) ? null : (this.lastValues[slot] as number),
       lastTs: Number.isNaN(lastTs) ? null : lastTs,
+      hll: unique ? (this.distinct[slot] as DistinctSketch).encode() : null,
     };
   }
 }
@@ -177,10 +193,12 @@ export function mergeAllPartials(partials: Iterable<RollupPartial>): RollupParti
   let min = Infinity;
   let max = -Infinity;
   const sketches: Uint8Array[] = [];
+  const distinct: Uint8Array[] = [];
   let lastValue: number | null = null;
   let lastTs: number | null = null;
   for (const p of partials) {
     if (p.sketch !== null) sketches.push(p.sketch);
+    if (p.hll !== null) distinct.push(p.hll);
     if (p.lastValue !== null && p.lastTs !== null && isLaterReading(p.lastTs, p.lastValue, lastTs, lastValue)) {
       lastValue = p.lastValue;
       lastTs = p.lastTs;
@@ -199,6 +217,8 @@ export function mergeAllPartials(partials: Iterable<RollupPartial>): RollupParti
     sketch: sketches.length === 0 ? null : sketches.length === 1 ? (sketches[0] as Uint8Array) : mergeEncodedSketches(sketches),
     lastValue,
     lastTs,
+    // Never summed: the union of the sets, so a range's distinct count is exact however it is cut.
+    hll: distinct.length === 0 ? null : distinct.length === 1 ? (distinct[0] as Uint8Array) : mergeDistinct(distinct),
   };
 }
 
@@ -210,6 +230,12 @@ function clamp(value: number | null, min: number, max: number): number | null {
 /** Read-side statistics. Quantiles are clamped to [min, max], which only ever tightens them. */
 export function toStats(partial: RollupPartial): RollupStats {
   const empty = partial.count === 0;
+  if (partial.hll !== null) {
+    return {
+      count: partial.count, sum: 0, min: null, max: null, avg: null, p50: null, p95: null, p99: null, last: null,
+      distinct: distinctCount(partial.hll),
+    };
+  }
   const stats: RollupStats = {
     count: partial.count,
     sum: partial.sum,
@@ -220,6 +246,7 @@ export function toStats(partial: RollupPartial): RollupStats {
     p95: null,
     p99: null,
     last: partial.lastValue,
+    distinct: null,
   };
   if (!empty && partial.sketch !== null) {
     const sketch = decodeSketch(partial.sketch);

@@ -25,6 +25,8 @@ export interface RollupPartial {
   /** Gauges: the last reading in the bucket and when it was taken; null for other kinds. */
   lastValue: number | null;
   lastTs: number | null;
+  /** Encoded distinct sketch (see distinct-sketch.ts); `unique` metrics only, else null. */
+  hll: Uint8Array | null;
 }
 
 export type RollupRow = RollupKey & RollupPartial;

@@ -3,6 +3,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../app/context.ts';
 import { health } from '../app/query/health.ts';
+import { UnauthorizedError } from '../domain/errors.ts';
+import { bearerToken } from './auth.ts';
 
 /** Liveness, readiness and Prometheus metrics: unauthenticated, for orchestrators and scrapers. */
 
@@ -50,7 +52,12 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: AppContext, metrics
       produces: ['text/plain'],
       response: { 200: z.string() },
     },
-    handler: async (_request, reply) => {
+    handler: async (request, reply) => {
+      // Process and job health only (no organization's numbers), optionally behind a token.
+      const token = ctx.config.metricsToken;
+      if (token !== undefined && bearerToken(request) !== token) {
+        throw new UnauthorizedError('GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>"');
+      }
       if (!metrics) return reply.code(200).type('text/plain; version=0.0.4; charset=utf-8').send('');
       const body = await metrics.render();
       return reply.type(metrics.contentType).send(body);

@@ -230,7 +230,7 @@ export const compareResponse = z.strictObject({
       category: z.string(),
       unit: z.string(),
       description: z.string(),
-      kind: z.enum(['counter', 'sum', 'distribution', 'gauge']),
+      kind: z.enum(['counter', 'sum', 'distribution', 'unique', 'gauge']),
       good_direction: z.enum(['up', 'down', 'neutral']),
       current: nullableNumber.describe('A distribution\'s average; a gauge\'s last reading; otherwise the day\'s total'),
       p95: nullableNumber,
@@ -281,9 +281,10 @@ export const catalogResponse = z.strictObject({
   metrics: z.array(
     z.strictObject({
       name: z.string(),
-      kind: z.enum(['counter', 'sum', 'distribution', 'gauge']),
+      kind: z.enum(['counter', 'sum', 'distribution', 'unique', 'gauge']),
       metric_type: metricType,
       event: z.string(),
+      events: z.array(z.string()),
       unit: z.string(),
       category: z.string(),
       description: z.string(),

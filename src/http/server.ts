@@ -82,3 +82,16 @@ export function buildServer(ctx: AppContext, options: ServerOptions = {}): Fasti
 
   return app;
 }
+
+/**
+ * The worker's own small server (`meterboard worker`, on WORKER_PORT): /health, /ready and
+ * /metrics only, so every process that runs jobs can be scraped for job health.
+ */
+export function buildHealthServer(ctx: AppContext, options: Pick<ServerOptions, 'logger' | 'metrics'> = {}): FastifyInstance {
+  const app = Fastify({ logger: options.logger ?? { level: ctx.config.logLevel }, forceCloseConnections: 'idle' });
+  installSchemaCompilers(app);
+  installErrorHandling(app);
+  const metrics = options.metrics ?? (isMetricsExporter(ctx.telemetry) ? ctx.telemetry : undefined);
+  void app.register(async (scope) => registerOpsRoutes(scope, ctx, metrics));
+  return app;
+}

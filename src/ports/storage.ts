@@ -117,7 +117,24 @@ export interface LeaseStore {
   releaseLease(name: string, holder: string): Promise<void>;
 }
 
-export interface Storage extends OrgStore, KeyStore, EventStore, DirtyStore, RollupStore, LeaseStore {
+/** Outcome of the latest run of a job, shared by every process through the database (issue 12). */
+export interface JobHealthRecord {
+  job: string;
+  lastSuccessAt: number | null;
+  lastFailureAt: number | null;
+  lastDurationMs: number;
+  lastRecords: number;
+}
+
+/** What a Prometheus scrape reads every time (issue 12): job outcomes and every org's data version in one query each. */
+export interface JobHealthStore {
+  recordJobRun(run: { job: string; ok: boolean; finishedAt: number; durationMs: number; records: number }): Promise<void>;
+  readJobHealth(): Promise<JobHealthRecord[]>;
+  /** Every organization's data version (see OrgStore.getDataVersion), in one read. */
+  listDataVersions(): Promise<Map<string, number>>;
+}
+
+export interface Storage extends OrgStore, KeyStore, EventStore, DirtyStore, RollupStore, LeaseStore, JobHealthStore {
   readonly engine: 'sqlite' | 'postgres';
   /** Applies pending numbered migrations; returns the names applied. */
   migrate(): Promise<string[]>;

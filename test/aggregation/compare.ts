@@ -7,6 +7,10 @@ import { readAllTiers } from './support.ts';
 
 /** Relative tolerance of the quantiles (DDSketch relative accuracy). */
 const QUANTILE_TOLERANCE = 0.01;
+/** Relative tolerance of distinct counts (the HyperLogLog bound the product promises). */
+export const DISTINCT_TOLERANCE = 0.02;
+/** Below this many distinct values the sketch is documented to be exact (its sparse form). */
+export const EXACT_DISTINCT_UP_TO = 1000;
 
 export interface OracleComparison {
   /** Stored rows checked. */
@@ -80,6 +84,14 @@ export async function compareWithOracle(
       }
     } else if (row.sketch !== null) {
       problems.push(`${what}: sketch on a ${cell.kind} metric`);
+    }
+    if (cell.kind === 'unique') {
+      const exact = cell.distinct.size;
+      const got = row.hll === null ? null : toStats(row).distinct;
+      const tolerance = exact <= EXACT_DISTINCT_UP_TO ? 0 : DISTINCT_TOLERANCE * exact;
+      if (got === null || Math.abs(got - exact) > tolerance) problems.push(`${what}: distinct ${got}, exact ${exact}`);
+    } else if (row.hll !== null) {
+      problems.push(`${what}: distinct sketch on a ${cell.kind} metric`);
     }
   }
   for (const key of oracle.keys()) if (!seen.has(key)) problems.push(`missing row ${key} (expected count ${oracle.get(key)!.count})`);

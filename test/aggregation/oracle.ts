@@ -19,6 +19,8 @@ export interface OracleCell {
   values: number[];
   lastTs: number;
   lastValue: number;
+  /** Unique metrics: the distinct values (textual) seen. */
+  distinct: Set<string>;
 }
 
 const ENVELOPE = new Set(['id', 'type', 'timestamp', 'project', 'tag']);
@@ -153,10 +155,15 @@ export function computeOracle(sent: readonly SentEvent[], metrics: readonly Metr
     const attrs = attrsOf(event);
     const project = typeof event['project'] === 'string' ? event['project'] : 'default';
     const tag = typeof event['tag'] === 'string' ? event['tag'] : '';
-    const fed: Array<{ metric: MetricDefinition; value: number }> = [];
+    const fed: Array<{ metric: MetricDefinition; value: number; text?: string }> = [];
     for (const metric of metrics) {
-      if (metric.event !== event.type) continue;
+      if (!(metric.events ?? [metric.event]).includes(event.type)) continue;
       if (!Object.entries(metric.where ?? {}).every(([attribute, condition]) => matches(condition, attrs[attribute]))) continue;
+      if (metric.kind === 'unique') {
+        const counted = attrs[metric.value!];
+        if (counted !== null && counted !== undefined && String(counted) !== '') fed.push({ metric, value: 0, text: String(counted) });
+        continue;
+      }
       const raw = metric.kind === 'counter' ? 1 : attrs[metric.value!];
       if (typeof raw !== 'number') continue;
       fed.push({ metric, value: raw });
@@ -167,7 +174,7 @@ export function computeOracle(sent: readonly SentEvent[], metrics: readonly Metr
       if (typeof attrs['value'] === 'number') fed.push({ metric: dynamic, value: attrs['value'] });
     }
     const labels = (['hour', 'day', 'week', 'month'] as const).map((granularity) => [granularity, oracleLabel(ts, granularity, timeZone)] as const);
-    for (const { metric, value } of fed) {
+    for (const { metric, value, text } of fed) {
       const dims: Array<[string, string]> = [['', '']];
       for (const name of metric.dimensions) {
         const v = attrs[name];
@@ -178,8 +185,16 @@ export function computeOracle(sent: readonly SentEvent[], metrics: readonly Metr
           const key = cellKey(granularity, label, metric.name, project, tag, dimName, dimValue);
           let cell = cells.get(key);
           if (!cell) {
-            cell = { kind: metric.kind, count: 0, sum: 0, min: Infinity, max: -Infinity, values: [], lastTs: -Infinity, lastValue: NaN };
+            cell = { kind: metric.kind, count: 0, sum: 0, min: Infinity, max: -Infinity, values: [], lastTs: -Infinity, lastValue: NaN, distinct: new Set() };
             cells.set(key, cell);
+          }
+          if (text !== undefined) {
+            // Unique rows count the events and keep the values' set; sum, min and max stay 0.
+            cell.count += 1;
+            cell.min = 0;
+            cell.max = 0;
+            cell.distinct.add(text);
+            continue;
           }
           cell.count += 1;
           cell.sum += value;

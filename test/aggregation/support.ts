@@ -55,6 +55,8 @@ export interface AggregationTestContext {
 export interface AggregationTestOptions {
   now: number;
   env?: Record<string, string>;
+  /** Custom metrics beside the built-ins (default: the test gauge). */
+  custom?: MetricDefinition[];
 }
 
 export async function createAggregationContext(engine: Engine, options: AggregationTestOptions): Promise<AggregationTestContext> {
@@ -66,7 +68,7 @@ export async function createAggregationContext(engine: Engine, options: Aggregat
   const clock = fixedClock(options.now);
   const costs = createGenaiPricesCostEstimator();
   const countries = createGeoipCountryLookup();
-  const metrics = buildCatalog([TEST_GAUGE]);
+  const metrics = buildCatalog(options.custom ?? [TEST_GAUGE]);
   const opened: AppContext[] = [];
 
   const makeContext = async (): Promise<AppContext> => {
@@ -140,6 +142,7 @@ export function fingerprint(rows: readonly RollupRow[]): string[] {
       [
         r.granularity, r.bucketStart, r.metric, r.project, r.tag, r.dimName, r.dimValue, r.count, r.sum, r.min, r.max,
         r.sketch === null ? '-' : Buffer.from(r.sketch).toString('hex'), r.lastValue, r.lastTs,
+        r.hll === null ? '-' : Buffer.from(r.hll).toString('hex'),
       ].join('|'),
     )
     .sort();

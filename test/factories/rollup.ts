@@ -18,6 +18,7 @@ export function makeRollupRow(overrides: Partial<RollupRow> & { orgId: string })
     sketch: null,
     lastValue: null,
     lastTs: null,
+    hll: null,
     ...overrides,
   };
 }

@@ -213,3 +213,32 @@ export function groupBy<T>(list: readonly T[], keyOf: (item: T) => string): Map<
   }
   return groups;
 }
+
+/** Unique metrics: the event types and counted attribute of each (SPEC §2, issue 9). */
+export const DISTINCT_RULES: Record<string, { events: readonly string[]; value: string }> = {
+  active_users: { events: ['llm_call', 'api_request', 'chat_message'], value: 'user_id' },
+  active_workflows: { events: ['workflow_execution'], value: 'workflow_id' },
+};
+
+/** The exact distinct values (compared as text) of a unique metric in [from, to). */
+export function distinctValues(events: readonly OracleEvent[], metric: string, from: number, to: number, filter: { project?: string; tag?: string } = {}): Set<string> {
+  const rule = DISTINCT_RULES[metric];
+  if (!rule) throw new Error(`the oracle has no distinct rule for ${metric}`);
+  const values = new Set<string>();
+  for (const event of events) {
+    if (event.ts < from || event.ts >= to || !rule.events.includes(event.type)) continue;
+    if (filter.project !== undefined && event.project !== filter.project) continue;
+    if (filter.tag !== undefined && event.tag !== filter.tag) continue;
+    const value = event.attrs[rule.value];
+    if (value === null || value === undefined || String(value) === '') continue;
+    values.add(String(value));
+  }
+  return values;
+}
+
+/** A distinct count: exact up to 1,000 values (the sketch's exact form), within 2 % above. */
+export function expectDistinct(actual: number | null | undefined, exact: number, label: string): void {
+  expect(actual, label).not.toBeNull();
+  if (exact <= 1000) expect(actual, label).toBe(exact);
+  else expect(Math.abs((actual as number) - exact) / exact, `${label}: ${actual} vs exact ${exact}`).toBeLessThanOrEqual(0.02);
+}

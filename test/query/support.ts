@@ -13,6 +13,7 @@ import type { AppContext } from '../../src/app/context.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { fixedClock } from '../../src/domain/clock.ts';
 import { buildCatalog } from '../../src/domain/metrics/catalog.ts';
+import type { MetricDefinition } from '../../src/domain/metrics/definition.ts';
 import { registerQueryRoutes } from '../../src/http/query.routes.ts';
 import { buildServer } from '../../src/http/server.ts';
 import type { Cache } from '../../src/ports/cache.ts';
@@ -45,7 +46,7 @@ export interface QueryTestContext {
   close(): Promise<void>;
 }
 
-export async function createQueryTestContext(engine: Engine, options: { cache?: Cache; log?: Logger; now?: number; smtpUrl?: string; routes?: Array<(app: FastifyInstance, ctx: AppContext) => void> } = {}): Promise<QueryTestContext> {
+export async function createQueryTestContext(engine: Engine, options: { cache?: Cache; log?: Logger; now?: number; smtpUrl?: string; custom?: MetricDefinition[]; routes?: Array<(app: FastifyInstance, ctx: AppContext) => void> } = {}): Promise<QueryTestContext> {
   const dir = mkdtempSync(join(tmpdir(), 'meterboard-query-'));
   const config = loadConfig({ ADMIN_KEY: TEST_ADMIN_KEY, LOG_LEVEL: 'silent', DATA_DIR: dir, DEBUG_HEADERS: 'true' }, dir);
   const schemas = postgresTestSchemas('query');
@@ -60,7 +61,7 @@ export async function createQueryTestContext(engine: Engine, options: { cache?: 
     storage,
     cache: options.cache ?? createMemoryCache(),
     clock,
-    metrics: buildCatalog([]),
+    metrics: buildCatalog(options.custom ?? []),
     costs: createGenaiPricesCostEstimator(),
     countries: createGeoipCountryLookup(),
     telemetry: noopTelemetry,

@@ -6,6 +6,7 @@ import { EventPartitions } from './event-partitions.ts';
 import { insertEventBatch } from './events-insert.ts';
 import { countEvents, countEventsBefore, eventTimestampsRange, recentEvents, scanEvents } from './events-read.ts';
 import { deleteEventsBefore } from './events-retention.ts';
+import { createJobHealthStore } from './job-health.ts';
 import { applyMigrations } from './migrations.ts';
 import { createKeyStore, createOrgStore } from './orgs-keys.ts';
 import { createRollupStore } from './rollups.ts';
@@ -30,6 +31,7 @@ export function createPostgresStorage(options: PostgresOptions): Storage {
     ...createDirtyStore(pool),
     ...createRollupStore(pool),
     ...createLeaseStore(pool),
+    ...createJobHealthStore(pool),
 
     insertEvents: (orgId, events, hourOf, now) => insertEventBatch(pool, partitions, orgId, events, hourOf, now),
     scanEvents: (scan) => scanEvents(pool, scan),

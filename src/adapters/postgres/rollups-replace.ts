@@ -12,7 +12,7 @@ const ANALYZE_STAGE_FROM_ROWS = 5_000;
 const KEY_MATCH = `s.bucket_start = r.bucket_start AND s.metric = r.metric AND s.project = r.project
   AND s.tag = r.tag AND s.dim_name = r.dim_name AND s.dim_value = r.dim_value`;
 const ROW_COLUMNS =
-  'bucket_start, metric, project, tag, dim_name, dim_value, count, sum, min, max, sketch, last_value, last_ts';
+  'bucket_start, metric, project, tag, dim_name, dim_value, count, sum, min, max, sketch, last_value, last_ts, hll';
 // The range ($4..$5) is what the primary-key scan uses; the list then picks the exact buckets.
 const IN_BUCKETS = `r.org_id = $1 AND r.granularity = $2 AND r.bucket_start BETWEEN $4 AND $5
   AND r.bucket_start = ANY($3::bigint[])`;
@@ -91,7 +91,7 @@ async function mergeRows(client: PoolClient, scope: unknown[], rows: readonly Ro
        metric text COLLATE "C" NOT NULL, project text COLLATE "C" NOT NULL, tag text COLLATE "C" NOT NULL,
        dim_name text COLLATE "C" NOT NULL, dim_value text COLLATE "C" NOT NULL,
        count bigint NOT NULL, sum float8 NOT NULL, min float8 NOT NULL, max float8 NOT NULL,
-       sketch bytea, last_value float8, last_ts bigint,
+       sketch bytea, last_value float8, last_ts bigint, hll bytea,
        PRIMARY KEY (bucket_start, metric, project, tag, dim_name, dim_value)
      ) ON COMMIT DELETE ROWS`,
   );
@@ -103,14 +103,14 @@ async function mergeRows(client: PoolClient, scope: unknown[], rows: readonly Ro
     `MERGE INTO rollups AS r
      USING rollup_stage AS s
         ON ${IN_BUCKETS} AND ${KEY_MATCH}
-      WHEN MATCHED AND (r.count, r.sum, r.min, r.max, r.sketch, r.last_value, r.last_ts)
-                       IS DISTINCT FROM (s.count, s.sum, s.min, s.max, s.sketch, s.last_value, s.last_ts) THEN
+      WHEN MATCHED AND (r.count, r.sum, r.min, r.max, r.sketch, r.last_value, r.last_ts, r.hll)
+                       IS DISTINCT FROM (s.count, s.sum, s.min, s.max, s.sketch, s.last_value, s.last_ts, s.hll) THEN
         UPDATE SET count = s.count, sum = s.sum, min = s.min, max = s.max,
-                   sketch = s.sketch, last_value = s.last_value, last_ts = s.last_ts
+                   sketch = s.sketch, last_value = s.last_value, last_ts = s.last_ts, hll = s.hll
       WHEN NOT MATCHED THEN
         INSERT (org_id, granularity, ${ROW_COLUMNS})
         VALUES ($1, $2, s.bucket_start, s.metric, s.project, s.tag, s.dim_name, s.dim_value,
-                s.count, s.sum, s.min, s.max, s.sketch, s.last_value, s.last_ts)`,
+                s.count, s.sum, s.min, s.max, s.sketch, s.last_value, s.last_ts, s.hll)`,
     scope,
   );
   // PostgreSQL 15's MERGE has no WHEN NOT MATCHED BY SOURCE. Every staged row is now in the
@@ -134,7 +134,7 @@ async function mergeRows(client: PoolClient, scope: unknown[], rows: readonly Ro
 }
 
 /**
- * Column-wise arrays: a whole chunk travels as 13 array parameters, expanded by unnest.
+ * Column-wise arrays: a whole chunk travels as 14 array parameters, expanded by unnest.
  * `leading` are constant values for the target's first columns (org_id, granularity).
  */
 async function insertRows(
@@ -151,7 +151,7 @@ async function insertRows(
      SELECT ${constants}u.* FROM unnest(
        ${p(1)}::bigint[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[], ${p(5)}::text[], ${p(6)}::text[],
        ${p(7)}::bigint[], ${p(8)}::float8[], ${p(9)}::float8[], ${p(10)}::float8[], ${p(11)}::bytea[],
-       ${p(12)}::float8[], ${p(13)}::bigint[]) AS u`,
+       ${p(12)}::float8[], ${p(13)}::bigint[], ${p(14)}::bytea[]) AS u`,
     [
       ...leading,
       numberArray(rows.map((r) => r.bucketStart)),
@@ -167,6 +167,7 @@ async function insertRows(
       byteaArray(rows.map((r) => r.sketch)),
       numberArray(rows.map((r) => r.lastValue)),
       numberArray(rows.map((r) => r.lastTs)),
+      byteaArray(rows.map((r) => r.hll)),
     ],
   );
 }

@@ -20,10 +20,11 @@ interface RollupDbRow {
   sketch: Buffer | null;
   last_value: number | null;
   last_ts: number | null;
+  hll: Buffer | null;
 }
 
 const ROLLUP_COLUMNS =
-  'org_id, granularity, bucket_start, metric, project, tag, dim_name, dim_value, count, sum, min, max, sketch, last_value, last_ts';
+  'org_id, granularity, bucket_start, metric, project, tag, dim_name, dim_value, count, sum, min, max, sketch, last_value, last_ts, hll';
 
 function toRollupRow(row: RollupDbRow): RollupRow {
   return {
@@ -43,6 +44,7 @@ function toRollupRow(row: RollupDbRow): RollupRow {
     sketch: row.sketch === null ? null : new Uint8Array(row.sketch),
     lastValue: row.last_value,
     lastTs: row.last_ts,
+    hll: row.hll === null ? null : new Uint8Array(row.hll),
   };
 }
 

@@ -6,30 +6,32 @@ import type { LeaseStore, RollupQuery, RollupStore } from '../../ports/storage.t
 type StoredRollup = [
   orgId: string, granularity: Granularity, bucketStart: number, metric: string, project: string, tag: string,
   dimName: string, dimValue: string, count: number, sum: number, min: number, max: number,
-  sketch: Buffer | null, lastValue: number | null, lastTs: number | null,
+  sketch: Buffer | null, lastValue: number | null, lastTs: number | null, hll: Buffer | null,
 ];
 
 const ROLLUP_COLUMNS =
-  'org_id, granularity, bucket_start, metric, project, tag, dim_name, dim_value, count, sum, min, max, sketch, last_value, last_ts';
-const ROLLUP_PLACEHOLDERS = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-/** Rows per multi-row INSERT: ~45% less CPU than one statement per row (960 parameters). */
+  'org_id, granularity, bucket_start, metric, project, tag, dim_name, dim_value, count, sum, min, max, sketch, last_value, last_ts, hll';
+const ROLLUP_PLACEHOLDERS = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+/** Rows per multi-row INSERT: ~45% less CPU than one statement per row (1,024 parameters). */
 const ROLLUP_CHUNK = 64;
 
 function toRollup(row: StoredRollup): RollupRow {
-  const [orgId, granularity, bucketStart, metric, project, tag, dimName, dimValue, count, sum, min, max, sketch, lastValue, lastTs] = row;
+  const [orgId, granularity, bucketStart, metric, project, tag, dimName, dimValue, count, sum, min, max, sketch, lastValue, lastTs, hll] = row;
   return {
     orgId, granularity, bucketStart, metric, project, tag, dimName, dimValue, count, sum, min, max,
     // a plain Uint8Array view (not a Buffer) so callers see the port's type exactly
     sketch: sketch === null ? null : new Uint8Array(sketch.buffer, sketch.byteOffset, sketch.byteLength),
     lastValue, lastTs,
+    hll: hll === null ? null : new Uint8Array(hll.buffer, hll.byteOffset, hll.byteLength),
   };
 }
 
 function rollupParams(r: RollupRow): unknown[] {
   const sketch = r.sketch === null ? null : Buffer.from(r.sketch.buffer, r.sketch.byteOffset, r.sketch.byteLength);
+  const hll = r.hll === null ? null : Buffer.from(r.hll.buffer, r.hll.byteOffset, r.hll.byteLength);
   return [
     r.orgId, r.granularity, r.bucketStart, r.metric, r.project, r.tag, r.dimName, r.dimValue,
-    r.count, r.sum, r.min, r.max, sketch, r.lastValue, r.lastTs,
+    r.count, r.sum, r.min, r.max, sketch, r.lastValue, r.lastTs, hll,
   ];
 }
 

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Storage } from '../../ports/storage.ts';
 import { readMigrations } from '../migrations-runner.ts';
 import { sqliteEventStore } from './sqlite-event-store.ts';
+import { sqliteJobHealthStore } from './sqlite-job-health.ts';
 import { sqliteOrgStore } from './sqlite-org-store.ts';
 import { sqliteRollupStore } from './sqlite-rollup-store.ts';
 
@@ -55,6 +56,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): Storage {
     ...sqliteOrgStore(db),
     ...sqliteEventStore(db),
     ...sqliteRollupStore(db),
+    ...sqliteJobHealthStore(db),
 
     async migrate() {
       const applied: string[] = [];

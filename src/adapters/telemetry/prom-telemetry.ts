@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SourceHealth, Telemetry } from '../../ports/telemetry.ts';
+import type { JobHealthRecord } from '../../ports/storage.ts';
 
 /** What GET /metrics needs; the HTTP layer finds it on the telemetry object or in its options. */
 export interface MetricsExporter {
@@ -14,7 +15,16 @@ export type PromTelemetry = Telemetry & MetricsExporter & { readonly registry: R
  * global one, so several instances can coexist). No label carries an organization id: with
  * many tenants that would explode series cardinality.
  */
-export function createPromTelemetry(options: { processMetrics?: boolean } = {}): PromTelemetry {
+export interface PromTelemetryOptions {
+  processMetrics?: boolean;
+  /**
+   * Job health shared through the database: the last-success gauge shows the latest pass run by
+   * any process (a serve process that never aggregates still reports the workers' passes).
+   */
+  readJobHealth?: () => Promise<JobHealthRecord[]>;
+}
+
+export function createPromTelemetry(options: PromTelemetryOptions = {}): PromTelemetry {
   const registry = new Registry();
   if (options.processMetrics ?? true) {
     collectDefaultMetrics({ register: registry });
@@ -43,10 +53,22 @@ export function createPromTelemetry(options: { processMetrics?: boolean } = {}):
     help: 'Raw events read by aggregation passes.',
     registers: [registry],
   });
-  const lastSuccess = new Gauge({
+  let localLastSuccess = 0;
+  const readJobHealth = options.readJobHealth;
+  // Registered on the registry; its value is computed when scraped.
+  new Gauge({
     name: 'meterboard_aggregation_last_success_timestamp_seconds',
-    help: 'Unix time at which the last successful aggregation pass finished (0 before the first).',
+    help: 'Unix time at which the last successful aggregation pass finished, in any process (0 before the first).',
     registers: [registry],
+    async collect() {
+      let shared = 0;
+      if (readJobHealth) {
+        // A database outage must not break /metrics: the process's own figure is still reported.
+        const records = await readJobHealth().catch(() => []);
+        shared = (records.find((record) => record.job === 'aggregate')?.lastSuccessAt ?? 0) / 1000;
+      }
+      this.set(Math.max(localLastSuccess, shared));
+    },
   });
   const errors = new Counter({
     name: 'meterboard_aggregation_errors_total',
@@ -118,7 +140,7 @@ export function createPromTelemetry(options: { processMetrics?: boolean } = {}):
     aggregationRun({ ok, durationSeconds, records: processed, finishedAt }) {
       duration.observe(durationSeconds);
       if (processed > 0) records.inc(processed);
-      if (ok) lastSuccess.set(finishedAt / 1000);
+      if (ok) localLastSuccess = Math.max(localLastSuccess, finishedAt / 1000);
       else errors.inc();
     },
     sourcePulled({ source, ok, rowsRead }) {

@@ -3,7 +3,7 @@ import { planSeries, type SourceParam } from '../../domain/query-plan.ts';
 import type { Granularity } from '../../domain/rollup-types.ts';
 import type { AppContext } from '../context.ts';
 import { cachedJson, type CachedJson } from './cached-query.ts';
-import { collectSeries, statsOf } from './collect.ts';
+import { collectSeries, statsOf, valueOf } from './collect.ts';
 import { parseMetricNames, requireDimension, selectMetrics } from './metric-selection.ts';
 import { resolveScope, scopeKey, tierHorizons, type CommonQueryInput } from './scope.ts';
 import { checkPointCount } from './series.ts';
@@ -85,7 +85,8 @@ export async function aggregates(ctx: AppContext, input: AggregatesInput): Promi
             dimension_type: dimension ?? null,
             dimension_value: dimension === undefined ? null : dimValue,
             count: stats.count,
-            sum_value: stats.sum,
+            // A unique metric's one number is its distinct count; it has no sum of values.
+            sum_value: metric.kind === 'unique' ? valueOf(metric, stats) : stats.sum,
             min_value: stats.min,
             max_value: stats.max,
             avg_value: stats.avg,

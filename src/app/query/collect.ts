@@ -135,7 +135,7 @@ function totalOf(points: ReadonlyArray<RollupPartial | undefined>): RollupPartia
   return mergeAllPartials(present);
 }
 
-const EMPTY: RollupStats = { count: 0, sum: 0, min: null, max: null, avg: null, p50: null, p95: null, p99: null, last: null };
+const EMPTY: RollupStats = { count: 0, sum: 0, min: null, max: null, avg: null, p50: null, p95: null, p99: null, last: null, distinct: null };
 
 export function statsOf(partial: RollupPartial | undefined): RollupStats {
   return partial === undefined ? EMPTY : toStats(partial);
@@ -143,10 +143,12 @@ export function statsOf(partial: RollupPartial | undefined): RollupStats {
 
 /**
  * The one number a metric shows for a bucket or range: the event count for counters, the sum
- * of values for sums and distributions, the latest reading for gauges.
+ * of values for sums and distributions, the latest reading for gauges, the number of distinct
+ * values for unique metrics.
  */
 export function valueOf(metric: MetricDefinition, stats: RollupStats): number {
   if (metric.kind === 'gauge') return stats.last ?? 0;
+  if (metric.kind === 'unique') return stats.distinct ?? 0;
   return stats.sum;
 }
 

@@ -1,5 +1,5 @@
 import { policyFor, type GoodDirection } from '../../domain/compare.ts';
-import { apiMetricType, type MetricDefinition } from '../../domain/metrics/definition.ts';
+import { apiMetricType, metricEventTypes, type MetricDefinition } from '../../domain/metrics/definition.ts';
 import type { AppContext } from '../context.ts';
 import { cachedJson, type CachedJson } from './cached-query.ts';
 import { allMetrics } from './metric-selection.ts';
@@ -12,6 +12,8 @@ export interface CatalogEntry {
   kind: MetricDefinition['kind'];
   metric_type: 'counter' | 'histogram';
   event: string;
+  /** Every event type it reads (one, or several for e.g. active_users). */
+  events: string[];
   unit: string;
   category: string;
   description: string;
@@ -33,6 +35,7 @@ export async function metricsCatalog(ctx: AppContext, input: { orgId: string; re
           kind: metric.kind,
           metric_type: apiMetricType(metric.kind),
           event: metric.event,
+          events: [...metricEventTypes(metric)],
           unit: metric.unit,
           category: metric.category,
           description: metric.description,

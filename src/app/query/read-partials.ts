@@ -1,5 +1,5 @@
 import { compileMetrics, aggregateEvents, type CompiledMetrics } from '../../domain/metrics/evaluate.ts';
-import type { MetricDefinition } from '../../domain/metrics/definition.ts';
+import { metricEventTypes, type MetricDefinition } from '../../domain/metrics/definition.ts';
 import { fetchRanges, type PlanPiece } from '../../domain/query-plan.ts';
 import type { RollupRow } from '../../domain/rollup-types.ts';
 import type { AppContext } from '../context.ts';
@@ -35,7 +35,7 @@ function compiledFor(ctx: AppContext): CompiledMetrics {
 
 function eventTypesOf(metrics: readonly MetricDefinition[] | null): string[] | undefined {
   if (metrics === null) return undefined;
-  return [...new Set(metrics.map((m) => m.event))];
+  return [...new Set(metrics.flatMap((m) => metricEventTypes(m)))];
 }
 
 /** Rows for raw pieces: events scanned once per contiguous range, each counted in the piece holding it. */

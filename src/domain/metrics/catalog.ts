@@ -140,10 +140,23 @@ const OBSERVABILITY_METRICS: MetricDefinition[] = [
   }),
 ];
 
+/** Issue 9 / seed 004: distinct counts, exact for any range (merged sketches, never summed). */
+const DISTINCT_METRICS: MetricDefinition[] = [
+  metric({
+    name: 'active_users', kind: 'unique', event: 'llm_call', events: ['llm_call', 'api_request', 'chat_message'], value: 'user_id',
+    unit: 'users', category: 'users', good_direction: 'up', description: 'Distinct users seen in LLM calls, API requests and chat messages',
+  }),
+  metric({
+    name: 'active_workflows', kind: 'unique', event: 'workflow_execution', value: 'workflow_id',
+    unit: 'workflows', category: 'workflows', good_direction: 'up', description: 'Distinct workflows executed',
+  }),
+];
+
 export const BUILTIN_METRICS: readonly MetricDefinition[] = Object.freeze([
   ...USAGE_METRICS,
   ...REQUEST_METRICS,
   ...OBSERVABILITY_METRICS,
+  ...DISTINCT_METRICS,
 ]);
 
 export const GAUGE_EVENT = 'gauge';

@@ -1,7 +1,7 @@
 import type { GoodDirection } from '../compare.ts';
 import type { AttributeValue } from '../event.ts';
 
-export type MetricKind = 'counter' | 'sum' | 'distribution' | 'gauge';
+export type MetricKind = 'counter' | 'sum' | 'distribution' | 'unique' | 'gauge';
 
 /** Attribute conditions of a metric's `where`: equality, membership, numeric comparison. */
 export type Condition =
@@ -12,10 +12,12 @@ export type Condition =
 export interface MetricDefinition {
   name: string;
   kind: MetricKind;
-  /** Event type it reads. */
+  /** Event type it reads (the first of `events` when it reads several). */
   event: string;
+  /** Every event type it reads, when more than one (e.g. active users over three types). */
+  events?: string[];
   where?: Record<string, Condition>;
-  /** Attribute holding the value (sum, distribution, gauge). */
+  /** Attribute holding the value (sum, distribution, gauge; the counted attribute for unique). */
   value?: string;
   /** Attributes it may be broken down by; each gets its own rollup rows. */
   dimensions: string[];
@@ -36,4 +38,9 @@ export function goodDirectionOf(metric: Pick<MetricDefinition, 'good_direction'>
 /** Seed 000's API vocabulary: counters stay `counter`, everything valued is `histogram`. */
 export function apiMetricType(kind: MetricKind): 'counter' | 'histogram' {
   return kind === 'counter' ? 'counter' : 'histogram';
+}
+
+/** The event types a metric reads. */
+export function metricEventTypes(definition: Pick<MetricDefinition, 'event' | 'events'>): readonly string[] {
+  return definition.events ?? [definition.event];
 }

@@ -1,4 +1,5 @@
-import type { Condition, MetricDefinition } from './definition.ts';
+import { metricEventTypes, type Condition, type MetricDefinition } from './definition.ts';
+import { distinctHash } from '../distinct-sketch.ts';
 import type { AttributeValue, Attributes } from '../event.ts';
 import type { Granularity, RollupRow } from '../rollup-types.ts';
 import { MISSING_DIMENSION_VALUE } from '../rollup-types.ts';
@@ -14,7 +15,8 @@ import { PartialTable } from '../rollup-math.ts';
  * `gte`/`gt`/`lte`/`lt` need a finite number (numeric strings are read as numbers). Equality is
  * strict within a type and textual across types (`404` matches `"404"`); a `null` condition
  * matches an absent or null attribute. Valued metrics skip events whose value attribute is not
- * a finite number (or numeric string); counters count 1 per matching event.
+ * a finite number (or numeric string); counters count 1 per matching event; unique metrics pass
+ * the hash of their attribute's value (events without one do not match).
  */
 
 export interface EvaluableEvent {
@@ -109,6 +111,7 @@ function compileMetric(definition: MetricDefinition, index: number, matchOn: Met
     ([attribute, condition]) => [attribute, compileCondition(condition)] as const,
   );
   const valueAttribute = definition.kind === 'counter' ? undefined : definition.value;
+  const unique = definition.kind === 'unique';
   if (definition.kind !== 'counter' && valueAttribute === undefined) {
     throw new Error(`metric "${definition.name}" (${definition.kind}) needs a value attribute`);
   }
@@ -120,7 +123,8 @@ function compileMetric(definition: MetricDefinition, index: number, matchOn: Met
       for (const [attribute, test] of conditions) {
         if (!test(attrs[attribute])) return undefined;
       }
-      return valueAttribute === undefined ? 1 : numericValue(attrs[valueAttribute]);
+      if (valueAttribute === undefined) return 1;
+      return unique ? distinctHash(attrs[valueAttribute]) : numericValue(attrs[valueAttribute]);
     },
   };
 }
@@ -135,9 +139,11 @@ export function compileMetrics(definitions: readonly MetricDefinition[], options
     const compiled = compileMetric(definition, all.length);
     all.push(compiled);
     names.add(definition.name);
-    const list = byType.get(definition.event) ?? [];
-    list.push(compiled);
-    byType.set(definition.event, list);
+    for (const type of metricEventTypes(definition)) {
+      const list = byType.get(type) ?? [];
+      list.push(compiled);
+      byType.set(type, list);
+    }
   }
   const declaredCount = all.length;
   const gaugesByRawName = new Map<string, CompiledMetric | null>();
@@ -358,6 +364,7 @@ export function forEachAggregatedRow(
       sketch: p.sketch,
       lastValue: p.lastValue,
       lastTs: p.lastTs,
+      hll: p.hll,
     });
   };
 

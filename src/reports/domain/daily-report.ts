@@ -19,7 +19,7 @@ export interface ReportRow {
   label: string;
   category: string;
   unit: string;
-  kind: 'counter' | 'sum' | 'distribution' | 'gauge';
+  kind: 'counter' | 'sum' | 'distribution' | 'unique' | 'gauge';
   good_direction: GoodDirection;
   current: number | null;
   p95: number | null;

@@ -56,9 +56,14 @@ describe('built-in catalog (SPEC §2)', () => {
     expect(def.value).toBe(value);
   });
 
-  it('has exactly the 27 names of the contract', () => {
-    expect(BUILTIN_METRICS).toHaveLength(27);
-    expect(byName.size).toBe(27);
+  it('has exactly the 29 names of the contract (27 from the seeds, 2 distinct counts from issue 9)', () => {
+    expect(BUILTIN_METRICS).toHaveLength(29);
+    expect(byName.size).toBe(29);
+  });
+
+  it('counts active users over three event types and active workflows, both as unique metrics', () => {
+    expect(byName.get('active_users')).toMatchObject({ kind: 'unique', value: 'user_id', events: ['llm_call', 'api_request', 'chat_message'] });
+    expect(byName.get('active_workflows')).toMatchObject({ kind: 'unique', event: 'workflow_execution', value: 'workflow_id' });
   });
 
   it.each([

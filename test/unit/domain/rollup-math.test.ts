@@ -17,7 +17,7 @@ const readings = (values: number[], firstTs = 1000) => values.map((value, i) => 
 describe('partials of readings', () => {
   it('counts a counter as count = sum = events', () => {
     const p = partialOf('counter', readings([1, 1, 1]));
-    expect(p).toEqual({ count: 3, sum: 3, min: 1, max: 1, sketch: null, lastValue: null, lastTs: null });
+    expect(p).toEqual({ count: 3, sum: 3, min: 1, max: 1, sketch: null, lastValue: null, lastTs: null, hll: null });
   });
 
   it('sums a sum metric without a sketch', () => {
@@ -160,6 +160,6 @@ describe('toStats', () => {
 
   it('reports nulls rather than zeros for an empty partial', () => {
     const empty: RollupPartial = emptyPartial();
-    expect(toStats(empty)).toEqual({ count: 0, sum: 0, min: null, max: null, avg: null, p50: null, p95: null, p99: null, last: null });
+    expect(toStats(empty)).toEqual({ count: 0, sum: 0, min: null, max: null, avg: null, p50: null, p95: null, p99: null, last: null, distinct: null });
   });
 });

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { DistinctSketch, distinctCount, distinctHash, mergeDistinct, SPARSE_LIMIT } from '../../../src/domain/distinct-sketch.ts';
+import { seededRandom } from './random.ts';
+
+const sketchOf = (values: Iterable<string | number>): Uint8Array => {
+  const sketch = new DistinctSketch();
+  for (const value of values) sketch.add(distinctHash(value)!);
+  return sketch.encode();
+};
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `user-${from + i}`);
+
+describe('distinct sketch', () => {
+  it('ignores absent, null and empty values and counts 42 and "42" once', () => {
+    expect(distinctHash(null)).toBeUndefined();
+    expect(distinctHash(undefined)).toBeUndefined();
+    expect(distinctHash('')).toBeUndefined();
+    expect(distinctHash(42)).toBe(distinctHash('42'));
+    expect(distinctHash('a')).not.toBe(distinctHash('b'));
+    expect(Number.isSafeInteger(distinctHash('some user')!)).toBe(true);
+  });
+
+  it('is exact and small while sparse', () => {
+    expect(distinctCount(sketchOf(['a', 'b', 'a', 'c']))).toBe(3);
+    expect(sketchOf(range(0, 5)).length).toBeLessThan(50);
+    expect(distinctCount(sketchOf(range(0, SPARSE_LIMIT)))).toBe(SPARSE_LIMIT);
+  });
+
+  it.each([3_000, 20_000, 150_000])('estimates %i distinct values within 2 %%', (n) => {
+    const random = seededRandom(n);
+    // Every value twice, in random order: duplicates must not count.
+    const values = [...range(0, n), ...range(0, n)].sort(() => random() - 0.5);
+    const estimate = distinctCount(sketchOf(values));
+    expect(Math.abs(estimate - n) / n).toBeLessThan(0.02);
+  });
+
+  it('merges as a set union: associative, commutative, idempotent, whatever the forms', () => {
+    const a = sketchOf(range(0, 1500));
+    const b = sketchOf(range(1000, 2600));
+    const c = sketchOf(range(2500, 9000));
+    const abc = mergeDistinct([a, b, c]);
+    expect(mergeDistinct([c, mergeDistinct([b, a])])).toEqual(abc);
+    expect(mergeDistinct([mergeDistinct([a, b]), c, a])).toEqual(abc);
+    expect(mergeDistinct([abc])).toEqual(abc);
+    expect(abc).toEqual(sketchOf(range(0, 9000)));
+    expect(distinctCount(mergeDistinct([a, sketchOf(range(1000, 2000))]))).toBe(2000);
+    expect(Math.abs(distinctCount(mergeDistinct([a, b])) - 2600) / 2600).toBeLessThan(0.02);
+  });
+
+  it('rejects bytes that are not a sketch', () => {
+    expect(() => distinctCount(Uint8Array.of(9, 1, 2))).toThrow(/not an encoded distinct sketch/);
+    expect(() => distinctCount(Uint8Array.of(1, 5, 0x80))).toThrow(/truncated/);
+  });
+});
