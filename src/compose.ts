@@ -13,7 +13,7 @@ import type { MetricDefinition } from './domain/metrics/definition.ts';
 import type { Cache } from './ports/cache.ts';
 import type { Logger } from './ports/logger.ts';
 import type { Scheduler } from './ports/scheduler.ts';
-import type { Storage } from './ports/storage.ts';
+import { storageRoles, type Storage } from './ports/storage.ts';
 import { createSqliteStorage } from './adapters/sqlite/sqlite-storage.ts';
 import { createPostgresStorage } from './adapters/postgres/postgres-storage.ts';
 import { createMemoryCache } from './adapters/cache/memory-cache.ts';
@@ -89,7 +89,7 @@ export async function createContext(config: Readonly<Config>, options: ContextOp
   const cache: Cache = config.redisUrl ? createRedisCache({ url: config.redisUrl, keyPrefix: 'meterboard:cache:', log }) : createMemoryCache();
   const ctx: AppContext = {
     config,
-    storage,
+    ...storageRoles(storage),
     cache,
     clock: options.clock ?? systemClock,
     metrics,

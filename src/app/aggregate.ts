@@ -1,8 +1,11 @@
 import type { Organization } from '../domain/organization.ts';
 import type { DirtyMark } from '../ports/storage.ts';
 import type { AppContext } from './context.ts';
+
+/** The aggregation pass: dirty queue, org lease, recompute (raw events → every tier), data versions. */
+export type AggregationDeps = RecomputeDeps & Pick<AppContext, 'orgStore' | 'dirtyQueue' | 'leaseStore' | 'dataVersions' | 'telemetry'>;
 import { OrgLease } from './org-lease.ts';
-import { ALL_TIERS, hoursOfMark, recomputeHours, type RecomputeStats } from './recompute-buckets.ts';
+import { ALL_TIERS, hoursOfMark, recomputeHours, type RecomputeDeps, type RecomputeStats } from './recompute-buckets.ts';
 
 /** Answer of one pass (also the body of POST /api/v1/admin/aggregate). */
 export interface AggregateResult {
@@ -52,10 +55,10 @@ const MAX_ROUNDS = 1_000;
  * nothing to do is one query. Failures are logged, counted and rethrown after the other
  * organizations ran; their marks stay for the next pass.
  */
-export async function aggregateDirtyBuckets(ctx: AppContext, options: AggregateOptions = {}): Promise<AggregateResult> {
+export async function aggregateDirtyBuckets(ctx: AggregationDeps, options: AggregateOptions = {}): Promise<AggregateResult> {
   const started = ctx.clock.now();
   const wallStart = performance.now();
-  const dirty = await ctx.storage.dirtyOrgs();
+  const dirty = await ctx.dirtyQueue.dirtyOrgs();
   const orgIds = options.orgId === undefined ? dirty : dirty.filter((id) => id === options.orgId);
   const result: AggregateResult = { buckets: 0, events: 0, duration_ms: 0, orgs: 0, skipped: [] };
   const failures: AggregationFailure[] = [];
@@ -90,7 +93,7 @@ export async function aggregateDirtyBuckets(ctx: AppContext, options: AggregateO
 }
 
 /** Drains one organization's marks under its lease; null when another worker holds the lease. */
-async function aggregateOrg(ctx: AppContext, orgId: string, options: AggregateOptions): Promise<RecomputeStats | null> {
+async function aggregateOrg(ctx: AggregationDeps, orgId: string, options: AggregateOptions): Promise<RecomputeStats | null> {
   const lease = new OrgLease(ctx, orgId);
   if (!(await lease.acquire(options.waitForLeaseMs ?? 0))) return null;
   const total: RecomputeStats = { buckets: 0, events: 0, expiredHours: 0 };
@@ -101,13 +104,13 @@ async function aggregateOrg(ctx: AppContext, orgId: string, options: AggregateOp
   };
   try {
     // Read after taking the lease: a time-zone change waits for this lease before rebuilding.
-    const org = await ctx.storage.getOrg(orgId);
+    const org = await ctx.orgStore.getOrg(orgId);
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
-      const marks = await ctx.storage.listDirty(orgId, MARKS_PER_ROUND);
+      const marks = await ctx.dirtyQueue.listDirty(orgId, MARKS_PER_ROUND);
       if (marks.length === 0) break;
       if (org === null) {
         ctx.log.warn({ orgId, marks: marks.length }, 'dirty marks of an unknown organization dropped');
-        await ctx.storage.clearDirty(marks);
+        await ctx.dirtyQueue.clearDirty(marks);
         continue;
       }
       const stats = await recomputeMarks(ctx, org, marks, beforeWrite);
@@ -116,7 +119,7 @@ async function aggregateOrg(ctx: AppContext, orgId: string, options: AggregateOp
       total.expiredHours += stats.expiredHours;
       // Only after the rollups are committed: a pass killed before this point loses nothing.
       await lease.keepAlive();
-      await ctx.storage.clearDirty(marks);
+      await ctx.dirtyQueue.clearDirty(marks);
       if (marks.length < MARKS_PER_ROUND) break;
     }
     if (total.expiredHours > 0) {
@@ -126,7 +129,7 @@ async function aggregateOrg(ctx: AppContext, orgId: string, options: AggregateOp
   } finally {
     try {
       // Even after a failure part of the rollups may be rewritten: cached answers must go.
-      if (wrote) await ctx.storage.bumpDataVersion(orgId);
+      if (wrote) await ctx.dataVersions.bumpDataVersion(orgId);
     } finally {
       await lease.release();
     }
@@ -134,7 +137,7 @@ async function aggregateOrg(ctx: AppContext, orgId: string, options: AggregateOp
 }
 
 async function recomputeMarks(
-  ctx: AppContext,
+  ctx: AggregationDeps,
   org: Organization,
   marks: readonly DirtyMark[],
   beforeWrite: () => Promise<void>,

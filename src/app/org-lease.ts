@@ -23,7 +23,7 @@ export class OrgLease {
   private renewedAt = 0;
 
   constructor(
-    private readonly ctx: AppContext,
+    private readonly ctx: Pick<AppContext, 'leaseStore' | 'clock'>,
     orgId: string,
     readonly holder: string = crypto.randomUUID(),
     private readonly ttlMs = AGGREGATION_LEASE_TTL_MS,
@@ -36,7 +36,7 @@ export class OrgLease {
     const deadline = Date.now() + waitMs;
     for (;;) {
       const now = this.ctx.clock.now();
-      if (await this.ctx.storage.tryAcquireLease(this.name, this.holder, this.ttlMs, now)) {
+      if (await this.ctx.leaseStore.tryAcquireLease(this.name, this.holder, this.ttlMs, now)) {
         this.renewedAt = now;
         return true;
       }
@@ -55,11 +55,11 @@ export class OrgLease {
   async keepAlive(): Promise<void> {
     const now = this.ctx.clock.now();
     if (now - this.renewedAt < RENEW_AFTER_MS && now >= this.renewedAt) return;
-    if (!(await this.ctx.storage.tryAcquireLease(this.name, this.holder, this.ttlMs, now))) throw new LeaseLostError(this.name);
+    if (!(await this.ctx.leaseStore.tryAcquireLease(this.name, this.holder, this.ttlMs, now))) throw new LeaseLostError(this.name);
     this.renewedAt = now;
   }
 
   async release(): Promise<void> {
-    await this.ctx.storage.releaseLease(this.name, this.holder);
+    await this.ctx.leaseStore.releaseLease(this.name, this.holder);
   }
 }

@@ -40,7 +40,7 @@ async function serve(config: Readonly<Config>, options: ServeOptions): Promise<v
   // Server mode: admin "aggregate now" and time-zone rebuilds are queued for the workers.
   const app = createHttpServer(ctx, config.mode === 'server' ? { jobs: scheduler } : {});
   try {
-    if (options.seedDemoWhenEmpty && (await ctx.storage.listOrgs()).length === 0) {
+    if (options.seedDemoWhenEmpty && (await ctx.orgStore.listOrgs()).length === 0) {
       ctx.log.info({}, 'empty database: loading demo data (30 days, 3 organizations)');
       const seeded = await seedDemo(ctx, { days: 30, orgs: 3, eventsPerDay: options.demoEventsPerDay });
       ctx.log.info({ accepted: seeded.accepted, durationMs: seeded.durationMs }, 'demo data loaded');

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppContext } from '../app/context.ts';
 import { health } from '../app/query/health.ts';
 
 /** Liveness, readiness and Prometheus metrics: unauthenticated, for orchestrators and scrapers. */
@@ -22,7 +21,7 @@ const readySchema = z.object({
   checks: z.object({ database: z.enum(['ok', 'down']), cache: z.enum(['ok', 'degraded']) }),
 });
 
-export function registerOpsRoutes(app: FastifyInstance, ctx: AppContext, metrics: MetricsExporter | undefined): void {
+export function registerOpsRoutes(app: FastifyInstance, ctx: Parameters<typeof health>[0], metrics: MetricsExporter | undefined): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
   api.get('/health', {

@@ -93,8 +93,8 @@ describe.each(ENGINES)('aggregation lifecycle on %s', (engine) => {
     const faulty: AppContext = {
       ...t.ctx,
       telemetry: { ...t.ctx.telemetry, aggregationRun: (run) => runs.push(run) },
-      storage: {
-        ...t.ctx.storage,
+      rollupWriter: {
+        ...t.ctx.rollupWriter,
         replaceBuckets: async (orgId, granularity, buckets, rows) => {
           if (orgId === bad.org.id && granularity === 'day') throw new Error('disk full');
           return t.ctx.storage.replaceBuckets(orgId, granularity, buckets, rows);
@@ -136,8 +136,8 @@ describe.each(ENGINES)('aggregation lifecycle on %s', (engine) => {
     let stolen = false;
     const slow: AppContext = {
       ...t.ctx,
-      storage: {
-        ...t.ctx.storage,
+      rollupWriter: {
+        ...t.ctx.rollupWriter,
         replaceBuckets: async (orgId, granularity, buckets, rows) => {
           await t.ctx.storage.replaceBuckets(orgId, granularity, buckets, rows);
           if (!stolen) {

@@ -6,6 +6,7 @@ import { createGenaiPricesCostEstimator } from '../../src/adapters/enrichment/ge
 import { createGeoipCountryLookup } from '../../src/adapters/enrichment/geoip-country-lookup.ts';
 import { createSqliteStorage } from '../../src/adapters/sqlite/sqlite-storage.ts';
 import type { AppContext } from '../../src/app/context.ts';
+import { testAppContext, type TestAppContext } from '../support/app-context.ts';
 import { ingestEvents } from '../../src/app/ingest-events.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { fixedClock } from '../../src/domain/clock.ts';
@@ -44,10 +45,10 @@ export const TEST_GAUGE: MetricDefinition = {
 
 export interface AggregationTestContext {
   engine: Engine;
-  ctx: AppContext;
+  ctx: TestAppContext;
   clock: ReturnType<typeof fixedClock>;
   /** A context with its own storage connection on the same database (a second process). */
-  openPeer(): Promise<AppContext>;
+  openPeer(): Promise<TestAppContext>;
   close(): Promise<void>;
 }
 
@@ -66,14 +67,13 @@ export async function createAggregationContext(engine: Engine, options: Aggregat
   const costs = createGenaiPricesCostEstimator();
   const countries = createGeoipCountryLookup();
   const metrics = buildCatalog([TEST_GAUGE]);
-  const opened: AppContext[] = [];
+  const opened: TestAppContext[] = [];
 
-  const makeContext = async (): Promise<AppContext> => {
+  const makeContext = async (): Promise<TestAppContext> => {
     const storage = open();
     await storage.migrate();
-    const ctx: AppContext = {
+    const ctx = testAppContext(storage, {
       config,
-      storage,
       cache: createMemoryCache(),
       clock,
       metrics,
@@ -82,7 +82,7 @@ export async function createAggregationContext(engine: Engine, options: Aggregat
       telemetry: noopTelemetry,
       log: silentLogger,
       sources: testSourcesRuntime(engine === 'sqlite' ? { engine, dataDir: dir } : { engine, schema }),
-    };
+    });
     opened.push(ctx);
     return ctx;
   };

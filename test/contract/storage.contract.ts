@@ -19,9 +19,12 @@ import {
  * against one shared database. Global operations (retention) work on instants decades in the
  * past that no other suite uses, and assert exactly only what belongs to this test.
  */
-export function describeStorageContract(engine: string, makeStorage: () => Promise<Storage>): void {
+/** The port plus the adapter's diagnostic name. */
+export type EngineStorage = Storage & { readonly engine: string };
+
+export function describeStorageContract(engine: string, makeStorage: () => Promise<EngineStorage>): void {
   describe(`Storage contract (${engine})`, () => {
-    let storage: Storage;
+    let storage: EngineStorage;
     beforeAll(async () => {
       storage = await makeStorage();
     });

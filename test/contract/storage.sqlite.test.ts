@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSqliteStorage } from '../../src/adapters/sqlite/sqlite-storage.ts';
-import type { Storage } from '../../src/ports/storage.ts';
+import { createSqliteStorage, type SqliteStorage } from '../../src/adapters/sqlite/sqlite-storage.ts';
 import { makeEvent, makeFileExecution, makeOrg } from '../factories/index.ts';
 import { describeStorageContract } from './storage.contract.ts';
 
@@ -19,7 +18,7 @@ const MIGRATION_NAMES = readdirSync(new URL('../../src/migrations/sqlite/', impo
 const dataDir = mkdtempSync(join(tmpdir(), 'meterboard-sqlite-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-async function openStorage(dir: string): Promise<Storage> {
+async function openStorage(dir: string): Promise<SqliteStorage> {
   const storage = createSqliteStorage({ dataDir: dir });
   await storage.migrate();
   return storage;

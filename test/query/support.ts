@@ -9,6 +9,7 @@ import { createGeoipCountryLookup } from '../../src/adapters/enrichment/geoip-co
 import { createSqliteStorage } from '../../src/adapters/sqlite/sqlite-storage.ts';
 import { aggregateDirtyBuckets } from '../../src/app/aggregate.ts';
 import type { AppContext } from '../../src/app/context.ts';
+import { testAppContext, type TestAppContext } from '../support/app-context.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { fixedClock } from '../../src/domain/clock.ts';
 import { buildCatalog } from '../../src/domain/metrics/catalog.ts';
@@ -36,7 +37,7 @@ export const QUERY_NOW = Date.parse('2026-11-20T12:00:00Z');
 
 export interface QueryTestContext {
   engine: Engine;
-  ctx: AppContext;
+  ctx: TestAppContext;
   app: FastifyInstance;
   clock: ReturnType<typeof fixedClock>;
   close(): Promise<void>;
@@ -50,9 +51,8 @@ export async function createQueryTestContext(engine: Engine, options: { cache?: 
   const storage = engine === 'sqlite' ? createSqliteStorage({ dataDir: dir }) : schemas.openStorage(schema);
   await storage.migrate();
   const clock = fixedClock(options.now ?? QUERY_NOW);
-  const ctx: AppContext = {
+  const ctx = testAppContext(storage, {
     config,
-    storage,
     cache: options.cache ?? createMemoryCache(),
     clock,
     metrics: buildCatalog([]),
@@ -61,7 +61,7 @@ export async function createQueryTestContext(engine: Engine, options: { cache?: 
     telemetry: noopTelemetry,
     log: options.log ?? silentLogger,
     sources: testSourcesRuntime(engine === 'sqlite' ? { engine, dataDir: dir } : { engine, schema }),
-  };
+  });
   const app = buildServer(ctx, { logger: false, checkResponses: true, routes: [registerQueryRoutes] });
   await app.ready();
   return {

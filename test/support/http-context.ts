@@ -7,7 +7,7 @@ import { createGeoipCountryLookup } from '../../src/adapters/enrichment/geoip-co
 import { createSqliteStorage } from '../../src/adapters/sqlite/sqlite-storage.ts';
 import { createPromTelemetry } from '../../src/adapters/telemetry/prom-telemetry.ts';
 import type { PromTelemetry } from '../../src/adapters/telemetry/prom-telemetry.ts';
-import type { AppContext } from '../../src/app/context.ts';
+import { testAppContext, type TestAppContext } from './app-context.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { fixedClock } from '../../src/domain/clock.ts';
 import { buildServer } from '../../src/http/server.ts';
@@ -58,7 +58,7 @@ export function makeTestCache(): TestCache {
 
 export interface HttpTestContext {
   engine: Engine;
-  ctx: AppContext;
+  ctx: TestAppContext;
   app: FastifyInstance;
   cache: TestCache;
   telemetry: PromTelemetry;
@@ -107,7 +107,7 @@ export async function createHttpTestContext(engine: Engine, options: HttpTestOpt
   const open = async () => {
     const storage = handle.open();
     await storage.migrate();
-    const ctx: AppContext = { config, storage, cache, clock, metrics: [], costs, countries, telemetry, log: silentLogger, sources: handle.sources() };
+    const ctx = testAppContext(storage, { config, cache, clock, metrics: [], costs, countries, telemetry, log: silentLogger, sources: handle.sources() });
     const app = buildServer(ctx, { ...options.server, logger: false, checkResponses: true });
     await app.ready();
     return { ctx, app };

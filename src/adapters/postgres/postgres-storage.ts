@@ -1,7 +1,7 @@
 import type { QueryConfig } from 'pg';
 import type { Storage } from '../../ports/storage.ts';
 import { createPool, type PostgresOptions } from './db.ts';
-import { createDirtyStore, createLeaseStore } from './dirty-leases.ts';
+import { createDirtyQueue, createLeaseStore } from './dirty-leases.ts';
 import { EventPartitions } from './event-partitions.ts';
 import { insertEventBatch } from './events-insert.ts';
 import { countEvents, countEventsBefore, eventTimestampsRange, recentEvents, scanEvents } from './events-read.ts';
@@ -18,16 +18,21 @@ const PING_TIMEOUT_MS = 5_000;
  * Server-mode storage on PostgreSQL (15+). Call `migrate()` before use. With `schema`, every
  * table lives in that schema (created by migrate), which is how tests isolate themselves.
  */
-export function createPostgresStorage(options: PostgresOptions): Storage {
+/** The engine's name is for diagnostics (logs, tests); use cases decide nothing by it. */
+export type PostgresStorage = Storage & { readonly engine: 'postgres' };
+
+export function createPostgresStorage(options: PostgresOptions): PostgresStorage {
   const pool = createPool(options);
   const partitions = new EventPartitions(pool);
   let closing: Promise<void> | undefined;
 
   return {
     engine: 'postgres',
+    // The server filters inside the index; every row returned costs more to decode than to skip.
+    dimensionReads: 'parallel-narrow-reads',
     ...createOrgStore(pool),
     ...createKeyStore(pool),
-    ...createDirtyStore(pool),
+    ...createDirtyQueue(pool),
     ...createRollupStore(pool),
     ...createLeaseStore(pool),
 

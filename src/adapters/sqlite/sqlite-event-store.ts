@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { lazy } from './lazy-statement.ts';
 import type { Attributes, NewEvent, StoredEvent } from '../../domain/event.ts';
-import type { DirtyMark, DirtyStore, EventStore, InsertEventsResult } from '../../ports/storage.ts';
+import type { DirtyMark, DirtyQueue, EventAppender, EventReader, InsertEventsResult, RetentionStore } from '../../ports/storage.ts';
 
 type EventRow = [string, string, string, number, string, string, string, number, string | null];
 type SupersedeRow = [id: string, ts: number, superseded: number];
@@ -16,7 +16,7 @@ function toEvent(row: EventRow): StoredEvent {
   return { orgId, id, type, ts, project, tag, attrs: JSON.parse(attrs) as Attributes, receivedAt, supersedeKey };
 }
 
-export function sqliteEventStore(db: Database): EventStore & DirtyStore {
+export function sqliteEventStore(db: Database): EventAppender & EventReader & Pick<RetentionStore, 'deleteEventsBefore' | 'countEventsBefore'> & DirtyQueue {
   const sql = lazy(() => ({
     // The winner of a supersede key is the latest by ts, then received_at, then id.
     selectBySupersedeKey: db

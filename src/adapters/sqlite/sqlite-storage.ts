@@ -22,7 +22,10 @@ export type SqliteStorageOptions =
  * while the server runs (WAL: readers never block, writers wait up to the busy timeout).
  * The schema exists only after `migrate()`.
  */
-export function createSqliteStorage(options: SqliteStorageOptions): Storage {
+/** The engine's name is for diagnostics (logs, tests); use cases decide nothing by it. */
+export type SqliteStorage = Storage & { readonly engine: 'sqlite' };
+
+export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorage {
   const file = 'file' in options ? options.file : join(options.dataDir, SQLITE_FILE_NAME);
   if ('dataDir' in options) mkdirSync(options.dataDir, { recursive: true });
   // A big rollup rewrite by another process can hold the write lock for seconds.
@@ -52,6 +55,8 @@ export function createSqliteStorage(options: SqliteStorageOptions): Storage {
   let closed = false;
   return {
     engine: 'sqlite',
+    // Reads run one after another on one connection and each dimension read walks every row of its bucket range.
+    dimensionReads: 'one-wide-read',
     ...sqliteOrgStore(db),
     ...sqliteEventStore(db),
     ...sqliteRollupStore(db),

@@ -1,5 +1,5 @@
 import { apiMetricType, type MetricDefinition } from '../../domain/metrics/definition.ts';
-import type { AppContext } from '../context.ts';
+import type { QueryDeps } from './query-deps.ts';
 import { cachedJson, type CachedJson } from './cached-query.ts';
 import { allMetrics } from './metric-selection.ts';
 import { loadOrganization } from './scope.ts';
@@ -19,7 +19,7 @@ export interface CatalogEntry {
   where: MetricDefinition['where'] | null;
 }
 
-export async function metricsCatalog(ctx: AppContext, input: { orgId: string; refresh?: boolean | undefined }): Promise<CachedJson> {
+export async function metricsCatalog(ctx: QueryDeps, input: { orgId: string; refresh?: boolean | undefined }): Promise<CachedJson> {
   const org = await loadOrganization(ctx, input.orgId);
   return cachedJson(
     ctx,

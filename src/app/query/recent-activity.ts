@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../../domain/event.ts';
-import type { AppContext } from '../context.ts';
+import type { QueryDeps } from './query-deps.ts';
 import { cachedJson, type CachedJson } from './cached-query.ts';
 import { activityType, amount, optionalAmount, text } from './event-attrs.ts';
 import { loadOrganization } from './scope.ts';
@@ -47,7 +47,7 @@ interface ExecutionInfo {
   cost: number;
 }
 
-export async function recentActivity(ctx: AppContext, input: RecentActivityInput): Promise<CachedJson> {
+export async function recentActivity(ctx: QueryDeps, input: RecentActivityInput): Promise<CachedJson> {
   const org = await loadOrganization(ctx, input.orgId);
   const zone = resolveTimeZone(input.tz, org);
   const limit = Math.max(1, Math.min(input.limit ?? DEFAULT_ACTIVITY_LIMIT, MAX_ACTIVITY_LIMIT));
@@ -60,8 +60,8 @@ export async function recentActivity(ctx: AppContext, input: RecentActivityInput
       const fetch = filtered ? Math.min(limit * 10, 500) : limit;
       const keep = (event: StoredEvent) => (project === undefined || event.project === project) && (input.tag === undefined || event.tag === input.tag);
       const [files, executions] = await Promise.all([
-        ctx.storage.recentEvents(org.id, ['file_execution'], fetch),
-        ctx.storage.recentEvents(org.id, ['workflow_execution'], fetch),
+        ctx.eventReader.recentEvents(org.id, ['file_execution'], fetch),
+        ctx.eventReader.recentEvents(org.id, ['workflow_execution'], fetch),
       ]);
       const fileExecutionIds = new Set(files.map((event) => text(event.attrs, 'execution_id')));
       const picked = [...files, ...executions.filter((event) => !fileExecutionIds.has(text(event.attrs, 'execution_id')))]
@@ -94,12 +94,12 @@ export async function recentActivity(ctx: AppContext, input: RecentActivityInput
 }
 
 /** Execution records and LLM usage of the picked executions, from the raw events around them. */
-async function executionInfo(ctx: AppContext, orgId: string, picked: readonly StoredEvent[]): Promise<Map<string, ExecutionInfo>> {
+async function executionInfo(ctx: QueryDeps, orgId: string, picked: readonly StoredEvent[]): Promise<Map<string, ExecutionInfo>> {
   const ids = new Set(picked.map((event) => text(event.attrs, 'execution_id')).filter((id): id is string => id !== null));
   const info = new Map<string, ExecutionInfo>();
   if (ids.size === 0) return info;
   const timestamps = picked.map((event) => event.ts);
-  const events = await ctx.storage.scanEvents({
+  const events = await ctx.eventReader.scanEvents({
     orgId,
     from: Math.min(...timestamps) - ENRICH_LOOKBACK_MS,
     to: Math.max(...timestamps) + HOUR,
