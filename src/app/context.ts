@@ -14,7 +14,7 @@ import type { SourcesRuntime } from '../sources/ports.ts';
  * fields they use (`Pick<AppContext, 'orgStore' | 'clock'>`), never the whole context.
  * Storage comes as one field per role (ports/storage.ts `StorageRoles`: orgStore,
  * dataVersions, keyStore, eventAppender, eventReader, dirtyQueue, rollupReader, rollupWriter,
- * leaseStore, retentionStore, storageHealth); opening and closing the engine is the wiring's job.
+ * leaseStore, retentionStore, storageHealth); opening and closing the database is the wiring's job.
  */
 export interface AppContext extends StorageRoles {
   config: Readonly<Config>;

@@ -135,7 +135,7 @@ export async function ingestEvents(ctx: IngestDeps, input: IngestInput): Promise
     }
     const event = toNewEvent(parsed.event, ctx);
     // A repeated id inside one batch is a duplicate of its first occurrence; settling it here
-    // keeps the result independent of how an engine treats conflicts within one statement.
+    // keeps the result independent of how a storage adapter treats conflicts within one statement.
     if (seenIds.has(event.id)) {
       duplicatesInBatch += 1;
       return;

@@ -4,9 +4,9 @@ import type { Granularity, RollupRow } from '../domain/rollup-types.ts';
 
 /**
  * Storage role ports. Each use case depends on the few roles it uses (AppContext carries
- * them as separate fields); each engine (SQLite embedded, PostgreSQL server) implements all
- * of them in one `Storage` object, and `test/contract/` runs the same assertions against
- * every engine. Every method states the invariant an implementation must keep.
+ * them as separate fields); each storage adapter (SQLite embedded, PostgreSQL server)
+ * implements all of them in one `Storage` object, and `test/contract/` runs the same
+ * assertions against every adapter. Every method states the invariant an implementation must keep.
  * All instants are epoch milliseconds (UTC). Every method rejects with the domain's
  * `UnavailableError` when the database cannot be reached (adapters translate their drivers).
  */
@@ -181,7 +181,7 @@ export interface StorageLifecycle {
   close(): Promise<void>;
 }
 
-/** Everything one engine implements. Wiring and tests only: use cases take roles. */
+/** Everything one storage adapter implements. Wiring and tests only: use cases take roles. */
 export interface Storage
   extends OrgStore, DataVersions, KeyStore, EventAppender, EventReader, DirtyQueue, RollupReader, RollupWriter, LeaseStore, RetentionStore, StorageHealth, StorageLifecycle {}
 
@@ -200,7 +200,7 @@ export interface StorageRoles {
   storageHealth: StorageHealth;
 }
 
-/** One engine object in every role field. */
+/** One adapter object in every role field. */
 export function storageRoles(storage: Storage): StorageRoles {
   return {
     orgStore: storage,

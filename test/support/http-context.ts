@@ -71,6 +71,8 @@ export interface HttpTestContext {
 export interface HttpTestOptions {
   env?: Record<string, string>;
   server?: Omit<ServerOptions, 'logger'>;
+  /** PostgreSQL only: a server other than the shared test database (e.g. a test-owned one). */
+  databaseUrl?: string;
 }
 
 interface EngineHandle {
@@ -88,8 +90,8 @@ function sqliteEngine(): EngineHandle {
   };
 }
 
-function postgresEngine(): EngineHandle {
-  const schemas = postgresTestSchemas('http');
+function postgresEngine(url?: string): EngineHandle {
+  const schemas = postgresTestSchemas('http', url);
   const schema = schemas.newSchema();
   return { open: () => schemas.openStorage(schema), sources: () => testSourcesRuntime({ engine: 'postgres', schema }), cleanup: () => schemas.cleanup() };
 }
@@ -97,7 +99,7 @@ function postgresEngine(): EngineHandle {
 export async function createHttpTestContext(engine: Engine, options: HttpTestOptions = {}): Promise<HttpTestContext> {
   const configDir = mkdtempSync(join(tmpdir(), 'meterboard-config-'));
   const config = loadConfig({ ADMIN_KEY: TEST_ADMIN_KEY, LOG_LEVEL: 'silent', DATA_DIR: configDir, ...options.env }, configDir);
-  const handle = engine === 'sqlite' ? sqliteEngine() : postgresEngine();
+  const handle = engine === 'sqlite' ? sqliteEngine() : postgresEngine(options.databaseUrl);
   const cache = makeTestCache();
   const telemetry = createPromTelemetry({ processMetrics: false });
   const clock = fixedClock(TEST_NOW);

@@ -7,6 +7,8 @@ import { insertEventBatch } from './events-insert.ts';
 import { countEvents, countEventsBefore, eventTimestampsRange, recentEvents, scanEvents } from './events-read.ts';
 import { deleteEventsBefore } from './events-retention.ts';
 import { applyMigrations } from './migrations.ts';
+import { translateOutages } from '../outage.ts';
+import { isPostgresOutage } from './outage.ts';
 import { createKeyStore, createOrgStore } from './orgs-keys.ts';
 import { createRollupStore } from './rollups.ts';
 
@@ -26,7 +28,8 @@ export function createPostgresStorage(options: PostgresOptions): PostgresStorage
   const partitions = new EventPartitions(pool);
   let closing: Promise<void> | undefined;
 
-  return {
+  // Refused, terminated, shut down, too many clients: the port promises UnavailableError, not SQLSTATEs.
+  return translateOutages<PostgresStorage>({
     engine: 'postgres',
     // The server filters inside the index; every row returned costs more to decode than to skip.
     dimensionReads: 'parallel-narrow-reads',
@@ -53,5 +56,5 @@ export function createPostgresStorage(options: PostgresOptions): PostgresStorage
       closing ??= pool.end();
       return closing;
     },
-  };
+  }, isPostgresOutage);
 }

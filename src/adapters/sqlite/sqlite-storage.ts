@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Storage } from '../../ports/storage.ts';
 import { readMigrations } from '../migrations-runner.ts';
+import { translateOutages } from '../outage.ts';
+import { isSqliteOutage } from './outage.ts';
 import { sqliteEventStore } from './sqlite-event-store.ts';
 import { sqliteOrgStore } from './sqlite-org-store.ts';
 import { sqliteRollupStore } from './sqlite-rollup-store.ts';
@@ -53,7 +55,8 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
   });
 
   let closed = false;
-  return {
+  // Busy, locked, closed, I/O errors: the port promises UnavailableError, not driver codes.
+  return translateOutages<SqliteStorage>({
     engine: 'sqlite',
     // Reads run one after another on one connection and each dimension read walks every row of its bucket range.
     dimensionReads: 'one-wide-read',
@@ -76,5 +79,5 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
       closed = true;
       db.close();
     },
-  };
+  }, isSqliteOutage);
 }

@@ -50,10 +50,9 @@ export async function collectTotals(ctx: PartialsDeps, request: CollectRequest, 
 }
 
 /**
- * Totals for several (metric, dimension) pairs. Returns dimension name → totals. SQLite: one
- * read per tier instead of one per pair, since each dimension read walks every row of its
- * bucket range and reads run one after another. PostgreSQL: narrow reads in parallel, since
- * the server filters inside the index and every row returned costs more to decode than to skip.
+ * Totals for several (metric, dimension) pairs. Returns dimension name → totals. The rollup
+ * reader says which read pattern suits it (RollupReader.dimensionReads): one wide read per
+ * tier filtered here, or one narrow read per pair in parallel.
  */
 export async function collectDimensionTotals(
   ctx: PartialsDeps,
