@@ -4,7 +4,7 @@ import type { AppContext } from './context.ts';
 
 /** The aggregation pass: dirty queue, org lease, recompute (raw events → every tier), data versions. */
 export type AggregationDeps = RecomputeDeps & Pick<AppContext, 'orgStore' | 'dirtyQueue' | 'leaseStore' | 'dataVersions' | 'telemetry'>;
-import { OrgLease } from './org-lease.ts';
+import { OrgLease, type LeaseWaiter } from './org-lease.ts';
 import { ALL_TIERS, hoursOfMark, recomputeHours, type RecomputeDeps, type RecomputeStats } from './recompute-buckets.ts';
 
 /** Answer of one pass (also the body of POST /api/v1/admin/aggregate). */
@@ -41,6 +41,8 @@ export interface AggregateOptions {
   orgId?: string;
   /** Wait up to this long for an organization leased by another worker instead of skipping it. */
   waitForLeaseMs?: number;
+  /** How that wait passes time; real time when absent (tests inject one). */
+  leaseWaiter?: LeaseWaiter;
 }
 
 /** Marks listed per round: about a month of hours, so a round's day/week/month merges stay in memory. */
@@ -94,7 +96,7 @@ export async function aggregateDirtyBuckets(ctx: AggregationDeps, options: Aggre
 
 /** Drains one organization's marks under its lease; null when another worker holds the lease. */
 async function aggregateOrg(ctx: AggregationDeps, orgId: string, options: AggregateOptions): Promise<RecomputeStats | null> {
-  const lease = new OrgLease(ctx, orgId);
+  const lease = new OrgLease(ctx, orgId, undefined, undefined, options.leaseWaiter);
   if (!(await lease.acquire(options.waitForLeaseMs ?? 0))) return null;
   const total: RecomputeStats = { buckets: 0, events: 0, expiredHours: 0 };
   let wrote = false;

@@ -6,6 +6,21 @@ export const AGGREGATION_LEASE_TTL_MS = 5 * 60_000;
 const RENEW_AFTER_MS = 60_000;
 const POLL_MS = 200;
 
+/**
+ * How a holder waits for a lease: a monotonic "now" for the wait deadline and a sleep between
+ * polls. Separate from the AppContext clock (which dates the lease itself and may be fixed in
+ * tests), so tests can inject both and never sleep on real time.
+ */
+export interface LeaseWaiter {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const realTimeWaiter: LeaseWaiter = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
 export class LeaseLostError extends Error {
   constructor(name: string) {
     super(`lease "${name}" was lost (another worker took over after it expired); work stopped before writing`);
@@ -27,21 +42,22 @@ export class OrgLease {
     orgId: string,
     readonly holder: string = crypto.randomUUID(),
     private readonly ttlMs = AGGREGATION_LEASE_TTL_MS,
+    private readonly waiter: LeaseWaiter = realTimeWaiter,
   ) {
     this.name = `aggregate:${orgId}`;
   }
 
   /** True when taken; with `waitMs > 0` polls until then while another holder has it. */
   async acquire(waitMs = 0): Promise<boolean> {
-    const deadline = Date.now() + waitMs;
+    const deadline = this.waiter.now() + waitMs;
     for (;;) {
       const now = this.ctx.clock.now();
       if (await this.ctx.leaseStore.tryAcquireLease(this.name, this.holder, this.ttlMs, now)) {
         this.renewedAt = now;
         return true;
       }
-      if (Date.now() >= deadline) return false;
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      if (this.waiter.now() >= deadline) return false;
+      await this.waiter.sleep(POLL_MS);
     }
   }
 

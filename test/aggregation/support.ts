@@ -16,7 +16,8 @@ import type { Granularity, RollupRow } from '../../src/domain/rollup-types.ts';
 import { silentLogger } from '../../src/ports/logger.ts';
 import type { Storage } from '../../src/ports/storage.ts';
 import { noopTelemetry } from '../../src/ports/telemetry.ts';
-import { postgresTestSchemas, probePostgres } from '../support/postgres.ts';
+import { postgresTestSchemas } from '../support/postgres.ts';
+import type { Engine } from '../support/engines.ts';
 import { testSourcesRuntime } from '../support/sources-runtime.ts';
 
 /**
@@ -25,10 +26,7 @@ import { testSourcesRuntime } from '../support/sources-runtime.ts';
  * parallel. `openPeer()` opens a second context on the same database, as a second process.
  */
 
-export type Engine = 'sqlite' | 'postgres';
-
-const postgresAvailable = await probePostgres();
-export const ENGINES: Engine[] = postgresAvailable ? ['sqlite', 'postgres'] : ['sqlite'];
+export { ENGINES, type Engine } from '../support/engines.ts';
 
 /** A gauge declared in config (the catalog's gauges are otherwise discovered from events). */
 export const TEST_GAUGE: MetricDefinition = {

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresStorage, type PostgresStorage } from '../../src/adapters/postgres/postgres-storage.ts';
 import { UnavailableError } from '../../src/domain/errors.ts';
 import { makeEvent, makeOrg } from '../factories/index.ts';
-import { postgresTestSchemas, probePostgres, TEST_DATABASE_URL, uniqueSchemaName } from '../support/postgres.ts';
+import { POSTGRES_SELECTED } from '../support/engines.ts';
+import { postgresTestSchemas, TEST_DATABASE_URL, uniqueSchemaName } from '../support/postgres.ts';
 import { createThrowawayPostgres, type ThrowawayPostgres } from '../support/throwaway-postgres.ts';
 
 /**
@@ -13,7 +14,7 @@ import { createThrowawayPostgres, type ThrowawayPostgres } from '../support/thro
  */
 const H = 3_600_000;
 const hourOf = (ts: number) => Math.floor(ts / H) * H;
-const available = await probePostgres();
+const available = POSTGRES_SELECTED;
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(

@@ -1,15 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminHeaders, createHttpTestContext, type Engine, type HttpTestContext } from '../support/http-context.ts';
-import { probePostgres } from '../support/postgres.ts';
+import { adminHeaders, createHttpTestContext, type HttpTestContext } from '../support/http-context.ts';
+import { ENGINES } from '../support/engines.ts';
 import { createThrowawayPostgres, type ThrowawayPostgres } from '../support/throwaway-postgres.ts';
 
 /**
  * A database that stops answering is an outage, not a bug: the API says 503 with the usual
  * error shape, /ready reports it, /health stays up, and the process keeps serving.
  */
-const engines: Engine[] = ['sqlite'];
-if (await probePostgres()) engines.push('postgres');
-else if (process.env['CI'] === 'true') throw new Error('PostgreSQL is unreachable on CI');
+const engines = ENGINES;
 
 describe.each(engines)('database outage on %s', (engine) => {
   let t: HttpTestContext;

@@ -19,7 +19,8 @@ import type { Cache } from '../../src/ports/cache.ts';
 import { silentLogger, type Logger } from '../../src/ports/logger.ts';
 import { noopTelemetry } from '../../src/ports/telemetry.ts';
 import { adminHeaders, bearer, createOrgWithKeys, TEST_ADMIN_KEY } from '../support/http-context.ts';
-import { postgresTestSchemas, probePostgres } from '../support/postgres.ts';
+import { postgresTestSchemas } from '../support/postgres.ts';
+import type { Engine } from '../support/engines.ts';
 import { testSourcesRuntime } from '../support/sources-runtime.ts';
 import type { SentEvent } from './oracle.ts';
 
@@ -29,8 +30,7 @@ import type { SentEvent } from './oracle.ts';
  * server with the query routes, and a fixed clock. Orgs and keys are made through the API.
  */
 
-export type Engine = 'sqlite' | 'postgres';
-export const ENGINES: Engine[] = (await probePostgres()) ? ['sqlite', 'postgres'] : ['sqlite'];
+export { ENGINES, type Engine } from '../support/engines.ts';
 
 /** "Now" for query tests: after the 25-hour Europe/Zurich day (2026-10-25), within raw retention of the data. */
 export const QUERY_NOW = Date.parse('2026-11-20T12:00:00Z');

@@ -17,6 +17,7 @@ import { silentLogger } from '../../src/ports/logger.ts';
 import type { Storage } from '../../src/ports/storage.ts';
 import type { SourcesRuntime } from '../../src/sources/ports.ts';
 import { testSourcesRuntime } from './sources-runtime.ts';
+import type { Engine } from './engines.ts';
 import { postgresTestSchemas } from './postgres.ts';
 
 /**
@@ -26,7 +27,7 @@ import { postgresTestSchemas } from './postgres.ts';
  * `reopen()` closes the storage and opens the same database again, as a restart would.
  */
 
-export type Engine = 'sqlite' | 'postgres';
+export type { Engine } from './engines.ts';
 
 /** "Now" for every HTTP test: events must lie within raw retention (90 d) of it. */
 export const TEST_NOW = Date.UTC(2030, 0, 20, 12, 0, 0);
