@@ -47,13 +47,6 @@ export default tseslint.config(
     rules: restrict(ADAPTERS, DRIVERS, SHELLS),
   },
   {
-    // meterboard/client ships on its own (dist/client): nothing from the server may leak in.
-    files: ['src/client/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['../**'], message: 'src/client is published alone: import only its own files.' }] }],
-    },
-  },
-  {
     files: ['src/adapters/**/*.ts', 'src/ports/**/*.ts'],
     rules: restrict({ ...SHELLS, message: 'Adapters implement ports; they do not reach up into shells.' }),
   },
@@ -87,5 +80,13 @@ export default tseslint.config(
     files: [inFeature('adapters/**/*.ts')],
     ignores: notCore,
     rules: restrict({ ...SHELLS, message: 'Adapters implement ports; they do not reach up into shells.' }),
+  },
+  // Last, so it replaces the feature-folder rules for this one folder.
+  {
+    // meterboard/client ships on its own (dist/client): nothing from the server may leak in.
+    files: ['src/client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../**'], message: 'src/client is published alone: import only its own files.' }] }],
+    },
   },
 );

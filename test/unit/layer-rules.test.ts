@@ -36,6 +36,7 @@ describe('layer rules', () => {
     ['src/anyfeature/domain/rule.ts', NODE],
     ['src/anyfeature/domain/rule.ts', "import { x } from '../app/do-thing.ts';"],
     ['src/anyfeature/adapters/thing-store.ts', "import { x } from '../http/thing.routes.ts';"],
+    ['src/client/index.ts', "import { x } from '../domain/event.ts';"],
   ])('%s may not %s', async (filePath, code) => {
     expect(await violations(filePath, code)).not.toEqual([]);
   });
