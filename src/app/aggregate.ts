@@ -1,11 +1,11 @@
 import type { Organization } from '../domain/organization.ts';
 import type { DirtyMark } from '../ports/storage.ts';
 import type { AppContext } from './context.ts';
+import { OrgLease, type LeaseWaiter } from './org-lease.ts';
+import { ALL_TIERS, hoursOfMark, recomputeHours, type RecomputeDeps, type RecomputeStats } from './recompute-buckets.ts';
 
 /** The aggregation pass: dirty queue, org lease, recompute (raw events → every tier), data versions. */
 export type AggregationDeps = RecomputeDeps & Pick<AppContext, 'orgStore' | 'dirtyQueue' | 'leaseStore' | 'dataVersions' | 'telemetry'>;
-import { OrgLease, type LeaseWaiter } from './org-lease.ts';
-import { ALL_TIERS, hoursOfMark, recomputeHours, type RecomputeDeps, type RecomputeStats } from './recompute-buckets.ts';
 
 /** Answer of one pass (also the body of POST /api/v1/admin/aggregate). */
 export interface AggregateResult {

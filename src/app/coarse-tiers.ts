@@ -2,10 +2,10 @@ import type { Organization } from '../domain/organization.ts';
 import type { Granularity, RollupRow } from '../domain/rollup-types.ts';
 import { bucketStartsBetween, floorBucket, nextBucket } from '../domain/time-buckets.ts';
 import type { AppContext } from './context.ts';
+import { contiguousRanges, mergeIntoBuckets } from './rollup-merge.ts';
 
 /** Rebuilding weeks and months reads day/week rows back and replaces whole buckets. */
 export type CoarseTierDeps = Pick<AppContext, 'rollupReader' | 'rollupWriter' | 'config' | 'log'>;
-import { contiguousRanges, mergeIntoBuckets } from './rollup-merge.ts';
 
 /**
  * Weeks and months containing freshly recomputed days. A week is merged from its days. A

@@ -3,10 +3,10 @@ import type { Organization } from '../domain/organization.ts';
 import { bucketStartsBetween, floorBucket, nextBucket } from '../domain/time-buckets.ts';
 import { aggregateDirtyBuckets, type AggregateResult, type AggregationDeps } from './aggregate.ts';
 import type { AppContext } from './context.ts';
+import { OrgLease } from './org-lease.ts';
 
 /** Resetting deletes every rollup of the org under its lease and marks its event range dirty. */
 type ResetDeps = Pick<AppContext, 'orgStore' | 'eventReader' | 'rollupWriter' | 'dirtyQueue' | 'dataVersions' | 'leaseStore' | 'clock' | 'log'>;
-import { OrgLease } from './org-lease.ts';
 
 const LEASE_WAIT_MS = 10 * 60_000;
 const MARK_BATCH = 5_000;
@@ -76,7 +76,7 @@ export async function onTimezoneChangedInBackground(ctx: AggregationDeps, org: O
  * queued for a worker (`enqueue` submits the run-now job) instead of running in the API process.
  */
 export function onTimezoneChangedQueued(enqueue: (orgId: string) => Promise<unknown>) {
-  return async (ctx: AppContext, org: Organization): Promise<void> => {
+  return async (ctx: ResetDeps, org: Organization): Promise<void> => {
     await resetOrgRollups(ctx, org.id);
     void enqueue(org.id).catch((error: unknown) =>
       ctx.log.error({ orgId: org.id, err: error }, 'queued rebuild after a time-zone change failed; the next scheduled pass retries'),

@@ -5,10 +5,10 @@ import type { Granularity, RollupRow } from '../domain/rollup-types.ts';
 import { bucketStartsBetween, floorBucket, nextBucket } from '../domain/time-buckets.ts';
 import { rebuildCoarseTiers } from './coarse-tiers.ts';
 import type { AppContext } from './context.ts';
+import { contiguousRanges, mergeIntoBuckets } from './rollup-merge.ts';
 
 /** Recomputing reads raw events and hour rows and replaces whole buckets of every tier. */
 export type RecomputeDeps = Pick<AppContext, 'eventReader' | 'rollupReader' | 'rollupWriter' | 'clock' | 'config' | 'metrics' | 'log'>;
-import { contiguousRanges, mergeIntoBuckets } from './rollup-merge.ts';
 
 /**
  * The recomputation core shared by incremental passes, backfill and rebuilds: hour buckets
