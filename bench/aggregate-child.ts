@@ -33,7 +33,7 @@ export interface ChildResult {
 
 async function dirtyHours(ctx: AppContext): Promise<number> {
   let total = 0;
-  for (const orgId of await ctx.storage.dirtyOrgs()) total += (await ctx.storage.listDirty(orgId, 1_000_000)).length;
+  for (const orgId of await ctx.dirtyQueue.dirtyOrgs()) total += (await ctx.dirtyQueue.listDirty(orgId, 1_000_000)).length;
   return total;
 }
 
@@ -43,7 +43,7 @@ async function aggregateAll(ctx: AppContext): Promise<{ passes: number }> {
   do {
     await aggregateDirtyBuckets(ctx);
     passes++;
-  } while (passes < 100 && (await ctx.storage.dirtyOrgs()).length > 0);
+  } while (passes < 100 && (await ctx.dirtyQueue.dirtyOrgs()).length > 0);
   return { passes };
 }
 

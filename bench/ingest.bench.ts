@@ -75,7 +75,7 @@ async function measureEngine(engine: Engine, config: IngestBenchConfig, options:
     const started = performance.now();
     await Promise.all(Array.from({ length: config.concurrency }, client));
     const seconds = (performance.now() - started) / 1000;
-    const stored = (await ctx.storage.countEvents(org.id)) - warmup.length * config.batchSize;
+    const stored = (await ctx.eventReader.countEvents(org.id)) - warmup.length * config.batchSize;
 
     // The use case alone, in-process: validation, enrichment and the durable insert.
     const directOrg = await createOrg(ctx, { id: 'bench-direct', name: 'Bench direct', timezone: 'Europe/Zurich' });

@@ -84,7 +84,7 @@ async function measure(engine: Engine, encoding: Encoding, config: OtlpBenchConf
 
     const warmup = requests({ ...config, spans: config.spansPerRequest * 3 }, 9).map(encode);
     for (const body of warmup) await fetch(url, { method: 'POST', headers, body });
-    const before = await ctx.storage.countEvents(org.id);
+    const before = await ctx.eventReader.countEvents(org.id);
     const work = requests(config, 1).map(encode);
     options.log(`  ${engine}/${encoding}: ${fmtInt(config.spans)} spans in ${work.length} requests, ${config.concurrency} in flight`);
 
@@ -112,7 +112,7 @@ async function measure(engine: Engine, encoding: Encoding, config: OtlpBenchConf
       spansPerSec: config.spans / seconds,
       p50Ms: percentile(latencies, 50),
       p95Ms: percentile(latencies, 95),
-      stored: (await ctx.storage.countEvents(org.id)) - before,
+      stored: (await ctx.eventReader.countEvents(org.id)) - before,
       expected: config.spans,
       failures,
     };

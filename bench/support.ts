@@ -9,7 +9,7 @@ import { createGenaiPricesCostEstimator } from '../src/adapters/enrichment/genai
 import { createGeoipCountryLookup } from '../src/adapters/enrichment/geoip-country-lookup.ts';
 import { createPostgresStorage } from '../src/adapters/postgres/postgres-storage.ts';
 import { createSqliteStorage, SQLITE_FILE_NAME } from '../src/adapters/sqlite/sqlite-storage.ts';
-import { createReportsRuntime } from '../src/reports/runtime.ts';
+import { createReportsRuntime } from '../src/reports/compose.ts';
 import type { AppContext } from '../src/app/context.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { systemClock } from '../src/adapters/clock/system-clock.ts';
@@ -17,7 +17,7 @@ import { buildCatalog } from '../src/domain/metrics/catalog.ts';
 import type { Cache } from '../src/ports/cache.ts';
 import { silentLogger } from '../src/ports/logger.ts';
 import { noopTelemetry } from '../src/ports/telemetry.ts';
-import type { Storage } from '../src/ports/storage.ts';
+import { storageRoles, type Storage } from '../src/ports/storage.ts';
 import { createSourcesRuntime } from '../src/compose.ts';
 
 /**
@@ -70,6 +70,7 @@ export async function createBenchDatabase(engine: Engine, label: string, options
   return {
     location,
     storage,
+    ...storageRoles(storage),
     closeStorage,
     async dispose() {
       if (disposed) return;
@@ -113,11 +114,12 @@ export function createBenchCache(kind: CacheKind, options: BenchOptions): Cache 
 }
 
 /** The AppContext src/compose.ts would build, over a given storage and cache. */
-export function createBenchContext(storage: Storage, cache: Cache, dataDir = os.tmpdir()): AppContext {
+export function createBenchContext(storage: Storage, cache: Cache, dataDir = os.tmpdir()): AppContext & { storage: Storage } {
   const config = loadConfig({ LOG_LEVEL: 'silent', ADMIN_KEY: BENCH_ADMIN_KEY, DATA_DIR: dataDir, CONFIG_FILE: undefined }, dataDir);
   return {
     config,
     storage,
+    ...storageRoles(storage),
     cache,
     clock: systemClock,
     metrics: buildCatalog(config.customMetrics),

@@ -14,7 +14,7 @@ import type { MetricDefinition } from './domain/metrics/definition.ts';
 import type { Cache } from './ports/cache.ts';
 import type { Logger } from './ports/logger.ts';
 import type { Scheduler } from './ports/scheduler.ts';
-import type { Storage } from './ports/storage.ts';
+import { storageRoles, type Storage } from './ports/storage.ts';
 import { createSqliteStorage } from './adapters/sqlite/sqlite-storage.ts';
 import { createPostgresStorage } from './adapters/postgres/postgres-storage.ts';
 import { createMemoryCache } from './adapters/cache/memory-cache.ts';
@@ -32,7 +32,7 @@ import type { SourcesRuntime } from './sources/ports.ts';
 import { createSqliteSourceState } from './sources/adapters/sqlite-source-state.ts';
 import { createPostgresSourceState } from './sources/adapters/postgres-source-state.ts';
 import { createPgSourceConnector } from './sources/adapters/pg-source-connector.ts';
-import { createReportsRuntime } from './reports/runtime.ts';
+import { createReportsRuntime } from './reports/compose.ts';
 import { registerReportRoutes } from './reports/http/reports.routes.ts';
 import { registerAdminRoutes } from './http/admin.routes.ts';
 import { registerQueryRoutes } from './http/query.routes.ts';
@@ -96,7 +96,7 @@ export async function createContext(config: Readonly<Config>, options: ContextOp
   const cache: Cache = config.redisUrl ? createRedisCache({ url: config.redisUrl, keyPrefix: 'meterboard:cache:', log }) : createMemoryCache();
   const ctx: AppContext = {
     config,
-    storage,
+    ...storageRoles(storage),
     cache,
     clock: options.clock ?? systemClock,
     metrics,

@@ -1,8 +1,11 @@
 import type { Organization } from '../domain/organization.ts';
 import type { DirtyMark } from '../ports/storage.ts';
 import type { AppContext } from './context.ts';
-import { OrgLease } from './org-lease.ts';
-import { ALL_TIERS, hoursOfMark, recomputeHours, type RecomputeStats } from './recompute-buckets.ts';
+import { OrgLease, type LeaseWaiter } from './org-lease.ts';
+import { ALL_TIERS, hoursOfMark, recomputeHours, type RecomputeDeps, type RecomputeStats } from './recompute-buckets.ts';
+
+/** The aggregation pass: dirty queue, org lease, recompute (raw events → every tier), data versions. */
+export type AggregationDeps = RecomputeDeps & Pick<AppContext, 'orgStore' | 'dirtyQueue' | 'leaseStore' | 'dataVersions' | 'telemetry' | 'jobHealth'>;
 
 /** Answer of one pass (also the body of POST /api/v1/admin/aggregate). */
 export interface AggregateResult {
@@ -38,6 +41,8 @@ export interface AggregateOptions {
   orgId?: string;
   /** Wait up to this long for an organization leased by another worker instead of skipping it. */
   waitForLeaseMs?: number;
+  /** How that wait passes time; real time when absent (tests inject one). */
+  leaseWaiter?: LeaseWaiter;
 }
 
 /** Marks listed per round: about a month of hours, so a round's day/week/month merges stay in memory. */
@@ -52,10 +57,10 @@ const MAX_ROUNDS = 1_000;
  * nothing to do is one query. Failures are logged, counted and rethrown after the other
  * organizations ran; their marks stay for the next pass.
  */
-export async function aggregateDirtyBuckets(ctx: AppContext, options: AggregateOptions = {}): Promise<AggregateResult> {
+export async function aggregateDirtyBuckets(ctx: AggregationDeps, options: AggregateOptions = {}): Promise<AggregateResult> {
   const started = ctx.clock.now();
   const wallStart = performance.now();
-  const dirty = await ctx.storage.dirtyOrgs();
+  const dirty = await ctx.dirtyQueue.dirtyOrgs();
   const orgIds = options.orgId === undefined ? dirty : dirty.filter((id) => id === options.orgId);
   const result: AggregateResult = { buckets: 0, events: 0, duration_ms: 0, orgs: 0, skipped: [] };
   const failures: AggregationFailure[] = [];
@@ -81,7 +86,7 @@ export async function aggregateDirtyBuckets(ctx: AppContext, options: AggregateO
   const finishedAt = Math.max(started, ctx.clock.now());
   ctx.telemetry.aggregationRun({ ok: failures.length === 0, durationSeconds: result.duration_ms / 1000, records: result.events, finishedAt });
   // Shared with every process's /metrics (job health lives in the database, not in this process).
-  await ctx.storage
+  await ctx.jobHealth
     .recordJobRun({ job: 'aggregate', ok: failures.length === 0, finishedAt, durationMs: result.duration_ms, records: result.events })
     .catch((error: unknown) => ctx.log.warn({ err: error }, 'could not record the aggregation pass in job health'));
   if (failures.length > 0) throw new AggregationError(result, failures);
@@ -90,8 +95,8 @@ export async function aggregateDirtyBuckets(ctx: AppContext, options: AggregateO
 }
 
 /** Drains one organization's marks under its lease; null when another worker holds the lease. */
-async function aggregateOrg(ctx: AppContext, orgId: string, options: AggregateOptions): Promise<RecomputeStats | null> {
-  const lease = new OrgLease(ctx, orgId);
+async function aggregateOrg(ctx: AggregationDeps, orgId: string, options: AggregateOptions): Promise<RecomputeStats | null> {
+  const lease = new OrgLease(ctx, orgId, { waiter: options.leaseWaiter });
   if (!(await lease.acquire(options.waitForLeaseMs ?? 0))) return null;
   const total: RecomputeStats = { buckets: 0, events: 0, expiredHours: 0 };
   let wrote = false;
@@ -101,13 +106,13 @@ async function aggregateOrg(ctx: AppContext, orgId: string, options: AggregateOp
   };
   try {
     // Read after taking the lease: a time-zone change waits for this lease before rebuilding.
-    const org = await ctx.storage.getOrg(orgId);
+    const org = await ctx.orgStore.getOrg(orgId);
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
-      const marks = await ctx.storage.listDirty(orgId, MARKS_PER_ROUND);
+      const marks = await ctx.dirtyQueue.listDirty(orgId, MARKS_PER_ROUND);
       if (marks.length === 0) break;
       if (org === null) {
         ctx.log.warn({ orgId, marks: marks.length }, 'dirty marks of an unknown organization dropped');
-        await ctx.storage.clearDirty(marks);
+        await ctx.dirtyQueue.clearDirty(marks);
         continue;
       }
       const stats = await recomputeMarks(ctx, org, marks, beforeWrite);
@@ -116,7 +121,7 @@ async function aggregateOrg(ctx: AppContext, orgId: string, options: AggregateOp
       total.expiredHours += stats.expiredHours;
       // Only after the rollups are committed: a pass killed before this point loses nothing.
       await lease.keepAlive();
-      await ctx.storage.clearDirty(marks);
+      await ctx.dirtyQueue.clearDirty(marks);
       if (marks.length < MARKS_PER_ROUND) break;
     }
     if (total.expiredHours > 0) {
@@ -126,7 +131,7 @@ async function aggregateOrg(ctx: AppContext, orgId: string, options: AggregateOp
   } finally {
     try {
       // Even after a failure part of the rollups may be rewritten: cached answers must go.
-      if (wrote) await ctx.storage.bumpDataVersion(orgId);
+      if (wrote) await ctx.dataVersions.bumpDataVersion(orgId);
     } finally {
       await lease.release();
     }
@@ -134,7 +139,7 @@ async function aggregateOrg(ctx: AppContext, orgId: string, options: AggregateOp
 }
 
 async function recomputeMarks(
-  ctx: AppContext,
+  ctx: AggregationDeps,
   org: Organization,
   marks: readonly DirtyMark[],
   beforeWrite: () => Promise<void>,

@@ -47,11 +47,11 @@ function constantTimeEqual(a: string, b: string): boolean {
 /** Per-context memory of when each key was last touched, so a busy key costs one write a minute, not one per request. */
 const lastTouched = new WeakMap<object, Map<string, number>>();
 
-function shouldTouch(ctx: AppContext, keyId: string, now: number): boolean {
-  let touched = lastTouched.get(ctx.storage);
+function shouldTouch(ctx: Pick<AppContext, 'keyStore'>, keyId: string, now: number): boolean {
+  let touched = lastTouched.get(ctx.keyStore);
   if (!touched) {
     touched = new Map();
-    lastTouched.set(ctx.storage, touched);
+    lastTouched.set(ctx.keyStore, touched);
   }
   const previous = touched.get(keyId);
   if (previous !== undefined && now - previous < TOUCH_INTERVAL_MS) return false;
@@ -61,7 +61,7 @@ function shouldTouch(ctx: AppContext, keyId: string, now: number): boolean {
 
 const bootstrapHashes = new WeakMap<object, Promise<string>>();
 
-function bootstrapHash(ctx: AppContext, adminKey: string): Promise<string> {
+function bootstrapHash(ctx: Pick<AppContext, 'config'>, adminKey: string): Promise<string> {
   let hash = bootstrapHashes.get(ctx.config);
   if (!hash) {
     hash = hashApiKey(adminKey);
@@ -71,18 +71,18 @@ function bootstrapHash(ctx: AppContext, adminKey: string): Promise<string> {
 }
 
 /** Resolves a bearer secret to its principal; throws UnauthorizedError for a missing, unknown or revoked key. */
-export async function authenticateKey(ctx: AppContext, secret: string | undefined): Promise<Principal> {
+export async function authenticateKey(ctx: Pick<AppContext, 'keyStore' | 'config' | 'clock' | 'log'>, secret: string | undefined): Promise<Principal> {
   if (!secret) throw new UnauthorizedError('missing API key: send "Authorization: Bearer <key>"');
   const hash = await hashApiKey(secret);
   if (ctx.config.adminKey && constantTimeEqual(hash, await bootstrapHash(ctx, ctx.config.adminKey))) {
     return { keyId: BOOTSTRAP_KEY_ID, scope: 'admin', orgId: null };
   }
-  const record = await ctx.storage.findKeyByHash(hash);
+  const record = await ctx.keyStore.findKeyByHash(hash);
   if (!record) throw new UnauthorizedError('unknown or revoked API key');
   const now = ctx.clock.now();
   if (shouldTouch(ctx, record.id, now)) {
     // last_used_at is informational; a failed touch must not fail the request it describes.
-    ctx.storage.touchKey(record.id, now).catch((error: unknown) => ctx.log.warn({ err: error, keyId: record.id }, 'could not record key use'));
+    ctx.keyStore.touchKey(record.id, now).catch((error: unknown) => ctx.log.warn({ err: error, keyId: record.id }, 'could not record key use'));
   }
   return { keyId: record.id, scope: record.scope, orgId: record.orgId === GLOBAL_KEY_ORG ? null : record.orgId };
 }

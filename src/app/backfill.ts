@@ -2,7 +2,7 @@ import { NotFoundError, UnavailableError, ValidationError } from '../domain/erro
 import type { Organization } from '../domain/organization.ts';
 import type { Granularity } from '../domain/rollup-types.ts';
 import { bucketStartsBetween, floorBucket, nextBucket } from '../domain/time-buckets.ts';
-import { aggregateDirtyBuckets, type AggregateResult } from './aggregate.ts';
+import { aggregateDirtyBuckets, type AggregateResult, type AggregationDeps } from './aggregate.ts';
 import type { AppContext } from './context.ts';
 import { OrgLease } from './org-lease.ts';
 import { recomputeHours, type TierSelection } from './recompute-buckets.ts';
@@ -47,7 +47,7 @@ interface OrgPlan {
   expiredDays: number;
 }
 
-function planOrg(ctx: AppContext, org: Organization, from: number, to: number): OrgPlan {
+function planOrg(ctx: Pick<AppContext, 'clock' | 'config'>, org: Organization, from: number, to: number): OrgPlan {
   const tz = org.timezone;
   const now = ctx.clock.now();
   // Nothing can exist after today; days whose raw events are partly deleted cannot be rebuilt.
@@ -81,10 +81,10 @@ function countBuckets(plans: readonly OrgPlan[]): Record<Granularity, number> {
  * recomputed directly under the organization's lease and only the selected tiers written;
  * re-running is always safe because every bucket is replaced whole.
  */
-export async function backfill(ctx: AppContext, input: BackfillInput): Promise<BackfillResult> {
+export async function backfill(ctx: AggregationDeps, input: BackfillInput): Promise<BackfillResult> {
   if (!(input.from < input.to)) throw ValidationError.field('from', 'must be before "to"');
   const wallStart = performance.now();
-  const orgs = input.orgId === undefined ? await ctx.storage.listOrgs() : [await requireOrg(ctx, input.orgId)];
+  const orgs = input.orgId === undefined ? await ctx.orgStore.listOrgs() : [await requireOrg(ctx, input.orgId)];
   const plans = orgs.map((org) => planOrg(ctx, org, input.from, input.to));
   const buckets = countBuckets(plans);
   const expiredDays = plans.reduce((n, plan) => n + plan.expiredDays, 0);
@@ -109,7 +109,7 @@ export async function backfill(ctx: AppContext, input: BackfillInput): Promise<B
     for (let i = 0; i < days.length; i += CHUNK_DAYS) {
       const hours = hoursOf(days.slice(i, i + CHUNK_DAYS), org.timezone);
       if (allTiers) {
-        await ctx.storage.markDirty(org.id, hours);
+        await ctx.dirtyQueue.markDirty(org.id, hours);
         const pass = await drainOrg(ctx, org.id, waitMs);
         result.events += pass.events;
       } else {
@@ -123,13 +123,13 @@ export async function backfill(ctx: AppContext, input: BackfillInput): Promise<B
   return result;
 }
 
-async function requireOrg(ctx: AppContext, orgId: string): Promise<Organization> {
-  const org = await ctx.storage.getOrg(orgId);
+async function requireOrg(ctx: Pick<AppContext, 'orgStore'>, orgId: string): Promise<Organization> {
+  const org = await ctx.orgStore.getOrg(orgId);
   if (!org) throw new NotFoundError(`organization "${orgId}" not found`);
   return org;
 }
 
-async function drainOrg(ctx: AppContext, orgId: string, waitMs: number): Promise<AggregateResult> {
+async function drainOrg(ctx: AggregationDeps, orgId: string, waitMs: number): Promise<AggregateResult> {
   const pass = await aggregateDirtyBuckets(ctx, { orgId, waitForLeaseMs: waitMs });
   if (pass.skipped.includes(orgId)) {
     throw new UnavailableError(`organization "${orgId}" stayed leased by another worker; its marks remain and any later pass completes them`);
@@ -137,7 +137,7 @@ async function drainOrg(ctx: AppContext, orgId: string, waitMs: number): Promise
   return pass;
 }
 
-async function recomputeUnderLease(ctx: AppContext, org: Organization, hours: number[], tiers: TierSelection, waitMs: number) {
+async function recomputeUnderLease(ctx: AggregationDeps, org: Organization, hours: number[], tiers: TierSelection, waitMs: number) {
   const lease = new OrgLease(ctx, org.id);
   await lease.acquireOrThrow(waitMs);
   try {
@@ -147,7 +147,7 @@ async function recomputeUnderLease(ctx: AppContext, org: Organization, hours: nu
     return await recomputeHours(ctx, current, hours, tiers, { beforeWrite: () => lease.keepAlive() });
   } finally {
     try {
-      await ctx.storage.bumpDataVersion(org.id);
+      await ctx.dataVersions.bumpDataVersion(org.id);
     } finally {
       await lease.release();
     }
@@ -159,7 +159,7 @@ async function recomputeUnderLease(ctx: AppContext, org: Organization, hours: nu
  * marks; with one, a backfill of that range with every tier.
  */
 export async function aggregateRange(
-  ctx: AppContext,
+  ctx: AggregationDeps,
   input: { from?: number; to?: number; orgId?: string; onProgress?: (progress: BackfillProgress) => void },
 ): Promise<AggregateResult | BackfillResult> {
   if (input.from === undefined && input.to === undefined) {

@@ -4,6 +4,9 @@ import { bucketStartsBetween, floorBucket, nextBucket } from '../domain/time-buc
 import type { AppContext } from './context.ts';
 import { contiguousRanges, mergeIntoBuckets } from './rollup-merge.ts';
 
+/** Rebuilding weeks and months reads day/week rows back and replaces whole buckets. */
+export type CoarseTierDeps = Pick<AppContext, 'rollupReader' | 'rollupWriter' | 'config' | 'log'>;
+
 /**
  * Weeks and months containing freshly recomputed days. A week is merged from its days. A
  * month is merged from the ISO weeks lying wholly inside it plus its remaining edge days
@@ -13,7 +16,7 @@ import { contiguousRanges, mergeIntoBuckets } from './rollup-merge.ts';
  */
 
 export interface CoarseTierInput {
-  ctx: AppContext;
+  ctx: CoarseTierDeps;
   org: Organization;
   /** Day rows recomputed in this run, by day start. */
   freshDays: ReadonlyMap<number, RollupRow[]>;
@@ -77,7 +80,7 @@ export async function rebuildCoarseTiers(input: CoarseTierInput): Promise<number
       else freshWeeks.set(row.bucketStart, [row]);
     }
     await input.beforeWrite();
-    await ctx.storage.replaceBuckets(org.id, 'week', weekStarts, rows);
+    await ctx.rollupWriter.replaceBuckets(org.id, 'week', weekStarts, rows);
     written += weekStarts.length;
   }
 
@@ -88,7 +91,7 @@ export async function rebuildCoarseTiers(input: CoarseTierInput): Promise<number
     const inputs = weekRows.concat(dayRows.filter((row) => edgeDays.has(row.bucketStart)));
     const rows = mergeIntoBuckets(inputs, 'month', monthOf);
     await input.beforeWrite();
-    await ctx.storage.replaceBuckets(org.id, 'month', months.map((m) => m.start), rows);
+    await ctx.rollupWriter.replaceBuckets(org.id, 'month', months.map((m) => m.start), rows);
     written += months.length;
   }
   return written;
@@ -96,7 +99,7 @@ export async function rebuildCoarseTiers(input: CoarseTierInput): Promise<number
 
 /** Rows of the given buckets: recomputed ones from memory, the others read back in contiguous ranges. */
 async function gather(
-  ctx: AppContext,
+  ctx: CoarseTierDeps,
   orgId: string,
   granularity: Granularity,
   timeZone: string,
@@ -112,7 +115,7 @@ async function gather(
     else missing.push(start);
   }
   for (const [from, to] of contiguousRanges(missing, granularity, timeZone)) {
-    for (const row of await ctx.storage.readRollups({ orgId, granularity, from, to })) rows.push(row);
+    for (const row of await ctx.rollupReader.readRollups({ orgId, granularity, from, to })) rows.push(row);
   }
   return rows;
 }

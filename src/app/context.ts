@@ -4,18 +4,21 @@ import type { MetricDefinition } from '../domain/metrics/definition.ts';
 import type { Cache } from '../ports/cache.ts';
 import type { CostEstimator, CountryLookup } from '../ports/enrichment.ts';
 import type { Logger } from '../ports/logger.ts';
-import type { Storage } from '../ports/storage.ts';
+import type { StorageRoles } from '../ports/storage.ts';
 import type { Telemetry } from '../ports/telemetry.ts';
 import type { SourcesRuntime } from '../sources/ports.ts';
-import type { ReportsRuntime } from '../reports/runtime.ts';
+import type { ReportsRuntime } from '../reports/ports.ts';
 
 /**
  * Everything a use case may depend on, built once by src/compose.ts and passed in.
- * Use cases are plain functions `(ctx, input) => result`.
+ * Use cases are plain functions `(ctx, input) => result` whose `ctx` is typed as the few
+ * fields they use (`Pick<AppContext, 'orgStore' | 'clock'>`), never the whole context.
+ * Storage comes as one field per role (ports/storage.ts `StorageRoles`: orgStore,
+ * dataVersions, keyStore, eventAppender, eventReader, dirtyQueue, rollupReader, rollupWriter,
+ * leaseStore, retentionStore, storageHealth); opening and closing the database is the wiring's job.
  */
-export interface AppContext {
+export interface AppContext extends StorageRoles {
   config: Readonly<Config>;
-  storage: Storage;
   cache: Cache;
   clock: Clock;
   /** Built-in catalog plus the config's custom metrics, validated at start. */

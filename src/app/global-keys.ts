@@ -9,7 +9,7 @@ import { GLOBAL_KEY_ORG, generateApiKeySecret, hashApiKey } from './authenticate
  * every one. Stored among the keys under the reserved organization GLOBAL_KEY_ORG.
  */
 
-type GlobalKeyContext = Pick<AppContext, 'clock' | 'log'> & { storage: Pick<KeyStore, 'createKey' | 'listKeys' | 'revokeKey'> };
+type GlobalKeyContext = Pick<AppContext, 'clock' | 'log'> & { keyStore: Pick<KeyStore, 'createKey' | 'listKeys' | 'revokeKey'> };
 
 const MAX_NAME = 200;
 
@@ -17,7 +17,7 @@ export async function createGlobalKey(ctx: GlobalKeyContext, input: { name?: str
   const name = (input.name ?? 'global admin key').trim();
   if (name.length === 0 || name.length > MAX_NAME) throw ValidationError.field('name', `must be 1 to ${MAX_NAME} characters`);
   const secret = generateApiKeySecret('admin');
-  const record = await ctx.storage.createKey(
+  const record = await ctx.keyStore.createKey(
     { id: crypto.randomUUID(), orgId: GLOBAL_KEY_ORG, scope: 'admin', name, keyHash: await hashApiKey(secret) },
     ctx.clock.now(),
   );
@@ -26,10 +26,10 @@ export async function createGlobalKey(ctx: GlobalKeyContext, input: { name?: str
 }
 
 export async function listGlobalKeys(ctx: GlobalKeyContext): Promise<ApiKeyRecord[]> {
-  return (await ctx.storage.listKeys(GLOBAL_KEY_ORG)).filter((key) => key.revokedAt === null);
+  return (await ctx.keyStore.listKeys(GLOBAL_KEY_ORG)).filter((key) => key.revokedAt === null);
 }
 
 export async function revokeGlobalKey(ctx: GlobalKeyContext, keyId: string): Promise<void> {
-  if (!(await ctx.storage.revokeKey(GLOBAL_KEY_ORG, keyId, ctx.clock.now()))) throw new NotFoundError(`global API key "${keyId}" not found`);
+  if (!(await ctx.keyStore.revokeKey(GLOBAL_KEY_ORG, keyId, ctx.clock.now()))) throw new NotFoundError(`global API key "${keyId}" not found`);
   ctx.log.info({ keyId, global: true }, 'global admin key revoked');
 }

@@ -8,6 +8,9 @@ import { floorBucket, memoizedHourFloor, nextBucket } from '../domain/time-bucke
 import type { CostEstimator, CountryLookup } from '../ports/enrichment.ts';
 import type { AppContext } from './context.ts';
 
+/** Ingest reads the org, enriches, and appends: it never touches rollups. */
+export type IngestDeps = Pick<AppContext, 'orgStore' | 'eventAppender' | 'clock' | 'config' | 'costs' | 'countries' | 'telemetry' | 'log' | 'metrics'>;
+
 /**
  * Stands in a batch for an item that could not even be decoded (an NDJSON line that is not
  * JSON), so it is reported as a rejection at its own index like any other invalid event.
@@ -124,8 +127,8 @@ function oldestAggregatableInstant(retentionEdge: number, timeZone: string): num
  * `(org, id)`, and reports each rejected item by its index. The storage call is durable
  * before this resolves, so an accepted event survives a crash right after the response.
  */
-export async function ingestEvents(ctx: AppContext, input: IngestInput): Promise<IngestResult> {
-  const org = await ctx.storage.getOrg(input.orgId);
+export async function ingestEvents(ctx: IngestDeps, input: IngestInput): Promise<IngestResult> {
+  const org = await ctx.orgStore.getOrg(input.orgId);
   if (!org) throw new NotFoundError(`organization "${input.orgId}" not found`);
   const now = ctx.clock.now();
   const limits = {
@@ -154,7 +157,7 @@ export async function ingestEvents(ctx: AppContext, input: IngestInput): Promise
     if (warning !== null) warnings.push(warning);
     const event = toNewEvent(parsed.event, ctx);
     // A repeated id inside one batch is a duplicate of its first occurrence; settling it here
-    // keeps the result independent of how an engine treats conflicts within one statement.
+    // keeps the result independent of how a storage adapter treats conflicts within one statement.
     if (seenIds.has(event.id)) {
       duplicatesInBatch += 1;
       return;
@@ -166,7 +169,7 @@ export async function ingestEvents(ctx: AppContext, input: IngestInput): Promise
   let accepted = 0;
   if (valid.length > 0) {
     const hourOf = memoizedHourFloor(org.timezone);
-    const result = await ctx.storage.insertEvents(org.id, valid, hourOf, now);
+    const result = await ctx.eventAppender.insertEvents(org.id, valid, hourOf, now);
     for (const inserted of result.inserted) if (inserted) accepted += 1;
   }
   const duplicates = valid.length - accepted + duplicatesInBatch;

@@ -13,7 +13,11 @@ const MAX_NAME = 200;
  * Called after an organization's time zone changed: every bucket boundary moved, so its
  * rollups must be rebuilt from raw events (the aggregation work supplies the implementation).
  */
-export type OnTimezoneChanged = (ctx: AppContext, org: Organization, previousTimezone: string) => Promise<void>;
+export type OnTimezoneChanged<C = AppContext> = (ctx: C, org: Organization, previousTimezone: string) => Promise<void>;
+
+type OrgReads = Pick<AppContext, 'orgStore'>;
+type OrgWrites = Pick<AppContext, 'orgStore' | 'clock' | 'log'>;
+type KeyWrites = Pick<AppContext, 'orgStore' | 'keyStore' | 'clock' | 'log'>;
 
 function checkName(name: unknown, issues: FieldIssue[]): void {
   if (typeof name !== 'string' || name.trim().length === 0) issues.push({ field: 'name', message: 'must be a non-empty string' });
@@ -25,7 +29,7 @@ function throwIfAny(issues: FieldIssue[]): void {
   throw new ValidationError(issues.map((issue) => `${issue.field}: ${issue.message}`).join('; '), issues);
 }
 
-export async function createOrg(ctx: AppContext, input: { id: string; name?: string; timezone?: string }): Promise<Organization> {
+export async function createOrg(ctx: OrgWrites & Pick<AppContext, 'config'>, input: { id: string; name?: string; timezone?: string }): Promise<Organization> {
   const issues: FieldIssue[] = [];
   if (typeof input.id !== 'string' || !isValidOrgId(input.id)) {
     issues.push({ field: 'id', message: 'must be a slug matching [a-z0-9][a-z0-9_-]{0,62} or a UUID' });
@@ -40,25 +44,25 @@ export async function createOrg(ctx: AppContext, input: { id: string; name?: str
     else throw error;
   }
   throwIfAny(issues);
-  const org = await ctx.storage.createOrg({ id: input.id, name: name.trim(), timezone }, ctx.clock.now());
+  const org = await ctx.orgStore.createOrg({ id: input.id, name: name.trim(), timezone }, ctx.clock.now());
   ctx.log.info({ orgId: org.id, timezone: org.timezone }, 'organization created');
   return org;
 }
 
-export function listOrgs(ctx: AppContext): Promise<Organization[]> {
-  return ctx.storage.listOrgs();
+export function listOrgs(ctx: OrgReads): Promise<Organization[]> {
+  return ctx.orgStore.listOrgs();
 }
 
-export async function getOrg(ctx: AppContext, orgId: string): Promise<Organization> {
-  const org = await ctx.storage.getOrg(orgId);
+export async function getOrg(ctx: OrgReads, orgId: string): Promise<Organization> {
+  const org = await ctx.orgStore.getOrg(orgId);
   if (!org) throw new NotFoundError(`organization "${orgId}" not found`);
   return org;
 }
 
-export async function updateOrg(
-  ctx: AppContext,
+export async function updateOrg<C extends OrgWrites>(
+  ctx: C,
   input: { id: string; name?: string; timezone?: string },
-  onTimezoneChanged?: OnTimezoneChanged,
+  onTimezoneChanged?: OnTimezoneChanged<C>,
 ): Promise<Organization> {
   const issues: FieldIssue[] = [];
   if (input.name !== undefined) checkName(input.name, issues);
@@ -76,7 +80,7 @@ export async function updateOrg(
   if (input.name !== undefined) patch.name = input.name.trim();
   if (input.timezone !== undefined) patch.timezone = input.timezone;
   if (Object.keys(patch).length === 0) return before;
-  const after = await ctx.storage.updateOrg(input.id, patch, ctx.clock.now());
+  const after = await ctx.orgStore.updateOrg(input.id, patch, ctx.clock.now());
   if (!after) throw new NotFoundError(`organization "${input.id}" not found`);
   if (after.timezone !== before.timezone) {
     ctx.log.info({ orgId: after.id, from: before.timezone, to: after.timezone }, 'organization time zone changed; rollups need a rebuild');
@@ -91,7 +95,7 @@ export interface CreatedKey {
   secret: string;
 }
 
-export async function createKey(ctx: AppContext, input: { orgId: string; scope: string; name?: string }): Promise<CreatedKey> {
+export async function createKey(ctx: KeyWrites, input: { orgId: string; scope: string; name?: string }): Promise<CreatedKey> {
   const issues: FieldIssue[] = [];
   if (!KEY_SCOPES.includes(input.scope as KeyScope)) issues.push({ field: 'scope', message: `must be one of ${KEY_SCOPES.join(', ')}` });
   const name = input.name ?? `${input.scope} key`;
@@ -100,7 +104,7 @@ export async function createKey(ctx: AppContext, input: { orgId: string; scope: 
   await getOrg(ctx, input.orgId);
   const scope = input.scope as KeyScope;
   const secret = generateApiKeySecret(scope);
-  const record = await ctx.storage.createKey(
+  const record = await ctx.keyStore.createKey(
     { id: crypto.randomUUID(), orgId: input.orgId, scope, name: name.trim(), keyHash: await hashApiKey(secret) },
     ctx.clock.now(),
   );
@@ -109,14 +113,14 @@ export async function createKey(ctx: AppContext, input: { orgId: string; scope: 
 }
 
 /** Active keys only: a revoked key is gone as far as its users are concerned. */
-export async function listKeys(ctx: AppContext, orgId: string): Promise<ApiKeyRecord[]> {
+export async function listKeys(ctx: Pick<AppContext, 'orgStore' | 'keyStore'>, orgId: string): Promise<ApiKeyRecord[]> {
   await getOrg(ctx, orgId);
-  return (await ctx.storage.listKeys(orgId)).filter((key) => key.revokedAt === null);
+  return (await ctx.keyStore.listKeys(orgId)).filter((key) => key.revokedAt === null);
 }
 
-export async function revokeKey(ctx: AppContext, orgId: string, keyId: string): Promise<void> {
+export async function revokeKey(ctx: KeyWrites, orgId: string, keyId: string): Promise<void> {
   await getOrg(ctx, orgId);
-  const revoked = await ctx.storage.revokeKey(orgId, keyId, ctx.clock.now());
+  const revoked = await ctx.keyStore.revokeKey(orgId, keyId, ctx.clock.now());
   if (!revoked) throw new NotFoundError(`API key "${keyId}" not found in organization "${orgId}"`);
   ctx.log.info({ orgId, keyId }, 'API key revoked');
 }

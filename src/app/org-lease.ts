@@ -12,6 +12,21 @@ export const AGGREGATION_LEASE_TTL_MS = 30_000;
 export const LEASE_HEARTBEAT_MS = AGGREGATION_LEASE_TTL_MS / 3;
 const POLL_MS = 200;
 
+/**
+ * How a holder waits for a lease: a monotonic "now" for the wait deadline and a sleep between
+ * polls. Separate from the AppContext clock (which dates the lease itself and may be fixed in
+ * tests), so tests can inject both and never sleep on real time.
+ */
+export interface LeaseWaiter {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const realTimeWaiter: LeaseWaiter = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
 export class LeaseLostError extends Error {
   constructor(name: string) {
     super(`lease "${name}" was lost (another worker took over after it expired); work stopped before writing`);
@@ -39,6 +54,8 @@ export interface OrgLeaseOptions {
   holder?: string;
   ttlMs?: number;
   heartbeatMs?: number;
+  /** How the acquire loop waits between polls (tests inject one that never sleeps on real time). */
+  waiter?: LeaseWaiter;
 }
 
 /**
@@ -53,13 +70,14 @@ export class OrgLease {
   private readonly ttlMs: number;
   private readonly heartbeatMs: number;
   private readonly store: LeaseStore;
+  private readonly waiter: LeaseWaiter;
   private renewedAt = 0;
   private lost = false;
   private held = false;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
 
   constructor(
-    private readonly ctx: Pick<AppContext, 'storage' | 'clock' | 'log'>,
+    private readonly ctx: Pick<AppContext, 'leaseStore' | 'clock' | 'log'>,
     orgId: string,
     options: OrgLeaseOptions | string = {},
   ) {
@@ -68,12 +86,13 @@ export class OrgLease {
     this.holder = opts.holder ?? processLeaseHolder();
     this.ttlMs = opts.ttlMs ?? AGGREGATION_LEASE_TTL_MS;
     this.heartbeatMs = opts.heartbeatMs ?? Math.max(1, Math.floor(this.ttlMs / 3));
-    this.store = ctx.storage;
+    this.store = ctx.leaseStore;
+    this.waiter = opts.waiter ?? realTimeWaiter;
   }
 
   /** True when taken; with `waitMs > 0` polls until then while another holder has it. */
   async acquire(waitMs = 0): Promise<boolean> {
-    const deadline = Date.now() + waitMs;
+    const deadline = this.waiter.now() + waitMs;
     const local = heldNames(this.store);
     for (;;) {
       if (!local.has(this.name)) {
@@ -94,8 +113,8 @@ export class OrgLease {
           return true;
         }
       }
-      if (Date.now() >= deadline) return false;
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      if (this.waiter.now() >= deadline) return false;
+      await this.waiter.sleep(POLL_MS);
     }
   }
 

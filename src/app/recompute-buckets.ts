@@ -7,6 +7,9 @@ import { rebuildCoarseTiers } from './coarse-tiers.ts';
 import type { AppContext } from './context.ts';
 import { contiguousRanges, mergeIntoBuckets } from './rollup-merge.ts';
 
+/** Recomputing reads raw events and hour rows and replaces whole buckets of every tier. */
+export type RecomputeDeps = Pick<AppContext, 'eventReader' | 'rollupReader' | 'rollupWriter' | 'clock' | 'config' | 'metrics' | 'log'>;
+
 /**
  * The recomputation core shared by incremental passes, backfill and rebuilds: hour buckets
  * are recomputed from raw events, days are merged from hours, weeks and months from days
@@ -47,7 +50,7 @@ export function hoursOfMark(hourStart: number, timeZone: string): number[] {
  * week and month containing them, writing the tiers selected.
  */
 export async function recomputeHours(
-  ctx: AppContext,
+  ctx: RecomputeDeps,
   org: Organization,
   requestedHours: Iterable<number>,
   tiers: TierSelection,
@@ -85,12 +88,12 @@ export async function recomputeHours(
   const flush = async (): Promise<void> => {
     if (tiers.hour && pendingHours.length > 0) {
       await hooks.beforeWrite();
-      await ctx.storage.replaceBuckets(org.id, 'hour', pendingHours, pendingHourRows);
+      await ctx.rollupWriter.replaceBuckets(org.id, 'hour', pendingHours, pendingHourRows);
       stats.buckets += pendingHours.length;
     }
     if (tiers.day && pendingDays.length > 0) {
       await hooks.beforeWrite();
-      await ctx.storage.replaceBuckets(org.id, 'day', pendingDays, pendingDayRows);
+      await ctx.rollupWriter.replaceBuckets(org.id, 'day', pendingDays, pendingDayRows);
       stats.buckets += pendingDays.length;
     }
     pendingHours = [];
@@ -115,7 +118,7 @@ export async function recomputeHours(
 
     const hourRows: RollupRow[] = [];
     for (const [from, to] of contiguousRanges(hours, 'hour', tz)) {
-      const events = await ctx.storage.scanEvents({ orgId: org.id, from, to });
+      const events = await ctx.eventReader.scanEvents({ orgId: org.id, from, to });
       stats.events += events.length;
       for (const row of aggregateEvents(events, compiled, hourOf, 'hour')) hourRows.push(row);
     }
@@ -127,7 +130,7 @@ export async function recomputeHours(
       const others = allHours.filter((hour) => !recomputed.has(hour));
       dayInputs = hourRows.slice();
       for (const [from, to] of contiguousRanges(others, 'hour', tz)) {
-        for (const row of await ctx.storage.readRollups({ orgId: org.id, granularity: 'hour', from, to })) dayInputs.push(row);
+        for (const row of await ctx.rollupReader.readRollups({ orgId: org.id, granularity: 'hour', from, to })) dayInputs.push(row);
       }
     }
     const dayRows = mergeIntoBuckets(dayInputs, 'day', () => day);

@@ -1,9 +1,8 @@
 import { ValidationError } from '../domain/errors.ts';
 import type { Organization } from '../domain/organization.ts';
-import { aggregateDirtyBuckets } from './aggregate.ts';
-import type { AppContext } from './context.ts';
+import { aggregateDirtyBuckets, type AggregationDeps } from './aggregate.ts';
 import { generateDemoBatches } from './demo-events.ts';
-import { ingestEvents } from './ingest-events.ts';
+import { ingestEvents, type IngestDeps } from './ingest-events.ts';
 import { createOrg } from './manage-orgs.ts';
 
 /**
@@ -84,13 +83,13 @@ function checkInput(days: number, orgs: number, eventsPerDay: number, batchSize:
   if (issues.length > 0) throw new ValidationError(issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
 }
 
-async function ensureOrg(ctx: AppContext, wanted: { id: string; name: string; timezone: string }): Promise<{ org: Organization; created: boolean }> {
-  const existing = await ctx.storage.getOrg(wanted.id);
+async function ensureOrg(ctx: Parameters<typeof createOrg>[0], wanted: { id: string; name: string; timezone: string }): Promise<{ org: Organization; created: boolean }> {
+  const existing = await ctx.orgStore.getOrg(wanted.id);
   if (existing) return { org: existing, created: false };
   return { org: await createOrg(ctx, wanted), created: true };
 }
 
-export async function seedDemo(ctx: AppContext, input: SeedDemoInput = {}): Promise<SeedDemoResult> {
+export async function seedDemo(ctx: IngestDeps & AggregationDeps, input: SeedDemoInput = {}): Promise<SeedDemoResult> {
   const started = ctx.clock.now();
   const orgCount = input.orgs ?? SEED_DEMO_DEFAULTS.orgs;
   const eventsPerDay = input.eventsPerDay ?? SEED_DEMO_DEFAULTS.eventsPerDay;

@@ -78,7 +78,7 @@ export function registerDataCommands(program: Command): void {
       try {
         printJson(
           await withContext(async (ctx) => {
-            if (options.org !== undefined && !(await ctx.storage.getOrg(options.org))) throw new NotFoundError(`organization "${options.org}" not found`);
+            if (options.org !== undefined && !(await ctx.orgStore.getOrg(options.org))) throw new NotFoundError(`organization "${options.org}" not found`);
             return (await import('../app/backfill.ts')).aggregateRange(ctx, { ...range, orgId: options.org, onProgress: (p) => bar.update(p) });
           }),
         );

@@ -1,5 +1,5 @@
 import { ConfigError } from '../config/config-error.ts';
-import { DomainError } from '../domain/errors.ts';
+import { DomainError, UnavailableError } from '../domain/errors.ts';
 
 /** Exit codes of SPEC §8: 0 success, 1 failure, 2 bad usage — each with a one-line reason on stderr. */
 export const EXIT_FAILURE = 1;
@@ -20,6 +20,8 @@ export function exitCodeFor(error: unknown): number {
 
 export function oneLineReason(error: unknown): string {
   if (error instanceof ConfigError) return `invalid configuration: ${error.message}`;
-  const message = error instanceof Error ? error.message : String(error);
+  let message = error instanceof Error ? error.message : String(error);
+  // An operator at a terminal wants the underlying reason (which host refused, which file is locked).
+  if (error instanceof UnavailableError && error.cause instanceof Error) message = `${message}: ${error.cause.message}`;
   return message.split('\n')[0] ?? message;
 }

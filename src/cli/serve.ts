@@ -88,7 +88,7 @@ export async function serve(config: Readonly<Config>, options: ServeOptions): Pr
   // Server mode: admin "aggregate now" and time-zone rebuilds are queued for the workers.
   const app = createHttpServer(ctx, config.mode === 'server' ? { jobs: scheduler } : {});
   try {
-    if (options.seedDemoWhenEmpty && (await ctx.storage.listOrgs()).length === 0) {
+    if (options.seedDemoWhenEmpty && (await ctx.orgStore.listOrgs()).length === 0) {
       const seeded = await loadDemoWithProgress(ctx, options.demoEventsPerDay);
       process.stdout.write(
         `Loaded ${seeded.accepted.toLocaleString('en-US')} demo events for ${seeded.orgs.length} organizations ` +

@@ -68,9 +68,14 @@ export class ForbiddenError extends DomainError {
   }
 }
 
+/**
+ * A dependency (the database, another worker's lease) cannot serve now; retrying later may
+ * succeed. Adapters translate their drivers' outage errors into it, keeping the original as `cause`.
+ */
 export class UnavailableError extends DomainError {
-  constructor(message: string) {
+  constructor(message: string, options?: { cause?: unknown }) {
     super('unavailable', message);
     this.name = 'UnavailableError';
+    if (options?.cause !== undefined) this.cause = options.cause;
   }
 }

@@ -17,9 +17,9 @@ export interface NewEvent {
   /** Everything but the envelope, after derivations (cost_usd, total_tokens, country, cost_source). */
   attrs: Attributes;
   /**
-   * Events sharing a supersede key replace each other: only the latest (by ts, then
-   * receivedAt, then id) counts. Events pulled from a SQL source use their `source_row`
-   * (one source row, whatever its type); otherwise `file_execution` uses `execution_id` + `file_name`.
+   * Events sharing a supersede key replace each other: only the latest counts (the rule is
+   * domain/supersede.ts). Events pulled from a SQL source use their `source_row` (one source
+   * row, whatever its type); otherwise `file_execution` uses `execution_id` + `file_name`.
    */
   supersedeKey: string | null;
 }

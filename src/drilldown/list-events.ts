@@ -5,7 +5,6 @@ import { formatInstant } from '../app/query/time-input.ts';
 import { ValidationError } from '../domain/errors.ts';
 import type { AttributeValue, StoredEvent } from '../domain/event.ts';
 import { compileMetrics } from '../domain/metrics/evaluate.ts';
-import type { EventStore } from '../ports/storage.ts';
 
 /**
  * The raw events behind a number (drill-down): newest first over [start, end), filtered like
@@ -72,7 +71,7 @@ function isOlderThan(event: StoredEvent, position: Position): boolean {
   return event.ts < position.ts || (event.ts === position.ts && event.id < position.id);
 }
 
-export async function listEvents(ctx: AppContext & { storage: Pick<EventStore, 'scanEvents'> }, input: ListEventsInput): Promise<ListEventsResponse> {
+export async function listEvents(ctx: AppContext, input: ListEventsInput): Promise<ListEventsResponse> {
   const scope = await resolveScope(ctx, input);
   const limit = input.limit ?? DEFAULT_EVENTS_LIMIT;
   const after = input.cursor ? decodeCursor(input.cursor) : null;
@@ -101,7 +100,7 @@ export async function listEvents(ctx: AppContext & { storage: Pick<EventStore, '
   let span = FIRST_WINDOW_MS;
   while (found.length <= limit && windowEnd > scope.start) {
     const windowStart = Math.max(scope.start, windowEnd - span);
-    const batch = await ctx.storage.scanEvents({
+    const batch = await ctx.eventReader.scanEvents({
       orgId: scope.org.id,
       from: windowStart,
       to: windowEnd,

@@ -1,7 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { authenticateKey } from '../app/authenticate.ts';
 import type { Principal } from '../app/authenticate.ts';
-import type { AppContext } from '../app/context.ts';
 
 export { authorizeOrg, isGlobalAdmin, requireGlobalAdmin } from '../app/authenticate.ts';
 export type { Access, Principal } from '../app/authenticate.ts';
@@ -20,7 +19,7 @@ export function bearerToken(request: FastifyRequest): string | undefined {
  * Resolves `Authorization: Bearer <key>` to its principal, or throws UnauthorizedError (401).
  * Safe to call more than once per request; the lookup happens once.
  */
-export async function authenticate(request: FastifyRequest, ctx: AppContext): Promise<Principal> {
+export async function authenticate(request: FastifyRequest, ctx: Parameters<typeof authenticateKey>[0]): Promise<Principal> {
   const known = principals.get(request);
   if (known) return known;
   const principal = await authenticateKey(ctx, bearerToken(request));

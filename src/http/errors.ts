@@ -5,7 +5,8 @@ import type { DomainErrorCode, FieldIssue } from '../domain/errors.ts';
 
 /**
  * The one place errors become HTTP answers: `{ error: { code, message, details? } }`.
- * Domain errors map by code; fastify's own errors (bad JSON, body too large, unsupported media
+ * Domain errors map by code (adapters already turned their drivers' outage errors into
+ * UnavailableError, hence 503; nothing here knows a driver); fastify's own errors (bad JSON, body too large, unsupported media
  * type, schema validation) are converted to the same shape; anything else is a 500 whose
  * body says nothing about the internals (the stack goes to the log only).
  */
@@ -87,21 +88,6 @@ const CODE_BY_STATUS: Record<number, string> = {
   503: 'unavailable',
 };
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
-// PostgreSQL SQLSTATEs: class 08 connection exceptions, 57P0x shutdown/cannot connect, 53300 too many connections.
-const PG_UNAVAILABLE = /^(08...|57P0[1-3]|53300)$/;
-const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|FULL|READONLY)/;
-const UNAVAILABLE_MESSAGES = /The database connection is not open|Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end/;
-
-/** A database (or network) outage, as opposed to a bug: answered 503 so clients retry. */
-export function isDependencyUnavailable(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (NETWORK_CODES.has(code) || PG_UNAVAILABLE.test(code) || SQLITE_UNAVAILABLE.test(code))) return true;
-  const message = (error as { message?: unknown }).message;
-  return typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message);
-}
-
 export function toHttpError(error: unknown, request?: { bodyLimit?: number; contentType?: string }): HttpError {
   if (error instanceof DomainError) {
     const status = STATUS_BY_CODE[error.code];
@@ -119,9 +105,6 @@ export function toHttpError(error: unknown, request?: { bodyLimit?: number; cont
     }
     if (known.status === 415) message = `unsupported media type "${request?.contentType ?? ''}"; send application/json or application/x-ndjson`;
     return { status: known.status, body: { error: { code: known.code, message } } };
-  }
-  if (isDependencyUnavailable(error)) {
-    return { status: 503, body: { error: { code: 'unavailable', message: 'the database is unavailable; retry shortly' } } };
   }
   const status = typeof fastifyError?.statusCode === 'number' ? fastifyError.statusCode : 500;
   if (status >= 400 && status < 500) {

@@ -2,8 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppContext } from '../app/context.ts';
-import { ingestEvents } from '../app/ingest-events.ts';
+import { ingestEvents, type IngestDeps } from '../app/ingest-events.ts';
 import { DomainError, ForbiddenError, ValidationError } from '../domain/errors.ts';
 import { authenticate, authorizeOrg } from './auth.ts';
 import type { Principal } from './auth.ts';
@@ -61,7 +60,7 @@ export function targetOrg(principal: Principal, requested: string | undefined, r
   return orgId;
 }
 
-export function registerIngestRoutes(app: FastifyInstance, ctx: AppContext): void {
+export function registerIngestRoutes(app: FastifyInstance, ctx: IngestDeps & Parameters<typeof authenticate>[1]): void {
   const { maxBodyBytes, maxEventsPerRequest } = ctx.config.limits;
   app.withTypeProvider<ZodTypeProvider>().route({
     method: 'POST',

@@ -23,7 +23,7 @@ export function registerMeRoutes(app: FastifyInstance, ctx: AppContext): void {
     },
     handler: async (request) => {
       const principal = await authenticate(request, ctx);
-      const org = principal.orgId === null ? null : await ctx.storage.getOrg(principal.orgId);
+      const org = principal.orgId === null ? null : await ctx.orgStore.getOrg(principal.orgId);
       return { key_id: principal.keyId, scope: principal.scope, organization: org === null ? null : orgToJson(org) };
     },
   });

@@ -24,7 +24,7 @@ const readySchema = z.object({
   checks: z.object({ database: z.enum(['ok', 'down']), cache: z.enum(['ok', 'degraded']) }),
 });
 
-export function registerOpsRoutes(app: FastifyInstance, ctx: AppContext, metrics: MetricsExporter | undefined): void {
+export function registerOpsRoutes(app: FastifyInstance, ctx: Parameters<typeof health>[0] & Pick<AppContext, 'config'>, metrics: MetricsExporter | undefined): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
   api.get('/health', {

@@ -3,30 +3,44 @@ import type { NewEvent, StoredEvent } from '../domain/event.ts';
 import type { Granularity, RollupRow } from '../domain/rollup-types.ts';
 
 /**
- * Storage ports. Each engine (SQLite embedded, PostgreSQL server) implements all of them in
- * one `Storage` object; `test/contract/` runs the same assertions against every engine.
- * All instants are epoch milliseconds (UTC).
+ * Storage role ports. Each use case depends on the few roles it uses (AppContext carries
+ * them as separate fields); each storage adapter (SQLite embedded, PostgreSQL server)
+ * implements all of them in one `Storage` object, and `test/contract/` runs the same
+ * assertions against every adapter. Every method states the invariant an implementation must keep.
+ * All instants are epoch milliseconds (UTC). Every method rejects with the domain's
+ * `UnavailableError` when the database cannot be reached (adapters translate their drivers).
  */
 
+/** Organizations (admin, ingest, queries). */
 export interface OrgStore {
-  /** Throws ConflictError when the id exists. */
+  /** Atomic create; throws ConflictError when the id exists (never overwrites). */
   createOrg(org: { id: string; name: string; timezone: string }, now: number): Promise<Organization>;
   getOrg(id: string): Promise<Organization | null>;
+  /** Ordered by id. */
   listOrgs(): Promise<Organization[]>;
-  /** Returns null when the org does not exist. */
+  /** Atomic partial update; returns null when the org does not exist. */
   updateOrg(id: string, patch: { name?: string; timezone?: string }, now: number): Promise<Organization | null>;
-  /** Monotonic per-org counter bumped whenever rollups of the org are rewritten (cache invalidation). */
+}
+
+/** Per-org data versions: the cache-invalidation counter (ADR 0003). */
+export interface DataVersions {
+  /** 0 for an org whose rollups were never rewritten. */
   getDataVersion(orgId: string): Promise<number>;
+  /** Atomic increment (concurrent bumps never collapse into one); returns the new value. Call after rollups of the org are rewritten. */
   bumpDataVersion(orgId: string): Promise<number>;
 }
 
+/** API keys (admin, authentication). Only hashes are stored. */
 export interface KeyStore {
+  /** Atomic create; throws ConflictError when the id (or hash) exists. The org must exist. */
   createKey(key: { id: string; orgId: string; scope: KeyScope; name: string; keyHash: string }, now: number): Promise<ApiKeyRecord>;
   /** Only keys that are not revoked. */
   findKeyByHash(keyHash: string): Promise<ApiKeyRecord | null>;
+  /** Revoked keys included. */
   listKeys(orgId: string): Promise<ApiKeyRecord[]>;
-  /** Returns false when no such (non-revoked) key exists in the org. */
+  /** Idempotent: false when no such non-revoked key exists in the org (a second revoke is false). */
   revokeKey(orgId: string, keyId: string, now: number): Promise<boolean>;
+  /** Records the key's last use (callers throttle; last write wins). */
   touchKey(keyId: string, now: number): Promise<void>;
 }
 
@@ -35,6 +49,19 @@ export interface InsertEventsResult {
   inserted: boolean[];
   /** Hour buckets (UTC instants of local hour starts) marked dirty by this insert. */
   dirtyHours: number[];
+}
+
+/** Ingest: the only writer of raw events. */
+export interface EventAppender {
+  /**
+   * Atomic and idempotent on `(org, id)`: in one transaction stores the events not stored yet,
+   * applies the domain's supersede rule (domain/supersede.ts) to their supersede keys, and marks
+   * dirty the hour of every inserted event plus the hours of events whose superseded state
+   * changed. Concurrent inserts for one supersede key are serialized by the adapter. Durable
+   * (committed, synced) when the promise resolves. `hourOf` maps an instant to the start of its
+   * hour bucket in the org's zone.
+   */
+  insertEvents(orgId: string, events: readonly NewEvent[], hourOf: (ts: number) => number, now: number): Promise<InsertEventsResult>;
 }
 
 export interface EventScan {
@@ -48,24 +75,16 @@ export interface EventScan {
   tag?: string;
 }
 
-export interface EventStore {
-  /**
-   * Stores events idempotently on `(org, id)` and, in the same transaction, marks dirty the
-   * hour of every inserted event plus the hours of events whose superseded state changed.
-   * Durable (committed, synced) when the promise resolves. `hourOf` maps an instant to the
-   * start of its hour bucket in the org's zone.
-   */
-  insertEvents(orgId: string, events: readonly NewEvent[], hourOf: (ts: number) => number, now: number): Promise<InsertEventsResult>;
+/** Raw-event reads (queries over the raw edges, aggregation, rebuilds). Read-only. */
+export interface EventReader {
   /** Non-superseded events with ts in [from, to), ordered by ts. */
   scanEvents(scan: EventScan): Promise<StoredEvent[]>;
   /** Newest first, non-superseded, optionally restricted to types. */
   recentEvents(orgId: string, types: readonly string[], limit: number): Promise<StoredEvent[]>;
+  /** Stored events (superseded included), of one org or of all. */
   countEvents(orgId?: string): Promise<number>;
   /** Earliest and latest event timestamp of the org (for backfill and time-zone changes); null when it has none. */
   eventTimestampsRange(orgId: string): Promise<{ min: number; max: number } | null>;
-  /** Retention: delete events with ts < cutoff. Returns the number removed (PostgreSQL drops whole partitions where it can). */
-  deleteEventsBefore(cutoff: number): Promise<number>;
-  countEventsBefore(cutoff: number): Promise<number>;
 }
 
 export interface DirtyMark {
@@ -75,12 +94,15 @@ export interface DirtyMark {
   generation: number;
 }
 
-export interface DirtyStore {
+/** Hours whose rollups must be recomputed (ADR 0002). */
+export interface DirtyQueue {
+  /** Idempotent per hour; every call gives the marks a new generation, so a pass that read an older one does not clear them. */
   markDirty(orgId: string, hourStarts: readonly number[]): Promise<void>;
   /** Orgs that have dirty hours. */
   dirtyOrgs(): Promise<string[]>;
+  /** Oldest hours first. Reading does not claim: the org lease keeps other workers out. */
   listDirty(orgId: string, limit: number): Promise<DirtyMark[]>;
-  /** Deletes marks whose generation still equals the claimed one. */
+  /** Compare-and-delete: removes only marks whose generation still equals the one read. */
   clearDirty(marks: readonly DirtyMark[]): Promise<void>;
 }
 
@@ -97,23 +119,40 @@ export interface RollupQuery {
   dimName?: string;
 }
 
-export interface RollupStore {
-  /**
-   * Atomically replaces every row of the given buckets (all metrics, projects, tags and
-   * dimensions) with `rows`: rows of those buckets not in `rows` disappear. Bulk operation.
-   */
-  replaceBuckets(orgId: string, granularity: Granularity, bucketStarts: readonly number[], rows: readonly RollupRow[]): Promise<void>;
+/**
+ * How totals for several dimensions are best read:
+ * - `one-wide-read`: one read per tier with every dimension, filtered in the process (reads
+ *   run one after another and each dimension read walks every row of its bucket range anyway);
+ * - `parallel-narrow-reads`: one read per (metric, dimension) in parallel (the server filters
+ *   inside the index, and every row returned costs more to decode than to skip).
+ */
+export type DimensionReadStrategy = 'one-wide-read' | 'parallel-narrow-reads';
+
+/** Rollup reads (queries, day/week/month rebuilds). Read-only. */
+export interface RollupReader {
+  readonly dimensionReads: DimensionReadStrategy;
   readRollups(query: RollupQuery): Promise<RollupRow[]>;
   /** Distinct metric names present for the org (custom gauges appear here). */
   rollupMetricNames(orgId: string): Promise<string[]>;
-  deleteRollupsBefore(granularity: Granularity, cutoff: number): Promise<number>;
-  countRollupsBefore(granularity: Granularity, cutoff: number): Promise<number>;
+}
+
+/** Rollup writes (aggregation, rebuilds). Callers hold the org lease. */
+export interface RollupWriter {
+  /**
+   * Atomically replaces every row of the given buckets (all metrics, projects, tags and
+   * dimensions) with `rows`: rows of those buckets not in `rows` disappear; a reader sees the
+   * old or the new buckets, never a mix. Idempotent. Rejects rows outside the buckets.
+   */
+  replaceBuckets(orgId: string, granularity: Granularity, bucketStarts: readonly number[], rows: readonly RollupRow[]): Promise<void>;
+  /** Every rollup row of the org, all tiers (time-zone change). */
   deleteAllRollups(orgId: string): Promise<void>;
 }
 
+/** Named, expiring mutual exclusion between processes (aggregation of one org). */
 export interface LeaseStore {
-  /** Takes (or renews, for the same holder) the named lease until now + ttlMs; false when another holder has it. */
+  /** Atomic: takes (or renews, for the same holder) the named lease until now + ttlMs; false when another holder has an unexpired one. */
   tryAcquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean>;
+  /** Idempotent; releases only the holder's own lease. */
   releaseLease(name: string, holder: string): Promise<void>;
 }
 
@@ -134,11 +173,65 @@ export interface JobHealthStore {
   listDataVersions(): Promise<Map<string, number>>;
 }
 
-export interface Storage extends OrgStore, KeyStore, EventStore, DirtyStore, RollupStore, LeaseStore, JobHealthStore {
-  readonly engine: 'sqlite' | 'postgres';
-  /** Applies pending numbered migrations; returns the names applied. */
-  migrate(): Promise<string[]>;
-  /** Cheap round trip; throws when the database does not answer. */
+/** Retention: removal of data older than a cutoff, and the dry-run counts that match it. */
+export interface RetentionStore {
+  /** Deletes events with ts < cutoff (PostgreSQL drops whole partitions where it can); returns the number removed. Idempotent. */
+  deleteEventsBefore(cutoff: number): Promise<number>;
+  /** What deleteEventsBefore would remove now. */
+  countEventsBefore(cutoff: number): Promise<number>;
+  /** Deletes rollup rows of one tier with bucketStart < cutoff; returns the number removed. Idempotent. */
+  deleteRollupsBefore(granularity: Granularity, cutoff: number): Promise<number>;
+  countRollupsBefore(granularity: Granularity, cutoff: number): Promise<number>;
+}
+
+/** Readiness probes. */
+export interface StorageHealth {
+  /** Cheap bounded round trip; rejects (UnavailableError) when the database does not answer. */
   ping(): Promise<void>;
+}
+
+/** Opening and closing: only compose.ts, the CLI's process owner and tests call these. */
+export interface StorageLifecycle {
+  /** Applies pending numbered migrations (safe when two processes migrate at once); returns the names applied. */
+  migrate(): Promise<string[]>;
+  /** Idempotent. */
   close(): Promise<void>;
+}
+
+/** Everything one storage adapter implements. Wiring and tests only: use cases take roles. */
+export interface Storage
+  extends OrgStore, DataVersions, KeyStore, EventAppender, EventReader, DirtyQueue, RollupReader, RollupWriter, LeaseStore, RetentionStore, JobHealthStore, StorageHealth, StorageLifecycle {}
+
+/** The storage roles as AppContext fields: one field per role, named after it. */
+export interface StorageRoles {
+  orgStore: OrgStore;
+  dataVersions: DataVersions;
+  keyStore: KeyStore;
+  eventAppender: EventAppender;
+  eventReader: EventReader;
+  dirtyQueue: DirtyQueue;
+  rollupReader: RollupReader;
+  rollupWriter: RollupWriter;
+  leaseStore: LeaseStore;
+  retentionStore: RetentionStore;
+  storageHealth: StorageHealth;
+  jobHealth: JobHealthStore;
+}
+
+/** One adapter object in every role field. */
+export function storageRoles(storage: Storage): StorageRoles {
+  return {
+    orgStore: storage,
+    dataVersions: storage,
+    keyStore: storage,
+    eventAppender: storage,
+    eventReader: storage,
+    dirtyQueue: storage,
+    rollupReader: storage,
+    rollupWriter: storage,
+    leaseStore: storage,
+    retentionStore: storage,
+    storageHealth: storage,
+    jobHealth: storage,
+  };
 }

@@ -47,7 +47,7 @@ export function createBusinessExport(ctx: AppContext, settings: PrometheusSettin
 
   async function render(orgs: readonly Organization[], reuse: { key: string; text: string } | null): Promise<{ key: string; text: string }> {
     // One read for every organization: a scrape between passes costs two queries, not one per org.
-    const all = await ctx.storage.listDataVersions();
+    const all = await ctx.jobHealth.listDataVersions();
     const versions = orgs.map((org) => all.get(org.id) ?? 0);
     const entries: Array<{ key: string; series: OrgSeries }> = new Array(orgs.length);
     let next = 0;
@@ -69,12 +69,12 @@ export function createBusinessExport(ctx: AppContext, settings: PrometheusSettin
   /** Not cached: dirty marks change between passes without a data version bump. One query when nothing waits. */
   async function lagLines(orgs: readonly Organization[]): Promise<string> {
     const now = ctx.clock.now();
-    const dirty = new Set(await ctx.storage.dirtyOrgs());
+    const dirty = new Set(await ctx.dirtyQueue.dirtyOrgs());
     let text = familyHeader(LAG_FAMILY);
     for (const org of orgs) {
       let lag = 0;
       if (dirty.has(org.id)) {
-        const [oldest] = await ctx.storage.listDirty(org.id, 1);
+        const [oldest] = await ctx.dirtyQueue.listDirty(org.id, 1);
         if (oldest) lag = Math.max(0, (now - (oldest.hourStart + 3_600_000)) / 1000);
       }
       text += sampleLine({ name: LAG_FAMILY.name, labels: [['org', org.id]], value: lag });
@@ -84,14 +84,14 @@ export function createBusinessExport(ctx: AppContext, settings: PrometheusSettin
 
   return {
     async renderAll() {
-      const orgs = await ctx.storage.listOrgs();
+      const orgs = await ctx.orgStore.listOrgs();
       const live = new Set(orgs.map((org) => org.id));
       for (const id of byOrg.keys()) if (!live.has(id)) byOrg.delete(id);
       whole = await render(orgs, whole);
       return whole.text + (await lagLines(orgs));
     },
     async renderOrg(orgId) {
-      const org = await ctx.storage.getOrg(orgId);
+      const org = await ctx.orgStore.getOrg(orgId);
       if (!org) throw new NotFoundError(`organization "${orgId}" not found`);
       return (await render([org], null)).text + (await lagLines([org]));
     },

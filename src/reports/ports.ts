@@ -103,3 +103,23 @@ export interface ReportRenderer {
   /** `imageSrc` says where a metric's chart is loaded from (`cid:` in mail, a data URI in the preview). */
   html(report: DailyReport, imageSrc: (metricName: string) => string | null): string;
 }
+
+/** What the reports feature needs at run time; `AppContext.reports`, built in compose.ts. */
+export interface ReportsRuntime {
+  store: ReportStore;
+  /** Null when SMTP_URL is not set: e-mail deliveries then fail visibly (and are retried). */
+  mailer: Mailer | null;
+  webhook: WebhookSender;
+  renderer: ReportRenderer;
+  /** This process's identity in delivery leases. */
+  holder: string;
+  close(): Promise<void>;
+}
+
+export interface ReportStoreTarget {
+  /** SQLite file (embedded) … */
+  sqliteFile?: string | undefined;
+  /** … or PostgreSQL URL and schema (server). */
+  postgresUrl?: string | undefined;
+  postgresSchema?: string | undefined;
+}

@@ -81,7 +81,7 @@ export async function unstractDeploymentUsage(ctx: AppContext, input: Deployment
       refresh: input.refresh,
     },
     async () => {
-      const events = await ctx.storage.scanEvents({
+      const events = await ctx.eventReader.scanEvents({
         orgId: scope.org.id,
         from: start - PAGE_LOOKBACK_MS,
         to: scope.end,

@@ -93,8 +93,8 @@ describe.each(ENGINES)('aggregation lifecycle on %s', (engine) => {
     const faulty: AppContext = {
       ...t.ctx,
       telemetry: { ...t.ctx.telemetry, aggregationRun: (run) => runs.push(run) },
-      storage: {
-        ...t.ctx.storage,
+      rollupWriter: {
+        ...t.ctx.rollupWriter,
         replaceBuckets: async (orgId, granularity, buckets, rows) => {
           if (orgId === bad.org.id && granularity === 'day') throw new Error('disk full');
           return t.ctx.storage.replaceBuckets(orgId, granularity, buckets, rows);
@@ -123,8 +123,23 @@ describe.each(ENGINES)('aggregation lifecycle on %s', (engine) => {
     expect(skipped).toMatchObject({ buckets: 0, orgs: 0, skipped: [org.id] });
     expect(await t.ctx.storage.dirtyOrgs()).toEqual([org.id]);
 
-    setTimeout(() => void t.ctx.storage.releaseLease(lease, 'other-worker'), 300);
-    const waited = await aggregateDirtyBuckets(t.ctx, { waitForLeaseMs: 10_000 });
+    // A bounded wait gives up at its deadline (simulated time: nothing sleeps).
+    let elapsed = 0;
+    const patient = { now: () => elapsed, sleep: async (ms: number) => void (elapsed += ms) };
+    const gaveUp = await aggregateDirtyBuckets(t.ctx, { waitForLeaseMs: 1_000, leaseWaiter: patient });
+    expect(gaveUp).toMatchObject({ orgs: 0, skipped: [org.id] });
+    expect(elapsed).toBeGreaterThanOrEqual(1_000);
+
+    // The other worker releases 300 ms into a longer wait.
+    elapsed = 0;
+    const releasing = {
+      now: () => elapsed,
+      sleep: async (ms: number) => {
+        elapsed += ms;
+        if (elapsed >= 300) await t.ctx.storage.releaseLease(lease, 'other-worker');
+      },
+    };
+    const waited = await aggregateDirtyBuckets(t.ctx, { waitForLeaseMs: 10_000, leaseWaiter: releasing });
     expect(waited.orgs).toBe(1);
     expect(summarize(await compareWithOracle(t.ctx.storage, org.id, 'UTC', sent, t.ctx.metrics))).toEqual([]);
   }, HEAVY_TEST_TIMEOUT_MS);
@@ -136,8 +151,8 @@ describe.each(ENGINES)('aggregation lifecycle on %s', (engine) => {
     let stolen = false;
     const slow: AppContext = {
       ...t.ctx,
-      storage: {
-        ...t.ctx.storage,
+      rollupWriter: {
+        ...t.ctx.rollupWriter,
         replaceBuckets: async (orgId, granularity, buckets, rows) => {
           await t.ctx.storage.replaceBuckets(orgId, granularity, buckets, rows);
           if (!stolen) {

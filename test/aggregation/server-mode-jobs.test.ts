@@ -16,6 +16,7 @@ import { uniqueSuffix } from '../factories/unique.ts';
 import { compareWithOracle, summarize } from './compare.ts';
 import { generateEvents } from './generate.ts';
 import { createAggregationContext, ENGINES, HEAVY_TEST_TIMEOUT_MS, ingestAll, seededRandom, type AggregationTestContext } from './support.ts';
+import { testAppContext, type TestAppContext } from '../support/app-context.ts';
 
 /**
  * Server mode with one `serve` and one `worker`, each its own context (own database
@@ -78,7 +79,7 @@ async function waitFor(condition: () => boolean | Promise<boolean>, what: string
 describe.each(ENGINES.filter((engine) => engine === 'postgres'))('server mode: one serve and one worker on %s', (engine) => {
   const prefix = `mbtest-serve-${uniqueSuffix()}`;
   let t: AggregationTestContext;
-  let serveCtx: AppContext;
+  let serveCtx: TestAppContext;
   let apiPasses: () => number;
   let workerLog: ReturnType<typeof recordingLogger>;
   let worker: RunningWorker;
@@ -95,7 +96,7 @@ describe.each(ENGINES.filter((engine) => engine === 'postgres'))('server mode: o
     t = await createAggregationContext(engine, { now: NOW, env: { ...env, AGGREGATE_EVERY: `${SERVE_EVERY_MS / 1000}s` } });
     const counted = countingPasses(t.ctx.storage);
     apiPasses = counted.passes;
-    serveCtx = { ...t.ctx, storage: counted.storage };
+    serveCtx = testAppContext(counted.storage, t.ctx);
 
     workerLog = recordingLogger();
     const workerConfig = loadConfig({ LOG_LEVEL: 'silent', ...env, AGGREGATE_EVERY: `${WORKER_EVERY_MS / 1000}s` });

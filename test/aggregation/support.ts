@@ -5,8 +5,9 @@ import { createMemoryCache } from '../../src/adapters/cache/memory-cache.ts';
 import { createGenaiPricesCostEstimator } from '../../src/adapters/enrichment/genai-prices-cost-estimator.ts';
 import { createGeoipCountryLookup } from '../../src/adapters/enrichment/geoip-country-lookup.ts';
 import { createSqliteStorage } from '../../src/adapters/sqlite/sqlite-storage.ts';
-import { createReportsRuntime } from '../../src/reports/runtime.ts';
+import { createReportsRuntime } from '../../src/reports/compose.ts';
 import type { AppContext } from '../../src/app/context.ts';
+import { testAppContext, type TestAppContext } from '../support/app-context.ts';
 import { ingestEvents } from '../../src/app/ingest-events.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { fixedClock } from '../../src/domain/clock.ts';
@@ -16,7 +17,8 @@ import type { Granularity, RollupRow } from '../../src/domain/rollup-types.ts';
 import { silentLogger } from '../../src/ports/logger.ts';
 import type { Storage } from '../../src/ports/storage.ts';
 import { noopTelemetry } from '../../src/ports/telemetry.ts';
-import { postgresTestSchemas, probePostgres } from '../support/postgres.ts';
+import { postgresTestSchemas } from '../support/postgres.ts';
+import type { Engine } from '../support/engines.ts';
 import { testSourcesRuntime } from '../support/sources-runtime.ts';
 
 /**
@@ -25,10 +27,7 @@ import { testSourcesRuntime } from '../support/sources-runtime.ts';
  * parallel. `openPeer()` opens a second context on the same database, as a second process.
  */
 
-export type Engine = 'sqlite' | 'postgres';
-
-const postgresAvailable = await probePostgres();
-export const ENGINES: Engine[] = postgresAvailable ? ['sqlite', 'postgres'] : ['sqlite'];
+export { ENGINES, type Engine } from '../support/engines.ts';
 
 /** A gauge declared in config (the catalog's gauges are otherwise discovered from events). */
 export const TEST_GAUGE: MetricDefinition = {
@@ -45,10 +44,10 @@ export const TEST_GAUGE: MetricDefinition = {
 
 export interface AggregationTestContext {
   engine: Engine;
-  ctx: AppContext;
+  ctx: TestAppContext;
   clock: ReturnType<typeof fixedClock>;
   /** A context with its own storage connection on the same database (a second process). */
-  openPeer(): Promise<AppContext>;
+  openPeer(): Promise<TestAppContext>;
   close(): Promise<void>;
 }
 
@@ -69,14 +68,13 @@ export async function createAggregationContext(engine: Engine, options: Aggregat
   const costs = createGenaiPricesCostEstimator();
   const countries = createGeoipCountryLookup();
   const metrics = buildCatalog(options.custom ?? [TEST_GAUGE]);
-  const opened: AppContext[] = [];
+  const opened: TestAppContext[] = [];
 
-  const makeContext = async (): Promise<AppContext> => {
+  const makeContext = async (): Promise<TestAppContext> => {
     const storage = open();
     await storage.migrate();
-    const ctx: AppContext = {
+    const ctx = testAppContext(storage, {
       config,
-      storage,
       cache: createMemoryCache(),
       clock,
       metrics,
@@ -86,7 +84,7 @@ export async function createAggregationContext(engine: Engine, options: Aggregat
       log: silentLogger,
       sources: testSourcesRuntime(engine === 'sqlite' ? { engine, dataDir: dir } : { engine, schema }),
       reports: createReportsRuntime(config),
-    };
+    });
     opened.push(ctx);
     return ctx;
   };

@@ -19,9 +19,12 @@ import {
  * against one shared database. Global operations (retention) work on instants decades in the
  * past that no other suite uses, and assert exactly only what belongs to this test.
  */
-export function describeStorageContract(engine: string, makeStorage: () => Promise<Storage>): void {
+/** The port plus the adapter's diagnostic name. */
+export type EngineStorage = Storage & { readonly engine: string };
+
+export function describeStorageContract(engine: string, makeStorage: () => Promise<EngineStorage>): void {
   describe(`Storage contract (${engine})`, () => {
-    let storage: Storage;
+    let storage: EngineStorage;
     beforeAll(async () => {
       storage = await makeStorage();
     });
@@ -244,6 +247,58 @@ export function describeStorageContract(engine: string, makeStorage: () => Promi
         const tieOrg = await newOrg();
         await storage.insertEvents(tieOrg, [high, low], utcHourOf, NOW);
         expect(await visibleStatuses(tieOrg)).toEqual([['tie-b', 'COMPLETED']]);
+      });
+
+      it('same ts and same received time in separate inserts: the larger id wins, a smaller one stays superseded', async () => {
+        const org = await newOrg();
+        const middle = makeFileExecution('exec-6', 'a.pdf', 'RUNNING', T0, { id: 'same-m' });
+        const larger = makeFileExecution('exec-6', 'a.pdf', 'COMPLETED', T0, { id: 'same-z' });
+        const smaller = makeFileExecution('exec-6', 'a.pdf', 'ERROR', T0, { id: 'same-a' });
+        await storage.insertEvents(org, [middle], utcHourOf, NOW);
+        expect((await storage.insertEvents(org, [larger], utcHourOf, NOW)).dirtyHours).toEqual([utcHourOf(T0)]);
+        expect(await visibleStatuses(org)).toEqual([['same-z', 'COMPLETED']]);
+        expect((await storage.insertEvents(org, [smaller], utcHourOf, NOW)).inserted).toEqual([true]);
+        expect(await visibleStatuses(org)).toEqual([['same-z', 'COMPLETED']]);
+      });
+
+      it('compares ids by UTF-8 bytes, not UTF-16 units, when ts and received time tie', async () => {
+        const org = await newOrg();
+        // U+FFFF sorts after U+1F600's leading surrogate in UTF-16, but before it in UTF-8 bytes.
+        const bmp = makeFileExecution('exec-7', 'a.pdf', 'ERROR', T0, { id: 'id-\uffff' });
+        const astral = makeFileExecution('exec-7', 'a.pdf', 'COMPLETED', T0, { id: 'id-\u{1f600}' });
+        await storage.insertEvents(org, [astral, bmp], utcHourOf, NOW);
+        expect(await visibleStatuses(org)).toEqual([[astral.id, 'COMPLETED']]);
+      });
+
+      it('out-of-order arrival: whatever order three statuses arrive in, the latest counts and only changed hours are marked', async () => {
+        const org = await newOrg();
+        const [first, second, third] = [0, 1, 2].map((i) => makeFileExecution('exec-8', 'a.pdf', `S${i}`, T0 + i * 2 * H));
+        const arrivedThird = await storage.insertEvents(org, [third!], utcHourOf, NOW);
+        expect(arrivedThird.dirtyHours).toEqual([utcHourOf(third!.ts)]);
+        const arrivedFirst = await storage.insertEvents(org, [first!], utcHourOf, NOW + 1);
+        // The loser's own hour is recomputed (unchanged); the winner's hour is not touched.
+        expect(arrivedFirst.dirtyHours).toEqual([utcHourOf(first!.ts)]);
+        const arrivedSecond = await storage.insertEvents(org, [second!], utcHourOf, NOW + 2);
+        expect(arrivedSecond.dirtyHours).toEqual([utcHourOf(second!.ts)]);
+        expect(await visibleStatuses(org)).toEqual([[third!.id, 'S2']]);
+        // Later still: a new winner arrives with a resent loser; its hour and the old winner's change.
+        const fourth = makeFileExecution('exec-8', 'a.pdf', 'S3', T0 + 7 * H);
+        const result = await storage.insertEvents(org, [first!, fourth], utcHourOf, NOW + 3);
+        expect(result.inserted).toEqual([false, true]);
+        expect(result.dirtyHours).toEqual([utcHourOf(third!.ts), utcHourOf(fourth.ts)]);
+        expect(await visibleStatuses(org)).toEqual([[fourth.id, 'S3']]);
+      });
+
+      it('a resend of a loser, alone or with other events, changes nothing and marks nothing for it', async () => {
+        const org = await newOrg();
+        const winner = makeFileExecution('exec-9', 'a.pdf', 'COMPLETED', T0 + 3 * H);
+        const loser = makeFileExecution('exec-9', 'a.pdf', 'ERROR', T0 + H);
+        await storage.insertEvents(org, [loser, winner], utcHourOf, NOW);
+        expect(await storage.insertEvents(org, [loser], utcHourOf, NOW + 1)).toEqual({ inserted: [false], dirtyHours: [] });
+        const other = makeEvent({ ts: T0 + 5 * H });
+        expect(await storage.insertEvents(org, [loser, other], utcHourOf, NOW + 2)).toEqual({ inserted: [false, true], dirtyHours: [utcHourOf(other.ts)] });
+        expect(await visibleStatuses(org)).toEqual([[winner.id, 'COMPLETED'], [other.id, other.attrs['status']]]);
+        expect(await storage.countEvents(org)).toBe(3);
       });
 
       it('keeps supersede keys per organization', async () => {

@@ -5,7 +5,8 @@ import { createPostgresStorage } from '../../src/adapters/postgres/postgres-stor
 import type { Storage } from '../../src/ports/storage.ts';
 import type { RollupRow } from '../../src/domain/rollup-types.ts';
 import { makeEvent, makeFileExecution, makeOrg, makeRollupRow, sortRollupRows } from '../factories/index.ts';
-import { postgresTestSchemas, probePostgres, TEST_DATABASE_URL } from '../support/postgres.ts';
+import { POSTGRES_SELECTED } from '../support/engines.ts';
+import { postgresTestSchemas, TEST_DATABASE_URL } from '../support/postgres.ts';
 import { describeStorageContract } from './storage.contract.ts';
 
 /** Every numbered migration file of the engine, in order: a fresh database gets each exactly once. */
@@ -14,7 +15,7 @@ const MIGRATION_NAMES = readdirSync(new URL('../../src/migrations/postgres/', im
   .sort()
   .map((file) => file.replace(/\.sql$/, ''));
 
-const available = await probePostgres();
+const available = POSTGRES_SELECTED;
 const schemas = postgresTestSchemas('storage');
 afterAll(() => schemas.cleanup());
 

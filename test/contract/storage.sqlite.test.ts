@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSqliteStorage } from '../../src/adapters/sqlite/sqlite-storage.ts';
-import type { Storage } from '../../src/ports/storage.ts';
+import { createSqliteStorage, type SqliteStorage } from '../../src/adapters/sqlite/sqlite-storage.ts';
+import { UnavailableError } from '../../src/domain/errors.ts';
 import { makeEvent, makeFileExecution, makeOrg } from '../factories/index.ts';
 import { describeStorageContract } from './storage.contract.ts';
 
@@ -19,7 +19,7 @@ const MIGRATION_NAMES = readdirSync(new URL('../../src/migrations/sqlite/', impo
 const dataDir = mkdtempSync(join(tmpdir(), 'meterboard-sqlite-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-async function openStorage(dir: string): Promise<Storage> {
+async function openStorage(dir: string): Promise<SqliteStorage> {
   const storage = createSqliteStorage({ dataDir: dir });
   await storage.migrate();
   return storage;
@@ -98,6 +98,32 @@ describe('SQLite storage specifics', () => {
     const [code] = await once(holder, 'exit');
     expect(code).toBe(0);
     await storage.close();
+  });
+
+  it('reports a write lock held past the busy timeout, and a closed database, as UnavailableError', async () => {
+    const dir = join(dataDir, 'busy');
+    await (await openStorage(dir)).close();
+    const storage = createSqliteStorage({ dataDir: dir, busyTimeoutMs: 50 });
+    const org = makeOrg();
+    await storage.createOrg(org, 1);
+    const holder = spawn(process.execPath, [
+      '-e',
+      `const db = new (require('better-sqlite3'))(process.argv[1]);
+       db.exec('BEGIN IMMEDIATE'); console.log('locked');
+       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
+       db.exec('COMMIT'); db.close();`,
+      join(dir, 'meterboard.db'),
+    ], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+    await once(holder.stdout, 'data');
+    const busy = await storage.insertEvents(org.id, [makeEvent()], hourOf, 2).catch((error: unknown) => error);
+    expect(busy).toBeInstanceOf(UnavailableError);
+    expect(((busy as UnavailableError).cause as { code?: string }).code).toBe('SQLITE_BUSY');
+    await once(holder, 'exit');
+    expect((await storage.insertEvents(org.id, [makeEvent()], hourOf, 3)).inserted).toEqual([true]);
+
+    await storage.close();
+    await expect(storage.getOrg(org.id)).rejects.toBeInstanceOf(UnavailableError);
+    await expect(storage.ping()).rejects.toBeInstanceOf(UnavailableError);
   });
 
   it('stores 10,000 events in one call and reports each position', async () => {

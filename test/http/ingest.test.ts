@@ -2,8 +2,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueId } from '../factories/index.ts';
 import { adminHeaders, bearer, createHttpTestContext, createOrgWithKeys, TEST_NOW } from '../support/http-context.ts';
-import type { Engine, HttpTestContext } from '../support/http-context.ts';
-import { probePostgres } from '../support/postgres.ts';
+import { ENGINES } from '../support/engines.ts';
+import type { HttpTestContext } from '../support/http-context.ts';
 
 /**
  * POST /api/v1/events through HTTP on each storage engine: the acceptance batch of issue 2
@@ -11,7 +11,7 @@ import { probePostgres } from '../support/postgres.ts';
  * and limits, and who may write where.
  */
 
-const engines: Engine[] = (await probePostgres()) ? ['sqlite', 'postgres'] : ['sqlite'];
+const engines = ENGINES;
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 

@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Organization } from '../../src/domain/organization.ts';
 import { uniqueId } from '../factories/index.ts';
 import { adminHeaders, bearer, createHttpTestContext, createOrgWithKeys, TEST_NOW } from '../support/http-context.ts';
-import type { Engine, HttpTestContext } from '../support/http-context.ts';
-import { probePostgres } from '../support/postgres.ts';
+import { ENGINES } from '../support/engines.ts';
+import type { HttpTestContext } from '../support/http-context.ts';
 
 /** Organizations and API keys through HTTP (SPEC §4 Administration), on each engine. */
 
-const engines: Engine[] = (await probePostgres()) ? ['sqlite', 'postgres'] : ['sqlite'];
+const engines = ENGINES;
 
 describe.each(engines)('organizations and keys on %s', (engine) => {
   let t: HttpTestContext;

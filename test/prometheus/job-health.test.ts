@@ -1,4 +1,4 @@
-import { createReportsRuntime } from '../../src/reports/runtime.ts';
+import { createReportsRuntime } from '../../src/reports/compose.ts';
 import { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,6 +24,7 @@ import { makeOrg } from '../factories/org.ts';
 import { uniqueSuffix } from '../factories/unique.ts';
 import { postgresTestSchemas } from '../support/postgres.ts';
 import { testSourcesRuntime } from '../support/sources-runtime.ts';
+import { testAppContext } from '../support/app-context.ts';
 
 /**
  * Job health in server mode: one `serve` and one `worker` (two contexts with their own
@@ -69,13 +70,13 @@ describe('job health with one serve and one worker', () => {
     const storage = schemas.openStorage(schema);
     storages.push(storage);
     await storage.migrate();
-    return {
-      config, storage, cache: createMemoryCache(), clock: systemClock, metrics: buildCatalog([]),
+    return testAppContext(storage, {
+      config, cache: createMemoryCache(), clock: systemClock, metrics: buildCatalog([]),
       costs: createGenaiPricesCostEstimator(), countries: createGeoipCountryLookup(), log: silentLogger,
       telemetry: createPromTelemetry({ processMetrics: false, readJobHealth: () => storage.readJobHealth() }),
       sources: testSourcesRuntime({ engine: 'postgres', schema }),
       reports: createReportsRuntime(config),
-    };
+    });
   };
   const url = (app: FastifyInstance, path: string) => `http://127.0.0.1:${(app.server.address() as AddressInfo).port}${path}`;
   const gauge = (text: string, name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
@@ -85,7 +86,7 @@ describe('job health with one serve and one worker', () => {
     workerCtx = await makeContext();
     serveApp = buildServer(serveCtx, { logger: false });
     await serveApp.listen({ port: 0, host: '127.0.0.1' });
-    await serveCtx.storage.createOrg(org, Date.now());
+    await serveCtx.orgStore.createOrg(org, Date.now());
     const now = Date.now();
     const events = Array.from({ length: 50 }, (_, i) => ({ id: `jh-${i}`, type: 'page_usage', timestamp: new Date(now - i * 60_000).toISOString(), pages: 2 }));
     await ingestEvents(serveCtx, { orgId: org.id, events });

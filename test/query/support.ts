@@ -7,9 +7,11 @@ import { createMemoryCache } from '../../src/adapters/cache/memory-cache.ts';
 import { createGenaiPricesCostEstimator } from '../../src/adapters/enrichment/genai-prices-cost-estimator.ts';
 import { createGeoipCountryLookup } from '../../src/adapters/enrichment/geoip-country-lookup.ts';
 import { createSqliteStorage, SQLITE_FILE_NAME } from '../../src/adapters/sqlite/sqlite-storage.ts';
-import { createReportsRuntime, type ReportStoreTarget } from '../../src/reports/runtime.ts';
+import { createReportsRuntime } from '../../src/reports/compose.ts';
+import type { ReportStoreTarget } from '../../src/reports/ports.ts';
 import { aggregateDirtyBuckets } from '../../src/app/aggregate.ts';
 import type { AppContext } from '../../src/app/context.ts';
+import { testAppContext, type TestAppContext } from '../support/app-context.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { fixedClock } from '../../src/domain/clock.ts';
 import { buildCatalog } from '../../src/domain/metrics/catalog.ts';
@@ -20,7 +22,8 @@ import type { Cache } from '../../src/ports/cache.ts';
 import { silentLogger, type Logger } from '../../src/ports/logger.ts';
 import { noopTelemetry } from '../../src/ports/telemetry.ts';
 import { adminHeaders, bearer, createOrgWithKeys, TEST_ADMIN_KEY } from '../support/http-context.ts';
-import { postgresTestSchemas, probePostgres, TEST_DATABASE_URL } from '../support/postgres.ts';
+import { postgresTestSchemas, TEST_DATABASE_URL } from '../support/postgres.ts';
+import type { Engine } from '../support/engines.ts';
 import { testSourcesRuntime } from '../support/sources-runtime.ts';
 import type { SentEvent } from './oracle.ts';
 
@@ -30,15 +33,14 @@ import type { SentEvent } from './oracle.ts';
  * server with the query routes, and a fixed clock. Orgs and keys are made through the API.
  */
 
-export type Engine = 'sqlite' | 'postgres';
-export const ENGINES: Engine[] = (await probePostgres()) ? ['sqlite', 'postgres'] : ['sqlite'];
+export { ENGINES, type Engine } from '../support/engines.ts';
 
 /** "Now" for query tests: after the 25-hour Europe/Zurich day (2026-10-25), within raw retention of the data. */
 export const QUERY_NOW = Date.parse('2026-11-20T12:00:00Z');
 
 export interface QueryTestContext {
   engine: Engine;
-  ctx: AppContext;
+  ctx: TestAppContext;
   app: FastifyInstance;
   clock: ReturnType<typeof fixedClock>;
   /** Where this context's report tables live, to open a second "worker" on them. */
@@ -56,9 +58,8 @@ export async function createQueryTestContext(engine: Engine, options: { cache?: 
   const clock = fixedClock(options.now ?? QUERY_NOW);
   const reportStoreTarget: ReportStoreTarget =
     engine === 'sqlite' ? { sqliteFile: join(dir, SQLITE_FILE_NAME) } : { postgresUrl: TEST_DATABASE_URL, postgresSchema: schema };
-  const ctx: AppContext = {
+  const ctx = testAppContext(storage, {
     config,
-    storage,
     cache: options.cache ?? createMemoryCache(),
     clock,
     metrics: buildCatalog(options.custom ?? []),
@@ -68,7 +69,7 @@ export async function createQueryTestContext(engine: Engine, options: { cache?: 
     log: options.log ?? silentLogger,
     sources: testSourcesRuntime(engine === 'sqlite' ? { engine, dataDir: dir } : { engine, schema }),
     reports: createReportsRuntime({ ...config, smtpUrl: options.smtpUrl }, reportStoreTarget),
-  };
+  });
   const app = buildServer(ctx, { logger: false, checkResponses: true, routes: [registerQueryRoutes, ...(options.routes ?? [])] });
   await app.ready();
   return {

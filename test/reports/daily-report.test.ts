@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareResponse } from '../../src/http/query.schemas.ts';
 import { deliverDueReports } from '../../src/reports/app/deliver-reports.ts';
 import { registerReportRoutes } from '../../src/reports/http/reports.routes.ts';
-import { createReportsRuntime } from '../../src/reports/runtime.ts';
+import { createReportsRuntime } from '../../src/reports/compose.ts';
 import { uniqueId } from '../factories/index.ts';
 import { seededRandom } from '../unit/domain/random.ts';
 import { aggregate, bearer, createOrg, createQueryTestContext, ENGINES, getJson, ingest, ok, type QueryTestContext, type TestOrg } from '../query/support.ts';

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppContext } from '../../src/app/context.ts';
+import type { TestAppContext } from '../support/app-context.ts';
 import { pullDepsOf } from '../../src/sources/pull-job.ts';
 import { pullSources } from '../../src/sources/pull-sources.ts';
 import { sourceConfigSchema } from '../../src/sources/source-config.ts';
@@ -12,7 +12,7 @@ const NOW = Date.parse('2026-11-20T12:00:00Z');
 
 describe.each(ENGINES)('generic tables into %s storage', (engine) => {
   let t: AggregationTestContext;
-  let ctx: AppContext;
+  let ctx: TestAppContext;
   const schema = uniqueSchemaName('src_tables');
   const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
 

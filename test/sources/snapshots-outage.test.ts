@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPromTelemetry } from '../../src/adapters/telemetry/prom-telemetry.ts';
 import { aggregateDirtyBuckets } from '../../src/app/aggregate.ts';
-import type { AppContext } from '../../src/app/context.ts';
+import type { TestAppContext } from '../support/app-context.ts';
 import { series, type SeriesResponse } from '../../src/app/query/series.ts';
 import { pullDepsOf } from '../../src/sources/pull-job.ts';
 import { bindJobs } from '../../src/worker/bind-jobs.ts';
@@ -22,7 +22,7 @@ const MINUTE = 60_000;
 
 describe.each(ENGINES)('snapshots and outages with %s storage', (engine) => {
   let t: AggregationTestContext;
-  let ctx: AppContext;
+  let ctx: TestAppContext;
   let cluster: TestCluster;
   let admin: pg.Client;
   const telemetry = createPromTelemetry({ processMetrics: false });

@@ -5,7 +5,8 @@ import { afterAll } from 'vitest';
 import { createSqliteStorage } from '../../src/adapters/sqlite/sqlite-storage.ts';
 import { createPostgresSourceState } from '../../src/sources/adapters/postgres-source-state.ts';
 import { createSqliteSourceState } from '../../src/sources/adapters/sqlite-source-state.ts';
-import { postgresTestSchemas, probePostgres, TEST_DATABASE_URL } from '../support/postgres.ts';
+import { POSTGRES_SELECTED } from '../support/engines.ts';
+import { postgresTestSchemas, TEST_DATABASE_URL } from '../support/postgres.ts';
 import { describeSourceStateContract } from './source-state.contract.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'meterboard-source-state-'));
@@ -23,7 +24,7 @@ describeSourceStateContract('sqlite', async () => {
   return { store, close: async () => (await store.close(), await storage.close()) };
 });
 
-if (await probePostgres()) {
+if (POSTGRES_SELECTED) {
   describeSourceStateContract('postgres', async () => {
     const schema = schemas.newSchema();
     const migrated = schemas.openStorage(schema);

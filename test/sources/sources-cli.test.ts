@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probePostgres, TEST_DATABASE_URL } from '../support/postgres.ts';
+import { TEST_DATABASE_URL } from '../support/postgres.ts';
 import { freePort } from '../support/pg-cluster.ts';
 import { createUnstractDb, insertExecution, insertOrganizations, seededRandom, type UnstractDb } from './unstract-fixture.ts';
 
@@ -18,8 +18,6 @@ interface CliResult {
   stdout: string;
   stderr: string;
 }
-
-await probePostgres();
 
 describe('sources CLI', () => {
   let db: UnstractDb;

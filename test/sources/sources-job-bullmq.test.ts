@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBullmqScheduler } from '../../src/adapters/scheduler/bullmq-scheduler.ts';
-import type { AppContext } from '../../src/app/context.ts';
+import type { TestAppContext } from '../support/app-context.ts';
 import { silentLogger } from '../../src/ports/logger.ts';
 import type { Scheduler } from '../../src/ports/scheduler.ts';
 import type { SourcePullResult } from '../../src/sources/pull-sources.ts';
@@ -19,7 +19,7 @@ const NOW = Date.parse('2026-11-20T12:00:00Z');
 
 describe('sources-pull through BullMQ', () => {
   let t: AggregationTestContext;
-  let ctx: AppContext;
+  let ctx: TestAppContext;
   let worker: RunningWorker;
   let producer: Scheduler;
   const prefix = `mbtest-src-${uniqueSuffix()}`;

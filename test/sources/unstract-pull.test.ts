@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aggregateDirtyBuckets } from '../../src/app/aggregate.ts';
 import type { AppContext } from '../../src/app/context.ts';
+import type { TestAppContext } from '../support/app-context.ts';
 import { series, type SeriesResponse } from '../../src/app/query/series.ts';
 import { localDate } from '../../src/domain/time-buckets.ts';
 import { pullDepsOf } from '../../src/sources/pull-job.ts';
@@ -75,7 +76,7 @@ const total = (days: OracleDays, metric: string) => [...days.get(metric)!.values
 
 describe.each(ENGINES)('unstract preset pulled into %s storage', (engine) => {
   let t: AggregationTestContext;
-  let ctx: AppContext;
+  let ctx: TestAppContext;
   let db: UnstractDb;
   let orgs: UnstractOrg[];
   const executions: GeneratedExecution[] = [];

@@ -7,8 +7,8 @@ import { createGeoipCountryLookup } from '../../src/adapters/enrichment/geoip-co
 import { createSqliteStorage } from '../../src/adapters/sqlite/sqlite-storage.ts';
 import { createPromTelemetry } from '../../src/adapters/telemetry/prom-telemetry.ts';
 import type { PromTelemetry } from '../../src/adapters/telemetry/prom-telemetry.ts';
-import { createReportsRuntime } from '../../src/reports/runtime.ts';
-import type { AppContext } from '../../src/app/context.ts';
+import { createReportsRuntime } from '../../src/reports/compose.ts';
+import { testAppContext, type TestAppContext } from './app-context.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { fixedClock } from '../../src/domain/clock.ts';
 import { buildServer } from '../../src/http/server.ts';
@@ -18,6 +18,7 @@ import { silentLogger } from '../../src/ports/logger.ts';
 import type { Storage } from '../../src/ports/storage.ts';
 import type { SourcesRuntime } from '../../src/sources/ports.ts';
 import { testSourcesRuntime } from './sources-runtime.ts';
+import type { Engine } from './engines.ts';
 import { postgresTestSchemas } from './postgres.ts';
 
 /**
@@ -27,7 +28,7 @@ import { postgresTestSchemas } from './postgres.ts';
  * `reopen()` closes the storage and opens the same database again, as a restart would.
  */
 
-export type Engine = 'sqlite' | 'postgres';
+export type { Engine } from './engines.ts';
 
 /** "Now" for every HTTP test: events must lie within raw retention (90 d) of it. */
 export const TEST_NOW = Date.UTC(2030, 0, 20, 12, 0, 0);
@@ -59,7 +60,7 @@ export function makeTestCache(): TestCache {
 
 export interface HttpTestContext {
   engine: Engine;
-  ctx: AppContext;
+  ctx: TestAppContext;
   app: FastifyInstance;
   cache: TestCache;
   telemetry: PromTelemetry;
@@ -72,6 +73,8 @@ export interface HttpTestContext {
 export interface HttpTestOptions {
   env?: Record<string, string>;
   server?: Omit<ServerOptions, 'logger'>;
+  /** PostgreSQL only: a server other than the shared test database (e.g. a test-owned one). */
+  databaseUrl?: string;
 }
 
 interface EngineHandle {
@@ -89,8 +92,8 @@ function sqliteEngine(): EngineHandle {
   };
 }
 
-function postgresEngine(): EngineHandle {
-  const schemas = postgresTestSchemas('http');
+function postgresEngine(url?: string): EngineHandle {
+  const schemas = postgresTestSchemas('http', url);
   const schema = schemas.newSchema();
   return { open: () => schemas.openStorage(schema), sources: () => testSourcesRuntime({ engine: 'postgres', schema }), cleanup: () => schemas.cleanup() };
 }
@@ -98,7 +101,7 @@ function postgresEngine(): EngineHandle {
 export async function createHttpTestContext(engine: Engine, options: HttpTestOptions = {}): Promise<HttpTestContext> {
   const configDir = mkdtempSync(join(tmpdir(), 'meterboard-config-'));
   const config = loadConfig({ ADMIN_KEY: TEST_ADMIN_KEY, LOG_LEVEL: 'silent', DATA_DIR: configDir, ...options.env }, configDir);
-  const handle = engine === 'sqlite' ? sqliteEngine() : postgresEngine();
+  const handle = engine === 'sqlite' ? sqliteEngine() : postgresEngine(options.databaseUrl);
   const cache = makeTestCache();
   const telemetry = createPromTelemetry({ processMetrics: false });
   const clock = fixedClock(TEST_NOW);
@@ -108,7 +111,7 @@ export async function createHttpTestContext(engine: Engine, options: HttpTestOpt
   const open = async () => {
     const storage = handle.open();
     await storage.migrate();
-    const ctx: AppContext = { config, storage, cache, clock, metrics: [], costs, countries, telemetry, log: silentLogger, sources: handle.sources(), reports: createReportsRuntime(config) };
+    const ctx = testAppContext(storage, { config, cache, clock, metrics: [], costs, countries, telemetry, log: silentLogger, sources: handle.sources(), reports: createReportsRuntime(config) });
     const app = buildServer(ctx, { ...options.server, logger: false, checkResponses: true });
     await app.ready();
     return { ctx, app };

@@ -85,11 +85,11 @@ export async function startLiveApp(): Promise<LiveApp> {
     },
     async countEvents(orgId: string) {
       if (!handle) throw new Error('the app is not running');
-      return handle.ctx.storage.countEvents(orgId);
+      return handle.ctx.eventReader.countEvents(orgId);
     },
     async storedEvents(orgId: string, types?: string[]) {
       if (!handle) throw new Error('the app is not running');
-      return handle.ctx.storage.scanEvents({ orgId, from: 0, to: Date.now() + 86_400_000, ...(types ? { types } : {}) });
+      return handle.ctx.eventReader.scanEvents({ orgId, from: 0, to: Date.now() + 86_400_000, ...(types ? { types } : {}) });
     },
   };
   await live.start();

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createPostgresStorage } from '../../src/adapters/postgres/postgres-storage.ts';
-import type { Storage } from '../../src/ports/storage.ts';
+import { createPostgresStorage, type PostgresStorage } from '../../src/adapters/postgres/postgres-storage.ts';
 
 /**
  * PostgreSQL for tests. Every test file works in schemas of its own (created on demand,
@@ -40,9 +39,9 @@ export function uniqueSchemaName(label: string): string {
 
 export interface PostgresTestSchemas {
   /** A migrated Storage in a fresh schema. */
-  makeStorage(): Promise<Storage>;
+  makeStorage(): Promise<PostgresStorage>;
   /** A Storage on an existing schema, without migrating (e.g. a second "process"). */
-  openStorage(schema: string): Storage;
+  openStorage(schema: string): PostgresStorage;
   /** Fresh schema name registered for cleanup (not created yet: migrate creates it). */
   newSchema(): string;
   /** Drops every schema created through this object. */

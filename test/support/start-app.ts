@@ -30,7 +30,7 @@ export async function startTestApp(options: { seedDemo?: boolean; eventsPerDay?:
       const seeded = await seedDemo(handle.ctx, { days: options.days ?? 35, orgs: 1, eventsPerDay: options.eventsPerDay ?? 800 });
       orgId = seeded.orgs[0]!.id;
     } else {
-      await handle.ctx.storage.createOrg({ id: orgId, name: 'Acme', timezone: 'UTC' }, Date.now());
+      await handle.ctx.orgStore.createOrg({ id: orgId, name: 'Acme', timezone: 'UTC' }, Date.now());
     }
     const readKey = (await createKey(handle.ctx, { orgId, scope: 'read', name: 'e2e' })).secret;
     const address = await app.listen({ port: 0, host: '127.0.0.1' });

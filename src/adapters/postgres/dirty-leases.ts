@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import type { DirtyMark, DirtyStore, LeaseStore } from '../../ports/storage.ts';
+import type { DirtyMark, DirtyQueue, LeaseStore } from '../../ports/storage.ts';
 
 /**
  * Marks hours dirty with a fresh generation each time, inside the caller's transaction when a
@@ -17,7 +17,7 @@ export async function upsertDirtyHours(db: Pool | PoolClient, orgId: string, hou
   return hours;
 }
 
-export function createDirtyStore(pool: Pool): DirtyStore {
+export function createDirtyQueue(pool: Pool): DirtyQueue {
   return {
     async markDirty(orgId, hourStarts) {
       await upsertDirtyHours(pool, orgId, hourStarts);

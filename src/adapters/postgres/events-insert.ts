@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { NewEvent } from '../../domain/event.ts';
+import { dirtyHoursAfterInsert } from '../../domain/supersede.ts';
 import type { InsertEventsResult } from '../../ports/storage.ts';
 import { numberArray, textArray } from './array-literals.ts';
 import { inTransaction } from './db.ts';
@@ -54,10 +55,7 @@ export async function insertEventBatch(
       if (supersedeKey !== null) keyed.push({ id: event.id, ts: event.ts, supersedeKey });
     }
     const plan = await planSupersede(client, orgId, keyed, now);
-    const hours = new Set<number>();
-    for (const event of newEvents) hours.add(hourOf(event.ts));
-    for (const dethroned of plan.dethroned) hours.add(hourOf(dethroned.ts));
-    const dirtyHours = [...hours].sort((a, b) => a - b);
+    const dirtyHours = dirtyHoursAfterInsert(newEvents.map((event) => event.ts), plan.outcomes, hourOf);
     await writeBatch(client, orgId, newEvents, plan, dirtyHours, now);
     return { inserted, dirtyHours };
   });

@@ -1,14 +1,9 @@
 import type { PoolClient } from 'pg';
+import { resolveSupersede, type SupersedeContender, type SupersedeOutcome } from '../../domain/supersede.ts';
 import { numberArray, textArray } from './array-literals.ts';
 
 /** Supersede keys are serialised through this many advisory locks per org (bounded lock-table use). */
 const SUPERSEDE_LOCK_BUCKETS = 256;
-
-interface Contender {
-  id: string;
-  ts: number;
-  receivedAt: number;
-}
 
 export interface SupersedeCandidate {
   id: string;
@@ -17,29 +12,23 @@ export interface SupersedeCandidate {
   supersedeKey: string;
 }
 
+/** The writes the domain's supersede rule asks for, in the shape of the batch statement. */
 export interface SupersedePlan {
   /** New events that lose to another event of their key: stored with superseded = true. */
   losers: Set<string>;
   /** Previous winners that a new event beats: their flags flip to superseded. */
-  dethroned: Contender[];
+  dethroned: SupersedeContender[];
   /** The winner of each key whose winner changed. */
-  newHeads: Array<Contender & { key: string }>;
+  newHeads: Array<SupersedeContender & { key: string }>;
+  /** One per key, for the dirty hours (domain dirtyHoursAfterInsert). */
+  outcomes: Array<SupersedeOutcome<SupersedeContender>>;
 }
 
 /**
- * Positive when `a` is more recent than `b`: latest ts, then latest received_at, then the
- * larger id compared as UTF-8 bytes (PostgreSQL "C" collation and SQLite BINARY agree on it).
- */
-export function compareRecency(a: Contender, b: Contender): number {
-  if (a.ts !== b.ts) return a.ts < b.ts ? -1 : 1;
-  if (a.receivedAt !== b.receivedAt) return a.receivedAt < b.receivedAt ? -1 : 1;
-  return Buffer.compare(Buffer.from(a.id, 'utf8'), Buffer.from(b.id, 'utf8'));
-}
-
-/**
- * Decides superseded flags for new events against the stored winner of each key. Runs inside
- * the insert transaction and first takes advisory locks for the keys' buckets, so concurrent
- * batches touching the same key take turns and each sees the other's committed winner.
+ * Reads the stored head of each key the batch touches and lets the domain's rule
+ * (domain/supersede.ts) decide. Runs inside the insert transaction and first takes advisory
+ * locks for the keys' buckets, so concurrent batches touching the same key take turns and each
+ * sees the other's committed head.
  */
 export async function planSupersede(
   client: PoolClient,
@@ -47,7 +36,7 @@ export async function planSupersede(
   candidates: readonly SupersedeCandidate[],
   receivedAt: number,
 ): Promise<SupersedePlan> {
-  const plan: SupersedePlan = { losers: new Set(), dethroned: [], newHeads: [] };
+  const plan: SupersedePlan = { losers: new Set(), dethroned: [], newHeads: [], outcomes: [] };
   const byKey = new Map<string, SupersedeCandidate[]>();
   for (const candidate of candidates) {
     const group = byKey.get(candidate.supersedeKey);
@@ -66,22 +55,16 @@ export async function planSupersede(
     'SELECT supersede_key, id, ts, received_at FROM supersede_heads WHERE org_id = $1 AND supersede_key = ANY($2::text[])',
     [orgId, textArray(keys)],
   );
-  const heads = new Map<string, Contender>(
+  const heads = new Map<string, SupersedeContender>(
     stored.rows.map((row) => [row.supersede_key, { id: row.id, ts: row.ts, receivedAt: row.received_at }]),
   );
 
   for (const [key, group] of byKey) {
-    const head = heads.get(key);
-    let winner: Contender | undefined = head;
-    for (const candidate of group) {
-      const contender = { id: candidate.id, ts: candidate.ts, receivedAt };
-      if (winner === undefined || compareRecency(contender, winner) > 0) winner = contender;
-    }
-    for (const candidate of group) if (candidate.id !== winner?.id) plan.losers.add(candidate.id);
-    if (winner !== undefined && winner !== head) {
-      if (head !== undefined) plan.dethroned.push(head);
-      plan.newHeads.push({ key, ...winner });
-    }
+    const outcome = resolveSupersede(heads.get(key) ?? null, group.map((candidate) => ({ id: candidate.id, ts: candidate.ts, receivedAt })));
+    plan.outcomes.push(outcome);
+    for (const loser of outcome.losers) plan.losers.add(loser.id);
+    if (outcome.dethroned !== null) plan.dethroned.push(outcome.dethroned);
+    if (outcome.headChanged) plan.newHeads.push({ key, id: outcome.winner.id, ts: outcome.winner.ts, receivedAt: outcome.winner.receivedAt });
   }
   return plan;
 }

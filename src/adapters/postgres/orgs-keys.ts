@@ -1,14 +1,14 @@
 import type { Pool } from 'pg';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import { KEY_COLUMNS, ORG_COLUMNS, toKey, toOrg, type KeyRow, type OrgRow } from '../org-rows.ts';
-import type { KeyStore, OrgStore } from '../../ports/storage.ts';
+import type { DataVersions, KeyStore, OrgStore } from '../../ports/storage.ts';
 import { sqlState } from './db.ts';
 
 const UNIQUE_VIOLATION = '23505';
 const FOREIGN_KEY_VIOLATION = '23503';
 
 
-export function createOrgStore(pool: Pool): OrgStore {
+export function createOrgStore(pool: Pool): OrgStore & DataVersions {
   return {
     async createOrg(org, now) {
       const result = await pool.query<OrgRow>(

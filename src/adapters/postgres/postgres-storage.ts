@@ -1,13 +1,15 @@
 import type { QueryConfig } from 'pg';
 import type { Storage } from '../../ports/storage.ts';
 import { createPool, type PostgresOptions } from './db.ts';
-import { createDirtyStore, createLeaseStore } from './dirty-leases.ts';
+import { createDirtyQueue, createLeaseStore } from './dirty-leases.ts';
 import { EventPartitions } from './event-partitions.ts';
 import { insertEventBatch } from './events-insert.ts';
 import { countEvents, countEventsBefore, eventTimestampsRange, recentEvents, scanEvents } from './events-read.ts';
 import { deleteEventsBefore } from './events-retention.ts';
 import { createJobHealthStore } from './job-health.ts';
 import { applyMigrations } from './migrations.ts';
+import { translateOutages } from '../outage.ts';
+import { isPostgresOutage } from './outage.ts';
 import { createKeyStore, createOrgStore } from './orgs-keys.ts';
 import { createRollupStore } from './rollups.ts';
 
@@ -19,16 +21,22 @@ const PING_TIMEOUT_MS = 5_000;
  * Server-mode storage on PostgreSQL (15+). Call `migrate()` before use. With `schema`, every
  * table lives in that schema (created by migrate), which is how tests isolate themselves.
  */
-export function createPostgresStorage(options: PostgresOptions): Storage {
+/** The engine's name is for diagnostics (logs, tests); use cases decide nothing by it. */
+export type PostgresStorage = Storage & { readonly engine: 'postgres' };
+
+export function createPostgresStorage(options: PostgresOptions): PostgresStorage {
   const pool = createPool(options);
   const partitions = new EventPartitions(pool);
   let closing: Promise<void> | undefined;
 
-  return {
+  // Refused, terminated, shut down, too many clients: the port promises UnavailableError, not SQLSTATEs.
+  return translateOutages<PostgresStorage>({
     engine: 'postgres',
+    // The server filters inside the index; every row returned costs more to decode than to skip.
+    dimensionReads: 'parallel-narrow-reads',
     ...createOrgStore(pool),
     ...createKeyStore(pool),
-    ...createDirtyStore(pool),
+    ...createDirtyQueue(pool),
     ...createRollupStore(pool),
     ...createLeaseStore(pool),
     ...createJobHealthStore(pool),
@@ -50,5 +58,5 @@ export function createPostgresStorage(options: PostgresOptions): Storage {
       closing ??= pool.end();
       return closing;
     },
-  };
+  }, isPostgresOutage);
 }

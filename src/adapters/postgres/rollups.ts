@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { Granularity, RollupRow } from '../../domain/rollup-types.ts';
-import type { RollupStore } from '../../ports/storage.ts';
+import type { RetentionStore, RollupReader, RollupWriter } from '../../ports/storage.ts';
 import { inTransaction } from './db.ts';
 import { replaceBucketRows } from './rollups-replace.ts';
 
@@ -75,7 +75,7 @@ async function rollupOrgIds(pool: Pool): Promise<string[]> {
   return result.rows.map((row) => row.org_id);
 }
 
-export function createRollupStore(pool: Pool): RollupStore {
+export function createRollupStore(pool: Pool): Omit<RollupReader, 'dimensionReads'> & RollupWriter & Pick<RetentionStore, 'deleteRollupsBefore' | 'countRollupsBefore'> {
   return {
     async replaceBuckets(orgId, granularity, bucketStarts, rows) {
       const buckets = new Set(bucketStarts);

@@ -1,10 +1,11 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { lazy } from './lazy-statement.ts';
 import type { Attributes, NewEvent, StoredEvent } from '../../domain/event.ts';
-import type { DirtyMark, DirtyStore, EventStore, InsertEventsResult } from '../../ports/storage.ts';
+import { dirtyHoursAfterInsert, resolveSupersede, type SupersedeContender, type SupersedeOutcome } from '../../domain/supersede.ts';
+import type { DirtyMark, DirtyQueue, EventAppender, EventReader, InsertEventsResult, RetentionStore } from '../../ports/storage.ts';
 
 type EventRow = [string, string, string, number, string, string, string, number, string | null];
-type SupersedeRow = [id: string, ts: number, superseded: number];
+type HeadRow = [id: string, ts: number, receivedAt: number];
 
 const EVENT_COLUMNS = 'org_id, id, type, ts, project, tag, attrs, received_at, supersede_key';
 /** Rows per INSERT statement: one statement per row would cost more than the rows themselves. */
@@ -16,16 +17,13 @@ function toEvent(row: EventRow): StoredEvent {
   return { orgId, id, type, ts, project, tag, attrs: JSON.parse(attrs) as Attributes, receivedAt, supersedeKey };
 }
 
-export function sqliteEventStore(db: Database): EventStore & DirtyStore {
+export function sqliteEventStore(db: Database): EventAppender & EventReader & Pick<RetentionStore, 'deleteEventsBefore' | 'countEventsBefore'> & DirtyQueue {
   const sql = lazy(() => ({
-    // The winner of a supersede key is the latest by ts, then received_at, then id.
-    selectBySupersedeKey: db
-      .prepare<[string, string], SupersedeRow>(
-        `SELECT id, ts, superseded FROM events WHERE org_id = ? AND supersede_key = ?
-         ORDER BY ts DESC, received_at DESC, id DESC`,
-      )
+    // The key's visible events: its stored head plus the rows this transaction just inserted.
+    selectVisibleOfKey: db
+      .prepare<[string, string], HeadRow>('SELECT id, ts, received_at FROM events WHERE org_id = ? AND supersede_key = ? AND superseded = 0')
       .raw(),
-    setSuperseded: db.prepare<[number, string, string]>('UPDATE events SET superseded = ? WHERE org_id = ? AND id = ?'),
+    supersede: db.prepare<[string, string]>('UPDATE events SET superseded = 1 WHERE org_id = ? AND id = ?'),
     nextGeneration: db
       .prepare<[], number>("UPDATE sequences SET value = value + 1 WHERE name = 'dirty_generation' RETURNING value")
       .pluck(),
@@ -114,36 +112,45 @@ export function sqliteEventStore(db: Database): EventStore & DirtyStore {
     }
   }
 
-  /** Re-ranks every event sharing the key and reports the ts of each event whose flag flipped. */
-  function resolveSupersedeKey(orgId: string, key: string, changed: (ts: number) => void): void {
-    const rows = sql().selectBySupersedeKey.all(orgId, key);
-    rows.forEach(([id, ts, superseded], rank) => {
-      const wanted = rank === 0 ? 0 : 1;
-      if (superseded !== wanted) {
-        sql().setSuperseded.run(wanted, orgId, id);
-        changed(ts);
-      }
-    });
+  /**
+   * Applies the domain's supersede rule to one key: reads its stored head (the visible row not
+   * inserted now), lets the rule decide, flips the losers. Runs inside the write transaction,
+   * which SQLite serializes, so no other writer sees the key in between.
+   */
+  function applySupersede(orgId: string, key: string, arrivals: readonly SupersedeContender[], insertedIds: ReadonlySet<string>): SupersedeOutcome<SupersedeContender> {
+    const stored = sql().selectVisibleOfKey.all(orgId, key).find(([id]) => !insertedIds.has(id));
+    const head = stored === undefined ? null : { id: stored[0], ts: stored[1], receivedAt: stored[2] };
+    const outcome = resolveSupersede(head, arrivals);
+    for (const loser of outcome.losers) sql().supersede.run(orgId, loser.id);
+    if (outcome.dethroned !== null) sql().supersede.run(orgId, outcome.dethroned.id);
+    return outcome;
   }
 
   const insertTx = db.transaction(
     (orgId: string, events: readonly NewEvent[], hourOf: (ts: number) => number, now: number): InsertEventsResult => {
       const inserted: boolean[] = new Array<boolean>(events.length);
-      const hours = new Set<number>();
-      const touchedKeys = new Set<string>();
+      const insertedAt: number[] = [];
+      const arrivalsByKey = new Map<string, SupersedeContender[]>();
       const fresh = insertRows(orgId, events, now);
+      const insertedIds = new Set(fresh);
       for (let i = 0; i < events.length; i++) {
         const e = events[i]!;
         // A later repeat of an id within the batch conflicts with its first occurrence.
         inserted[i] = fresh.delete(e.id);
         if (inserted[i]) {
-          hours.add(hourOf(e.ts));
-          if (e.supersedeKey !== null) touchedKeys.add(e.supersedeKey);
+          insertedAt.push(e.ts);
+          if (e.supersedeKey !== null) {
+            const arrival = { id: e.id, ts: e.ts, receivedAt: now };
+            const group = arrivalsByKey.get(e.supersedeKey);
+            if (group === undefined) arrivalsByKey.set(e.supersedeKey, [arrival]);
+            else group.push(arrival);
+          }
         }
       }
-      for (const key of touchedKeys) resolveSupersedeKey(orgId, key, (ts) => hours.add(hourOf(ts)));
-      markHours(orgId, hours);
-      return { inserted, dirtyHours: [...hours].sort((a, b) => a - b) };
+      const outcomes = [...arrivalsByKey].map(([key, arrivals]) => applySupersede(orgId, key, arrivals, insertedIds));
+      const dirtyHours = dirtyHoursAfterInsert(insertedAt, outcomes, hourOf);
+      markHours(orgId, dirtyHours);
+      return { inserted, dirtyHours };
     },
   );
   const markTx = db.transaction((orgId: string, hours: readonly number[]) => markHours(orgId, new Set(hours)));

@@ -3,7 +3,7 @@ import { lazy } from './lazy-statement.ts';
 import { ConflictError } from '../../domain/errors.ts';
 import type { KeyScope } from '../../domain/organization.ts';
 import { KEY_COLUMNS, ORG_COLUMNS, toKey, toOrg, type KeyRow, type OrgRow } from '../org-rows.ts';
-import type { KeyStore, OrgStore } from '../../ports/storage.ts';
+import type { DataVersions, KeyStore, OrgStore } from '../../ports/storage.ts';
 
 
 function isUniqueViolation(error: unknown): boolean {
@@ -11,7 +11,7 @@ function isUniqueViolation(error: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
-export function sqliteOrgStore(db: Database): OrgStore & KeyStore {
+export function sqliteOrgStore(db: Database): OrgStore & DataVersions & KeyStore {
   const sql = lazy(() => ({
     insertOrg: db.prepare('INSERT INTO orgs (id, name, timezone, created_at, updated_at) VALUES (?, ?, ?, ?, ?)'),
     selectOrg: db.prepare<[string], OrgRow>(`SELECT ${ORG_COLUMNS} FROM orgs WHERE id = ?`),

@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { lazy } from './lazy-statement.ts';
 import type { Granularity, RollupRow } from '../../domain/rollup-types.ts';
-import type { LeaseStore, RollupQuery, RollupStore } from '../../ports/storage.ts';
+import type { LeaseStore, RetentionStore, RollupQuery, RollupReader, RollupWriter } from '../../ports/storage.ts';
 
 type StoredRollup = [
   orgId: string, granularity: Granularity, bucketStart: number, metric: string, project: string, tag: string,
@@ -46,7 +46,7 @@ function assertRowsInBuckets(orgId: string, granularity: Granularity, buckets: R
   }
 }
 
-export function sqliteRollupStore(db: Database): RollupStore & LeaseStore {
+export function sqliteRollupStore(db: Database): Omit<RollupReader, 'dimensionReads'> & RollupWriter & Pick<RetentionStore, 'deleteRollupsBefore' | 'countRollupsBefore'> & LeaseStore {
   const sql = lazy(() => ({
     deleteBucket: db.prepare<[string, Granularity, number]>(
       'DELETE FROM rollups WHERE org_id = ? AND granularity = ? AND bucket_start = ?',

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Storage } from '../../ports/storage.ts';
 import { readMigrations } from '../migrations-runner.ts';
+import { translateOutages } from '../outage.ts';
+import { isSqliteOutage } from './outage.ts';
 import { sqliteEventStore } from './sqlite-event-store.ts';
 import { sqliteJobHealthStore } from './sqlite-job-health.ts';
 import { sqliteOrgStore } from './sqlite-org-store.ts';
@@ -23,7 +25,10 @@ export type SqliteStorageOptions =
  * while the server runs (WAL: readers never block, writers wait up to the busy timeout).
  * The schema exists only after `migrate()`.
  */
-export function createSqliteStorage(options: SqliteStorageOptions): Storage {
+/** The engine's name is for diagnostics (logs, tests); use cases decide nothing by it. */
+export type SqliteStorage = Storage & { readonly engine: 'sqlite' };
+
+export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorage {
   const file = 'file' in options ? options.file : join(options.dataDir, SQLITE_FILE_NAME);
   if ('dataDir' in options) mkdirSync(options.dataDir, { recursive: true });
   // A big rollup rewrite by another process can hold the write lock for seconds.
@@ -51,8 +56,11 @@ export function createSqliteStorage(options: SqliteStorageOptions): Storage {
   });
 
   let closed = false;
-  return {
+  // Busy, locked, closed, I/O errors: the port promises UnavailableError, not driver codes.
+  return translateOutages<SqliteStorage>({
     engine: 'sqlite',
+    // Reads run one after another on one connection and each dimension read walks every row of its bucket range.
+    dimensionReads: 'one-wide-read',
     ...sqliteOrgStore(db),
     ...sqliteEventStore(db),
     ...sqliteRollupStore(db),
@@ -73,5 +81,5 @@ export function createSqliteStorage(options: SqliteStorageOptions): Storage {
       closed = true;
       db.close();
     },
-  };
+  }, isSqliteOutage);
 }

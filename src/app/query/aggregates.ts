@@ -1,7 +1,7 @@
 import { ValidationError } from '../../domain/errors.ts';
 import { planSeries, type SourceParam } from '../../domain/query-plan.ts';
 import type { Granularity } from '../../domain/rollup-types.ts';
-import type { AppContext } from '../context.ts';
+import type { QueryDeps } from './query-deps.ts';
 import { cachedJson, type CachedJson } from './cached-query.ts';
 import { collectSeries, statsOf, valueOf } from './collect.ts';
 import { parseMetricNames, requireDimension, selectMetrics } from './metric-selection.ts';
@@ -44,7 +44,7 @@ export interface AggregatesInput extends CommonQueryInput {
   source?: SourceParam | undefined;
 }
 
-export async function aggregates(ctx: AppContext, input: AggregatesInput): Promise<CachedJson> {
+export async function aggregates(ctx: QueryDeps, input: AggregatesInput): Promise<CachedJson> {
   const names = parseMetricNames(input.metric);
   if (names.length !== 1) throw ValidationError.field('metric', 'name exactly one metric');
   const scope = await resolveScope(ctx, input);

@@ -1,6 +1,6 @@
 import { ValidationError } from '../../domain/errors.ts';
 import type { SourceParam } from '../../domain/query-plan.ts';
-import type { AppContext } from '../context.ts';
+import type { QueryDeps } from './query-deps.ts';
 import { cachedJson, prefetchDataVersion, type CachedJson } from './cached-query.ts';
 import { collectTotals, statsOf, valueOf } from './collect.ts';
 import { parseMetricNames, requireDimension, selectMetrics } from './metric-selection.ts';
@@ -28,7 +28,7 @@ export interface BreakdownInput extends CommonQueryInput {
   source?: SourceParam | undefined;
 }
 
-export async function breakdown(ctx: AppContext, input: BreakdownInput): Promise<CachedJson> {
+export async function breakdown(ctx: QueryDeps, input: BreakdownInput): Promise<CachedJson> {
   const names = parseMetricNames(input.metric);
   if (names.length !== 1) throw ValidationError.field('metric', 'name exactly one metric to break down');
   if (!input.dimension) throw ValidationError.field('dimension', 'is required');

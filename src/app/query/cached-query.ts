@@ -80,15 +80,15 @@ export function catalogFingerprint(metrics: readonly MetricDefinition[]): string
  * Starts the data-version read at once, so it overlaps the organization lookup: a cache hit
  * then costs one database round trip (PostgreSQL) plus the cache read, not two.
  */
-export function prefetchDataVersion(ctx: AppContext, orgId: string): Promise<number> {
-  const version = ctx.storage.getDataVersion(orgId);
+export function prefetchDataVersion(ctx: Pick<AppContext, 'cache' | 'clock' | 'dataVersions' | 'log' | 'metrics'>, orgId: string): Promise<number> {
+  const version = ctx.dataVersions.getDataVersion(orgId);
   // An unknown organization fails its lookup first; this read's outcome is then never awaited.
   version.catch(() => undefined);
   return version;
 }
 
-export async function cachedJson(ctx: AppContext, spec: CachedQuerySpec, compute: () => Promise<unknown>): Promise<CachedJson> {
-  const version = await (spec.version ?? ctx.storage.getDataVersion(spec.orgId));
+export async function cachedJson(ctx: Pick<AppContext, 'cache' | 'clock' | 'dataVersions' | 'log' | 'metrics'>, spec: CachedQuerySpec, compute: () => Promise<unknown>): Promise<CachedJson> {
+  const version = await (spec.version ?? ctx.dataVersions.getDataVersion(spec.orgId));
   const key = `mb:q1:${spec.orgId}:${version}:${catalogFingerprint(ctx.metrics)}:${spec.endpoint}:${canonicalQuery(spec.query)}`;
   if (!spec.refresh) {
     const cached = await safely(ctx, () => ctx.cache.get(key));
@@ -109,7 +109,7 @@ export function withoutFloatNoise(_key: string, value: unknown): unknown {
 }
 
 /** The Cache port promises never to throw; should an adapter break that promise, a query still answers. */
-async function safely<T>(ctx: AppContext, operation: () => Promise<T>): Promise<T | undefined> {
+async function safely<T>(ctx: Pick<AppContext, 'cache' | 'clock' | 'dataVersions' | 'log' | 'metrics'>, operation: () => Promise<T>): Promise<T | undefined> {
   try {
     return await operation();
   } catch (error) {

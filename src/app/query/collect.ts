@@ -3,7 +3,7 @@ import type { PlanPiece, SeriesPlan } from '../../domain/query-plan.ts';
 import { seriesPieces } from '../../domain/query-plan.ts';
 import { mergeAllPartials, toStats, type RollupStats } from '../../domain/rollup-math.ts';
 import type { RollupPartial, RollupRow } from '../../domain/rollup-types.ts';
-import type { AppContext } from '../context.ts';
+import type { PartialsDeps } from './query-deps.ts';
 import { readPartials } from './read-partials.ts';
 
 /**
@@ -38,7 +38,7 @@ function group<T>(rows: readonly RollupRow[], keyOf: (row: RollupRow) => T): Map
   return byMetric;
 }
 
-export async function collectTotals(ctx: AppContext, request: CollectRequest, pieces: readonly PlanPiece[]): Promise<Totals> {
+export async function collectTotals(ctx: PartialsDeps, request: CollectRequest, pieces: readonly PlanPiece[]): Promise<Totals> {
   const rows = await readPartials(ctx, { ...request, pieces });
   const totals: Totals = new Map();
   for (const [metric, byDim] of group(rows, () => 0)) {
@@ -50,18 +50,17 @@ export async function collectTotals(ctx: AppContext, request: CollectRequest, pi
 }
 
 /**
- * Totals for several (metric, dimension) pairs. Returns dimension name → totals. SQLite: one
- * read per tier instead of one per pair, since each dimension read walks every row of its
- * bucket range and reads run one after another. PostgreSQL: narrow reads in parallel, since
- * the server filters inside the index and every row returned costs more to decode than to skip.
+ * Totals for several (metric, dimension) pairs. Returns dimension name → totals. The rollup
+ * reader says which read pattern suits it (RollupReader.dimensionReads): one wide read per
+ * tier filtered here, or one narrow read per pair in parallel.
  */
 export async function collectDimensionTotals(
-  ctx: AppContext,
+  ctx: PartialsDeps,
   request: Omit<CollectRequest, 'metrics' | 'dimName'>,
   wants: ReadonlyArray<{ metric: MetricDefinition; dimName: string }>,
   pieces: readonly PlanPiece[],
 ): Promise<Map<string, Totals>> {
-  if (ctx.storage.engine !== 'sqlite') {
+  if (ctx.rollupReader.dimensionReads === 'parallel-narrow-reads') {
     const result = new Map<string, Totals>();
     const answers = await Promise.all(wants.map((want) => collectTotals(ctx, { ...request, metrics: [want.metric], dimName: want.dimName }, pieces)));
     wants.forEach((want, i) => {
@@ -99,7 +98,7 @@ export interface SeriesCells {
 /** metric → dimension value → cells. */
 export type SeriesData = Map<string, Map<string, SeriesCells>>;
 
-export async function collectSeries(ctx: AppContext, request: CollectRequest, plan: SeriesPlan): Promise<SeriesData> {
+export async function collectSeries(ctx: PartialsDeps, request: CollectRequest, plan: SeriesPlan): Promise<SeriesData> {
   const rows = await readPartials(ctx, { ...request, pieces: seriesPieces(plan) });
   const starts = plan.buckets.map((bucket) => bucket.start);
   const pointOf = (ts: number): number => {

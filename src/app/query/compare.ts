@@ -3,7 +3,7 @@ import { ValidationError } from '../../domain/errors.ts';
 import { goodDirectionOf, type MetricDefinition } from '../../domain/metrics/definition.ts';
 import { planTotal } from '../../domain/query-plan.ts';
 import { addLocalDays, localDate, nextBucket, startOfLocalDate } from '../../domain/time-buckets.ts';
-import type { AppContext } from '../context.ts';
+import type { QueryDeps } from './query-deps.ts';
 import { cachedJson, type CachedJson } from './cached-query.ts';
 import { collectTotals, reportedMetrics, statsOf, valueOf, type Totals } from './collect.ts';
 import { discoveredGauge, parseMetricNames, selectMetrics } from './metric-selection.ts';
@@ -74,7 +74,7 @@ function dayReading(metric: MetricDefinition, totals: Totals): DayReading {
   return { value: valueOf(metric, stats), p95: null, hasData };
 }
 
-export async function compare(ctx: AppContext, input: CompareInput): Promise<CachedJson> {
+export async function compare(ctx: QueryDeps, input: CompareInput): Promise<CachedJson> {
   const org = await loadOrganization(ctx, input.orgId);
   const zone = resolveTimeZone(input.tz, org);
   const now = ctx.clock.now();

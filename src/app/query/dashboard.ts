@@ -3,7 +3,7 @@ import type { MetricDefinition } from '../../domain/metrics/definition.ts';
 import { planSeries, planTotalCoarsest } from '../../domain/query-plan.ts';
 import { MISSING_DIMENSION_VALUE } from '../../domain/rollup-types.ts';
 import { addLocalDays, floorBucket, localDate, startOfLocalDate } from '../../domain/time-buckets.ts';
-import type { AppContext } from '../context.ts';
+import type { QueryDeps } from './query-deps.ts';
 import { cachedJson, prefetchDataVersion, type CachedJson } from './cached-query.ts';
 import { collectDimensionTotals, collectSeries, statsOf, type Totals } from './collect.ts';
 import { loadOrganization, tierHorizons, type QueryScope } from './scope.ts';
@@ -49,7 +49,7 @@ export interface DashboardInput {
   refresh?: boolean | undefined;
 }
 
-function metricNamed(ctx: AppContext, name: string): MetricDefinition {
+function metricNamed(ctx: QueryDeps, name: string): MetricDefinition {
   const metric = ctx.metrics.find((m) => m.name === name);
   if (!metric) throw new Error(`the built-in metric "${name}" is missing from the catalog`);
   return metric;
@@ -64,7 +64,7 @@ function top(totals: Totals, metric: string, limit: number): Array<{ key: string
     .slice(0, limit);
 }
 
-export async function dashboard(ctx: AppContext, input: DashboardInput): Promise<CachedJson> {
+export async function dashboard(ctx: QueryDeps, input: DashboardInput): Promise<CachedJson> {
   const version = prefetchDataVersion(ctx, input.orgId);
   const org = await loadOrganization(ctx, input.orgId);
   const zone = resolveTimeZone(input.tz, org);
@@ -112,7 +112,7 @@ export async function dashboard(ctx: AppContext, input: DashboardInput): Promise
   );
 }
 
-async function computeDashboard(ctx: AppContext, scope: QueryScope, range: DashboardRange, grain: 'hour' | 'day', now: number): Promise<DashboardPayload> {
+async function computeDashboard(ctx: QueryDeps, scope: QueryScope, range: DashboardRange, grain: 'hour' | 'day', now: number): Promise<DashboardPayload> {
   const requests = metricNamed(ctx, 'requests');
   const errors = metricNamed(ctx, 'request_errors');
   const latency = metricNamed(ctx, 'request_latency_ms');

@@ -1,5 +1,5 @@
 import { toCsv, type CsvValue } from '../../domain/csv.ts';
-import type { AppContext } from '../context.ts';
+import type { QueryDeps } from './query-deps.ts';
 import { series, type SeriesInput, type SeriesOptions, type SeriesResponse } from './series.ts';
 
 /** `export.csv`: the series answer as CSV, one line per point, with a header. */
@@ -20,7 +20,7 @@ export function seriesToCsv(response: SeriesResponse, withDimension: boolean): s
   return toCsv(header, rows);
 }
 
-export async function exportCsv(ctx: AppContext, input: SeriesInput, options: SeriesOptions = {}): Promise<{ csv: string; hit: boolean }> {
+export async function exportCsv(ctx: QueryDeps, input: SeriesInput, options: SeriesOptions = {}): Promise<{ csv: string; hit: boolean }> {
   const answer = await series(ctx, input, options);
   return { csv: seriesToCsv(JSON.parse(answer.json) as SeriesResponse, Boolean(input.dimension)), hit: answer.hit };
 }

@@ -21,10 +21,10 @@ function within<T>(promise: Promise<T>, fallback: T): Promise<T> {
   return Promise.race([promise.catch(() => fallback), timeout]).finally(() => clearTimeout(timer));
 }
 
-export async function health(ctx: AppContext): Promise<HealthReport> {
+export async function health(ctx: Pick<AppContext, 'cache' | 'clock' | 'log' | 'storageHealth'>): Promise<HealthReport> {
   const [database, cache] = await Promise.all([
     within(
-      ctx.storage.ping().then(
+      ctx.storageHealth.ping().then(
         () => 'ok' as const,
         (error: unknown) => {
           ctx.log.error({ err: error }, 'readiness: database check failed');

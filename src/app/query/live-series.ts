@@ -1,5 +1,5 @@
 import { planSeries, type SeriesPlan } from '../../domain/query-plan.ts';
-import type { AppContext } from '../context.ts';
+import type { QueryDeps } from './query-deps.ts';
 import { cachedJson, type CachedJson } from './cached-query.ts';
 import { computeSeries, prepareSeries, type SeriesInput, type SeriesOptions } from './series.ts';
 
@@ -13,7 +13,7 @@ export function rawSeriesPlan(plan: SeriesPlan): SeriesPlan {
   };
 }
 
-export async function liveSeries(ctx: AppContext, input: Omit<SeriesInput, 'source'>, options: SeriesOptions = {}): Promise<CachedJson> {
+export async function liveSeries(ctx: QueryDeps, input: Omit<SeriesInput, 'source'>, options: SeriesOptions = {}): Promise<CachedJson> {
   const { scope, request, cacheQuery } = await prepareSeries(ctx, input, options);
   return cachedJson(
     ctx,

@@ -1,4 +1,4 @@
-import type { AppContext } from '../context.ts';
+import type { QueryDeps } from './query-deps.ts';
 import { cachedJson, type CachedJson } from './cached-query.ts';
 import { parseMetricNames, selectMetrics } from './metric-selection.ts';
 import { resolveScope, scopeKey } from './scope.ts';
@@ -8,7 +8,7 @@ import { computeSummary, type QueryOptions, type SummaryInput } from './summary.
  * `live-summary`: the summary shape computed from raw events only, through the evaluation
  * code the aggregator uses, so it shows events the aggregator has not reached yet.
  */
-export async function liveSummary(ctx: AppContext, input: Omit<SummaryInput, 'source'>, options: QueryOptions = {}): Promise<CachedJson> {
+export async function liveSummary(ctx: QueryDeps, input: Omit<SummaryInput, 'source'>, options: QueryOptions = {}): Promise<CachedJson> {
   const scope = await resolveScope(ctx, input, options);
   const selection = await selectMetrics(ctx, scope.org.id, parseMetricNames(input.metric), options.metricField);
   const pieces = scope.start < scope.end ? [{ kind: 'raw' as const, from: scope.start, to: scope.end }] : [];

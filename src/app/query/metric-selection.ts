@@ -29,9 +29,9 @@ export function parseMetricNames(values: string | readonly string[] | undefined)
   return [...new Set(names)];
 }
 
-export async function allMetrics(ctx: AppContext, orgId: string): Promise<MetricDefinition[]> {
+export async function allMetrics(ctx: Pick<AppContext, 'rollupReader' | 'metrics'>, orgId: string): Promise<MetricDefinition[]> {
   const declared = new Set(ctx.metrics.map((m) => m.name));
-  const discovered = (await ctx.storage.rollupMetricNames(orgId)).filter((name) => !declared.has(name)).sort();
+  const discovered = (await ctx.rollupReader.rollupMetricNames(orgId)).filter((name) => !declared.has(name)).sort();
   return [...ctx.metrics, ...discovered.map(discoveredGauge)];
 }
 
@@ -44,7 +44,7 @@ export interface MetricSelection {
 
 /** Resolves requested names; an unknown name is a 400 listing the valid ones. */
 export async function selectMetrics(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'rollupReader' | 'metrics'>,
   orgId: string,
   requested: readonly string[],
   field = 'metric',

@@ -1,6 +1,6 @@
 import { policyFor, type GoodDirection } from '../../domain/compare.ts';
 import { apiMetricType, metricEventTypes, type MetricDefinition } from '../../domain/metrics/definition.ts';
-import type { AppContext } from '../context.ts';
+import type { QueryDeps } from './query-deps.ts';
 import { cachedJson, type CachedJson } from './cached-query.ts';
 import { allMetrics } from './metric-selection.ts';
 import { loadOrganization } from './scope.ts';
@@ -23,7 +23,7 @@ export interface CatalogEntry {
   good_direction: GoodDirection;
 }
 
-export async function metricsCatalog(ctx: AppContext, input: { orgId: string; refresh?: boolean | undefined }): Promise<CachedJson> {
+export async function metricsCatalog(ctx: QueryDeps, input: { orgId: string; refresh?: boolean | undefined }): Promise<CachedJson> {
   const org = await loadOrganization(ctx, input.orgId);
   return cachedJson(
     ctx,

@@ -1,5 +1,5 @@
 import { planSeries } from '../../domain/query-plan.ts';
-import type { AppContext } from '../context.ts';
+import type { QueryDeps } from './query-deps.ts';
 import { cachedJson, type CachedJson } from './cached-query.ts';
 import { collectSeries, comparableValue, reportedMetrics, statsOf, valueOf } from './collect.ts';
 import { discoveredGauge, parseMetricNames, selectMetrics } from './metric-selection.ts';
@@ -20,7 +20,7 @@ export interface OverviewResponse {
   daily_trend: Array<{ date: string; metrics: Record<string, number | null> }>;
 }
 
-export async function overview(ctx: AppContext, input: Omit<SummaryInput, 'source'>, options: QueryOptions = {}): Promise<CachedJson> {
+export async function overview(ctx: QueryDeps, input: Omit<SummaryInput, 'source'>, options: QueryOptions = {}): Promise<CachedJson> {
   const scope = await resolveScope(ctx, input, options);
   const selection = await selectMetrics(ctx, scope.org.id, parseMetricNames(input.metric), options.metricField);
   return cachedJson(

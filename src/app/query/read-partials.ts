@@ -2,7 +2,7 @@ import { compileMetrics, aggregateEvents, type CompiledMetrics } from '../../dom
 import { metricEventTypes, type MetricDefinition } from '../../domain/metrics/definition.ts';
 import { fetchRanges, type PlanPiece } from '../../domain/query-plan.ts';
 import type { RollupRow } from '../../domain/rollup-types.ts';
-import type { AppContext } from '../context.ts';
+import type { PartialsDeps } from './query-deps.ts';
 
 /**
  * The fetch stage: rollup rows for the stored pieces of a plan, and rows computed from raw
@@ -24,7 +24,7 @@ export interface PartialsRequest {
 const compiledByCatalog = new WeakMap<readonly MetricDefinition[], CompiledMetrics>();
 
 /** One compiled set per catalog, so dynamic gauges get the same names as in the aggregator. */
-function compiledFor(ctx: AppContext): CompiledMetrics {
+function compiledFor(ctx: PartialsDeps): CompiledMetrics {
   let compiled = compiledByCatalog.get(ctx.metrics);
   if (!compiled) {
     compiled = compileMetrics(ctx.metrics);
@@ -39,9 +39,9 @@ function eventTypesOf(metrics: readonly MetricDefinition[] | null): string[] | u
 }
 
 /** Rows for raw pieces: events scanned once per contiguous range, each counted in the piece holding it. */
-async function rawRows(ctx: AppContext, request: PartialsRequest, from: number, to: number, pieces: readonly PlanPiece[]): Promise<RollupRow[]> {
+async function rawRows(ctx: PartialsDeps, request: PartialsRequest, from: number, to: number, pieces: readonly PlanPiece[]): Promise<RollupRow[]> {
   const starts = pieces.filter((p) => p.kind === 'raw' && p.from >= from && p.to <= to).map((p) => p.from).sort((a, b) => a - b);
-  const events = await ctx.storage.scanEvents({
+  const events = await ctx.eventReader.scanEvents({
     orgId: request.orgId,
     from,
     to,
@@ -62,13 +62,13 @@ async function rawRows(ctx: AppContext, request: PartialsRequest, from: number, 
   return aggregateEvents(events, compiledFor(ctx), pieceStartOf, 'hour');
 }
 
-export async function readPartials(ctx: AppContext, request: PartialsRequest): Promise<RollupRow[]> {
+export async function readPartials(ctx: PartialsDeps, request: PartialsRequest): Promise<RollupRow[]> {
   const metricNames = request.metrics === null ? undefined : request.metrics.map((m) => m.name);
   const batches = await Promise.all(
     fetchRanges(request.pieces).map((range) =>
       range.kind === 'raw'
         ? rawRows(ctx, request, range.from, range.to, request.pieces)
-        : ctx.storage.readRollups({
+        : ctx.rollupReader.readRollups({
             orgId: request.orgId,
             granularity: range.granularity!,
             from: range.from,

@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../../domain/event.ts';
-import type { AppContext } from '../context.ts';
+import type { QueryDeps } from './query-deps.ts';
 import { cachedJson, type CachedJson } from './cached-query.ts';
 import { roundLikePython } from '../../domain/python-round.ts';
 import { activityType, amount, optionalAmount, text } from './event-attrs.ts';
@@ -71,7 +71,7 @@ function fileKey(event: StoredEvent): string | null {
   return name === null ? null : `name:${name}`;
 }
 
-export async function recentActivity(ctx: AppContext, input: RecentActivityInput): Promise<CachedJson> {
+export async function recentActivity(ctx: QueryDeps, input: RecentActivityInput): Promise<CachedJson> {
   const org = await loadOrganization(ctx, input.orgId);
   const zone = resolveTimeZone(input.tz, org);
   const limit = Math.max(1, Math.min(input.limit ?? DEFAULT_ACTIVITY_LIMIT, MAX_ACTIVITY_LIMIT));
@@ -84,8 +84,8 @@ export async function recentActivity(ctx: AppContext, input: RecentActivityInput
       const fetch = filtered ? Math.min(limit * 10, 500) : limit;
       const keep = (event: StoredEvent) => (project === undefined || event.project === project) && (input.tag === undefined || event.tag === input.tag);
       const [files, executions] = await Promise.all([
-        ctx.storage.recentEvents(org.id, ['file_execution'], fetch),
-        ctx.storage.recentEvents(org.id, ['workflow_execution'], fetch),
+        ctx.eventReader.recentEvents(org.id, ['file_execution'], fetch),
+        ctx.eventReader.recentEvents(org.id, ['workflow_execution'], fetch),
       ]);
       const fileExecutionIds = new Set(files.map((event) => text(event.attrs, 'execution_id')));
       const picked = [...files, ...executions.filter((event) => !fileExecutionIds.has(text(event.attrs, 'execution_id')))]
@@ -132,13 +132,13 @@ function usageItem(event: StoredEvent, executionId: string | null, execution: Ex
 }
 
 /** Execution records and LLM usage (per execution and per file) of the picked events, from the raw events around them. */
-async function usageOf(ctx: AppContext, orgId: string, picked: readonly StoredEvent[]): Promise<{ executions: Map<string, ExecutionInfo>; byFile: Map<string, Usage> }> {
+async function usageOf(ctx: QueryDeps, orgId: string, picked: readonly StoredEvent[]): Promise<{ executions: Map<string, ExecutionInfo>; byFile: Map<string, Usage> }> {
   const ids = new Set(picked.map((event) => text(event.attrs, 'execution_id')).filter((id): id is string => id !== null));
   const info = new Map<string, ExecutionInfo>();
   const byFile = new Map<string, Usage>();
   if (ids.size === 0) return { executions: info, byFile };
   const timestamps = picked.map((event) => event.ts);
-  const events = await ctx.storage.scanEvents({
+  const events = await ctx.eventReader.scanEvents({
     orgId,
     from: Math.min(...timestamps) - ENRICH_LOOKBACK_MS,
     to: Math.max(...timestamps) + HOUR,

@@ -43,13 +43,13 @@ export interface ScopeOptions {
   inclusiveDateEnd?: boolean;
 }
 
-export async function loadOrganization(ctx: AppContext, orgId: string): Promise<Organization> {
-  const org = await ctx.storage.getOrg(orgId);
+export async function loadOrganization(ctx: Pick<AppContext, 'orgStore' | 'clock' | 'config'>, orgId: string): Promise<Organization> {
+  const org = await ctx.orgStore.getOrg(orgId);
   if (!org) throw new NotFoundError(`organization "${orgId}" does not exist`);
   return org;
 }
 
-export async function resolveScope(ctx: AppContext, input: CommonQueryInput, options: ScopeOptions = {}): Promise<QueryScope> {
+export async function resolveScope(ctx: Pick<AppContext, 'orgStore' | 'clock' | 'config'>, input: CommonQueryInput, options: ScopeOptions = {}): Promise<QueryScope> {
   const org = await loadOrganization(ctx, input.orgId);
   const zone = resolveTimeZone(input.tz, org, options.tzField ?? 'tz');
   const range = resolveRange(input, {
@@ -75,7 +75,7 @@ export async function resolveScope(ctx: AppContext, input: CommonQueryInput, opt
 }
 
 /** Where retention has already removed rollups: the planner reads finer tiers or raw events there. */
-export function tierHorizons(ctx: AppContext): TierHorizons {
+export function tierHorizons(ctx: Pick<AppContext, 'orgStore' | 'clock' | 'config'>): TierHorizons {
   const now = ctx.clock.now();
   const { hourMs, dayMs, weekMs, monthMs } = ctx.config.retention;
   const horizons: TierHorizons = { hour: now - hourMs, day: now - dayMs };

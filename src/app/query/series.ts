@@ -2,7 +2,7 @@ import { ValidationError } from '../../domain/errors.ts';
 import { apiMetricType, type MetricDefinition } from '../../domain/metrics/definition.ts';
 import { countSeriesBuckets, planSeries, type SeriesPlan, type SourceParam } from '../../domain/query-plan.ts';
 import type { Granularity } from '../../domain/rollup-types.ts';
-import type { AppContext } from '../context.ts';
+import type { QueryDeps } from './query-deps.ts';
 import { cachedJson, prefetchDataVersion, type CachedJson } from './cached-query.ts';
 import { collectSeries, reportedMetrics, statsOf, valueOf, type SeriesCells } from './collect.ts';
 import { discoveredGauge, parseMetricNames, requireDimension, selectMetrics, type MetricSelection } from './metric-selection.ts';
@@ -103,7 +103,7 @@ function point(metric: MetricDefinition, bucketStart: number, zone: string, part
 }
 
 export async function computeSeries(
-  ctx: AppContext,
+  ctx: QueryDeps,
   scope: QueryScope,
   request: SeriesRequest,
   plan: SeriesPlan,
@@ -157,7 +157,7 @@ function rankDimensionValues(metric: MetricDefinition, byDim: Map<string, Series
     .map(({ value, cells }) => [value, cells]);
 }
 
-export async function prepareSeries(ctx: AppContext, input: SeriesInput, options: SeriesOptions) {
+export async function prepareSeries(ctx: QueryDeps, input: SeriesInput, options: SeriesOptions) {
   const scope = await resolveScope(ctx, input, options);
   const selection = await selectMetrics(ctx, scope.org.id, parseMetricNames(input.metric), options.metricField);
   const granularity = input.granularity ?? options.defaultGranularity ?? 'day';
@@ -181,7 +181,7 @@ export async function prepareSeries(ctx: AppContext, input: SeriesInput, options
   return { scope, request, cacheQuery };
 }
 
-export async function series(ctx: AppContext, input: SeriesInput, options: SeriesOptions = {}): Promise<CachedJson> {
+export async function series(ctx: QueryDeps, input: SeriesInput, options: SeriesOptions = {}): Promise<CachedJson> {
   const version = prefetchDataVersion(ctx, input.orgId);
   const { scope, request, cacheQuery } = await prepareSeries(ctx, input, options);
   const source = input.source ?? 'auto';

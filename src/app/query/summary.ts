@@ -1,6 +1,6 @@
 import { apiMetricType, type MetricDefinition } from '../../domain/metrics/definition.ts';
 import { planTotal, planTotalCoarsest, type PlanPiece, type SourceParam } from '../../domain/query-plan.ts';
-import type { AppContext } from '../context.ts';
+import type { QueryDeps } from './query-deps.ts';
 import { cachedJson, prefetchDataVersion, type CachedJson } from './cached-query.ts';
 import { collectTotals, reportedMetrics, statsOf, valueOf } from './collect.ts';
 import { discoveredGauge, parseMetricNames, selectMetrics, type MetricSelection } from './metric-selection.ts';
@@ -39,7 +39,7 @@ export interface QueryOptions extends ScopeOptions {
 }
 
 export async function computeSummary(
-  ctx: AppContext,
+  ctx: QueryDeps,
   scope: QueryScope,
   selection: MetricSelection,
   plan: { source: string; pieces: readonly PlanPiece[] },
@@ -76,7 +76,7 @@ export function summaryItem(metric: MetricDefinition, stats: ReturnType<typeof s
   return item;
 }
 
-export async function summary(ctx: AppContext, input: SummaryInput, options: QueryOptions = {}): Promise<CachedJson> {
+export async function summary(ctx: QueryDeps, input: SummaryInput, options: QueryOptions = {}): Promise<CachedJson> {
   const version = prefetchDataVersion(ctx, input.orgId);
   const scope = await resolveScope(ctx, input, options);
   const selection = await selectMetrics(ctx, scope.org.id, parseMetricNames(input.metric), options.metricField);
@@ -97,7 +97,7 @@ export async function summary(ctx: AppContext, input: SummaryInput, options: Que
 }
 
 /** An explicit source pins its tiers; `auto` lets any stored tier answer (same totals, fewer rows). */
-export function planFor(ctx: AppContext, scope: QueryScope, source: SourceParam) {
+export function planFor(ctx: QueryDeps, scope: QueryScope, source: SourceParam) {
   const range = { start: scope.start, end: scope.end, storageZone: scope.storageZone, horizons: tierHorizons(ctx) };
   return source === 'auto' ? planTotalCoarsest(range) : planTotal({ ...range, source });
 }

@@ -1,4 +1,4 @@
-import type { AppContext } from '../context.ts';
+import type { QueryDeps } from './query-deps.ts';
 import { cachedJson, type CachedJson } from './cached-query.ts';
 import { amount, isCompleted, isFailed, text } from './event-attrs.ts';
 import { resolveScope, scopeKey, type CommonQueryInput, type ScopeOptions } from './scope.ts';
@@ -54,7 +54,7 @@ interface Accumulator {
   pipelineTypes: Set<string>;
 }
 
-export async function workflowUsage(ctx: AppContext, input: WorkflowUsageInput, options: ScopeOptions = {}): Promise<CachedJson> {
+export async function workflowUsage(ctx: QueryDeps, input: WorkflowUsageInput, options: ScopeOptions = {}): Promise<CachedJson> {
   const scope = await resolveScope(ctx, input, options);
   const horizon = ctx.clock.now() - ctx.config.retention.rawMs;
   const truncated = scope.start < horizon;
@@ -71,7 +71,7 @@ export async function workflowUsage(ctx: AppContext, input: WorkflowUsageInput, 
       refresh: input.refresh,
     },
     async (): Promise<WorkflowUsageResponse> => {
-      const events = await ctx.storage.scanEvents({
+      const events = await ctx.eventReader.scanEvents({
         orgId: scope.org.id,
         from: start,
         to: scope.end,

@@ -91,7 +91,7 @@ async function deliverOne(ctx: AppContext, orgId: string, date: string, channel:
 /** One pass of the daily-reports job. Idempotent: running it twice, or on two workers, sends nothing twice. */
 export async function deliverDueReports(ctx: AppContext): Promise<DeliverResult> {
   const now = ctx.clock.now();
-  const orgs = await ctx.storage.listOrgs();
+  const orgs = await ctx.orgStore.listOrgs();
   const cache = new Map<string, Promise<RenderedReport>>();
   const outcomes: DeliveryOutcome[] = [];
   // The day's late events count: bring the rollups up to date before reading them.

@@ -47,7 +47,7 @@ export function registerReportCommands(program: Command): void {
     .action(async (options: { date: string; org?: string; html?: string; text?: boolean; send?: boolean }) => {
       if (!DATE.test(options.date)) throw new UsageError(`--date: expected YYYY-MM-DD, got "${options.date}"`);
       await withContext(async (ctx) => {
-        const orgIds = options.org !== undefined ? [options.org] : (await ctx.storage.listOrgs()).map((org) => org.id);
+        const orgIds = options.org !== undefined ? [options.org] : (await ctx.orgStore.listOrgs()).map((org) => org.id);
         if (options.html !== undefined && orgIds.length !== 1) throw new UsageError('--html needs exactly one organization (--org)');
         const out: unknown[] = [];
         for (const orgId of orgIds) {
