@@ -35,16 +35,17 @@ export class LeaseLostError extends Error {
 }
 
 /**
- * Lease names held in this process, per lease store: the holder id is the process's, so two
- * passes inside one process must be kept apart here (the database would let both in).
+ * Lease names held in this process, per holder id. The database cannot tell apart two passes
+ * with the same holder id (it lets both in), and every lease store of a process shares the
+ * process's holder id, so the exclusion is keyed by holder, not by store object.
  */
-const heldInProcess = new WeakMap<object, Set<string>>();
+const heldInProcess = new Map<string, Set<string>>();
 
-function heldNames(store: object): Set<string> {
-  let names = heldInProcess.get(store);
+function heldNames(holder: string): Set<string> {
+  let names = heldInProcess.get(holder);
   if (!names) {
     names = new Set();
-    heldInProcess.set(store, names);
+    heldInProcess.set(holder, names);
   }
   return names;
 }
@@ -93,7 +94,7 @@ export class OrgLease {
   /** True when taken; with `waitMs > 0` polls until then while another holder has it. */
   async acquire(waitMs = 0): Promise<boolean> {
     const deadline = this.waiter.now() + waitMs;
-    const local = heldNames(this.store);
+    const local = heldNames(this.holder);
     for (;;) {
       if (!local.has(this.name)) {
         // Claimed locally before the database round trip, so a concurrent pass here waits.
@@ -137,7 +138,7 @@ export class OrgLease {
     this.stopHeartbeat();
     if (!this.held) return;
     this.held = false;
-    heldNames(this.store).delete(this.name);
+    heldNames(this.holder).delete(this.name);
     if (!this.lost) await this.store.releaseLease(this.name, this.holder);
   }
 
