@@ -20,18 +20,14 @@ export class LeaseLostError extends Error {
 }
 
 /**
- * Lease names held in this process, per lease store: the holder id is the process's, so two
- * passes inside one process must be kept apart here (the database would let both in).
+ * Lease names held in this process. The holder id is the process's, so two passes inside one
+ * process must be kept apart here (the database would let both in) — whichever store object
+ * each uses, since several store objects may reach the same database (e.g. one per worker).
  */
-const heldInProcess = new WeakMap<object, Set<string>>();
+const heldInProcess = new Set<string>();
 
-function heldNames(store: object): Set<string> {
-  let names = heldInProcess.get(store);
-  if (!names) {
-    names = new Set();
-    heldInProcess.set(store, names);
-  }
-  return names;
+function heldNames(_store: object): Set<string> {
+  return heldInProcess;
 }
 
 export interface OrgLeaseOptions {

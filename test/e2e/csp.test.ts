@@ -38,10 +38,9 @@ describe('the dashboard under the Content-Security-Policy', () => {
         console.error(`Refused to load: CSP violation of ${event.violatedDirective} by ${event.blockedURI}`);
       });
     });
-    const response = await page.goto(app.url + '/');
+    const response = await page.goto(`${app.url}/?org=${encodeURIComponent(app.orgId)}`);
     expect(response?.headers()['content-security-policy']).toMatch(/default-src 'self'/);
     await page.getByTestId('sign-in-key').fill(app.readKey);
-    await page.getByTestId('sign-in-org').fill(app.orgId);
     await page.getByTestId('sign-in-submit').click();
     for (const panel of ['panel-summary', 'panel-trend', 'panel-cost']) {
       await page.locator(`[data-testid="${panel}"][data-state="ready"]`).waitFor({ timeout: 30_000 });
