@@ -8,6 +8,7 @@ import type { Storage } from '../ports/storage.ts';
 import type { Telemetry } from '../ports/telemetry.ts';
 import type { SourcesRuntime } from '../sources/ports.ts';
 import type { ReportsRuntime } from '../reports/runtime.ts';
+import type { AlertsRuntime } from '../alerts/runtime.ts';
 
 /**
  * Everything a use case may depend on, built once by src/compose.ts and passed in.
@@ -28,4 +29,6 @@ export interface AppContext {
   sources: SourcesRuntime;
   /** Daily reports: ledger and settings store, mailer, webhook sender (src/reports). */
   reports: ReportsRuntime;
+  /** Alert rules, their states and history (src/alerts); notifications use `reports`' mailer and webhook. */
+  alerts: AlertsRuntime;
 }

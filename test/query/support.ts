@@ -8,6 +8,7 @@ import { createGenaiPricesCostEstimator } from '../../src/adapters/enrichment/ge
 import { createGeoipCountryLookup } from '../../src/adapters/enrichment/geoip-country-lookup.ts';
 import { createSqliteStorage, SQLITE_FILE_NAME } from '../../src/adapters/sqlite/sqlite-storage.ts';
 import { createReportsRuntime, type ReportStoreTarget } from '../../src/reports/runtime.ts';
+import { createAlertsRuntime } from '../../src/alerts/runtime.ts';
 import { aggregateDirtyBuckets } from '../../src/app/aggregate.ts';
 import type { AppContext } from '../../src/app/context.ts';
 import { loadConfig } from '../../src/config/config.ts';
@@ -68,6 +69,7 @@ export async function createQueryTestContext(engine: Engine, options: { cache?: 
     log: options.log ?? silentLogger,
     sources: testSourcesRuntime(engine === 'sqlite' ? { engine, dataDir: dir } : { engine, schema }),
     reports: createReportsRuntime({ ...config, smtpUrl: options.smtpUrl }, reportStoreTarget),
+    alerts: createAlertsRuntime(config, reportStoreTarget),
   };
   const app = buildServer(ctx, { logger: false, checkResponses: true, routes: [registerQueryRoutes, ...(options.routes ?? [])] });
   await app.ready();
@@ -81,6 +83,7 @@ export async function createQueryTestContext(engine: Engine, options: { cache?: 
       await app.close();
       await ctx.cache.close();
       await ctx.reports.close();
+      await ctx.alerts.close();
       await storage.close();
       await ctx.sources.state.close();
       await schemas.cleanup();

@@ -8,6 +8,7 @@ import { createSqliteStorage } from '../../src/adapters/sqlite/sqlite-storage.ts
 import { createPromTelemetry } from '../../src/adapters/telemetry/prom-telemetry.ts';
 import type { PromTelemetry } from '../../src/adapters/telemetry/prom-telemetry.ts';
 import { createReportsRuntime } from '../../src/reports/runtime.ts';
+import { createAlertsRuntime } from '../../src/alerts/runtime.ts';
 import type { AppContext } from '../../src/app/context.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { fixedClock } from '../../src/domain/clock.ts';
@@ -108,7 +109,7 @@ export async function createHttpTestContext(engine: Engine, options: HttpTestOpt
   const open = async () => {
     const storage = handle.open();
     await storage.migrate();
-    const ctx: AppContext = { config, storage, cache, clock, metrics: [], costs, countries, telemetry, log: silentLogger, sources: handle.sources(), reports: createReportsRuntime(config) };
+    const ctx: AppContext = { config, storage, cache, clock, metrics: [], costs, countries, telemetry, log: silentLogger, sources: handle.sources(), reports: createReportsRuntime(config), alerts: createAlertsRuntime(config) };
     const app = buildServer(ctx, { ...options.server, logger: false, checkResponses: true });
     await app.ready();
     return { ctx, app };
