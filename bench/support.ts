@@ -10,6 +10,7 @@ import { createGeoipCountryLookup } from '../src/adapters/enrichment/geoip-count
 import { createPostgresStorage } from '../src/adapters/postgres/postgres-storage.ts';
 import { createSqliteStorage, SQLITE_FILE_NAME } from '../src/adapters/sqlite/sqlite-storage.ts';
 import { createReportsRuntime } from '../src/reports/compose.ts';
+import { createAlertsRuntime } from '../src/alerts/compose.ts';
 import type { AppContext } from '../src/app/context.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { systemClock } from '../src/adapters/clock/system-clock.ts';
@@ -130,6 +131,7 @@ export function createBenchContext(storage: Storage, cache: Cache, dataDir = os.
     // Opened lazily: the benchmarks never pull a source.
     sources: createSourcesRuntime(config, silentLogger),
     reports: createReportsRuntime(config),
+    alerts: createAlertsRuntime(config),
   };
 }
 

@@ -34,6 +34,8 @@ import { createPostgresSourceState } from './sources/adapters/postgres-source-st
 import { createPgSourceConnector } from './sources/adapters/pg-source-connector.ts';
 import { createReportsRuntime } from './reports/compose.ts';
 import { registerReportRoutes } from './reports/http/reports.routes.ts';
+import { createAlertsRuntime } from './alerts/compose.ts';
+import { registerAlertRoutes } from './alerts/http/alerts.routes.ts';
 import { registerAdminRoutes } from './http/admin.routes.ts';
 import { registerQueryRoutes } from './http/query.routes.ts';
 import { registerWebRoutes } from './http/web.routes.ts';
@@ -106,6 +108,7 @@ export async function createContext(config: Readonly<Config>, options: ContextOp
     log,
     sources: createSourcesRuntime(config, log),
     reports: createReportsRuntime(config),
+    alerts: createAlertsRuntime(config),
   };
   if (config.sources.length > 0) ctx.telemetry.watchSources(() => ctx.sources.state.listStatus());
   return {
@@ -115,6 +118,7 @@ export async function createContext(config: Readonly<Config>, options: ContextOp
       await ctx.sources.connector.close();
       await ctx.sources.state.close().catch((error: unknown) => log.warn({ err: error }, 'closing the source state failed'));
       await ctx.reports.close().catch((error: unknown) => log.warn({ err: error }, 'closing the reports store failed'));
+      await ctx.alerts.close().catch((error: unknown) => log.warn({ err: error }, 'closing the alerts store failed'));
       await storage.close();
     },
   };
@@ -169,6 +173,7 @@ export function createHttpServer(ctx: AppContext, options: ServerBuildOptions = 
       (scope, c) => registerMeRoutes(scope, c),
       (scope, c) => registerDrilldownRoutes(scope, c),
       (scope, c) => registerReportRoutes(scope, c),
+      (scope, c) => registerAlertRoutes(scope, c),
       (scope, c) => registerPrometheusRoutes(scope, c),
       (scope) => registerWebRoutes(scope, { distDir }),
     ],

@@ -8,6 +8,7 @@ import type { StorageRoles } from '../ports/storage.ts';
 import type { Telemetry } from '../ports/telemetry.ts';
 import type { SourcesRuntime } from '../sources/ports.ts';
 import type { ReportsRuntime } from '../reports/ports.ts';
+import type { AlertsRuntime } from '../alerts/ports.ts';
 
 /**
  * Everything a use case may depend on, built once by src/compose.ts and passed in.
@@ -31,4 +32,6 @@ export interface AppContext extends StorageRoles {
   sources: SourcesRuntime;
   /** Daily reports: ledger and settings store, mailer, webhook sender (src/reports). */
   reports: ReportsRuntime;
+  /** Alert rules, their states and history (src/alerts); notifications use `reports`' mailer and webhook. */
+  alerts: AlertsRuntime;
 }

@@ -6,6 +6,7 @@ import { createGenaiPricesCostEstimator } from '../../src/adapters/enrichment/ge
 import { createGeoipCountryLookup } from '../../src/adapters/enrichment/geoip-country-lookup.ts';
 import { createSqliteStorage } from '../../src/adapters/sqlite/sqlite-storage.ts';
 import { createReportsRuntime } from '../../src/reports/compose.ts';
+import { createAlertsRuntime } from '../../src/alerts/compose.ts';
 import type { AppContext } from '../../src/app/context.ts';
 import { testAppContext, type TestAppContext } from '../support/app-context.ts';
 import { ingestEvents } from '../../src/app/ingest-events.ts';
@@ -84,6 +85,7 @@ export async function createAggregationContext(engine: Engine, options: Aggregat
       log: silentLogger,
       sources: testSourcesRuntime(engine === 'sqlite' ? { engine, dataDir: dir } : { engine, schema }),
       reports: createReportsRuntime(config),
+      alerts: createAlertsRuntime(config),
     });
     opened.push(ctx);
     return ctx;

@@ -1,4 +1,5 @@
 import { createReportsRuntime } from '../../src/reports/compose.ts';
+import { createAlertsRuntime } from '../../src/alerts/compose.ts';
 import { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -76,6 +77,7 @@ describe('job health with one serve and one worker', () => {
       telemetry: createPromTelemetry({ processMetrics: false, readJobHealth: () => storage.readJobHealth() }),
       sources: testSourcesRuntime({ engine: 'postgres', schema }),
       reports: createReportsRuntime(config),
+      alerts: createAlertsRuntime(config),
     });
   };
   const url = (app: FastifyInstance, path: string) => `http://127.0.0.1:${(app.server.address() as AddressInfo).port}${path}`;

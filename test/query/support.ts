@@ -9,6 +9,7 @@ import { createGeoipCountryLookup } from '../../src/adapters/enrichment/geoip-co
 import { createSqliteStorage, SQLITE_FILE_NAME } from '../../src/adapters/sqlite/sqlite-storage.ts';
 import { createReportsRuntime } from '../../src/reports/compose.ts';
 import type { ReportStoreTarget } from '../../src/reports/ports.ts';
+import { createAlertsRuntime } from '../../src/alerts/compose.ts';
 import { aggregateDirtyBuckets } from '../../src/app/aggregate.ts';
 import type { AppContext } from '../../src/app/context.ts';
 import { testAppContext, type TestAppContext } from '../support/app-context.ts';
@@ -69,6 +70,7 @@ export async function createQueryTestContext(engine: Engine, options: { cache?: 
     log: options.log ?? silentLogger,
     sources: testSourcesRuntime(engine === 'sqlite' ? { engine, dataDir: dir } : { engine, schema }),
     reports: createReportsRuntime({ ...config, smtpUrl: options.smtpUrl }, reportStoreTarget),
+    alerts: createAlertsRuntime(config, reportStoreTarget),
   });
   const app = buildServer(ctx, { logger: false, checkResponses: true, routes: [registerQueryRoutes, ...(options.routes ?? [])] });
   await app.ready();
@@ -82,6 +84,7 @@ export async function createQueryTestContext(engine: Engine, options: { cache?: 
       await app.close();
       await ctx.cache.close();
       await ctx.reports.close();
+      await ctx.alerts.close();
       await storage.close();
       await ctx.sources.state.close();
       await schemas.cleanup();

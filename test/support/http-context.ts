@@ -9,6 +9,7 @@ import { createPromTelemetry } from '../../src/adapters/telemetry/prom-telemetry
 import type { PromTelemetry } from '../../src/adapters/telemetry/prom-telemetry.ts';
 import { createReportsRuntime } from '../../src/reports/compose.ts';
 import { testAppContext, type TestAppContext } from './app-context.ts';
+import { createAlertsRuntime } from '../../src/alerts/compose.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { fixedClock } from '../../src/domain/clock.ts';
 import { buildServer } from '../../src/http/server.ts';
@@ -111,7 +112,7 @@ export async function createHttpTestContext(engine: Engine, options: HttpTestOpt
   const open = async () => {
     const storage = handle.open();
     await storage.migrate();
-    const ctx = testAppContext(storage, { config, cache, clock, metrics: [], costs, countries, telemetry, log: silentLogger, sources: handle.sources(), reports: createReportsRuntime(config) });
+    const ctx = testAppContext(storage, { config, cache, clock, metrics: [], costs, countries, telemetry, log: silentLogger, sources: handle.sources(), reports: createReportsRuntime(config), alerts: createAlertsRuntime(config) });
     const app = buildServer(ctx, { ...options.server, logger: false, checkResponses: true });
     await app.ready();
     return { ctx, app };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { evaluateAlertsAfter } from '../../alerts/app/after-aggregation.ts';
 import { aggregateDirtyBuckets } from '../../app/aggregate.ts';
 import type { JobDefinition } from './job-definition.ts';
 
@@ -13,12 +14,14 @@ const aggregatePayload = z
   .strict();
 
 /**
- * One aggregation pass over every organization with dirty hours. Idempotent: a pass that
- * runs twice or late recomputes from the dirty marks and does no harm.
+ * One aggregation pass over every organization with dirty hours, then the alert rules of the
+ * organizations it touched. Idempotent: a pass that runs twice or late recomputes from the
+ * dirty marks and does no harm.
  */
 export const aggregateJob: JobDefinition<z.infer<typeof aggregatePayload>> = {
   name: 'aggregate',
   schedule: { everyMs: (config) => config.aggregateEveryMs },
   payload: aggregatePayload,
-  handler: (ctx, payload) => aggregateDirtyBuckets(ctx, payload.waitForLeaseMs === undefined ? {} : { waitForLeaseMs: payload.waitForLeaseMs }),
+  handler: (ctx, payload) =>
+    evaluateAlertsAfter(ctx, () => aggregateDirtyBuckets(ctx, payload.waitForLeaseMs === undefined ? {} : { waitForLeaseMs: payload.waitForLeaseMs })),
 };
