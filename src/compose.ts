@@ -5,6 +5,8 @@ import { pino } from 'pino';
 import { logDestination } from './adapters/logging/log-destination.ts';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.ts';
+import { ConfigError } from './config/config-error.ts';
+import { ValidationError } from './domain/errors.ts';
 import type { AppContext } from './app/context.ts';
 import { onTimezoneChangedInBackground, onTimezoneChangedQueued } from './app/rebuild-org.ts';
 import type { Clock } from './domain/clock.ts';
@@ -35,6 +37,7 @@ import { createPgSourceConnector } from './sources/adapters/pg-source-connector.
 import { createReportsRuntime } from './reports/compose.ts';
 import { registerReportRoutes } from './reports/http/reports.routes.ts';
 import { createAlertsRuntime } from './alerts/compose.ts';
+import { checkConfigRulesAgainstCatalog } from './alerts/domain/config-rules.ts';
 import { registerAlertRoutes } from './alerts/http/alerts.routes.ts';
 import { registerAdminRoutes } from './http/admin.routes.ts';
 import { registerQueryRoutes } from './http/query.routes.ts';
@@ -84,10 +87,22 @@ export function createSourcesRuntime(config: Readonly<Config>, log: Logger): Sou
   };
 }
 
+/** The config file's alert rules against the catalog (unknown metric, missing dimension): a ConfigError naming the rule. */
+function checkConfigAlertRules(config: Readonly<Config>, metrics: readonly MetricDefinition[]): void {
+  try {
+    checkConfigRulesAgainstCatalog(metrics, config.alerts);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    const issue = error.issues[0];
+    throw new ConfigError(`config file ${issue?.field ?? 'alerts'}`, issue?.message ?? error.message);
+  }
+}
+
 /** Opens storage (migrating it), the cache and the enrichment data; the caller owns `close`. */
 export async function createContext(config: Readonly<Config>, options: ContextOptions = {}): Promise<ContextHandle> {
   const log = pino({ level: config.logLevel, base: { service: 'meterboard' } }, logDestination(config.logFormat));
   const metrics = buildCatalog(toDefinitions(config.customMetrics));
+  checkConfigAlertRules(config, metrics);
   const storage = createStorage(config, log);
   try {
     await storage.migrate();
@@ -111,6 +126,7 @@ export async function createContext(config: Readonly<Config>, options: ContextOp
     alerts: createAlertsRuntime(config),
   };
   if (config.sources.length > 0) ctx.telemetry.watchSources(() => ctx.sources.state.listStatus());
+  ctx.telemetry.watchAlertNotifications?.(() => ctx.alerts.store.countByStatus());
   return {
     ctx,
     async close() {

@@ -6,6 +6,8 @@ import { isValidTimeZone } from '../domain/organization.ts';
 import { metricDefinitionSchema } from './metric-schema.ts';
 import { sourcesConfigSchema } from '../sources/source-config.ts';
 import { ConfigError } from './config-error.ts';
+import { parseConfigAlertRules, type ConfigAlertRule } from '../alerts/domain/config-rules.ts';
+import { ValidationError } from '../domain/errors.ts';
 
 /**
  * The one configuration schema. `loadConfig` reads the environment (and an optional
@@ -108,7 +110,8 @@ export const fileConfigSchema = z
   .object({
     metrics: z.array(metricDefinitionSchema).default([]),
     compare: compareSchema.default({ warning_pct: 10, critical_pct: 25, metrics: {} }),
-    alerts: z.array(z.record(z.string(), z.unknown())).default([]),
+    /** Alert rules: the API's rule body plus `org`; checked by parseConfigAlertRules (errors name the rule). */
+    alerts: z.array(z.unknown()).default([]),
     sources: sourcesConfigSchema.default([]),
     /** Business series export (GET /api/v1/prometheus): opt-in dimension labels and a series cap. */
     prometheus: z
@@ -151,7 +154,8 @@ export interface Config {
     authFailuresPerMinute: number;
   };
   customMetrics: FileConfig['metrics'];
-  alerts: FileConfig['alerts'];
+  /** Config-managed alert rules (src/alerts): upserted per organization, refused by the API's writes. */
+  alerts: ConfigAlertRule[];
   sources: FileConfig['sources'];
   prometheus: FileConfig['prometheus'];
   metricsToken: string | undefined;
@@ -184,6 +188,16 @@ function readFileConfig(file: string, explicit: boolean): FileConfig {
     throw new ConfigError(`${path.basename(file)} ${issue.path.join('.')}`.trim(), issue.message);
   }
   return parsed.data;
+}
+
+function configAlertRules(entries: unknown[], fileName: string): ConfigAlertRule[] {
+  try {
+    return parseConfigAlertRules(entries);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    const issue = error.issues[0];
+    throw new ConfigError(`${fileName} ${issue?.field ?? 'alerts'}`, issue?.message ?? error.message);
+  }
 }
 
 /** Parses the environment once. Throws ConfigError naming the first bad variable. */
@@ -234,7 +248,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     debugHeaders: e.DEBUG_HEADERS,
     rateLimits: { perKeyPerMinute: e.RATE_LIMIT_PER_KEY, authFailuresPerMinute: e.RATE_LIMIT_AUTH_FAILURES },
     customMetrics: file.metrics,
-    alerts: file.alerts,
+    alerts: configAlertRules(file.alerts, path.basename(configFile)),
     sources: file.sources,
     prometheus: file.prometheus,
     metricsToken: e.METRICS_TOKEN,

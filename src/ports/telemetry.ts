@@ -4,6 +4,10 @@ export interface Telemetry {
   aggregationRun(result: { ok: boolean; durationSeconds: number; records: number; finishedAt: number }): void;
   /** One daily-report delivery attempt (reports feature). */
   reportDelivery?(channel: 'email' | 'webhook', result: 'delivered' | 'failed'): void;
+  /** One alert notification attempt (alerts feature); failures are retried from the ledger. */
+  alertNotification?(channel: 'email' | 'webhook', result: 'delivered' | 'failed'): void;
+  /** Where to read the alert notification ledger's counts per status at scrape time. */
+  watchAlertNotifications?(read: () => Promise<Record<'pending' | 'sending' | 'delivered' | 'failed', number>>): void;
   /** One pull of a SQL source (src/sources): rows read, success, and when it finished (for its lag). */
   sourcePulled(result: { source: string; ok: boolean; rowsRead: number; finishedAt: number }): void;
   /**

@@ -127,6 +127,27 @@ export function createPromTelemetry(options: PromTelemetryOptions = {}): PromTel
     registers: [registry],
   });
   for (const channel of ['email', 'webhook']) for (const result of ['delivered', 'failed']) reportDeliveries.inc({ channel, result }, 0);
+  const alertNotifications = new Counter({
+    name: 'meterboard_alert_notifications_total',
+    help: 'Alert notification attempts, by channel (email, webhook) and result (delivered, failed; failures are retried from the ledger).',
+    labelNames: ['channel', 'result'] as const,
+    registers: [registry],
+  });
+  for (const channel of ['email', 'webhook']) for (const result of ['delivered', 'failed']) alertNotifications.inc({ channel, result }, 0);
+  // The ledger is shared through the database, so any process (the API's /metrics) shows the backlog.
+  let readAlertLedger: (() => Promise<Record<string, number>>) | null = null;
+  new Gauge({
+    name: 'meterboard_alert_notifications_undelivered',
+    help: 'Alert notifications not delivered yet, by status (pending, sending, failed = waiting for a retry).',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      if (readAlertLedger === null) return;
+      const counts = await readAlertLedger().catch(() => null); // a database outage must not break /metrics
+      if (counts === null) return;
+      for (const status of ['pending', 'sending', 'failed']) this.set({ status }, counts[status] ?? 0);
+    },
+  });
 
   return {
     registry,
@@ -152,6 +173,12 @@ export function createPromTelemetry(options: PromTelemetryOptions = {}): PromTel
     },
     reportDelivery(channel, result) {
       reportDeliveries.inc({ channel, result });
+    },
+    alertNotification(channel, result) {
+      alertNotifications.inc({ channel, result });
+    },
+    watchAlertNotifications(read) {
+      readAlertLedger = read;
     },
   };
 }

@@ -5,12 +5,15 @@ import { planFor } from '../../app/query/summary.ts';
 import type { Organization } from '../../domain/organization.ts';
 import { noticeSubject, noticeText, type AlertNotice } from '../domain/notification.ts';
 import { COMPARE_MS, isBreaching, ruleValue, WINDOW_MS, type AlertRuleDefinition } from '../domain/rule.ts';
-import type { AlertEventKind, StoredAlertRule } from '../ports.ts';
+import type { AlertEventKind, StoredAlertRule, StoredNotice } from '../ports.ts';
+import { attemptNotification } from './deliver-notifications.ts';
+import { ensureConfigRules } from './sync-config-rules.ts';
 
 /**
  * Evaluates the alert rules of organizations after an aggregation pass. A rule notifies only on
  * a transition (ok → breaching, breaching → ok), and a transition is a conditional UPDATE: of
- * several evaluators racing, exactly one wins and sends. A failed send is kept on the history row.
+ * several evaluators racing, exactly one wins; its notifications go through the ledger
+ * (deliver-notifications.ts), so a failed send is retried until delivered, once.
  */
 
 export interface AlertTransition {
@@ -40,44 +43,14 @@ export async function currentRuleValue(ctx: AppContext, org: Organization, rule:
   return ruleValue(rule, current, await windowValue(ctx, org, rule, start - shift, now - shift));
 }
 
-async function notify(ctx: AppContext, rule: StoredAlertRule, notice: AlertNotice, eventId: number): Promise<Record<string, string>> {
-  const deliveries: Record<string, string> = {};
-  const settings = await ctx.reports.store.getSettings(rule.orgId);
+/** What the notification of this transition says, on every attempt (stored with the event). */
+function noticeOf(rule: StoredAlertRule, notice: AlertNotice): StoredNotice {
   const text = noticeText(notice, rule.definition);
-  for (const channel of rule.definition.channels) {
-    try {
-      if (channel === 'email') {
-        if (settings.recipients.length === 0) throw new Error(`no e-mail recipients for organization "${rule.orgId}" (PUT …/reports/settings)`);
-        if (ctx.reports.mailer === null) throw new Error('SMTP_URL is not set: cannot send e-mail');
-        await ctx.reports.mailer.send({
-          from: ctx.config.reportFrom,
-          to: settings.recipients,
-          subject: noticeSubject(notice),
-          html: `<pre>${text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)}</pre>`,
-          text,
-          messageId: `<alert-${rule.orgId}-${eventId}@meterboard>`,
-          attachments: [],
-        });
-      } else {
-        if (settings.webhookUrl === null) throw new Error(`no webhook URL for organization "${rule.orgId}" (PUT …/reports/settings)`);
-        await ctx.reports.webhook.post(settings.webhookUrl, {
-          type: 'alert',
-          org_id: rule.orgId,
-          rule_id: rule.id,
-          rule: rule.definition,
-          kind: notice.kind,
-          value: notice.value,
-          at: new Date(notice.at).toISOString(),
-          text,
-        });
-      }
-      deliveries[channel] = 'delivered';
-    } catch (error) {
-      deliveries[channel] = error instanceof Error ? error.message : String(error);
-      ctx.log.warn({ orgId: rule.orgId, ruleId: rule.id, channel, err: error }, 'alert notification failed; recorded on the alert history');
-    }
-  }
-  return deliveries;
+  return {
+    subject: noticeSubject(notice),
+    text,
+    webhook: { type: 'alert', org_id: rule.orgId, rule_id: rule.id, rule: rule.definition, kind: notice.kind, value: notice.value, at: new Date(notice.at).toISOString(), text },
+  };
 }
 
 async function evaluateRule(ctx: AppContext, org: Organization, rule: StoredAlertRule, now: number): Promise<AlertTransition | null> {
@@ -87,9 +60,18 @@ async function evaluateRule(ctx: AppContext, org: Organization, rule: StoredAler
   if (!(await ctx.alerts.store.transition(rule.id, rule.state, value, now))) return null; // another evaluator won
   const kind: AlertEventKind = breaching ? 'breach' : 'recovery';
   const notice: AlertNotice = { orgId: org.id, ruleName: rule.definition.name, kind, value, at: now };
-  const eventId = await ctx.alerts.store.recordEvent({ orgId: org.id, ruleId: rule.id, ruleName: rule.definition.name, kind, value, threshold: rule.definition.threshold, at: now });
-  const deliveries = await notify(ctx, rule, notice, eventId);
-  await ctx.alerts.store.setDeliveries(eventId, deliveries);
+  const { channels } = rule.definition;
+  const eventId = await ctx.alerts.store.recordEvent(
+    { orgId: org.id, ruleId: rule.id, ruleName: rule.definition.name, kind, value, threshold: rule.definition.threshold, at: now },
+    noticeOf(rule, notice),
+    channels,
+  );
+  // First attempt now; a failure stays in the ledger for the alert-notifications job.
+  const deliveries: Record<string, string> = {};
+  for (const channel of channels) {
+    const outcome = await attemptNotification(ctx, { eventId, orgId: org.id, channel });
+    deliveries[channel] = outcome === null ? 'pending' : outcome.result === 'delivered' ? 'delivered' : (outcome.error ?? 'failed');
+  }
   return { orgId: org.id, ruleId: rule.id, kind, value, deliveries };
 }
 
@@ -101,6 +83,7 @@ export async function evaluateAlerts(ctx: AppContext, orgIds: readonly string[])
     try {
       const org = await ctx.orgStore.getOrg(orgId);
       if (!org) continue;
+      await ensureConfigRules(ctx, org.id);
       for (const rule of await ctx.alerts.store.listRules(org.id)) {
         const transition = await evaluateRule(ctx, org, rule, now);
         if (transition !== null) transitions.push(transition);
