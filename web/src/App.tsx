@@ -11,6 +11,7 @@ import { Controls } from './components/Controls.tsx';
 import type { ViewState } from './components/Controls.tsx';
 import { Overview } from './components/Overview.tsx';
 import { ReportsPage } from './components/ReportsPage.tsx';
+import { ActiveAlerts } from './components/ActiveAlerts.tsx';
 import { ErrorState, Skeleton } from './components/Panel.tsx';
 import { addLocalDays, computeRange, localDate } from './lib/time.ts';
 import { readViewFromUrl, writeViewToUrl } from './lib/url-state.ts';
@@ -96,6 +97,7 @@ function Dashboard({ session, onSession, onSignOut }: { session: Session; onSess
   } else {
     body = (
       <>
+        <ActiveAlerts key={`alerts-${session.orgId}`} scope={scope} />
         <Controls
           view={{ ...view, tz, custom }}
           orgZone={orgZone}
