@@ -202,10 +202,13 @@ describe.each(ENGINES)('daily reports (%s)', (engine) => {
     const failed = await deliverDueReports(t.ctx);
     const mine = failed.outcomes.filter((o) => o.orgId === kolkata.id && o.channel === 'email');
     expect(mine).toMatchObject([{ date: '2026-10-27', result: 'failed' }]);
-    const history = await getJson<{ reports: Array<{ date: string; status: string; deliveries: Array<{ status: string; last_error: string | null }> }> }>(t.app, `/api/v1/orgs/${kolkata.id}/reports`, kolkata.keys.read);
+    // nodemailer's own words for the refused connection on the SMTP port, kept as the row's error.
+    const refused = `connect ECONNREFUSED 127.0.0.1:${smtp.port}`;
+    expect(mine[0]!.error).toBe(refused);
+    const history = await getJson<{ reports: Array<{ date: string; status: string; deliveries: Array<{ channel: string; status: string; attempts: number; last_error: string | null }> }> }>(t.app, `/api/v1/orgs/${kolkata.id}/reports`, kolkata.keys.read);
     const entry = history.body.reports.find((r) => r.date === '2026-10-27')!;
     expect(entry.status).toBe('failed');
-    expect(entry.deliveries[0]!.last_error).toBeTruthy();
+    expect(entry.deliveries.find((d) => d.channel === 'email')).toMatchObject({ status: 'failed', attempts: 1, last_error: refused });
     // Before the backoff has passed nothing is tried; after it, the retry succeeds once.
     t.clock.set(Date.parse('2026-10-28T00:05:30Z'));
     expect((await deliverDueReports(t.ctx)).outcomes.filter((o) => o.orgId === kolkata.id)).toEqual([]);
