@@ -115,7 +115,7 @@ describe.each(ENGINES)('two BullMQ workers on %s', (engine) => {
     const queue = new Queue('meterboard', { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix });
     try {
       const schedulers = await queue.getJobSchedulers();
-      expect(schedulers.map((s) => [s.key, s.every ?? s.pattern]).sort()).toEqual([['aggregate', 3_600_000], ['cleanup', '0 0 3 * * *'], ['daily-reports', '0 5 * * * *'], ['sources-pull', 60_000]]);
+      expect(schedulers.map((s) => [s.key, s.every ?? s.pattern]).sort()).toEqual([['aggregate', 3_600_000], ['alert-notifications', 60_000], ['cleanup', '0 0 3 * * *'], ['daily-reports', '0 5 * * * *'], ['sources-pull', 60_000]]);
     } finally {
       await queue.close();
     }

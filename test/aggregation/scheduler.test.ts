@@ -141,6 +141,6 @@ describe('job payloads', () => {
     expect(parseJobPayload('cleanup', null)).toEqual({ trigger: 'schedule', dryRun: false });
     expect(() => parseJobPayload('cleanup', { dryRun: 'yes' })).toThrow();
     expect(() => parseJobPayload('aggregate', { orgId: 'x' })).toThrow();
-    expect(Object.keys(jobPayloadSchemas).sort()).toEqual(['aggregate', 'aggregate-org', 'cleanup', 'daily-reports', 'sources-pull']);
+    expect(Object.keys(jobPayloadSchemas).sort()).toEqual(['aggregate', 'aggregate-org', 'alert-notifications', 'cleanup', 'daily-reports', 'sources-pull']);
   });
 });
