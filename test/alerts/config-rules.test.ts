@@ -130,7 +130,9 @@ describe.each(ENGINES)('config file alert rules: effect (%s)', (engine) => {
     const restarted = processWith([{ ...busy, threshold: 1 }, quiet]);
     await evaluateAlerts(restarted, []); // nothing evaluated: the sync happens when the org is first touched
     const listed = await restarted.alerts.store.listRules(org.id);
-    expect(listed.map((r) => r.definition.name)).toEqual(['Busy', 'Mine']);
+    // Created at the same (fixed) clock time: the order among them is the ids', so compare as sets.
+    expect(listed.map((r) => r.definition.name).sort()).toEqual(['Busy', 'Mine']);
+    expect(listed.find((r) => r.definition.name === 'Busy')!.definition.threshold).toBe(2);
     await evaluateAlerts(restarted, [org.id]);
     const after = await restarted.alerts.store.listRules(org.id);
     const byName = new Map(after.map((r) => [r.definition.name, r]));
