@@ -170,4 +170,31 @@ describe.each(ENGINES)('alert notification retries (%s)', (engine) => {
     expect(sample(metrics, 'meterboard_alert_notifications_undelivered', { status: 'failed' })).toBe(0);
     t.clock.set(NOW);
   }, 120_000);
+
+  it('a worker that died mid-send (row left "sending") is taken over after its lease, and delivered once', async () => {
+    const [a, b] = [startWorker(), startWorker()];
+    const at = NOW + 2 * 60 * MINUTE;
+    t.clock.set(at);
+    const before = mails().length;
+    // A transition recorded by a process that then claimed the e-mail and crashed before sending.
+    const eventId = await a.alerts.store.recordEvent(
+      { orgId: org.id, ruleId: 'crashed-rule', ruleName: 'Crashed', kind: 'breach', value: 7, threshold: 5, at },
+      { subject: `[meterboard] ALERT ${org.id}: Crashed`, text: 'crashed sender', webhook: {} },
+      ['email'],
+    );
+    expect(await a.alerts.store.claimDelivery(eventId, 'email', 'dead-process', at, 2 * MINUTE)).toBe(1);
+    const tick = () => Promise.all([alertNotificationsJob.handler(a, { trigger: 'schedule' }), alertNotificationsJob.handler(b, { trigger: 'schedule' })]);
+    t.clock.set(at + MINUTE); // lease still held: nobody sends
+    await tick();
+    expect(mails()).toHaveLength(before);
+    t.clock.set(at + 2 * MINUTE + 1); // lease expired: exactly one worker takes it over
+    await tick();
+    await tick();
+    const sent = mails().filter((m) => m.subject === `[meterboard] ALERT ${org.id}: Crashed`);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.messageId).toBe(`<alert-${org.id}-${eventId}@meterboard>`);
+    const event = (await history()).find((e) => e.rule_id === 'crashed-rule')!;
+    expect(event.delivery).toEqual([expect.objectContaining({ channel: 'email', status: 'delivered', attempts: 2, last_error: null })]);
+    t.clock.set(NOW);
+  }, 120_000);
 });
