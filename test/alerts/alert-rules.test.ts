@@ -154,6 +154,18 @@ describe.each(ENGINES)('alert rules (%s)', (engine) => {
     expect(mailsFor('Busy /a')).toHaveLength(1);
     expect(hooksFor(ruleId)).toHaveLength(1);
 
+    // The daily report generated now lists the rule among those breaching, with the value and time that started the breach.
+    const report = await getJson<{ summary: { active_alerts: Array<{ name: string; metric_name: string; value: number; since: string }> } }>(
+      t.app,
+      `/api/v1/orgs/${org.id}/reports/daily?date=2026-11-19&format=json`,
+      org.keys.read,
+    );
+    expect(report.body.summary.active_alerts).toEqual([
+      expect.objectContaining({ name: 'Busy /a', metric_name: 'requests', value: expected, since: new Date(NOW).toISOString() }),
+    ]);
+    const html = await t.app.inject({ method: 'GET', url: `/api/v1/orgs/${org.id}/reports/daily?date=2026-11-19&format=html`, headers: bearer(org.keys.read) });
+    expect(html.body).toContain('data-active-alert="Busy /a"');
+
     // An hour later the window holds none of them: one recovery, with both evaluators racing.
     const later = NOW + 70 * MINUTE;
     t.clock.set(later);

@@ -1,6 +1,7 @@
 import mjml2html from 'mjml';
 import type { DailyReport, ReportChange, ReportRow } from '../domain/daily-report.ts';
 import { formatChange, formatNumber, formatPct } from '../domain/format.ts';
+import { activeLine } from '../domain/plain-text.ts';
 
 /**
  * The HTML e-mail, written in MJML (responsive, table-based markup that e-mail clients render)
@@ -77,6 +78,12 @@ export function renderReportMjml(report: DailyReport, options: RenderHtmlOptions
       : report.summary.alerts
           .map((a) => `<span style="color:${COLORS[a.tone]}" data-alert="${escape(a.metric_name)}" data-level="${a.level}">${escape(a.label)} ${escape(formatPct(a.change_pct))} <b>${a.level.toUpperCase()}</b></span>`)
           .join(' · ');
+  const breaching =
+    report.summary.active_alerts.length === 0
+      ? '<span style="color:#5f6368">none</span>'
+      : report.summary.active_alerts
+          .map((a) => `<span style="color:${COLORS.bad}" data-active-alert="${escape(a.name)}">${escape(activeLine(a))}</span>`)
+          .join('<br>');
   const trends = report.trends
     .map((trend) => {
       const src = options.imageSrc(trend.metric_name);
@@ -111,6 +118,7 @@ export function renderReportMjml(report: DailyReport, options: RenderHtmlOptions
         <mj-text font-size="13px" padding="8px 0 0"><b>Good news:</b> ${moverList(report.summary.good_movers, 'good')}</mj-text>
         <mj-text font-size="13px" padding="4px 0 0"><b>Bad news:</b> ${moverList(report.summary.bad_movers, 'bad')}</mj-text>
         <mj-text font-size="13px" padding="4px 0 0"><b>Alerts:</b> ${alerts}</mj-text>
+        <mj-text font-size="13px" padding="4px 0 0"><b>Alert rules breaching:</b> ${breaching}</mj-text>
       </mj-column>
     </mj-section>
     ${

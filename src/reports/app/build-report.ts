@@ -3,7 +3,7 @@ import { overview, type OverviewResponse } from '../../app/query/overview.ts';
 import { loadOrganization } from '../../app/query/scope.ts';
 import type { AppContext } from '../../app/context.ts';
 import { addLocalDays } from '../../domain/time-buckets.ts';
-import { buildDailyReport, trendMetricsFor, type DailyReport, type TrendPoint } from '../domain/daily-report.ts';
+import { buildDailyReport, trendMetricsFor, type ActiveAlertRule, type DailyReport, type TrendPoint } from '../domain/daily-report.ts';
 import { renderPlainText } from '../domain/plain-text.ts';
 import type { TrendImage } from '../ports.ts';
 
@@ -42,6 +42,7 @@ export async function buildReport(ctx: AppContext, input: { orgId: string; date?
     for (const name of trendNames) trends.set(name, body.daily_trend.map((day) => ({ date: day.date.slice(0, 10), value: day.metrics[name] ?? null })));
   }
   const report = buildDailyReport({
+    activeAlerts: await breachingRules(ctx, org.id),
     org: { id: org.id, name: org.name, timezone: org.timezone },
     date,
     generatedAt: new Date(ctx.clock.now()).toISOString(),
@@ -58,4 +59,16 @@ export async function buildReport(ctx: AppContext, input: { orgId: string; date?
     text: renderPlainText(report),
     images,
   };
+}
+
+/** Rules breaching now (the last evaluation after an aggregation pass), longest first. */
+async function breachingRules(ctx: AppContext, orgId: string): Promise<ActiveAlertRule[]> {
+  const rules = (await ctx.alerts.store.listRules(orgId)).filter((rule) => rule.state === 'breaching').sort((a, b) => a.stateSince - b.stateSince);
+  return rules.map(({ definition: d, lastValue, stateSince }) => ({
+    name: d.name,
+    metric_name: d.metric,
+    condition: `${d.condition} ${d.threshold}${d.compare_to === undefined ? '' : ` vs ${d.compare_to}`} over ${d.window}${d.dimension === undefined ? '' : ` where ${d.dimension.name} = ${d.dimension.value}`}`,
+    value: lastValue,
+    since: new Date(stateSince).toISOString(),
+  }));
 }

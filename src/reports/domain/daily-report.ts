@@ -37,6 +37,17 @@ export interface ReportMover {
   level: ChangeLevel;
 }
 
+export interface ActiveAlertRule {
+  name: string;
+  metric_name: string;
+  /** e.g. "above 100 over 24h", "change_pct 25 vs 7d over 24h". */
+  condition: string;
+  /** The value that started the breach (null when it had no data). */
+  value: number | null;
+  /** ISO instant the rule started breaching. */
+  since: string;
+}
+
 export interface TrendPoint {
   date: string;
   value: number | null;
@@ -49,8 +60,10 @@ export interface DailyReport {
   summary: {
     good_movers: ReportMover[];
     bad_movers: ReportMover[];
-    /** Changes vs yesterday at the critical level (alert rules, issue 10 step 5, are not wired here yet). */
+    /** Changes vs yesterday at the critical level. */
     alerts: Array<ReportMover & { tone: ChangeTone }>;
+    /** The organization's alert rules breaching when the report was generated, longest first. */
+    active_alerts: ActiveAlertRule[];
     totals: Array<{ metric_name: string; label: string; unit: string; value: number | null }>;
   };
   sections: Array<{ category: string; title: string; rows: ReportRow[] }>;
@@ -112,6 +125,8 @@ export interface BuildReportInput {
   metrics: readonly CompareEntry[];
   /** metric name → daily points, oldest first (the last 30 local days up to `date`). */
   trends: ReadonlyMap<string, TrendPoint[]>;
+  /** Alert rules breaching at generation time. */
+  activeAlerts?: readonly ActiveAlertRule[];
 }
 
 /** Metrics worth a small chart: the headline ones the org has, then the rest by catalog order. */
@@ -139,6 +154,7 @@ export function buildDailyReport(input: BuildReportInput): DailyReport {
       alerts: measured
         .filter((row) => row.vs_1d.level === 'critical' && row.vs_1d.change_pct !== null)
         .map((row) => ({ metric_name: row.metric_name, label: row.label, unit: row.unit, current: row.current, change_pct: row.vs_1d.change_pct!, level: row.vs_1d.level, tone: row.vs_1d.tone })),
+      active_alerts: [...(input.activeAlerts ?? [])],
       totals: totalsFrom.map((name) => {
         const row = byName.get(name)!;
         return { metric_name: name, label: row.label, unit: row.unit, value: row.current };

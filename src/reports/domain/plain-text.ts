@@ -8,6 +8,10 @@ function rowLine(row: ReportRow): string {
   return `  ${row.label}: ${current} | vs yesterday ${formatChange(row.vs_1d, row.unit)} | vs 7 days ${formatChange(row.vs_7d, row.unit)} | vs 30 days ${formatChange(row.vs_30d, row.unit)}`;
 }
 
+export function activeLine(a: DailyReport['summary']['active_alerts'][number]): string {
+  return `${a.name} (${a.metric_name} ${a.condition}; ${a.value === null ? 'no data' : formatNumber(a.value, '')} since ${a.since})`;
+}
+
 export function renderPlainText(report: DailyReport): string {
   const lines: string[] = [];
   lines.push(`Daily metrics report — ${report.org.name} — ${report.date} (${report.org.timezone})`, '');
@@ -19,6 +23,7 @@ export function renderPlainText(report: DailyReport): string {
   lines.push(
     `  Alerts: ${report.summary.alerts.map((a) => `${a.label} ${formatPct(a.change_pct)} ${a.level.toUpperCase()}${a.tone === 'neutral' ? '' : ` (${a.tone})`}`).join(', ') || 'none'}`,
   );
+  lines.push(`  Alert rules breaching: ${report.summary.active_alerts.map(activeLine).join('; ') || 'none'}`);
   for (const section of report.sections) {
     lines.push('', section.title.toUpperCase());
     for (const row of section.rows) lines.push(rowLine(row));
