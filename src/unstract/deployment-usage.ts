@@ -63,7 +63,8 @@ export async function unstractDeploymentUsage(ctx: AppContext, input: Deployment
   const scope = await resolveScope(
     ctx,
     { orgId: input.orgId, start: input.start_date, end: input.end_date, tz: input.tz, refresh: input.refresh },
-    { defaultSpanMs: 30 * DAY, maxSpanDays: 365, startField: 'start_date', endField: 'end_date', inclusiveDateEnd: true },
+    // MetricsQuerySerializer.validate: start defaults to 30 days before now, 365 days at most.
+    { defaultSpanMs: 30 * DAY, defaultStartFromNow: true, maxSpanDays: 365, startField: 'start_date', endField: 'end_date', inclusiveDateEnd: true },
   );
   const type = input.deployment_type ?? 'API';
   const horizon = ctx.clock.now() - ctx.config.retention.rawMs;

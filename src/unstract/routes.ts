@@ -25,8 +25,12 @@ import * as s from './schemas.ts';
 const BASE = '/api/v1/unstract/:org/metrics';
 const DAY = 86_400_000;
 const TAGS = ['unstract compatibility'];
-/** Seed 000's own limits and defaults for its parameters. */
-const SCOPE = { maxSpanDays: 365, startField: 'start_date', endField: 'end_date', inclusiveDateEnd: true, metricField: 'metric_name', defaultSpanMs: 30 * DAY };
+/**
+ * MetricsQuerySerializer.validate (backend/dashboard_metrics/serializers.py): end defaults to
+ * now and start to 30 days before now (even when end is given), start after end and ranges
+ * over 365 days are a 400.
+ */
+const SCOPE = { maxSpanDays: 365, startField: 'start_date', endField: 'end_date', inclusiveDateEnd: true, metricField: 'metric_name', defaultSpanMs: 30 * DAY, defaultStartFromNow: true };
 
 type Json = Record<string, unknown>;
 
@@ -55,15 +59,18 @@ function zeroNulls(body: Json): Json {
   };
 }
 
-/** The original's series always name a project (its rows default to one); ours name the filter, or "" for all. */
-function projectAsString(project: string | undefined): (body: Json) => Json {
+/**
+ * The original's series always carry strings in project and tag (EventMetricsHourly.project
+ * defaults to "default", tag to ""); ours name the filter, or "" for all.
+ */
+function projectAsString(project: string | undefined, tag: string | undefined): (body: Json) => Json {
   return (body) => ({
     ...body,
     series: (body['series'] as Json[]).map((entry) => ({
       metric_name: entry['metric_name'],
       metric_type: entry['metric_type'],
       project: entry['project'] ?? project ?? '',
-      tag: entry['tag'] ?? null,
+      tag: entry['tag'] ?? tag ?? '',
       data: (entry['data'] as Json[]).map((point) => ({ timestamp: point['timestamp'], value: point['value'], count: point['count'] })),
       total_value: entry['total_value'],
       total_count: entry['total_count'],
@@ -115,7 +122,7 @@ export function registerUnstractRoutes(app: FastifyInstance, ctx: AppContext): v
         { orgId: org, start: q.start_date, end: q.end_date, tz: q.tz, project: q.project, tag: q.tag, metric: metricsOf(q.metric_name), granularity: q.granularity, source: q.source, refresh: q.refresh },
         SCOPE,
       ),
-      projectAsString(q.project),
+      projectAsString(q.project, q.tag),
     ),
   );
   route('live-summary', 'Summary computed from raw events', s.liveSummaryQuery, s.summaryResponse, async (org, q, reply) =>
@@ -133,7 +140,7 @@ export function registerUnstractRoutes(app: FastifyInstance, ctx: AppContext): v
         { orgId: org, start: q.start_date, end: q.end_date, tz: q.tz, project: q.project, tag: q.tag, metric: metricsOf(q.metric_name), granularity: q.granularity, refresh: q.refresh },
         SCOPE,
       ),
-      (body) => ({ ...projectAsString(q.project)(body), partial_errors: body['partial_errors'] ?? [] }),
+      (body) => ({ ...projectAsString(q.project, q.tag)(body), partial_errors: body['partial_errors'] ?? [] }),
     ),
   );
   route('recent-activity', 'Latest processed files, newest first (limit: default 10, clamped to 50)', s.recentActivityQuery, s.recentActivityResponse, async (org, q, reply) => {
@@ -142,10 +149,10 @@ export function registerUnstractRoutes(app: FastifyInstance, ctx: AppContext): v
       await loadOrganization(ctx, org);
       return reply.type('application/json; charset=utf-8').send('{"activity":[]}');
     }
-    return sendJson(reply, await recentActivity(ctx, { orgId: org, limit, tz: q.tz, refresh: q.refresh }));
+    return sendJson(reply, await recentActivity(ctx, { orgId: org, limit, tz: q.tz, refresh: q.refresh, filesOnly: true }));
   });
   route('workflow-token-usage', 'LLM usage per deployment of one type (API by default), over at most the last 30 days', s.deploymentUsageQuery, s.deploymentUsageResponse, async (org, q, reply) =>
-    sendJson(reply, await unstractDeploymentUsage(ctx, { orgId: org, ...q })),
+    sendJson(reply, await unstractDeploymentUsage(ctx, { orgId: org, start_date: q.start_date, end_date: q.end_date, deployment_type: q.deployment_type, tz: q.tz, refresh: q.refresh })),
   );
   route('health', 'Database and cache checks: 200 when both are ok, else 503', s.emptyQuery, s.healthResponse, async (org, _q, reply) => {
     const report = await health(ctx);

@@ -89,6 +89,8 @@ export interface RangeRules {
   endField: string;
   /** Seed 000 compatibility: a bare date as the end includes that whole day. */
   dateOnlyEndIsInclusive?: boolean;
+  /** Seed 000 compatibility: an absent start is the default span before now, even when the end is given. */
+  defaultStartFromNow?: boolean;
 }
 
 export interface ResolvedRange {
@@ -113,7 +115,7 @@ export function resolveRange(input: RangeInput, rules: RangeRules): ResolvedRang
     end = inclusiveDay ? nextBucket(parsed.ts, 'day', rules.zone) : parsed.ts;
   }
   const startIsDefault = input.start === undefined || input.start === '';
-  const start = startIsDefault ? end - rules.defaultSpanMs : parseInstant(input.start!, rules.zone, rules.startField).ts;
+  const start = startIsDefault ? (rules.defaultStartFromNow === true ? rules.now : end) - rules.defaultSpanMs : parseInstant(input.start!, rules.zone, rules.startField).ts;
   // Compared with the end as written: an inclusive end date one day before the start is still reversed.
   if (start > end || (!startIsDefault && start > endAsGiven)) {
     throw ValidationError.field(rules.startField, `must not be after ${rules.endField}`);
