@@ -34,7 +34,8 @@ const common = {
 const source = orAbsent(z.enum(['auto', 'hourly', 'daily', 'monthly'])).describe('auto: ≤ 7 days hourly, ≤ 90 days daily, else monthly');
 const granularity = orAbsent(z.enum(['hour', 'day', 'week'])).describe('default day');
 
-export const summaryQuery = z.object({ ...common, metric_name: metricNames, source });
+/** MetricsQuerySerializer's every field is validated on each endpoint that uses it, whether or not the endpoint reads it (summary: granularity). */
+export const summaryQuery = z.object({ ...common, metric_name: metricNames, granularity, source });
 export const seriesQuery = z.object({ ...common, metric_name: metricNames, granularity, source });
 /** live-summary and live-series validate the whole MetricsQuerySerializer too (granularity, source), using what they need. */
 export const liveSummaryQuery = z.object({ ...common, metric_name: metricNames, granularity, source });
