@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import type { AppContext } from '../app/context.ts';
@@ -78,6 +78,22 @@ function projectAsString(project: string | undefined, tag: string | undefined): 
   });
 }
 
+/**
+ * The Unstract client shows `err.response.data.message` when a call fails (useMetricsData.js;
+ * the original's drf-standardized-errors bodies have none, so it shows a generic line): error
+ * answers of the aliases carry their message there too, beside the usual `error` object.
+ */
+async function messageOnTop(_request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  if (reply.statusCode < 400 || typeof payload !== 'string') return payload;
+  try {
+    const body = JSON.parse(payload) as { error?: { message?: unknown }; message?: unknown };
+    if (typeof body.error?.message === 'string' && body.message === undefined) return JSON.stringify({ message: body.error.message, ...body });
+  } catch {
+    // Not JSON: left as it is.
+  }
+  return payload;
+}
+
 export function registerUnstractRoutes(app: FastifyInstance, ctx: AppContext): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
@@ -99,6 +115,7 @@ export function registerUnstractRoutes(app: FastifyInstance, ctx: AppContext): v
           querystring: query,
           response: { 200: response, ...errorResponses(400, 401, 403, 404) },
         },
+        onSend: messageOnTop,
         handler: async (request, reply) => handle(request.params.org, request.query as z.output<Q>, reply),
       });
     }

@@ -248,6 +248,16 @@ describe.each(ENGINES)("the original module's rules, point by point (%s)", (engi
       }
     });
 
+    it('an error names its reason in a top-level `message`, which useMetricsData.js shows (err.response.data.message)', async () => {
+      const invalid = await getJson<{ message: string; error: { message: string } }>(t.app, alias('workflow-token-usage', { deployment_type: 'api' }), org.keys.read);
+      expect(invalid.status).toBe(400);
+      expect(invalid.body.message).toBe(invalid.body.error.message);
+      expect(invalid.body.message).toMatch(/deployment_type/);
+      const foreign = await getJson<{ message: string }>(t.app, `/api/v1/unstract/${uniqueId('other')}/metrics/overview/`, org.keys.read);
+      expect(foreign.status).toBe(403);
+      expect(typeof foreign.body.message).toBe('string');
+    });
+
     it('health: checks.database and checks.cache are {status} objects (views.py _check_database, _check_cache)', async () => {
       const body = await ok(t.app, alias('health'), org.keys.read, s.healthResponse);
       expect(body).toMatchObject({ healthy: true, checks: { database: { status: 'ok' }, cache: { status: 'ok' } } });
