@@ -47,7 +47,8 @@ export interface RecentActivityInput {
   refresh?: boolean | undefined;
   /**
    * The original module's list (services.py get_recent_activity): file executions only, each
-   * `id` being the file execution's own id (the `run_id` its usage rows name).
+   * `id` being the file execution's own id (the `run_id` its usage rows name), `created_at`
+   * to the millisecond as its isoformat() gives it.
    */
   filesOnly?: boolean | undefined;
 }
@@ -112,7 +113,7 @@ export async function recentActivity(ctx: QueryDeps, input: RecentActivityInput)
             file_name: text(event.attrs, 'file_name'),
             status: text(event.attrs, 'status'),
             workflow_name: text(event.attrs, 'workflow_name') ?? execution?.workflowName ?? null,
-            created_at: formatInstant(event.ts, zone),
+            created_at: formatInstant(event.ts, zone, { milliseconds: input.filesOnly === true }),
             execution_time: durationMs === null ? null : durationMs / 1000,
             ...usageItem(event, executionId, execution, byFile),
           };
