@@ -16,13 +16,19 @@ import { ISO_UTC_MS, num, text, type SourceRow, type TablePull } from './table-p
  * its failed pages depend on its file execution's status, so it follows that row too.
  */
 
-/** Deployment of an execution `we` (joined with pipeline p, api_deployment a, workflow ww): seed 000's API/ETL/TASK/WF. */
+/**
+ * Deployment of an execution `we` (joined with pipeline p, api_deployment a, workflow ww): seed
+ * 000's API/ETL/TASK/WF as the original's get_deployment_usage tells them apart — WF is a run
+ * without a pipeline; a pipeline of another type (APP, DEFAULT) or one that no longer exists
+ * keeps its own type (or OTHER) and so falls in none of the dashboard's tabs.
+ */
 const DEPLOYMENT_COLUMNS = `
   CASE WHEN we.id IS NULL THEN NULL
        WHEN a.id IS NOT NULL THEN 'API'
        WHEN p.pipeline_type = 'ETL' THEN 'ETL'
        WHEN p.pipeline_type = 'TASK' THEN 'TASK'
-       ELSE 'WF' END AS deployment_type,
+       WHEN we.pipeline_id IS NULL THEN 'WF'
+       ELSE COALESCE(NULLIF(upper(p.pipeline_type), ''), 'OTHER') END AS deployment_type,
   CASE WHEN a.id IS NOT NULL OR p.id IS NOT NULL THEN we.pipeline_id::text ELSE we.workflow_id::text END AS deployment_id,
   COALESCE(a.display_name, NULLIF(p.pipeline_name, ''), ww.workflow_name) AS deployment_name`;
 

@@ -52,6 +52,17 @@ interface Deployment {
   last: number;
 }
 
+/**
+ * Which tab an execution belongs to: its `deployment_type` when it says (the unstract preset
+ * does: a pipeline of another type, such as APP, is in none), else its `pipeline_type`.
+ */
+function kindOf(event: StoredEvent): string {
+  const declared = text(event.attrs, 'deployment_type');
+  if (declared !== null) return declared.toUpperCase();
+  const pipeline = (text(event.attrs, 'pipeline_type') ?? 'workflow').toLowerCase();
+  return DEPLOYMENT_TYPES.find((type) => PIPELINE_OF[type] === pipeline) ?? pipeline.toUpperCase();
+}
+
 function deploymentOf(event: StoredEvent, type: DeploymentType): { id: string; name: string | null } | null {
   const workflow = { id: text(event.attrs, 'workflow_id'), name: text(event.attrs, 'workflow_name') };
   const own = type === 'WF' ? { id: null, name: null } : { id: text(event.attrs, 'deployment_id'), name: text(event.attrs, 'deployment_name') };
@@ -63,7 +74,8 @@ export async function unstractDeploymentUsage(ctx: AppContext, input: Deployment
   const scope = await resolveScope(
     ctx,
     { orgId: input.orgId, start: input.start_date, end: input.end_date, tz: input.tz, refresh: input.refresh },
-    { defaultSpanMs: 30 * DAY, maxSpanDays: 365, startField: 'start_date', endField: 'end_date', inclusiveDateEnd: true },
+    // MetricsQuerySerializer.validate: start defaults to 30 days before now, 365 days at most.
+    { defaultSpanMs: 30 * DAY, defaultStartFromNow: true, maxSpanDays: 365, startField: 'start_date', endField: 'end_date', inclusiveDateEnd: true },
   );
   const type = input.deployment_type ?? 'API';
   const horizon = ctx.clock.now() - ctx.config.retention.rawMs;
@@ -92,7 +104,7 @@ export async function unstractDeploymentUsage(ctx: AppContext, input: Deployment
       const deploymentOfExecution = new Map<string, Deployment>();
       for (const event of events) {
         if (event.type !== 'workflow_execution' || !inRange(event)) continue;
-        if ((text(event.attrs, 'pipeline_type') ?? 'workflow').toLowerCase() !== PIPELINE_OF[type]) continue;
+        if (kindOf(event) !== type) continue;
         const owner = deploymentOf(event, type);
         if (owner === null) continue;
         let row = deployments.get(owner.id);
@@ -138,8 +150,8 @@ export async function unstractDeploymentUsage(ctx: AppContext, input: Deployment
             completed_executions: row.completed,
             failed_executions: row.failed,
             total_pages_processed: row.pages,
-            first_execution_at: formatInstant(row.first, scope.zone),
-            last_execution_at: formatInstant(row.last, scope.zone),
+            first_execution_at: formatInstant(row.first, scope.zone, { milliseconds: true }),
+            last_execution_at: formatInstant(row.last, scope.zone, { milliseconds: true }),
           })),
       };
     },

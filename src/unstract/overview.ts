@@ -4,7 +4,7 @@ import { cachedJson, type CachedJson } from '../app/query/cached-query.ts';
 import { collectSeries, statsOf, valueOf } from '../app/query/collect.ts';
 import { loadOrganization, tierHorizons } from '../app/query/scope.ts';
 import { formatInstant, parseInstant, resolveTimeZone } from '../app/query/time-input.ts';
-import { nextBucket } from '../domain/time-buckets.ts';
+import { localDate, nextBucket } from '../domain/time-buckets.ts';
 import { isUnstractMetric } from './original-module.ts';
 
 /**
@@ -18,6 +18,17 @@ import { isUnstractMetric } from './original-module.ts';
 
 const DAY = 86_400_000;
 const DEFAULT_SPAN_MS = 7 * DAY;
+
+/**
+ * A day of `daily_trend`: its local midnight without an offset (`2026-11-02T00:00:00`). The
+ * frontend labels it with `new Date(date).toLocaleDateString()`, which reads such a value as
+ * the browser's own local time, so the label is the organization's day in every browser; the
+ * original's bare `2026-11-02` is read as UTC and shows the day before west of UTC (a known
+ * defect of the original, SPEC Appendix A).
+ */
+function dayLabel(ts: number, zone: string): string {
+  return `${localDate(ts, zone)}T00:00:00`;
+}
 
 export interface UnstractOverviewInput {
   orgId: string;
@@ -72,7 +83,7 @@ export async function unstractOverview(ctx: AppContext, input: UnstractOverviewI
           const stats = statsOf(cellsOf(metric.name)?.points[i]);
           if (stats.count > 0) day[metric.name] = valueOf(metric, stats);
         }
-        return Object.keys(day).length === 0 ? [] : [{ date: formatInstant(bucket.bucketStart, zone), metrics: day }];
+        return Object.keys(day).length === 0 ? [] : [{ date: dayLabel(bucket.bucketStart, zone), metrics: day }];
       });
       return { period, totals, daily_trend: dailyTrend };
     },

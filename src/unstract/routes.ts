@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import type { AppContext } from '../app/context.ts';
@@ -25,8 +25,12 @@ import * as s from './schemas.ts';
 const BASE = '/api/v1/unstract/:org/metrics';
 const DAY = 86_400_000;
 const TAGS = ['unstract compatibility'];
-/** Seed 000's own limits and defaults for its parameters. */
-const SCOPE = { maxSpanDays: 365, startField: 'start_date', endField: 'end_date', inclusiveDateEnd: true, metricField: 'metric_name', defaultSpanMs: 30 * DAY };
+/**
+ * MetricsQuerySerializer.validate (backend/dashboard_metrics/serializers.py): end defaults to
+ * now and start to 30 days before now (even when end is given), start after end and ranges
+ * over 365 days are a 400.
+ */
+const SCOPE = { maxSpanDays: 365, startField: 'start_date', endField: 'end_date', inclusiveDateEnd: true, metricField: 'metric_name', defaultSpanMs: 30 * DAY, defaultStartFromNow: true };
 
 type Json = Record<string, unknown>;
 
@@ -55,20 +59,39 @@ function zeroNulls(body: Json): Json {
   };
 }
 
-/** The original's series always name a project (its rows default to one); ours name the filter, or "" for all. */
-function projectAsString(project: string | undefined): (body: Json) => Json {
+/**
+ * The original's series always carry strings in project and tag (EventMetricsHourly.project
+ * defaults to "default", tag to ""); ours name the filter, or "" for all.
+ */
+function projectAsString(project: string | undefined, tag: string | undefined): (body: Json) => Json {
   return (body) => ({
     ...body,
     series: (body['series'] as Json[]).map((entry) => ({
       metric_name: entry['metric_name'],
       metric_type: entry['metric_type'],
       project: entry['project'] ?? project ?? '',
-      tag: entry['tag'] ?? null,
+      tag: entry['tag'] ?? tag ?? '',
       data: (entry['data'] as Json[]).map((point) => ({ timestamp: point['timestamp'], value: point['value'], count: point['count'] })),
       total_value: entry['total_value'],
       total_count: entry['total_count'],
     })),
   });
+}
+
+/**
+ * The Unstract client shows `err.response.data.message` when a call fails (useMetricsData.js;
+ * the original's drf-standardized-errors bodies have none, so it shows a generic line): error
+ * answers of the aliases carry their message there too, beside the usual `error` object.
+ */
+async function messageOnTop(_request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  if (reply.statusCode < 400 || typeof payload !== 'string') return payload;
+  try {
+    const body = JSON.parse(payload) as { error?: { message?: unknown }; message?: unknown };
+    if (typeof body.error?.message === 'string' && body.message === undefined) return JSON.stringify({ message: body.error.message, ...body });
+  } catch {
+    // Not JSON: left as it is.
+  }
+  return payload;
 }
 
 export function registerUnstractRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -92,6 +115,7 @@ export function registerUnstractRoutes(app: FastifyInstance, ctx: AppContext): v
           querystring: query,
           response: { 200: response, ...errorResponses(400, 401, 403, 404) },
         },
+        onSend: messageOnTop,
         handler: async (request, reply) => handle(request.params.org, request.query as z.output<Q>, reply),
       });
     }
@@ -115,7 +139,7 @@ export function registerUnstractRoutes(app: FastifyInstance, ctx: AppContext): v
         { orgId: org, start: q.start_date, end: q.end_date, tz: q.tz, project: q.project, tag: q.tag, metric: metricsOf(q.metric_name), granularity: q.granularity, source: q.source, refresh: q.refresh },
         SCOPE,
       ),
-      projectAsString(q.project),
+      projectAsString(q.project, q.tag),
     ),
   );
   route('live-summary', 'Summary computed from raw events', s.liveSummaryQuery, s.summaryResponse, async (org, q, reply) =>
@@ -133,7 +157,7 @@ export function registerUnstractRoutes(app: FastifyInstance, ctx: AppContext): v
         { orgId: org, start: q.start_date, end: q.end_date, tz: q.tz, project: q.project, tag: q.tag, metric: metricsOf(q.metric_name), granularity: q.granularity, refresh: q.refresh },
         SCOPE,
       ),
-      (body) => ({ ...projectAsString(q.project)(body), partial_errors: body['partial_errors'] ?? [] }),
+      (body) => ({ ...projectAsString(q.project, q.tag)(body), partial_errors: body['partial_errors'] ?? [] }),
     ),
   );
   route('recent-activity', 'Latest processed files, newest first (limit: default 10, clamped to 50)', s.recentActivityQuery, s.recentActivityResponse, async (org, q, reply) => {
@@ -142,10 +166,10 @@ export function registerUnstractRoutes(app: FastifyInstance, ctx: AppContext): v
       await loadOrganization(ctx, org);
       return reply.type('application/json; charset=utf-8').send('{"activity":[]}');
     }
-    return sendJson(reply, await recentActivity(ctx, { orgId: org, limit, tz: q.tz, refresh: q.refresh }));
+    return sendJson(reply, await recentActivity(ctx, { orgId: org, limit, tz: q.tz, refresh: q.refresh, filesOnly: true }));
   });
   route('workflow-token-usage', 'LLM usage per deployment of one type (API by default), over at most the last 30 days', s.deploymentUsageQuery, s.deploymentUsageResponse, async (org, q, reply) =>
-    sendJson(reply, await unstractDeploymentUsage(ctx, { orgId: org, ...q })),
+    sendJson(reply, await unstractDeploymentUsage(ctx, { orgId: org, start_date: q.start_date, end_date: q.end_date, deployment_type: q.deployment_type, tz: q.tz, refresh: q.refresh })),
   );
   route('health', 'Database and cache checks: 200 when both are ok, else 503', s.emptyQuery, s.healthResponse, async (org, _q, reply) => {
     const report = await health(ctx);

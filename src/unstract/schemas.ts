@@ -3,36 +3,43 @@ import { DEPLOYMENT_TYPES } from './deployment-usage.ts';
 
 /**
  * Parameters and response shapes of the Unstract aliases: the original module's names and
- * serializer rules (SPEC Appendix A). Tests parse responses with them.
+ * serializer rules (SPEC Appendix A; backend/dashboard_metrics/serializers.py
+ * MetricsQuerySerializer, DeploymentUsageQuerySerializer). Tests parse responses with them.
+ * As DRF reads a query string (Field.get_value), an empty value of an optional parameter is
+ * the parameter left out, and parameters it does not know are ignored.
  */
 
+const orAbsent = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+
 const instant = (what: string) => z.string().max(64).optional().describe(`${what}: ISO 8601 date or date-time; a bare end date includes its day`);
+/** cache.py cache_metrics_response: `refresh` bypasses the cache when it reads "true" in any case; any other value is ignored. */
 const flag = z
-  .enum(['true', 'false', '1', '0'])
+  .string()
+  .max(50)
   .optional()
-  .transform((value) => value === 'true' || value === '1')
-  .describe('true: recompute instead of answering from the cache');
+  .transform((value) => value?.toLowerCase() === 'true')
+  .describe('"true" (any case): recompute instead of answering from the cache; other values are ignored');
 const text = z.string().max(200).refine((v) => !v.includes('\u0000'), 'must not contain the NUL character');
-const metricNames = z
-  .union([z.string().max(2000), z.array(z.string().max(200)).max(100)])
-  .optional()
-  .describe("One of the original module's metrics; absent = all 12");
+const metricNames = orAbsent(z.union([z.string().max(2000), z.array(z.string().max(200)).max(100)])).describe("One of the original module's metrics; absent = all 12");
 const tz = z.string().max(64).optional().describe("Extension: IANA time zone for dates and buckets; default the organization's");
 
 const common = {
-  start_date: instant('Range start, default 30 days before end_date'),
+  start_date: instant('Range start, default 30 days before now'),
   end_date: instant('Range end, default now'),
   project: text.optional(),
   tag: text.optional(),
   tz,
   refresh: flag,
 };
-const source = z.enum(['auto', 'hourly', 'daily', 'monthly']).optional().describe('auto: ≤ 7 days hourly, ≤ 90 days daily, else monthly');
+const source = orAbsent(z.enum(['auto', 'hourly', 'daily', 'monthly'])).describe('auto: ≤ 7 days hourly, ≤ 90 days daily, else monthly');
+const granularity = orAbsent(z.enum(['hour', 'day', 'week'])).describe('default day');
 
-export const summaryQuery = z.object({ ...common, metric_name: metricNames, source });
-export const seriesQuery = z.object({ ...common, metric_name: metricNames, granularity: z.enum(['hour', 'day', 'week']).optional().describe('default day'), source });
-export const liveSummaryQuery = z.object({ ...common, metric_name: metricNames });
-export const liveSeriesQuery = seriesQuery.omit({ source: true });
+/** MetricsQuerySerializer's every field is validated on each endpoint that uses it, whether or not the endpoint reads it (summary: granularity). */
+export const summaryQuery = z.object({ ...common, metric_name: metricNames, granularity, source });
+export const seriesQuery = z.object({ ...common, metric_name: metricNames, granularity, source });
+/** live-summary and live-series validate the whole MetricsQuerySerializer too (granularity, source), using what they need. */
+export const liveSummaryQuery = z.object({ ...common, metric_name: metricNames, granularity, source });
+export const liveSeriesQuery = seriesQuery;
 /** The original reads only start_date and end_date here, and never rejects them (an unreadable one falls back to its default). */
 export const overviewQuery = z.object({
   start_date: z.string().max(200).optional().describe('Default end_date − 7 days; no range limit'),
@@ -45,12 +52,13 @@ export const recentActivityQuery = z.object({
   tz,
   refresh: flag,
 });
+/** DeploymentUsageQuerySerializer extends MetricsQuerySerializer: its other fields are validated, then unused. */
 export const deploymentUsageQuery = z.object({
-  start_date: common.start_date,
-  end_date: common.end_date,
-  deployment_type: z.enum(DEPLOYMENT_TYPES).optional().describe('API (default), ETL, TASK or WF'),
-  tz,
-  refresh: flag,
+  ...common,
+  metric_name: metricNames,
+  granularity,
+  source,
+  deployment_type: orAbsent(z.enum(DEPLOYMENT_TYPES)).describe('API (default), ETL, TASK or WF (exactly so: "api" is refused as the original refuses it)'),
 });
 export const emptyQuery = z.object({});
 
@@ -83,7 +91,7 @@ export const seriesResponse = z.strictObject({
       metric_name: z.string(),
       metric_type: z.enum(['counter', 'histogram']),
       project: z.string().describe('The project filter, or "" for all projects'),
-      tag: z.string().nullable(),
+      tag: z.string().describe('The tag filter, or "" (the original\'s rows carry "")'),
       data: z.array(z.strictObject({ timestamp: z.string(), value: number, count: z.number().int() })),
       total_value: number,
       total_count: z.number().int(),

@@ -203,7 +203,7 @@ describe.each(ENGINES)('unstract preset pulled into %s storage', (engine) => {
     );
     expect(events.length).toBe(rows.length);
     const expectedType = (pipelineId: string | null) =>
-      pipelineId === alpha.apiDeployment ? 'API' : pipelineId === alpha.etlPipeline ? 'ETL' : pipelineId === alpha.taskPipeline ? 'TASK' : 'WF';
+      pipelineId === alpha.apiDeployment ? 'API' : pipelineId === alpha.etlPipeline ? 'ETL' : pipelineId === alpha.taskPipeline ? 'TASK' : pipelineId === alpha.appPipeline ? 'APP' : 'WF';
     const byExecution = new Map(events.map((event) => [event.attrs['execution_id'], event.attrs]));
     for (const row of rows) {
       const attrs = byExecution.get(row.id)!;

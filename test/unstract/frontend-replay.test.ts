@@ -1,18 +1,20 @@
-import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as s from '../../src/unstract/schemas.ts';
 import { uniqueId } from '../factories/index.ts';
 import { oracleEvents, readings, total, within, type OracleEvent } from '../query/oracle.ts';
-import { aggregate, createOrg, createQueryTestContext, ingest, QUERY_NOW, type QueryTestContext, type TestOrg } from '../query/support.ts';
+import { aggregate, createOrg, createQueryTestContext, ENGINES, ingest, QUERY_NOW, type QueryTestContext, type TestOrg } from '../query/support.ts';
 import { DEPLOYMENTS, generateUnstractEvents } from './dataset.ts';
+import { freePort, runReplay, startKeyProxy, startNginx, startUnstractBackendStandIn, type Running } from './proxies.ts';
 
 /**
  * The real Unstract frontend (frontend/src/hooks/useMetricsData.js and the
- * metrics-dashboard components) served against meterboard the way docs/UNSTRACT.md says: a
- * reverse proxy that drops the browser's session cookie and injects a read key. This replays
- * the requests the frontend sends, through a real socket and a real proxy, and checks every
- * field its components read against an oracle computed here from the raw events.
+ * metrics-dashboard components of Zipstack/unstract) served against meterboard the way
+ * docs/UNSTRACT.md says: a reverse proxy that drops the browser's session cookie and injects a
+ * read key — the shipped deploy/unstract/key-proxy.mjs and the shipped nginx template in a
+ * real nginx, each a real socket. This replays the requests the frontend sends and checks every
+ * field its components read against an oracle computed here from the raw events, then runs the
+ * shipped stand-alone replay (deploy/unstract/replay.mjs) through both proxies.
  */
 
 const DAY = 86_400_000;
@@ -21,25 +23,14 @@ const UNSTRACT_12 = new Set([
   'deployed_api_requests', 'etl_pipeline_executions', 'llm_usage', 'prompt_executions', 'hitl_reviews', 'hitl_completions',
 ]);
 
-/** The proxy of docs/UNSTRACT.md, in Node: forwards everything, replacing the browser's credentials with the read key. */
-function startKeyInjectingProxy(upstreamPort: number, readKey: string): Promise<Server> {
-  const proxy = createServer((incoming, outgoing) => {
-    const headers = { ...incoming.headers, host: `127.0.0.1:${upstreamPort}`, authorization: `Bearer ${readKey}` };
-    delete headers.cookie;
-    const upstream = httpRequest({ host: '127.0.0.1', port: upstreamPort, path: incoming.url, method: incoming.method, headers }, (answer) => {
-      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(outgoing);
-    });
-    upstream.on('error', () => outgoing.writeHead(502).end());
-    incoming.pipe(upstream);
-  });
-  return new Promise((resolve) => proxy.listen(0, '127.0.0.1', () => resolve(proxy)));
-}
-
-describe('the Unstract frontend through a key-injecting reverse proxy', () => {
+describe.each(ENGINES)('the Unstract frontend through a key-injecting reverse proxy (%s)', (engine) => {
   let t: QueryTestContext;
   let org: TestOrg;
-  let proxy: Server;
+  let backend: Awaited<ReturnType<typeof startUnstractBackendStandIn>>;
+  let proxy: Running;
+  let refusingProxy: Running;
+  let nginx: Running;
+  let nginxRefusing: number;
   let events: OracleEvent[];
   let base: string;
   /** The frontend's "now": dayjs().startOf('minute'). */
@@ -59,18 +50,30 @@ describe('the Unstract frontend through a key-injecting reverse proxy', () => {
   }
 
   beforeAll(async () => {
-    t = await createQueryTestContext('sqlite');
+    t = await createQueryTestContext(engine);
     org = await createOrg(t.app, { id: uniqueId('unstract'), timezone: 'Europe/Berlin' });
-    const sent = generateUnstractEvents(7, org.id, QUERY_NOW - 80 * DAY, QUERY_NOW - 60_000, 700);
+    const sent = generateUnstractEvents(7, org.id, QUERY_NOW - 80 * DAY, QUERY_NOW - 60_000, 500);
     await ingest(t.app, org, sent);
     await aggregate(t.ctx);
     events = oracleEvents(sent);
     await t.app.listen({ port: 0, host: '127.0.0.1' });
-    proxy = await startKeyInjectingProxy((t.app.server.address() as AddressInfo).port, org.keys.read);
-    base = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/api/v1/unstract/${org.id}`;
-  }, 120_000);
+    const meterboard = `127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    backend = await startUnstractBackendStandIn();
+    const unstract = `127.0.0.1:${backend.port}`;
+    proxy = await startKeyProxy({ MB_UPSTREAM: `http://${meterboard}`, MB_READ_KEY: org.keys.read, UNSTRACT_UPSTREAM: `http://${unstract}` });
+    refusingProxy = await startKeyProxy({ MB_UPSTREAM: `http://${meterboard}`, MB_READ_KEY: 'mb_read_not-a-key', UNSTRACT_UPSTREAM: `http://${unstract}` });
+    nginxRefusing = await freePort();
+    nginx = await startNginx([
+      { listen: await freePort(), meterboard, readKey: org.keys.read, unstract },
+      { listen: nginxRefusing, meterboard, readKey: 'mb_read_not-a-key', unstract },
+    ]);
+    base = `http://127.0.0.1:${proxy.port}/api/v1/unstract/${org.id}`;
+  }, 180_000);
   afterAll(async () => {
-    await new Promise((resolve) => proxy?.close(resolve));
+    await nginx?.stop();
+    await proxy?.stop();
+    await refusingProxy?.stop();
+    await backend?.stop();
     await t?.close();
   });
 
@@ -113,7 +116,8 @@ describe('the Unstract frontend through a key-injecting reverse proxy', () => {
   it('recent-activity?limit=5: newest files first, each with its own tokens and cost rounded to 4 decimals', async () => {
     const body = await getOk('/metrics/recent-activity/?limit=5', s.recentActivityResponse);
     const files = events.filter((e) => e.type === 'file_execution').sort((a, b) => b.ts - a.ts).slice(0, 5);
-    expect(body.activity.map((a) => a.id)).toEqual(files.map((f) => f.id));
+    // services.py get_recent_activity: file executions only, `id` = str(WorkflowFileExecution.id).
+    expect(body.activity.map((a) => a.id)).toEqual(files.map((f) => f.attrs['file_execution_id']));
     for (const [i, item] of body.activity.entries()) {
       const file = files[i]!;
       const calls = events.filter((e) => e.type === 'llm_call' && e.attrs['file_execution_id'] === file.attrs['file_execution_id']);
@@ -187,6 +191,33 @@ describe('the Unstract frontend through a key-injecting reverse proxy', () => {
     // The frontend treats 404 as "no subscription data"; a 401 would log the user out.
     expect((await get('/subscription/usage/')).status).toBe(404);
     expect((await get('/subscription/usage/daily/')).status).toBe(404);
+  });
+
+  it('the shipped stand-alone replay passes through the Node proxy and through nginx with the shipped template', async () => {
+    for (const port of [proxy.port, nginx.port]) {
+      const replay = await runReplay(`http://127.0.0.1:${port}`, org.id, QUERY_NOW);
+      expect(replay.output).toMatch(/^\d+ passed, 0 failed$/m);
+      expect(replay.code, replay.output).toBe(0);
+    }
+  }, 120_000);
+
+  it('a key meterboard refuses reaches the browser as a 502 with a message, never a 401 (which logs the user out)', async () => {
+    for (const port of [refusingProxy.port, nginxRefusing]) {
+      const response = await fetch(`http://127.0.0.1:${port}/api/v1/unstract/${org.id}/metrics/overview/`, { headers: { cookie: 'sessionid=browser-session' } });
+      expect(response.status).toBe(502);
+      // useMetricsData.js shows err.response.data.message.
+      expect(((await response.json()) as { message: string }).message).toMatch(/read key/);
+    }
+  });
+
+  it('everything but the metrics API stays with the Unstract backend, cookie and all, and gets no key', async () => {
+    for (const port of [proxy.port, nginx.port]) {
+      backend.seen.length = 0;
+      const session = await fetch(`http://127.0.0.1:${port}/api/v1/unstract/${org.id}/session/`, { headers: { cookie: 'sessionid=browser-session' } });
+      expect(session.status).toBe(200);
+      await fetch(`http://127.0.0.1:${port}/api/v1/unstract/${org.id}/metrics/health/`, { headers: { cookie: 'sessionid=browser-session' } });
+      expect(backend.seen).toEqual([{ path: `/api/v1/unstract/${org.id}/session/`, cookie: 'sessionid=browser-session', authorization: undefined }]);
+    }
   });
 
   it('without the proxy (no key) the aliases answer 401', async () => {

@@ -45,6 +45,12 @@ export interface RecentActivityInput {
   project?: string | undefined;
   tag?: string | undefined;
   refresh?: boolean | undefined;
+  /**
+   * The original module's list (services.py get_recent_activity): file executions only, each
+   * `id` being the file execution's own id (the `run_id` its usage rows name), `created_at`
+   * to the millisecond as its isoformat() gives it.
+   */
+  filesOnly?: boolean | undefined;
 }
 
 interface Usage {
@@ -78,14 +84,14 @@ export async function recentActivity(ctx: QueryDeps, input: RecentActivityInput)
   const project = input.project || undefined;
   return cachedJson(
     ctx,
-    { orgId: org.id, endpoint: 'recent-activity', query: { limit, tz: zone, project, tag: input.tag }, end: null, storageZone: org.timezone, refresh: input.refresh },
+    { orgId: org.id, endpoint: 'recent-activity', query: { limit, tz: zone, project, tag: input.tag, files_only: input.filesOnly === true }, end: null, storageZone: org.timezone, refresh: input.refresh },
     async () => {
       const filtered = project !== undefined || input.tag !== undefined;
       const fetch = filtered ? Math.min(limit * 10, 500) : limit;
       const keep = (event: StoredEvent) => (project === undefined || event.project === project) && (input.tag === undefined || event.tag === input.tag);
       const [files, executions] = await Promise.all([
         ctx.eventReader.recentEvents(org.id, ['file_execution'], fetch),
-        ctx.eventReader.recentEvents(org.id, ['workflow_execution'], fetch),
+        input.filesOnly === true ? Promise.resolve([]) : ctx.eventReader.recentEvents(org.id, ['workflow_execution'], fetch),
       ]);
       const fileExecutionIds = new Set(files.map((event) => text(event.attrs, 'execution_id')));
       const picked = [...files, ...executions.filter((event) => !fileExecutionIds.has(text(event.attrs, 'execution_id')))]
@@ -99,14 +105,15 @@ export async function recentActivity(ctx: QueryDeps, input: RecentActivityInput)
           const execution = executionId === null ? undefined : info.get(executionId);
           const ownPipeline = event.type === 'workflow_execution' ? text(event.attrs, 'pipeline_type') : null;
           const durationMs = optionalAmount(event.attrs, 'duration_ms');
+          const fileExecutionId = event.type === 'file_execution' ? (text(event.attrs, 'file_execution_id') ?? text(event.attrs, 'run_id')) : null;
           return {
-            id: event.id,
+            id: input.filesOnly === true ? (fileExecutionId ?? event.id) : event.id,
             execution_id: executionId,
-            type: activityType(ownPipeline ?? execution?.pipelineType ?? null),
+            type: activityType(ownPipeline ?? execution?.pipelineType ?? text(event.attrs, 'pipeline_type')),
             file_name: text(event.attrs, 'file_name'),
             status: text(event.attrs, 'status'),
             workflow_name: text(event.attrs, 'workflow_name') ?? execution?.workflowName ?? null,
-            created_at: formatInstant(event.ts, zone),
+            created_at: formatInstant(event.ts, zone, { milliseconds: input.filesOnly === true }),
             execution_time: durationMs === null ? null : durationMs / 1000,
             ...usageItem(event, executionId, execution, byFile),
           };

@@ -41,6 +41,8 @@ export interface ScopeOptions {
   tzField?: string;
   /** Seed 000 parameters: a bare end date includes its day. */
   inclusiveDateEnd?: boolean;
+  /** Seed 000 parameters: an absent start is `defaultSpanMs` before now, not before the end. */
+  defaultStartFromNow?: boolean;
 }
 
 export async function loadOrganization(ctx: Pick<AppContext, 'orgStore' | 'clock' | 'config'>, orgId: string): Promise<Organization> {
@@ -60,6 +62,7 @@ export async function resolveScope(ctx: Pick<AppContext, 'orgStore' | 'clock' | 
     startField: options.startField ?? 'start',
     endField: options.endField ?? 'end',
     dateOnlyEndIsInclusive: options.inclusiveDateEnd ?? false,
+    defaultStartFromNow: options.defaultStartFromNow ?? false,
   });
   return {
     org,

@@ -89,6 +89,8 @@ export interface RangeRules {
   endField: string;
   /** Seed 000 compatibility: a bare date as the end includes that whole day. */
   dateOnlyEndIsInclusive?: boolean;
+  /** Seed 000 compatibility: an absent start is the default span before now, even when the end is given. */
+  defaultStartFromNow?: boolean;
 }
 
 export interface ResolvedRange {
@@ -113,7 +115,7 @@ export function resolveRange(input: RangeInput, rules: RangeRules): ResolvedRang
     end = inclusiveDay ? nextBucket(parsed.ts, 'day', rules.zone) : parsed.ts;
   }
   const startIsDefault = input.start === undefined || input.start === '';
-  const start = startIsDefault ? end - rules.defaultSpanMs : parseInstant(input.start!, rules.zone, rules.startField).ts;
+  const start = startIsDefault ? (rules.defaultStartFromNow === true ? rules.now : end) - rules.defaultSpanMs : parseInstant(input.start!, rules.zone, rules.startField).ts;
   // Compared with the end as written: an inclusive end date one day before the start is still reversed.
   if (start > end || (!startIsDefault && start > endAsGiven)) {
     throw ValidationError.field(rules.startField, `must not be after ${rules.endField}`);
@@ -132,10 +134,12 @@ function pad(value: number, width = 2): string {
 }
 
 /** `2026-10-25T02:00:00+02:00`, or with `Z` in UTC (as seed 000 writes its dates). */
-export function formatInstant(ts: number, zone: string): string {
+export function formatInstant(ts: number, zone: string, options: { milliseconds?: boolean } = {}): string {
   const offset = zoneOffsetMinutes(ts, zone);
   const local = new Date(ts + offset * MINUTE);
-  const body = `${pad(local.getUTCFullYear(), 4)}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())}T${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}:${pad(local.getUTCSeconds())}`;
+  // Seed 000 compatibility: Python's isoformat() keeps the fraction of a second when there is one.
+  const fraction = options.milliseconds === true && local.getUTCMilliseconds() !== 0 ? `.${pad(local.getUTCMilliseconds(), 3)}` : '';
+  const body = `${pad(local.getUTCFullYear(), 4)}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())}T${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}:${pad(local.getUTCSeconds())}${fraction}`;
   if (offset === 0) return `${body}Z`;
   const sign = offset < 0 ? '-' : '+';
   const abs = Math.abs(offset);
