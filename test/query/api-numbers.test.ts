@@ -70,6 +70,12 @@ describe.each(ENGINES)('API numbers on %s', (engine) => {
         execution_id: `exec-${day}`, file_execution_id: `${file}-${day}`,
       });
     }
+    // One file execution per file and day: recent activity shows each with the cost of its calls.
+    for (const day of [0, 1]) {
+      for (let f = 0; f < 4; f += 1) {
+        events.push({ id: `fx-file-${f}-${day}`, type: 'file_execution', timestamp: new Date(dayOne + day * DAY + 7_200_000 + f * 1000).toISOString(), status: 'COMPLETED', execution_id: `exec-${day}`, file_execution_id: `file-${f}-${day}`, file_name: `file-${f}.pdf` });
+      }
+    }
     for (let i = 0; i < 25; i += 1) {
       const cost = COSTS[(i * 3) % COSTS.length]!;
       requestCosts.push(cost);
@@ -129,14 +135,17 @@ describe.each(ENGINES)('API numbers on %s', (engine) => {
     expect(text).not.toMatch(NOISE);
   });
 
-  it('recent activity: per-item costs have at most 4 decimals and no noise', async () => {
+  it('recent activity: the cost of a file is the exact sum of its calls, rounded half to even at 4 decimals', async () => {
     const { text, json } = await get(`/api/v1/orgs/${orgId}/recent-activity?limit=50&tz=UTC`);
     expect(text).not.toMatch(NOISE);
-    const items = JSON.stringify(json).match(/"cost":(-?[\d.e-]+)/g) ?? [];
-    for (const item of items) {
-      const value = item.slice('"cost":'.length);
-      expect(value, item).toMatch(/^-?\d+(\.\d{1,4})?$/);
-      expect(Number(value)).toBe(roundHalfEven4(toUnits(Number(value).toFixed(8))));
+    const items = json['activity'] as { id: string; cost: number }[];
+    const files = items.filter((item) => item.id.startsWith('fx-'));
+    expect(files).toHaveLength(8);
+    for (const item of files) {
+      const [, , f, day] = item.id.split('-');
+      const units = llmCosts.filter((c) => c.file === `file-${f}` && c.day === Number(day)).reduce((sum, c) => sum + toUnits(c.cost), 0n);
+      expect(item.cost, item.id).toBe(roundHalfEven4(units));
+      expect(String(item.cost)).toMatch(/^\d+(\.\d{1,4})?$/);
     }
   });
 
