@@ -137,11 +137,14 @@ describe('dashboard sign-in, URL state, partial bucket, show all, descriptions a
     await page.getByTestId('drilldown-close').click();
     expect(await page.getByTestId('drilldown-panel').count()).toBe(0);
 
-    // The failed-pages series of yesterday's point (its own button in the chart's table).
+    // The failed-pages series of yesterday's point (its own button in the chart's table): only
+    // the page records that had failures.
     const rows = await page.getByTestId('chart-pages-table').locator('tbody tr').count();
     await page.getByTestId(`chart-pages-pick-${rows - 2}-1`).dispatchEvent('click');
-    const yesterdays = sent.filter((e) => e.id.startsWith('earlier-'));
-    expect(await drilledIds(page, yesterdays.length)).toEqual(newestFirst(yesterdays));
+    const yesterdaysFailed = sent.filter((e) => e.id.startsWith('earlier-') && Number(e['failed_pages']) > 0);
+    expect(yesterdaysFailed.length).toBeGreaterThan(0);
+    expect(await drilledIds(page, yesterdaysFailed.length)).toEqual(newestFirst(yesterdaysFailed));
+    expect(await page.getByTestId('drilldown-row').count()).toBe(yesterdaysFailed.length);
     expect(await page.getByTestId('drilldown-panel').getAttribute('data-metric')).toBe('failed_pages');
     await page.keyboard.press('Escape');
     expect(await page.getByTestId('drilldown-panel').count()).toBe(0);

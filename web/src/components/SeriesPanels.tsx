@@ -31,7 +31,7 @@ export function partialBucketIndex(data: ChartData, range: TimeRange): number | 
 const PAGE_SERIES = [
   { metric: 'pages_processed', color: '#1890ff', value: 'pages' },
   // Failed pages are a small fraction of pages: on their own axis they stay readable.
-  { metric: 'failed_pages', color: '#ff4d4f', axis: 1 as const, value: 'failed_pages' },
+  { metric: 'failed_pages', color: '#ff4d4f', axis: 1 as const, value: 'failed_pages', nonZero: true },
 ];
 
 export function PagesPanel({ series, range, tz, onDrill, info }: SeriesPanelProps) {
@@ -41,7 +41,7 @@ export function PagesPanel({ series, range, tz, onDrill, info }: SeriesPanelProp
   );
   const pick = (index: number, seriesIndex: number) => {
     const picked = PAGE_SERIES[seriesIndex] ?? PAGE_SERIES[0]!;
-    onDrill({ metric: picked.metric, valueAttribute: picked.value, label: `${metricInfo(info, picked.metric).label.toLowerCase()}, ${data.labels[index] ?? ''}`, ...bucketBounds(data, range, index) });
+    onDrill({ metric: picked.metric, valueAttribute: picked.value, nonZero: 'nonZero' in picked ? picked.nonZero : false, label: `${metricInfo(info, picked.metric).label.toLowerCase()}, ${data.labels[index] ?? ''}`, ...bucketBounds(data, range, index) });
   };
   return (
     <Panel title="Pages processed vs failed pages" testId="panel-pages" what="the pages series" queries={[series]}>

@@ -16,6 +16,8 @@ export interface DrillTarget {
   filters?: Record<string, string>;
   /** The attribute holding the metric's value, shown in its own column. */
   valueAttribute?: string | null;
+  /** Only events whose value is not zero (failed pages: the page records that had failures). */
+  nonZero?: boolean;
 }
 
 interface EventRow {
@@ -61,6 +63,7 @@ export function EventsPanel({ scope, target, onClose }: { scope: Scope; target: 
         project: scope.project || undefined,
         limit: 50,
         cursor: after ?? undefined,
+        nonzero: target.nonZero ? 'true' : undefined,
         ...filters,
       });
       setRows((previous) => (after === null ? page.events : [...previous, ...page.events]));
@@ -77,7 +80,7 @@ export function EventsPanel({ scope, target, onClose }: { scope: Scope; target: 
     void load(null);
     heading.current?.focus();
     // A new target starts over.
-  }, [target.metric, target.type, target.start, target.end, filterKey, scope.orgId, scope.project, scope.tz]);
+  }, [target.metric, target.type, target.start, target.end, target.nonZero, filterKey, scope.orgId, scope.project, scope.tz]);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => event.key === 'Escape' && onClose();
@@ -101,7 +104,8 @@ export function EventsPanel({ scope, target, onClose }: { scope: Scope; target: 
       <p className="muted drilldown-scope" data-testid="drilldown-scope">
         <code>{what}</code> from {formatDateTime(target.start, scope.tz)} to {formatDateTime(target.end, scope.tz)} ({scope.tz})
         {scope.project ? `, project ${scope.project}` : ''}
-        {narrowed.length > 0 ? `, ${narrowed.join(', ')}` : ''}. Newest first.
+        {narrowed.length > 0 ? `, ${narrowed.join(', ')}` : ''}
+        {target.nonZero && valueAttribute ? `, ${valueAttribute} above zero` : ''}. Newest first.
       </p>
       {state === 'error' ? <p className="form-error">Could not load the events: {error}</p> : null}
       {rows.length === 0 && state === 'ready' ? <p className="muted">No events in this bucket.</p> : null}
