@@ -7,12 +7,13 @@ import { registerServeCommands } from './serve-commands.ts';
 import { registerSourcesCommands } from './sources-commands.ts';
 import { registerReportCommands } from '../reports/cli/report-commands.ts';
 import { UsageError } from './exit.ts';
+import { VERSION } from './version.ts';
 
 /** The `meterboard` command line (SPEC §8). Commands are thin: parse, call a use case, print. */
 export function buildProgram(): Command {
   const program = new Command('meterboard')
     .description('usage, cost and performance metrics for LLM and document-processing platforms')
-    .version('0.1.0')
+    .version(VERSION)
     .showHelpAfterError()
     .exitOverride((error: CommanderError) => {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') process.exit(0);

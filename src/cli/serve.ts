@@ -10,6 +10,7 @@ import { seedDemo, type SeedDemoResult } from '../app/seed-demo.ts';
 import { bindJobs } from '../worker/bind-jobs.ts';
 import { runWorker } from '../worker/run-worker.ts';
 import { buildHealthServer } from '../http/server.ts';
+import type { Logger } from '../ports/logger.ts';
 
 /** The long-running commands' work, imported by serve-commands.ts only when one of them runs. */
 
@@ -64,7 +65,10 @@ async function loadDemoWithProgress(ctx: Awaited<ReturnType<typeof createContext
   bar?.start(total, 0, { org: '' });
   const doneBefore = new Map<string, number>();
   let lastOrg = '';
-  const seeded = await seedDemo(ctx, {
+  // The bar and the summary say what happens; per-organization and aggregation info lines
+  // would only interleave with them (warnings and errors still go to the log).
+  const quiet: Logger = { info: () => undefined, debug: () => undefined, warn: (o, m) => ctx.log.warn(o, m), error: (o, m) => ctx.log.error(o, m) };
+  const seeded = await seedDemo({ ...ctx, log: quiet }, {
     days: DEMO_DAYS,
     orgs,
     eventsPerDay,

@@ -20,6 +20,7 @@ const condition = z.union([
 export const metricDefinitionSchema = z
   .object({
     name: z.string().regex(/^[a-z][a-z0-9_.]{0,99}$/, 'lowercase letters, digits, "_" and "."'),
+    label: z.string().min(1).max(80).optional(),
     kind: z.enum(['counter', 'sum', 'distribution', 'unique', 'gauge']),
     event: z.string().min(1),
     /** Several event types (e.g. distinct users over three types); `event` is then the first of them. */

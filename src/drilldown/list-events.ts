@@ -27,6 +27,8 @@ export interface ListEventsInput extends CommonQueryInput {
   filters?: Record<string, string>;
   cursor?: string | undefined;
   limit?: number | undefined;
+  /** With a sum metric: only events whose value is not zero (the failed pages among all page records). */
+  nonZero?: boolean | undefined;
 }
 
 export interface EventItem {
@@ -80,9 +82,17 @@ export async function listEvents(ctx: AppContext, input: ListEventsInput): Promi
   const feedsMetric = metric === null ? null : compileMetrics([metric], { dynamicGauges: metric.kind === 'gauge' && metric.where === undefined });
   const eventTypes = metric !== null ? [metric.event] : types;
   const filters = Object.entries(input.filters ?? {});
+  if (input.nonZero && (metric === null || metric.value === undefined || metric.kind === 'unique')) {
+    throw ValidationError.field('nonzero', 'needs a metric that sums or measures an attribute (metric=…)');
+  }
+  const valueAttribute = input.nonZero ? metric!.value! : null;
   const keep = (event: StoredEvent): boolean => {
     if (after !== null && !isOlderThan(event, after)) return false;
     if (types.length > 0 && !types.includes(event.type)) return false;
+    if (valueAttribute !== null) {
+      const amount = event.attrs[valueAttribute];
+      if (typeof amount !== 'number' || amount === 0) return false;
+    }
     for (const [attribute, value] of filters) {
       const actual = event.attrs[attribute];
       if (actual === undefined || actual === null || String(actual) !== value) return false;

@@ -21,6 +21,7 @@ export const eventsQuery = z.looseObject({
   tag: text.optional(),
   cursor: z.string().max(500).optional().describe('next_cursor of the previous page'),
   limit: z.coerce.number().int().min(1).max(MAX_EVENTS_LIMIT).optional().describe(`1–${MAX_EVENTS_LIMIT}, default 50`),
+  nonzero: z.enum(['true', 'false']).optional().describe('true: with a valued metric, only events whose value is not zero (e.g. pages that failed)'),
 }).describe('Plus filter.<attribute>=value: only events whose attribute equals value');
 
 const attributeValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
@@ -71,6 +72,7 @@ export function registerDrilldownRoutes(app: FastifyInstance, ctx: AppContext): 
         tag: q.tag,
         cursor: q.cursor,
         limit: q.limit,
+        nonZero: q.nonzero === 'true',
         filters,
       });
     },

@@ -281,6 +281,7 @@ export const catalogResponse = z.strictObject({
   metrics: z.array(
     z.strictObject({
       name: z.string(),
+      label: z.string().describe('Display name; says where the number comes from when two names look alike'),
       kind: z.enum(['counter', 'sum', 'distribution', 'unique', 'gauge']),
       metric_type: metricType,
       event: z.string(),

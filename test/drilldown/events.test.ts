@@ -64,12 +64,16 @@ describe.each(ENGINES)('events drill-down and /api/v1/me (%s)', (engine) => {
     expect(llmCalls.map((e) => e.id)).toEqual(newestFirst(events.filter((e) => e.type === 'llm_call' && e.attrs['usage_type'] === 'llm' && inRange(e))));
     const alpha = await allPages({ start: START, end: END, project: 'alpha', type: 'api_request' }, 50);
     expect(alpha.map((e) => e.id)).toEqual(newestFirst(events.filter((e) => e.type === 'api_request' && e.project === 'alpha' && inRange(e))));
+    const failing = await allPages({ start: START, end: END, metric: 'failed_pages', nonzero: 'true' }, 50);
+    const failedInRange = events.filter((e) => e.type === 'page_usage' && typeof e.attrs['failed_pages'] === 'number' && e.attrs['failed_pages'] !== 0 && inRange(e));
+    expect(failedInRange.length).toBeGreaterThan(0);
+    expect(failing.map((e) => e.id)).toEqual(newestFirst(failedInRange));
     const errors = await allPages({ start: START, end: END, type: 'api_request', 'filter.status_code': '500' }, 50);
     expect(errors.map((e) => e.id)).toEqual(newestFirst(events.filter((e) => e.type === 'api_request' && e.attrs['status_code'] === 500 && inRange(e))));
   });
 
   it('rejects a forged cursor and an unknown metric, naming the parameter', async () => {
-    for (const [param, value] of [['cursor', 'bm90LWEtY3Vyc29y'], ['metric', 'no_such_metric']] as const) {
+    for (const [param, value] of [['cursor', 'bm90LWEtY3Vyc29y'], ['metric', 'no_such_metric'], ['nonzero', 'true']] as const) {
       const response = await app.inject({ method: 'GET', url: `/api/v1/orgs/${org.id}/events?${param}=${value}`, headers: bearer(org.keys.read) });
       expect(response.statusCode).toBe(400);
       expect(response.body).toContain(param);

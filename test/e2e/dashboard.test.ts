@@ -211,10 +211,11 @@ describe('dashboard in Chromium', { timeout: 90_000 }, () => {
     expect((await chartRows(page, 'chart-pages')).rows).toHaveLength(30);
 
     const trendHeader = () => page.getByTestId('chart-trend-table').locator('thead th').allTextContents();
-    expect(await trendHeader()).toEqual(['Date', 'Documents processed', 'LLM calls']);
+    // Series are named by the catalog's display labels (once it has answered).
+    await expect.poll(trendHeader, { timeout: READY }).toEqual(['Date', 'Documents processed', 'LLM calls (usage records)']);
     await page.getByTestId('trend-toggle-prompt_executions').click();
     await page.getByTestId('trend-toggle-llm_calls').click();
-    expect(await trendHeader()).toEqual(['Date', 'Documents processed', 'Prompt executions']);
+    expect(await trendHeader()).toEqual(['Date', 'Documents processed', 'Workflow executions (all types)']);
     await expect(page.getByTestId('trend-toggle-llm_calls').getAttribute('aria-pressed')).resolves.toBe('false');
     await context.close();
   });

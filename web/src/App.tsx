@@ -51,10 +51,11 @@ function Dashboard({ session, onSession, onSignOut }: { session: Session; onSess
       tz: fromUrl.tz ?? '',
       project: fromUrl.project ?? '',
       autoRefresh: fromUrl.autoRefresh ?? false,
+      showAll: fromUrl.showAll ?? false,
     };
   });
   useEffect(() => {
-    writeViewToUrl({ org: session.orgId, preset: view.preset, from: view.custom.from, to: view.custom.to, tz: view.tz, project: view.project, autoRefresh: view.autoRefresh });
+    writeViewToUrl({ org: session.orgId, preset: view.preset, from: view.custom.from, to: view.custom.to, tz: view.tz, project: view.project, autoRefresh: view.autoRefresh, showAll: view.showAll });
   }, [session.orgId, view]);
   const tz = view.tz || orgZone;
   const today = localDate(now, tz);
@@ -106,7 +107,15 @@ function Dashboard({ session, onSession, onSignOut }: { session: Session; onSess
           onRefresh={refresh}
           refreshing={fetching}
         />
-        <Overview key={session.orgId} scope={scope} range={range} now={now} today={today} />
+        <Overview
+          key={session.orgId}
+          scope={scope}
+          range={range}
+          now={now}
+          today={today}
+          showAll={view.showAll}
+          onShowAll={(showAll) => setView((v) => ({ ...v, showAll }))}
+        />
       </>
     );
   }

@@ -1,5 +1,5 @@
 import { policyFor, type GoodDirection } from '../../domain/compare.ts';
-import { apiMetricType, metricEventTypes, type MetricDefinition } from '../../domain/metrics/definition.ts';
+import { apiMetricType, displayName, metricEventTypes, type MetricDefinition } from '../../domain/metrics/definition.ts';
 import type { QueryDeps } from './query-deps.ts';
 import { cachedJson, type CachedJson } from './cached-query.ts';
 import { allMetrics } from './metric-selection.ts';
@@ -9,6 +9,8 @@ import { loadOrganization } from './scope.ts';
 
 export interface CatalogEntry {
   name: string;
+  /** Display name (the name when the definition has no label). */
+  label: string;
   kind: MetricDefinition['kind'];
   metric_type: 'counter' | 'histogram';
   event: string;
@@ -32,6 +34,7 @@ export async function metricsCatalog(ctx: QueryDeps, input: { orgId: string; ref
       metrics: (await allMetrics(ctx, org.id)).map(
         (metric): CatalogEntry => ({
           name: metric.name,
+          label: displayName(metric),
           kind: metric.kind,
           metric_type: apiMetricType(metric.kind),
           event: metric.event,

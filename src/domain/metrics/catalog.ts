@@ -23,51 +23,51 @@ function metric(spec: Spec): MetricDefinition {
 /** Seed 000/001: the Unstract usage dashboard. */
 const USAGE_METRICS: MetricDefinition[] = [
   metric({
-    name: 'documents_processed', good_direction: 'up', kind: 'counter', event: 'file_execution', where: { status: 'COMPLETED' },
+    name: 'documents_processed', label: 'Documents processed', good_direction: 'up', kind: 'counter', event: 'file_execution', where: { status: 'COMPLETED' },
     unit: 'documents', category: 'documents', description: 'Documents whose latest file execution status is COMPLETED',
   }),
   metric({
-    name: 'pages_processed', good_direction: 'up', kind: 'sum', event: 'page_usage', value: 'pages',
+    name: 'pages_processed', label: 'Pages processed', good_direction: 'up', kind: 'sum', event: 'page_usage', value: 'pages',
     unit: 'pages', category: 'documents', description: 'Pages extracted from documents',
   }),
   metric({
-    name: 'failed_pages', good_direction: 'down', kind: 'sum', event: 'page_usage', value: 'failed_pages',
+    name: 'failed_pages', label: 'Failed pages', good_direction: 'down', kind: 'sum', event: 'page_usage', value: 'failed_pages',
     unit: 'pages', category: 'documents', description: 'Pages that failed during processing',
   }),
   metric({
-    name: 'llm_calls', good_direction: 'up', kind: 'counter', event: 'llm_call', where: { usage_type: 'llm' }, dimensions: LLM_DIMENSIONS,
-    unit: 'calls', category: 'llm', description: 'LLM API calls made',
+    name: 'llm_calls', label: 'LLM calls (usage records)', good_direction: 'up', kind: 'counter', event: 'llm_call', where: { usage_type: 'llm' }, dimensions: LLM_DIMENSIONS,
+    unit: 'calls', category: 'llm', description: 'LLM calls with usage_type "llm" (Unstract\'s usage records: extraction, challenge and summarization; embedding calls excluded)',
   }),
   metric({
-    name: 'challenges', good_direction: 'neutral', kind: 'counter', event: 'llm_call', where: { usage_type: 'llm', reason: 'challenge' },
+    name: 'challenges', label: 'Challenge calls', good_direction: 'neutral', kind: 'counter', event: 'llm_call', where: { usage_type: 'llm', reason: 'challenge' },
     dimensions: LLM_DIMENSIONS, unit: 'calls', category: 'llm', description: 'LLM calls for challenge/verification',
   }),
   metric({
-    name: 'summarization_calls', good_direction: 'up', kind: 'counter', event: 'llm_call', where: { usage_type: 'llm', reason: 'summarize' },
+    name: 'summarization_calls', label: 'Summarization calls', good_direction: 'up', kind: 'counter', event: 'llm_call', where: { usage_type: 'llm', reason: 'summarize' },
     dimensions: LLM_DIMENSIONS, unit: 'calls', category: 'llm', description: 'LLM calls for summarization',
   }),
   metric({
-    name: 'deployed_api_requests', good_direction: 'up', kind: 'counter', event: 'workflow_execution', where: { pipeline_type: 'api' },
+    name: 'deployed_api_requests', label: 'Deployed API executions', good_direction: 'up', kind: 'counter', event: 'workflow_execution', where: { pipeline_type: 'api' },
     dimensions: ['workflow_id'], unit: 'executions', category: 'workflows', description: 'Executions of deployed API workflows',
   }),
   metric({
-    name: 'etl_pipeline_executions', good_direction: 'up', kind: 'counter', event: 'workflow_execution', where: { pipeline_type: 'etl' },
+    name: 'etl_pipeline_executions', label: 'ETL pipeline executions', good_direction: 'up', kind: 'counter', event: 'workflow_execution', where: { pipeline_type: 'etl' },
     dimensions: ['workflow_id'], unit: 'executions', category: 'workflows', description: 'ETL pipeline workflow executions',
   }),
   metric({
-    name: 'llm_usage', good_direction: 'down', kind: 'sum', event: 'llm_call', where: { usage_type: 'llm' }, value: 'cost_usd',
-    dimensions: LLM_DIMENSIONS, unit: 'USD', category: 'llm', description: 'LLM usage cost',
+    name: 'llm_usage', label: 'LLM cost (usage records)', good_direction: 'down', kind: 'sum', event: 'llm_call', where: { usage_type: 'llm' }, value: 'cost_usd',
+    dimensions: LLM_DIMENSIONS, unit: 'USD', category: 'llm', description: 'Cost in USD of the LLM calls with usage_type "llm" (provided, or estimated from the bundled price table)',
   }),
   metric({
-    name: 'prompt_executions', good_direction: 'up', kind: 'counter', event: 'workflow_execution', dimensions: ['pipeline_type'],
+    name: 'prompt_executions', label: 'Workflow executions (all types)', good_direction: 'up', kind: 'counter', event: 'workflow_execution', dimensions: ['pipeline_type'],
     unit: 'executions', category: 'workflows', description: 'Workflow and prompt executions of every pipeline type',
   }),
   metric({
-    name: 'hitl_reviews', good_direction: 'neutral', kind: 'counter', event: 'hitl_review', where: { state: 'created' },
+    name: 'hitl_reviews', label: 'HITL reviews started', good_direction: 'neutral', kind: 'counter', event: 'hitl_review', where: { state: 'created' },
     unit: 'reviews', category: 'hitl', description: 'Human-in-the-loop reviews started',
   }),
   metric({
-    name: 'hitl_completions', good_direction: 'up', kind: 'counter', event: 'hitl_review', where: { state: 'approved' },
+    name: 'hitl_completions', label: 'HITL reviews approved', good_direction: 'up', kind: 'counter', event: 'hitl_review', where: { state: 'approved' },
     unit: 'reviews', category: 'hitl', description: 'Human-in-the-loop reviews approved',
   }),
 ];
@@ -75,67 +75,67 @@ const USAGE_METRICS: MetricDefinition[] = [
 /** Seed 002: request-log dashboard. */
 const REQUEST_METRICS: MetricDefinition[] = [
   metric({
-    name: 'requests', good_direction: 'up', kind: 'counter', event: 'api_request', dimensions: REQUEST_DIMENSIONS,
+    name: 'requests', label: 'API requests', good_direction: 'up', kind: 'counter', event: 'api_request', dimensions: REQUEST_DIMENSIONS,
     unit: 'requests', category: 'api', description: 'API requests served',
   }),
   metric({
-    name: 'request_errors', good_direction: 'down', kind: 'counter', event: 'api_request', where: { status_code: { gte: 400 } },
+    name: 'request_errors', label: 'API request errors', good_direction: 'down', kind: 'counter', event: 'api_request', where: { status_code: { gte: 400 } },
     dimensions: REQUEST_DIMENSIONS, unit: 'requests', category: 'api', description: 'API requests answered with status 400 or above',
   }),
   metric({
-    name: 'request_latency_ms', good_direction: 'down', kind: 'distribution', event: 'api_request', value: 'latency_ms',
-    dimensions: REQUEST_DIMENSIONS, unit: 'ms', category: 'api', description: 'API request latency',
+    name: 'request_latency_ms', label: 'API request latency', good_direction: 'down', kind: 'distribution', event: 'api_request', value: 'latency_ms',
+    dimensions: REQUEST_DIMENSIONS, unit: 'ms', category: 'api', description: 'Time to answer an API request (api_request events\' latency_ms): your service\'s own endpoints, not the LLM calls',
   }),
   metric({
-    name: 'request_cost_usd', good_direction: 'down', kind: 'sum', event: 'api_request', value: 'cost_usd',
-    dimensions: REQUEST_DIMENSIONS, unit: 'USD', category: 'api', description: 'Cost of API requests',
+    name: 'request_cost_usd', label: 'API request cost', good_direction: 'down', kind: 'sum', event: 'api_request', value: 'cost_usd',
+    dimensions: REQUEST_DIMENSIONS, unit: 'USD', category: 'api', description: 'Cost in USD reported on api_request events',
   }),
 ];
 
 /** Seed 003: observability aggregation worker. */
 const OBSERVABILITY_METRICS: MetricDefinition[] = [
   metric({
-    name: 'trace.count', good_direction: 'up', kind: 'counter', event: 'trace', dimensions: TRACE_DIMENSIONS,
+    name: 'trace.count', label: 'Traces', good_direction: 'up', kind: 'counter', event: 'trace', dimensions: TRACE_DIMENSIONS,
     unit: 'traces', category: 'traces', description: 'Traces recorded',
   }),
   metric({
-    name: 'trace.duration_ms', good_direction: 'down', kind: 'distribution', event: 'trace', value: 'duration_ms', dimensions: TRACE_DIMENSIONS,
+    name: 'trace.duration_ms', label: 'Trace duration', good_direction: 'down', kind: 'distribution', event: 'trace', value: 'duration_ms', dimensions: TRACE_DIMENSIONS,
     unit: 'ms', category: 'traces', description: 'Trace duration',
   }),
   metric({
-    name: 'trace.tokens', good_direction: 'neutral', kind: 'sum', event: 'trace', value: 'tokens', dimensions: TRACE_DIMENSIONS,
-    unit: 'tokens', category: 'traces', description: 'Tokens used by traces',
+    name: 'trace.tokens', label: 'Trace tokens', good_direction: 'neutral', kind: 'sum', event: 'trace', value: 'tokens', dimensions: TRACE_DIMENSIONS,
+    unit: 'tokens', category: 'traces', description: 'Tokens reported on trace events (a trace\'s own total, not the sum of its LLM calls)',
   }),
   metric({
-    name: 'trace.cost_usd', good_direction: 'down', kind: 'sum', event: 'trace', value: 'cost_usd', dimensions: TRACE_DIMENSIONS,
-    unit: 'USD', category: 'traces', description: 'Cost of traces',
+    name: 'trace.cost_usd', label: 'Trace cost', good_direction: 'down', kind: 'sum', event: 'trace', value: 'cost_usd', dimensions: TRACE_DIMENSIONS,
+    unit: 'USD', category: 'traces', description: 'Cost in USD reported on trace events',
   }),
   metric({
-    name: 'llm.call_count', good_direction: 'up', kind: 'counter', event: 'llm_call', dimensions: LLM_SPAN_DIMENSIONS,
-    unit: 'calls', category: 'llm', description: 'LLM calls of every usage type',
+    name: 'llm.call_count', label: 'LLM calls (all usage types)', good_direction: 'up', kind: 'counter', event: 'llm_call', dimensions: LLM_SPAN_DIMENSIONS,
+    unit: 'calls', category: 'llm', description: 'Every llm_call event whatever its usage_type (embedding and other calls included), as the tracing/OTLP view counts them; "LLM calls (usage records)" counts usage_type "llm" only',
   }),
   metric({
-    name: 'llm.latency_ms', good_direction: 'down', kind: 'distribution', event: 'llm_call', value: 'latency_ms', dimensions: LLM_SPAN_DIMENSIONS,
-    unit: 'ms', category: 'llm', description: 'LLM call latency',
+    name: 'llm.latency_ms', label: 'LLM call latency', good_direction: 'down', kind: 'distribution', event: 'llm_call', value: 'latency_ms', dimensions: LLM_SPAN_DIMENSIONS,
+    unit: 'ms', category: 'llm', description: 'Time an LLM call took (llm_call events\' latency_ms), all usage types; "API request latency" is your service\'s endpoints',
   }),
   metric({
-    name: 'llm.tokens', good_direction: 'neutral', kind: 'sum', event: 'llm_call', value: 'total_tokens', dimensions: LLM_SPAN_DIMENSIONS,
-    unit: 'tokens', category: 'llm', description: 'Tokens used by LLM calls (input + output)',
+    name: 'llm.tokens', label: 'LLM tokens (all usage types)', good_direction: 'neutral', kind: 'sum', event: 'llm_call', value: 'total_tokens', dimensions: LLM_SPAN_DIMENSIONS,
+    unit: 'tokens', category: 'llm', description: 'Input + output tokens of every llm_call event',
   }),
   metric({
-    name: 'document.count', good_direction: 'up', kind: 'counter', event: 'document_event', dimensions: ['event_type'],
+    name: 'document.count', label: 'Document events', good_direction: 'up', kind: 'counter', event: 'document_event', dimensions: ['event_type'],
     unit: 'events', category: 'documents', description: 'Document processing events',
   }),
   metric({
-    name: 'document.duration_ms', good_direction: 'down', kind: 'distribution', event: 'document_event', value: 'duration_ms',
+    name: 'document.duration_ms', label: 'Document processing time', good_direction: 'down', kind: 'distribution', event: 'document_event', value: 'duration_ms',
     dimensions: ['event_type'], unit: 'ms', category: 'documents', description: 'Document processing time',
   }),
   metric({
-    name: 'chat.messages', good_direction: 'up', kind: 'counter', event: 'chat_message', dimensions: CHAT_DIMENSIONS,
+    name: 'chat.messages', label: 'Chat messages', good_direction: 'up', kind: 'counter', event: 'chat_message', dimensions: CHAT_DIMENSIONS,
     unit: 'messages', category: 'chat', description: 'Chat messages answered',
   }),
   metric({
-    name: 'chat.response_time_ms', good_direction: 'down', kind: 'distribution', event: 'chat_message', value: 'response_time_ms',
+    name: 'chat.response_time_ms', label: 'Chat response time', good_direction: 'down', kind: 'distribution', event: 'chat_message', value: 'response_time_ms',
     dimensions: CHAT_DIMENSIONS, unit: 'ms', category: 'chat', description: 'Chat response time',
   }),
 ];
@@ -143,11 +143,11 @@ const OBSERVABILITY_METRICS: MetricDefinition[] = [
 /** Issue 9 / seed 004: distinct counts, exact for any range (merged sketches, never summed). */
 const DISTINCT_METRICS: MetricDefinition[] = [
   metric({
-    name: 'active_users', kind: 'unique', event: 'llm_call', events: ['llm_call', 'api_request', 'chat_message'], value: 'user_id',
+    name: 'active_users', label: 'Active users', kind: 'unique', event: 'llm_call', events: ['llm_call', 'api_request', 'chat_message'], value: 'user_id',
     unit: 'users', category: 'users', good_direction: 'up', description: 'Distinct users seen in LLM calls, API requests and chat messages',
   }),
   metric({
-    name: 'active_workflows', kind: 'unique', event: 'workflow_execution', value: 'workflow_id',
+    name: 'active_workflows', label: 'Active workflows', kind: 'unique', event: 'workflow_execution', value: 'workflow_id',
     unit: 'workflows', category: 'workflows', good_direction: 'up', description: 'Distinct workflows executed',
   }),
 ];

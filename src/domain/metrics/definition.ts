@@ -11,6 +11,8 @@ export type Condition =
 /** A declarative metric (SPEC §2). Adding one is a config entry plus a backfill, never code. */
 export interface MetricDefinition {
   name: string;
+  /** Display name for people (dashboard, reports); says where the number comes from when two look alike. The name stays the API key. */
+  label?: string;
   kind: MetricKind;
   /** Event type it reads (the first of `events` when it reads several). */
   event: string;
@@ -29,6 +31,11 @@ export interface MetricDefinition {
   /** Per-metric change thresholds in percent, overriding the configured defaults. */
   warning_pct?: number;
   critical_pct?: number;
+}
+
+/** The name people read: the label when one is set, else the metric name. */
+export function displayName(metric: Pick<MetricDefinition, 'name' | 'label'>): string {
+  return metric.label ?? metric.name;
 }
 
 export function goodDirectionOf(metric: Pick<MetricDefinition, 'good_direction'>): GoodDirection {

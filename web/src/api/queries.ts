@@ -104,8 +104,8 @@ export function useDashboard(scope: Scope, range: TimeRange, enabled = true) {
   return useOrgQuery<DashboardResponse>(scope, 'dashboard', params, enabled);
 }
 
-export function useCompare(scope: Scope, date: string) {
-  return useOrgQuery<CompareResponse>(scope, 'compare', { date });
+export function useCompare(scope: Scope, date: string, includeEmpty = false) {
+  return useOrgQuery<CompareResponse>(scope, 'compare', { date, include_empty: includeEmpty ? 'true' : undefined });
 }
 
 export function useRecentActivity(scope: Scope, limit: number) {
@@ -122,6 +122,10 @@ export function useWorkflowUsage(scope: Scope, range: TimeRange, deploymentType:
 
 export interface CatalogMetric {
   name: string;
+  label: string;
+  description: string;
+  /** The attribute it reads (sum, distribution), shown in the drill-down. */
+  value: string | null;
   kind: string;
   unit: string;
   category: string;
@@ -136,6 +140,9 @@ export function parseCatalog(body: unknown): CatalogMetric[] {
     .filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null)
     .map((item): CatalogMetric => ({
       name: String(item.name ?? item.metric_name ?? ''),
+      label: typeof item.label === 'string' ? item.label : '',
+      description: typeof item.description === 'string' ? item.description : '',
+      value: typeof item.value === 'string' ? item.value : null,
       kind: String(item.kind ?? item.metric_type ?? ''),
       unit: String(item.unit ?? 'count'),
       category: String(item.category ?? 'Other'),

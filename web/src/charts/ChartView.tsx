@@ -16,8 +16,8 @@ interface ChartViewProps {
   height?: number;
   /** Index of the bucket still filling up (the current hour or day): shaded and labelled. */
   partialIndex?: number;
-  /** Opens the events behind a point (chart click, or the row's button in the table). */
-  onPick?: (index: number) => void;
+  /** Opens the events behind a point of a series (chart click, or a button in the table). */
+  onPick?: (index: number, seriesIndex: number) => void;
 }
 
 function axisFormatter(unit: string) {
@@ -26,7 +26,7 @@ function axisFormatter(unit: string) {
   return (value: number) => formatCompact(value);
 }
 
-function buildOption(data: ChartData, kind: ChartKind, partialIndex: number | undefined): EChartsCoreOption {
+function buildOption(data: ChartData, kind: ChartKind, partialIndex: number | undefined, pickable: boolean): EChartsCoreOption {
   const horizontal = kind === 'hbar';
   const valueAxis = {
     type: 'value',
@@ -74,6 +74,8 @@ function buildOption(data: ChartData, kind: ChartKind, partialIndex: number | un
       stack: kind === 'stacked-bar' ? 'total' : undefined,
       areaStyle: kind === 'area' ? { opacity: 0.12 } : undefined,
       showSymbol: data.labels.length <= 31,
+      // A clickable point has to be hit: a larger symbol when it opens the drill-down.
+      ...(pickable ? { cursor: 'pointer', symbolSize: 7 } : {}),
       smooth: false,
       barMaxWidth: 28,
     })),
@@ -82,7 +84,8 @@ function buildOption(data: ChartData, kind: ChartKind, partialIndex: number | un
 
 /** A chart with its text alternative: an aria-label summary, a visually hidden table and CSV. */
 export function ChartView({ title, data, kind, testId, height, partialIndex, onPick }: ChartViewProps) {
-  const option = useMemo(() => buildOption(data, kind, partialIndex), [data, kind, partialIndex]);
+  const pickable = onPick !== undefined;
+  const option = useMemo(() => buildOption(data, kind, partialIndex, pickable), [data, kind, partialIndex, pickable]);
   const label = useMemo(() => describeChart(title, data), [title, data]);
   const exportCsv = () => downloadText(`${safeFileName(title)}.csv`, chartCsv(data));
   return (
@@ -92,14 +95,14 @@ export function ChartView({ title, data, kind, testId, height, partialIndex, onP
           Download CSV
         </button>
       </div>
-      <EChart option={option} label={label} height={height ?? (kind === 'hbar' ? Math.max(160, data.labels.length * 30 + 40) : 260)} onPick={onPick} />
+      <EChart option={option} label={label} height={height ?? (kind === 'hbar' ? Math.max(160, data.labels.length * 30 + 40) : 260)} onPick={onPick} pickAxis={kind === 'hbar' ? 'y' : 'x'} pointCount={data.labels.length} testId={`${testId}-canvas`} />
       {partialIndex !== undefined ? (
         <p className="chart-note muted" data-testid={`${testId}-partial`} data-partial-key={data.keys[partialIndex]}>
           Shaded: {data.labels[partialIndex]} is still in progress, so it is lower than a full {data.keyName === 'Hour' ? 'hour' : 'period'}.
-          {onPick ? ' Click a point to see its events.' : ''}
+          {onPick ? ` Click a ${kind === 'line' || kind === 'area' ? 'point' : 'bar'} to see its events.` : ''}
         </p>
       ) : onPick ? (
-        <p className="chart-note muted">Click a point to see its events.</p>
+        <p className="chart-note muted">Click a {kind === 'hbar' || kind === 'bar' || kind === 'stacked-bar' ? 'bar' : 'point'} to see its events.</p>
       ) : null}
       {/* Tables ignore width: 1px, so the hiding is done by a wrapper. */}
       <div className="sr-only">
@@ -120,16 +123,22 @@ export function ChartView({ title, data, kind, testId, height, partialIndex, onP
             <tr key={`${key}-${index}`}>
               <th scope="row">
                 {onPick ? (
-                  <button type="button" onClick={() => onPick(index)} aria-label={`Show the events of ${key}`} data-testid={`${testId}-pick-${index}`}>
+                  <button type="button" onClick={() => onPick(index, 0)} aria-label={`Show the events of ${key}`} data-testid={`${testId}-pick-${index}`}>
                     {key}
                   </button>
                 ) : (
                   key
                 )}
               </th>
-              {data.series.map((s) => (
+              {data.series.map((s, seriesIndex) => (
                 <td key={s.name} data-value={s.values[index] ?? 0}>
-                  {formatValue(s.values[index] ?? 0, data.unit)}
+                  {onPick && seriesIndex > 0 ? (
+                    <button type="button" onClick={() => onPick(index, seriesIndex)} aria-label={`Show the events of ${s.name}, ${key}`} data-testid={`${testId}-pick-${index}-${seriesIndex}`}>
+                      {formatValue(s.values[index] ?? 0, data.unit)}
+                    </button>
+                  ) : (
+                    formatValue(s.values[index] ?? 0, data.unit)
+                  )}
                 </td>
               ))}
             </tr>

@@ -61,6 +61,7 @@ export function percentilesToChart(response: AggregatesResponse | undefined, gra
     keys: rows.map((row) => bucketKey(row.at, granularity, tz)),
     keyName: granularity === 'hour' ? 'Hour' : 'Date',
     unit: 'ms',
+    instants: rows.map((row) => row.at),
     series: [
       { name: 'p50', values: rows.map((row) => pick(row.p50_value)), color: '#059669' },
       { name: 'p95', values: rows.map((row) => pick(row.p95_value)), color: '#d97706' },
@@ -83,6 +84,7 @@ export function timestampsToChart(
     keys: instants.map((at) => bucketKey(at, granularity, tz)),
     keyName: granularity === 'hour' ? 'Hour' : 'Date',
     unit,
+    instants,
     series: series.map((s) => ({ ...s, values: timestamps.map((_, i) => Number(s.values[i]) || 0) })),
   };
 }

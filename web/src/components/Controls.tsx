@@ -8,6 +8,8 @@ export interface ViewState {
   tz: string;
   project: string;
   autoRefresh: boolean;
+  /** Show metrics (cards, charts, table rows) that have no data in the range. */
+  showAll: boolean;
 }
 
 interface ControlsProps {

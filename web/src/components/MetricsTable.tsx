@@ -3,8 +3,11 @@ import type { Scope } from '../api/queries.ts';
 import { useCompare } from '../api/queries.ts';
 import type { CompareMetric, Comparison } from '../api/types.ts';
 import { downloadText, toCsv } from '../lib/csv.ts';
-import { formatSignedPercent, formatValue, humanizeCategory, humanizeMetric } from '../lib/format.ts';
-import { addLocalDays } from '../lib/time.ts';
+import { formatSignedPercent, formatValue, humanizeCategory } from '../lib/format.ts';
+import { addLocalDays, localDayBounds } from '../lib/time.ts';
+import type { OpenDrill } from '../drilldown/drill.ts';
+import { metricInfo, type MetricInfoMap } from '../metrics/metric-info.ts';
+import { MetricName } from '../metrics/MetricName.tsx';
 import { Panel } from './Panel.tsx';
 
 const PERIODS = [
@@ -59,7 +62,16 @@ function groupByCategory(metrics: CompareMetric[]): [string, CompareMetric[]][] 
   return [...groups.entries()];
 }
 
-export function MetricsTable({ scope, today }: { scope: Scope; today: string }) {
+interface MetricsTableProps {
+  scope: Scope;
+  today: string;
+  /** Also list metrics without data on any compared day. */
+  showAll: boolean;
+  info: MetricInfoMap | undefined;
+  onDrill: OpenDrill;
+}
+
+export function MetricsTable({ scope, today, showAll, info, onDrill }: MetricsTableProps) {
   // The last complete day, as in the daily report; today is still filling up.
   const [date, setDate] = useState(() => {
     try {
@@ -68,8 +80,15 @@ export function MetricsTable({ scope, today }: { scope: Scope; today: string }) 
       return today;
     }
   });
-  const compare = useCompare(scope, date);
+  const compare = useCompare(scope, date, showAll);
   const groups = useMemo(() => groupByCategory(compare.data?.metrics ?? []), [compare.data]);
+
+  // The compared day in the selected zone, cut at "now" when it is today.
+  const drillDay = (metric: string) => {
+    const day = localDayBounds(date, scope.tz);
+    const end = Math.min(day.end, Math.ceil(Date.now() / 60_000) * 60_000);
+    onDrill({ metric, valueAttribute: metricInfo(info, metric).value, label: `${metricInfo(info, metric).label}, ${date}`, start: day.start, end: Math.max(day.start + 1, end) });
+  };
 
   const exportCsv = () => {
     const rows = (compare.data?.metrics ?? []).map((m) => [
@@ -113,16 +132,19 @@ export function MetricsTable({ scope, today }: { scope: Scope; today: string }) 
                   {PERIODS.map((p) => (
                     <th scope="col" key={p.days}>{p.label}</th>
                   ))}
+                  <th scope="col"><span className="sr-only">Events</span></th>
                 </tr>
               </thead>
               {groups.map(([category, metrics]) => (
                 <tbody key={category}>
                   <tr className="category-row">
-                    <th scope="rowgroup" colSpan={5}>{humanizeCategory(category)}</th>
+                    <th scope="rowgroup" colSpan={6}>{humanizeCategory(category)}</th>
                   </tr>
                   {metrics.map((metric) => (
                     <tr key={metric.metric_name} data-testid={`compare-row-${metric.metric_name}`}>
-                      <th scope="row" title={metric.description ?? metric.metric_name}>{humanizeMetric(metric.metric_name)}</th>
+                      <th scope="row">
+                        <MetricName name={metric.metric_name} info={info} description={metric.description || undefined} testId={`compare-name-${metric.metric_name}`} />
+                      </th>
                       <td className="num strong" data-testid={`compare-${metric.metric_name}-current`}>
                         {formatValue(metric.current, metric.unit)}
                         {metric.kind === 'distribution' ? <span className="muted sub-value">{metric.current === null ? '' : 'avg'}{metric.p95 !== null ? ` · p95 ${formatValue(metric.p95, metric.unit)}` : ''}</span> : null}
@@ -130,6 +152,17 @@ export function MetricsTable({ scope, today }: { scope: Scope; today: string }) 
                       {PERIODS.map((p) => (
                         <ChangeCell key={p.days} comparison={metric.comparisons[p.days]} unit={metric.unit} testId={`compare-${metric.metric_name}-${p.days}`} />
                       ))}
+                      <td>
+                        <button
+                          type="button"
+                          className="link-button"
+                          onClick={() => drillDay(metric.metric_name)}
+                          aria-label={`Events behind ${metricInfo(info, metric.metric_name).label} on ${date}`}
+                          data-testid={`compare-events-${metric.metric_name}`}
+                        >
+                          Events
+                        </button>
+                      </td>
                     </tr>
                   ))}
                 </tbody>

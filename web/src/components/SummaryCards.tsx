@@ -1,6 +1,8 @@
 import type { GoodDirection, SummaryResponse } from '../api/types.ts';
 import { changeBetween, formatSignedPercent, formatValue } from '../lib/format.ts';
 import { iso } from '../lib/time.ts';
+import type { MetricInfoMap } from '../metrics/metric-info.ts';
+import { MetricName } from '../metrics/MetricName.tsx';
 import type { TimeRange } from '../lib/time.ts';
 
 interface CardSpec {
@@ -70,11 +72,21 @@ interface SummaryCardsProps {
   range: TimeRange;
   /** Good direction per metric name from the catalog (config overrides included), when loaded. */
   directions?: ReadonlyMap<string, GoodDirection> | undefined;
+  /** Display names and descriptions from the catalog, when loaded. */
+  info?: MetricInfoMap | undefined;
+  /** Cards without data in this and the previous period are hidden unless set. */
+  showAll?: boolean;
 }
 
-export function SummaryCards({ current, previous, range, directions }: SummaryCardsProps) {
+const ERROR_RATE_DESCRIPTION = 'Share of API requests answered with status 400 or above (API request errors ÷ API requests)';
+
+function hasValue(value: number | null): boolean {
+  return value !== null && value !== 0;
+}
+
+export function SummaryCards({ current, previous, range, directions, info, showAll = false }: SummaryCardsProps) {
   const now = summaryTotals(current);
-  const before = summaryTotals(previous);
+  const previousTotals = summaryTotals(previous);
   const periodLabel = range.preset === '24h' ? 'previous 24h' : range.preset === 'custom' ? 'previous period' : `previous ${range.preset}`;
   return (
     <div
@@ -87,11 +99,22 @@ export function SummaryCards({ current, previous, range, directions }: SummaryCa
     >
       {CARDS.map((card) => {
         const value = card.value(now);
+        const before = card.value(previousTotals);
+        if (!showAll && !hasValue(value) && !hasValue(before)) return null;
+        const known = info?.get(card.id);
         return (
           <article className="card" key={card.id} data-testid={`card-${card.id}`} data-value={value ?? ''}>
-            <h3>{card.label}</h3>
+            <h3>
+              <MetricName
+                name={card.id}
+                info={info}
+                label={known?.label ?? card.label}
+                description={card.id === 'error_rate' ? ERROR_RATE_DESCRIPTION : known?.description}
+                testId={`card-${card.id}-name`}
+              />
+            </h3>
             <p className="card-value">{formatValue(value, card.unit)}</p>
-            <ChangeLine card={card} current={value} previous={card.value(before)} periodLabel={periodLabel} goodDirection={directions?.get(card.id) ?? card.goodDirection} />
+            <ChangeLine card={card} current={value} previous={before} periodLabel={periodLabel} goodDirection={directions?.get(card.id) ?? card.goodDirection} />
           </article>
         );
       })}

@@ -102,6 +102,11 @@ export function computeRange(preset: Preset, now: number, tz: string, custom?: C
   };
 }
 
+/** [start, end) of a local calendar day in `tz` (23 or 25 hours on DST days). */
+export function localDayBounds(date: string, tz: string): { start: number; end: number } {
+  return { start: startOfLocalDate(date, tz), end: startOfLocalDate(addLocalDays(date, 1), tz) };
+}
+
 export function iso(instant: number): string {
   return new Date(instant).toISOString();
 }

@@ -2,7 +2,7 @@ import type { Preset } from './time.ts';
 
 /**
  * The whole view in the address bar, so it can be bookmarked, shared and survives a reload:
- * `?org=acme&range=custom&from=2026-11-01&to=2026-11-07&tz=Asia/Kolkata&project=invoices&auto=1`.
+ * `?org=acme&range=custom&from=2026-11-01&to=2026-11-07&tz=Asia/Kolkata&project=invoices&auto=1&all=1`.
  * The key never goes into the URL.
  */
 export interface UrlView {
@@ -13,6 +13,8 @@ export interface UrlView {
   tz?: string;
   project?: string;
   autoRefresh?: boolean;
+  /** Metrics without data in the range shown too. */
+  showAll?: boolean;
 }
 
 const PRESET_IDS: readonly Preset[] = ['24h', '7d', '30d', '90d', 'custom'];
@@ -34,6 +36,7 @@ export function readViewFromUrl(search: string): UrlView {
   const project = params.get('project');
   if (project) view.project = project;
   if (params.get('auto') === '1') view.autoRefresh = true;
+  if (params.get('all') === '1') view.showAll = true;
   return view;
 }
 
@@ -48,6 +51,7 @@ export function viewToSearch(view: UrlView): string {
   if (view.tz) params.set('tz', view.tz);
   if (view.project) params.set('project', view.project);
   if (view.autoRefresh) params.set('auto', '1');
+  if (view.showAll) params.set('all', '1');
   const text = params.toString();
   return text ? `?${text}` : '';
 }
