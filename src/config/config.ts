@@ -84,6 +84,7 @@ export const envSchema = z.object({
     .transform((value) => value === 'true' || value === '1'),
   RATE_LIMIT_PER_KEY: intFromEnv(6000, 1, 1_000_000),
   RATE_LIMIT_AUTH_FAILURES: intFromEnv(100, 1, 1_000_000),
+  REQUEST_TIMEOUT: duration('s', '30s'),
   /** When set, GET /metrics wants `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: z.string().min(8, 'at least 8 characters').optional(),
   /** Port of the worker's own /metrics and /health (server mode); unset = 9464. */
@@ -153,6 +154,8 @@ export interface Config {
     /** RATE_LIMIT_AUTH_FAILURES: failed authentications per minute per client IP. */
     authFailuresPerMinute: number;
   };
+  /** REQUEST_TIMEOUT: a handler still running after this is abandoned with 503 `timeout`. */
+  requestTimeoutMs: number;
   customMetrics: FileConfig['metrics'];
   /** Config-managed alert rules (src/alerts): upserted per organization, refused by the API's writes. */
   alerts: ConfigAlertRule[];
@@ -247,6 +250,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     },
     debugHeaders: e.DEBUG_HEADERS,
     rateLimits: { perKeyPerMinute: e.RATE_LIMIT_PER_KEY, authFailuresPerMinute: e.RATE_LIMIT_AUTH_FAILURES },
+    requestTimeoutMs: e.REQUEST_TIMEOUT,
     customMetrics: file.metrics,
     alerts: configAlertRules(file.alerts, path.basename(configFile)),
     sources: file.sources,

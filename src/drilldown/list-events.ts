@@ -5,6 +5,7 @@ import { formatInstant } from '../app/query/time-input.ts';
 import { ValidationError } from '../domain/errors.ts';
 import type { AttributeValue, StoredEvent } from '../domain/event.ts';
 import { compileMetrics } from '../domain/metrics/evaluate.ts';
+import { MAX_RESPONSE_BYTES } from '../domain/response-cap.ts';
 
 /**
  * The raw events behind a number (drill-down): newest first over [start, end), filtered like
@@ -122,19 +123,36 @@ export async function listEvents(ctx: AppContext, input: ListEventsInput): Promi
     windowEnd = windowStart;
     span *= 4;
   }
-  const page = found.slice(0, limit);
-  const last = page[page.length - 1];
+  const { events, cut } = withinByteCap(found.slice(0, limit).map((event) => ({
+    id: event.id,
+    type: event.type,
+    timestamp: formatInstant(event.ts, scope.zone),
+    project: event.project,
+    tag: event.tag,
+    attributes: event.attrs,
+  })));
+  const last = found[events.length - 1];
   return {
     start_date: formatInstant(scope.start, scope.zone),
     end_date: formatInstant(scope.end, scope.zone),
-    events: page.map((event) => ({
-      id: event.id,
-      type: event.type,
-      timestamp: formatInstant(event.ts, scope.zone),
-      project: event.project,
-      tag: event.tag,
-      attributes: event.attrs,
-    })),
-    next_cursor: found.length > limit && last !== undefined ? encodeCursor(last) : null,
+    events,
+    next_cursor: (cut || found.length > limit) && last !== undefined ? encodeCursor(last) : null,
   };
+}
+
+/** Room left under the byte cap for the page's envelope (dates, cursor, brackets). */
+const ENVELOPE_BYTES = 1024;
+
+/**
+ * A page of big events (200 attributes of 8 KB each are allowed) could run to hundreds of
+ * megabytes: the page ends early, with a cursor, once the next event would pass the response
+ * byte cap. The first event is always kept, so paging always moves on.
+ */
+function withinByteCap(items: EventItem[]): { events: EventItem[]; cut: boolean } {
+  let bytes = ENVELOPE_BYTES;
+  for (let i = 0; i < items.length; i += 1) {
+    bytes += Buffer.byteLength(JSON.stringify(items[i]), 'utf8') + 1;
+    if (bytes > MAX_RESPONSE_BYTES && i > 0) return { events: items.slice(0, i), cut: true };
+  }
+  return { events: items, cut: false };
 }

@@ -16,6 +16,7 @@ import { recentActivity } from '../app/query/recent-activity.ts';
 import { series } from '../app/query/series.ts';
 import { summary } from '../app/query/summary.ts';
 import { workflowUsage } from '../app/query/workflow-usage.ts';
+import { MAX_RESPONSE_BYTES, MAX_RESPONSE_POINTS } from '../domain/response-cap.ts';
 import { registerUnstractRoutes } from '../unstract/routes.ts';
 import { authenticate, authorizeOrg } from './auth.ts';
 import * as s from './query.schemas.ts';
@@ -28,6 +29,7 @@ import { bearerSecurity, errorResponses } from './schemas.ts';
  */
 
 const ORG = '/api/v1/orgs/:org';
+const CAP = `At most ${MAX_RESPONSE_POINTS} points per answer (buckets × metrics × dimension values kept per metric) and ${MAX_RESPONSE_BYTES / 1024 / 1024} MiB; over that, 400 naming what to narrow (granularity, metric, start/end, limit), checked before any data is read.`;
 
 /** `x-cache` tells the cache state only with DEBUG_HEADERS set: callers must not learn what others asked. */
 function cacheHeader(reply: FastifyReply, ctx: AppContext, hit: boolean): FastifyReply {
@@ -104,6 +106,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     path: `${ORG}/series`,
     tags,
     summary: 'Time series per metric (or per dimension value), gaps filled with zeros unless fill=none',
+    description: CAP,
     query: s.seriesQuery,
     response: s.seriesResponse,
     handle: async (org, q, reply) => send(reply, await series(ctx, { orgId: org, ...q }), ctx),
@@ -128,6 +131,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     path: `${ORG}/live-series`,
     tags,
     summary: 'Series computed from raw events (no aggregation delay)',
+    description: CAP,
     query: s.liveSeriesQuery,
     response: s.seriesResponse,
     handle: async (org, q, reply) => send(reply, await liveSeries(ctx, { orgId: org, ...q }), ctx),
@@ -184,6 +188,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: AppContext): void
     path: `${ORG}/export.csv`,
     tags,
     summary: 'The series as CSV (header line, one line per point)',
+    description: CAP,
     query: s.exportCsvQuery,
     response: s.csvResponse,
     produces: ['text/csv'],

@@ -1,20 +1,25 @@
 import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import type { AppContext } from '../app/context.ts';
 import { bearerToken } from './auth.ts';
 import { sendError } from './errors.ts';
 
 /**
- * Abuse limits (SPEC §4: 429 with Retry-After, in the standard error shape):
+ * Abuse limits (SPEC §4: 429 with Retry-After, in the standard error shape), both counted by
+ * @fastify/rate-limit's store: in server mode Redis, so N servers share one budget; when Redis
+ * is away the limits are skipped (skipOnError) rather than failing requests; embedded, memory.
  * - every API key gets `RATE_LIMIT_PER_KEY` requests a minute (requests without a key count
- *   per client IP). In server mode the counters live in Redis, so N servers share one budget;
- *   when Redis is away the limit is skipped rather than failing requests.
+ *   per client IP).
  * - a client IP that failed authentication `RATE_LIMIT_AUTH_FAILURES` times in a minute is
- *   refused for the rest of that minute (key guessing). These counters are per process.
+ *   refused for the rest of that minute (key guessing), before its key is even looked at, so
+ *   a right guess answers the same 429 as a wrong one.
  */
 
 const WINDOW_MS = 60_000;
+const UNLIMITED = new Set(['/health', '/ready', '/metrics']);
+const isUnlimited = (request: FastifyRequest): boolean => UNLIMITED.has(request.url.split('?', 1)[0]!);
 
 function keyId(request: FastifyRequest): string {
   const token = bearerToken(request);
@@ -32,31 +37,23 @@ function tooMany(reply: FastifyReply, retryAfterSeconds: number, message: string
   return sendError(reply, { status: 429, body: { error: { code: 'rate_limited', message } } });
 }
 
-export function installRateLimits(app: FastifyInstance, ctx: AppContext, options: RateLimitOptions = {}): void {
-  const { perKeyPerMinute, authFailuresPerMinute } = ctx.config.rateLimits;
-
-  const failures = new Map<string, { count: number; resetAt: number }>();
+/** Counts 401s per client address in the limiter's store and refuses the address once over budget. */
+const failedAuthentications = fp(async (app: FastifyInstance, options: { max: number }) => {
+  const limiter = app.createRateLimit({ max: options.max, timeWindow: WINDOW_MS, keyGenerator: (request) => `authfail:${request.ip}` });
   app.addHook('onRequest', async (request, reply) => {
-    const entry = failures.get(request.ip);
-    if (entry === undefined) return;
-    const now = Date.now();
-    if (now >= entry.resetAt) {
-      failures.delete(request.ip);
-      return;
-    }
-    if (entry.count >= authFailuresPerMinute) {
-      return tooMany(reply, Math.ceil((entry.resetAt - now) / 1000), `too many failed authentications from this address; retry in ${Math.ceil((entry.resetAt - now) / 1000)} s`);
-    }
+    if (isUnlimited(request)) return;
+    const status = await limiter(request, { increment: false });
+    if (status.isAllowed || status.remaining > 0) return;
+    const seconds = Math.max(1, status.ttlInSeconds);
+    return tooMany(reply, seconds, `too many failed authentications from this address; retry in ${seconds} s`);
   });
   app.addHook('onResponse', async (request, reply) => {
-    if (reply.statusCode !== 401) return;
-    const now = Date.now();
-    const entry = failures.get(request.ip);
-    if (entry === undefined || now >= entry.resetAt) failures.set(request.ip, { count: 1, resetAt: now + WINDOW_MS });
-    else entry.count += 1;
-    // Bounded memory under a spray of addresses: forget the oldest.
-    if (failures.size > 100_000) failures.delete(failures.keys().next().value as string);
+    if (reply.statusCode === 401) await limiter(request);
   });
+});
+
+export function installRateLimits(app: FastifyInstance, ctx: AppContext, options: RateLimitOptions = {}): void {
+  const { perKeyPerMinute, authFailuresPerMinute } = ctx.config.rateLimits;
 
   void app.register(rateLimit, {
     global: true,
@@ -66,11 +63,12 @@ export function installRateLimits(app: FastifyInstance, ctx: AppContext, options
     nameSpace: 'meterboard:ratelimit:',
     skipOnError: true,
     ...(options.redis !== undefined ? { redis: options.redis } : {}),
-    allowList: (request) => request.url === '/health' || request.url === '/ready' || request.url === '/metrics',
+    allowList: isUnlimited,
     errorResponseBuilder: (_request, context) => ({
       statusCode: 429,
       code: 'rate_limited',
       message: `rate limit of ${context.max} requests per minute for this key exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`,
     }),
   });
+  void app.register(failedAuthentications, { max: authFailuresPerMinute });
 }

@@ -54,8 +54,8 @@ export function buildServer(ctx: AppContext, options: ServerOptions = {}): Fasti
     // Ingest raises its own limit to config.limits.maxBodyBytes; everything else is small.
     bodyLimit: DEFAULT_BODY_LIMIT,
     forceCloseConnections: 'idle',
-    // Abandon a handler after 30 s (503), and a request whose headers and body take over 2 min.
-    handlerTimeout: 30_000,
+    // Abandon a handler after REQUEST_TIMEOUT (503 `timeout`), and a request whose headers and body take over 2 min.
+    handlerTimeout: ctx.config.requestTimeoutMs,
     requestTimeout: 120_000,
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,

@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBullmqScheduler } from '../../src/adapters/scheduler/bullmq-scheduler.ts';
 import type { AggregateResult } from '../../src/app/aggregate.ts';
@@ -8,7 +7,7 @@ import type { Scheduler } from '../../src/ports/scheduler.ts';
 import { bindJobs } from '../../src/worker/bind-jobs.ts';
 import { runWorker, type RunningWorker } from '../../src/worker/run-worker.ts';
 import { makeOrg } from '../factories/org.ts';
-import { uniqueSuffix } from '../factories/unique.ts';
+import { bullmqConnection, deleteRedisKeys, TEST_REDIS_URL, testQueuePrefix } from '../support/bullmq-redis.ts';
 import { compareWithOracle, summarize } from './compare.ts';
 import { arrivalChunks, generateEvents } from './generate.ts';
 import type { SentEvent } from './oracle.ts';
@@ -21,27 +20,12 @@ import { createAggregationContext, ENGINES, ingestAll, seededRandom, type Aggreg
  * the oracle. Each run uses its own Redis key prefix.
  */
 
-const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const NOW = Date.UTC(2026, 5, 15, 12, 0, 0);
 const DAY = 86_400_000;
 
-async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
 async function waitUntilIdle(prefix: string): Promise<void> {
   const { Queue } = await import('bullmq');
-  const queue = new Queue('meterboard', { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix });
+  const queue = new Queue('meterboard', { connection: bullmqConnection(), prefix });
   try {
     for (let i = 0; i < 300; i += 1) {
       const counts = await queue.getJobCounts('active', 'waiting', 'prioritized');
@@ -56,7 +40,7 @@ async function waitUntilIdle(prefix: string): Promise<void> {
 
 describe.each(ENGINES)('two BullMQ workers on %s', (engine) => {
   let t: AggregationTestContext;
-  const prefix = `mbtest-${uniqueSuffix()}`;
+  const prefix = testQueuePrefix('workers');
   const workers: RunningWorker[] = [];
   let producer: Scheduler;
   const orgs = [
@@ -67,7 +51,7 @@ describe.each(ENGINES)('two BullMQ workers on %s', (engine) => {
   ];
   const sent = new Map<string, SentEvent[]>();
   const scheduler = (role: 'producer' | 'worker') =>
-    createBullmqScheduler({ redisUrl: REDIS_URL, prefix, role, log: silentLogger });
+    createBullmqScheduler({ redisUrl: TEST_REDIS_URL, prefix, role, log: silentLogger });
 
   beforeAll(async () => {
     t = await createAggregationContext(engine, { now: NOW, env: { AGGREGATE_EVERY: '1h' } });
@@ -91,7 +75,7 @@ describe.each(ENGINES)('two BullMQ workers on %s', (engine) => {
   afterAll(async () => {
     await Promise.all(workers.map((w) => w.stop()));
     await producer?.stop();
-    await deleteKeys(prefix);
+    await deleteRedisKeys(prefix);
     await t.close();
   });
 
@@ -112,7 +96,7 @@ describe.each(ENGINES)('two BullMQ workers on %s', (engine) => {
     const cleanup = (await producer.runNow('cleanup')) as { dryRun: boolean; events: number };
     expect(cleanup).toMatchObject({ dryRun: false, events: 0 });
     const { Queue } = await import('bullmq');
-    const queue = new Queue('meterboard', { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix });
+    const queue = new Queue('meterboard', { connection: bullmqConnection(), prefix });
     try {
       const schedulers = await queue.getJobSchedulers();
       expect(schedulers.map((s) => [s.key, s.every ?? s.pattern]).sort()).toEqual([['aggregate', 3_600_000], ['alert-notifications', 60_000], ['cleanup', '0 0 3 * * *'], ['daily-reports', '0 5 * * * *'], ['sources-pull', 60_000]]);
@@ -123,8 +107,8 @@ describe.each(ENGINES)('two BullMQ workers on %s', (engine) => {
 
   it('fails a job with an invalid payload instead of running it', async () => {
     const { Queue, QueueEvents } = await import('bullmq');
-    const queue = new Queue('meterboard', { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix });
-    const events = new QueueEvents('meterboard', { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix });
+    const queue = new Queue('meterboard', { connection: bullmqConnection(), prefix });
+    const events = new QueueEvents('meterboard', { connection: bullmqConnection(), prefix });
     try {
       await events.waitUntilReady();
       const job = await queue.add('cleanup', { dryRun: 'yes' });

@@ -1,6 +1,5 @@
 import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBullmqScheduler } from '../../src/adapters/scheduler/bullmq-scheduler.ts';
 import type { AppContext } from '../../src/app/context.ts';
@@ -12,7 +11,7 @@ import type { Storage } from '../../src/ports/storage.ts';
 import { bindJobs } from '../../src/worker/bind-jobs.ts';
 import { runWorker, type RunningWorker } from '../../src/worker/run-worker.ts';
 import { makeOrg } from '../factories/org.ts';
-import { uniqueSuffix } from '../factories/unique.ts';
+import { bullmqConnection, deleteRedisKeys, TEST_REDIS_URL, testQueuePrefix } from '../support/bullmq-redis.ts';
 import { compareWithOracle, summarize } from './compare.ts';
 import { generateEvents } from './generate.ts';
 import { createAggregationContext, ENGINES, HEAVY_TEST_TIMEOUT_MS, ingestAll, seededRandom, type AggregationTestContext } from './support.ts';
@@ -26,7 +25,6 @@ import { testAppContext, type TestAppContext } from '../support/app-context.ts';
  * of every aggregation pass, to show that no pass ran inside the API process.
  */
 
-const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const NOW = Date.UTC(2026, 6, 1, 12, 0, 0);
 const DAY = 86_400_000;
 const ADMIN_KEY = 'server-mode-admin-key-0123456789';
@@ -54,20 +52,6 @@ function countingPasses(storage: Storage): { storage: Storage; passes: () => num
   return { storage: proxy, passes: () => passes };
 }
 
-async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
 async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
@@ -77,7 +61,7 @@ async function waitFor(condition: () => boolean | Promise<boolean>, what: string
 }
 
 describe.each(ENGINES.filter((engine) => engine === 'postgres'))('server mode: one serve and one worker on %s', (engine) => {
-  const prefix = `mbtest-serve-${uniqueSuffix()}`;
+  const prefix = testQueuePrefix('serve');
   let t: AggregationTestContext;
   let serveCtx: TestAppContext;
   let apiPasses: () => number;
@@ -87,12 +71,12 @@ describe.each(ENGINES.filter((engine) => engine === 'postgres'))('server mode: o
   let app: FastifyInstance;
   let queue: Queue;
 
-  const schedulerFor = (role: 'producer' | 'worker', log: Logger) => createBullmqScheduler({ redisUrl: REDIS_URL, prefix, role, log });
+  const schedulerFor = (role: 'producer' | 'worker', log: Logger) => createBullmqScheduler({ redisUrl: TEST_REDIS_URL, prefix, role, log });
   const finishedJobs = (name: string) => workerLog.entries.filter((entry) => entry.msg === 'job finished' && entry.obj['job'] === name);
   const aggregateScheduler = async () => (await queue.getJobSchedulers()).find((s) => s.key === 'aggregate');
 
   beforeAll(async () => {
-    const env = { ADMIN_KEY, DATABASE_URL: 'postgres://unused-by-the-test', REDIS_URL };
+    const env = { ADMIN_KEY, DATABASE_URL: 'postgres://unused-by-the-test', REDIS_URL: TEST_REDIS_URL };
     t = await createAggregationContext(engine, { now: NOW, env: { ...env, AGGREGATE_EVERY: `${SERVE_EVERY_MS / 1000}s` } });
     const counted = countingPasses(t.ctx.storage);
     apiPasses = counted.passes;
@@ -109,7 +93,7 @@ describe.each(ENGINES.filter((engine) => engine === 'postgres'))('server mode: o
     app = createHttpServer(serveCtx, { logger: false, checkResponses: true, jobs: producer });
     await app.ready();
 
-    queue = new Queue('meterboard', { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix });
+    queue = new Queue('meterboard', { connection: bullmqConnection(), prefix });
     // The interval scheduler's first job runs at once, on the empty database.
     await waitFor(() => finishedJobs('aggregate').length > 0, 'the first scheduled aggregate job');
   }, HEAVY_TEST_TIMEOUT_MS);
@@ -119,7 +103,7 @@ describe.each(ENGINES.filter((engine) => engine === 'postgres'))('server mode: o
     await producer?.stop();
     await worker?.stop();
     await queue?.close();
-    await deleteKeys(prefix);
+    await deleteRedisKeys(prefix);
     await t?.close();
   });
 

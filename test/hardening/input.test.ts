@@ -4,6 +4,7 @@ import { uniqueId } from '../factories/index.ts';
 import { bearer, createHttpTestContext, createOrgWithKeys, TEST_NOW } from '../support/http-context.ts';
 import type { Engine, HttpTestContext } from '../support/http-context.ts';
 import { probePostgres } from '../support/postgres.ts';
+import { aggregate, createOrg, createQueryTestContext, type QueryTestContext } from '../query/support.ts';
 
 /**
  * Findings 1 and 5 of issue 13: what cannot be stored and read back identically (lone UTF-16
@@ -105,4 +106,27 @@ describe.each(engines)('hostile strings and numbers at ingest on %s', (engine) =
     expect(body.warnings![0]).toMatchObject({ index: 1, field: 'type' });
     expect(body.warnings![0]!.message).toMatch(/my_custom_type/);
   });
+});
+
+describe.each(engines)('totals stay finite at the number bound on %s', (engine) => {
+  let q: QueryTestContext;
+  afterAll(() => q?.close());
+
+  it('two events of 1e308 no longer turn a total into null: they are refused and the largest allowed values add up exactly', async () => {
+    q = await createQueryTestContext(engine, { now: TEST_NOW });
+    const org = await createOrg(q.app, { id: uniqueId('finite'), timezone: 'UTC' });
+    const cost = (id: string, value: number) => ({ type: 'api_request', timestamp, id, status_code: 200, cost_usd: value });
+    const response = await q.app.inject({
+      method: 'POST', url: '/api/v1/events', headers: bearer(org.keys.ingest),
+      payload: [cost('huge1', 1e308), cost('huge2', 1e308), cost('max1', MAX_ATTRIBUTE_NUMBER), cost('max2', MAX_ATTRIBUTE_NUMBER)],
+    });
+    expect(response.json()).toMatchObject({ accepted: 2, rejected: [{ index: 0 }, { index: 1 }] });
+    await aggregate(q.ctx);
+    const range = `start=${new Date(TEST_NOW - 3_600_000).toISOString()}&end=${new Date(TEST_NOW).toISOString()}&metric=request_cost_usd`;
+    for (const path of ['summary', 'live-summary']) {
+      const answer = await q.app.inject({ method: 'GET', url: `/api/v1/orgs/${org.id}/${path}?${range}`, headers: bearer(org.keys.read) });
+      expect(answer.statusCode, answer.body).toBe(200);
+      expect(answer.json()).toMatchObject({ summary: [{ metric_name: 'request_cost_usd', total_value: 2 * MAX_ATTRIBUTE_NUMBER, total_count: 2 }] });
+    }
+  }, 60_000);
 });

@@ -1,6 +1,5 @@
 import { createReportsRuntime } from '../../src/reports/compose.ts';
 import { createAlertsRuntime } from '../../src/alerts/compose.ts';
-import { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +21,7 @@ import { silentLogger } from '../../src/ports/logger.ts';
 import type { Storage } from '../../src/ports/storage.ts';
 import { runWorker, type RunningWorker } from '../../src/worker/run-worker.ts';
 import { makeOrg } from '../factories/org.ts';
-import { uniqueSuffix } from '../factories/unique.ts';
+import { deleteRedisKeys, TEST_REDIS_URL, testQueuePrefix } from '../support/bullmq-redis.ts';
 import { postgresTestSchemas } from '../support/postgres.ts';
 import { testSourcesRuntime } from '../support/sources-runtime.ts';
 import { testAppContext } from '../support/app-context.ts';
@@ -35,25 +34,9 @@ import { testAppContext } from '../support/app-context.ts';
  * shared job health from the database.
  */
 
-const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-
-/** The test's own BullMQ keys (its unique prefix) are removed afterwards; nothing else is touched. */
-async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
 
 describe('job health with one serve and one worker', () => {
-  const prefix = `mbtest-jh-${uniqueSuffix()}`;
+  const prefix = testQueuePrefix('jh');
   const schemas = postgresTestSchemas('jobhealth');
   const schema = schemas.newSchema();
   const dir = mkdtempSync(join(tmpdir(), 'meterboard-jobhealth-'));
@@ -92,7 +75,7 @@ describe('job health with one serve and one worker', () => {
     const now = Date.now();
     const events = Array.from({ length: 50 }, (_, i) => ({ id: `jh-${i}`, type: 'page_usage', timestamp: new Date(now - i * 60_000).toISOString(), pages: 2 }));
     await ingestEvents(serveCtx, { orgId: org.id, events });
-    workerScheduler = createBullmqScheduler({ redisUrl: REDIS_URL, log: silentLogger, role: 'worker', prefix });
+    workerScheduler = createBullmqScheduler({ redisUrl: TEST_REDIS_URL, log: silentLogger, role: 'worker', prefix });
     worker = await runWorker(workerCtx, { scheduler: workerScheduler });
     workerApp = buildHealthServer(workerCtx, { logger: false });
     await workerApp.listen({ port: 0, host: '127.0.0.1' });
@@ -105,7 +88,7 @@ describe('job health with one serve and one worker', () => {
     for (const ctx of [serveCtx, workerCtx]) await ctx?.sources.state.close();
     for (const storage of storages) await storage.close();
     await schemas.cleanup();
-    await deleteKeys(prefix);
+    await deleteRedisKeys(prefix);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -49,9 +49,9 @@ export interface QueryTestContext {
   close(): Promise<void>;
 }
 
-export async function createQueryTestContext(engine: Engine, options: { cache?: Cache; log?: Logger; now?: number; smtpUrl?: string; custom?: MetricDefinition[]; routes?: Array<(app: FastifyInstance, ctx: AppContext) => void> } = {}): Promise<QueryTestContext> {
+export async function createQueryTestContext(engine: Engine, options: { cache?: Cache; log?: Logger; now?: number; smtpUrl?: string; custom?: MetricDefinition[]; env?: Record<string, string>; routes?: Array<(app: FastifyInstance, ctx: AppContext) => void> } = {}): Promise<QueryTestContext> {
   const dir = mkdtempSync(join(tmpdir(), 'meterboard-query-'));
-  const config = loadConfig({ ADMIN_KEY: TEST_ADMIN_KEY, LOG_LEVEL: 'silent', DATA_DIR: dir, DEBUG_HEADERS: 'true' }, dir);
+  const config = loadConfig({ ADMIN_KEY: TEST_ADMIN_KEY, LOG_LEVEL: 'silent', DATA_DIR: dir, DEBUG_HEADERS: 'true', ...options.env }, dir);
   const schemas = postgresTestSchemas('query');
   const schema = schemas.newSchema();
   const storage = engine === 'sqlite' ? createSqliteStorage({ dataDir: dir }) : schemas.openStorage(schema);

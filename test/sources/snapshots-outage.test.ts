@@ -139,7 +139,9 @@ describe.each(ENGINES)('snapshots and outages with %s storage', (engine) => {
     expect(results.map((r) => r.ok)).toEqual([false, false]);
     let statuses = new Map((await ctx.sources.state.listStatus()).map((s) => [s.source, s]));
     expect(statuses.get('app')).toMatchObject({ consecutiveFailures: 1, lastSuccessAt: Date.parse('2026-11-21T01:05:00Z'), lastErrorAt: Date.parse('2026-11-21T02:05:00Z') });
-    expect(statuses.get('app')!.lastError).toBeTruthy();
+    // The pool's connections were cut with the server; the pull's new connection is refused.
+    expect(statuses.get('app')!.lastError).toBe(`connect ECONNREFUSED 127.0.0.1:${cluster.port}`);
+    expect(results[0]!.error).toBe(statuses.get('app')!.lastError);
     expect(statuses.get('down')).toMatchObject({ consecutiveFailures: 2, lastSuccessAt: null });
     const metrics = await telemetry.render();
     expect(metrics).toMatch(/meterboard_source_errors_total\{source="app"\} 1/);

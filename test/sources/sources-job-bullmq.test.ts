@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBullmqScheduler } from '../../src/adapters/scheduler/bullmq-scheduler.ts';
@@ -10,11 +9,10 @@ import { sourceConfigSchema } from '../../src/sources/source-config.ts';
 import { bindJobs } from '../../src/worker/bind-jobs.ts';
 import { runWorker, type RunningWorker } from '../../src/worker/run-worker.ts';
 import { createAggregationContext, type AggregationTestContext } from '../aggregation/support.ts';
-import { uniqueSuffix } from '../factories/unique.ts';
+import { deleteRedisKeys, TEST_REDIS_URL, testQueuePrefix } from '../support/bullmq-redis.ts';
 import { TEST_DATABASE_URL, uniqueSchemaName } from '../support/postgres.ts';
 
 /** Server mode: the registry's sources job, scheduled and run by a BullMQ worker on a real Redis. */
-const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const NOW = Date.parse('2026-11-20T12:00:00Z');
 
 describe('sources-pull through BullMQ', () => {
@@ -22,11 +20,11 @@ describe('sources-pull through BullMQ', () => {
   let ctx: TestAppContext;
   let worker: RunningWorker;
   let producer: Scheduler;
-  const prefix = `mbtest-src-${uniqueSuffix()}`;
+  const prefix = testQueuePrefix('src');
   const schema = uniqueSchemaName('src_bull');
   const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
   const scheduler = (role: 'producer' | 'worker') =>
-    createBullmqScheduler({ redisUrl: REDIS_URL, prefix, role, log: silentLogger });
+    createBullmqScheduler({ redisUrl: TEST_REDIS_URL, prefix, role, log: silentLogger });
 
   beforeAll(async () => {
     t = await createAggregationContext('sqlite', { now: NOW });
@@ -52,10 +50,7 @@ describe('sources-pull through BullMQ', () => {
   afterAll(async () => {
     await worker?.stop();
     await producer?.stop();
-    const redis = new Redis(REDIS_URL);
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    redis.disconnect();
+    await deleteRedisKeys(prefix);
     await ctx?.sources.connector.close();
     await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await client.end();

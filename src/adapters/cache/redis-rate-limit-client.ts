@@ -21,6 +21,7 @@ export function createRateLimitRedis(url: string, log: Logger): Redis {
     log.warn({ err: error.message }, 'redis unavailable for rate limits; limits are skipped until it returns');
   });
   client.on('ready', () => {
+    if (down) log.info('redis available again for rate limits');
     down = false;
   });
   return client;

@@ -1,5 +1,6 @@
 import { ValidationError } from '../../domain/errors.ts';
 import { planSeries, type SourceParam } from '../../domain/query-plan.ts';
+import { MAX_RESPONSE_POINTS } from '../../domain/response-cap.ts';
 import type { Granularity } from '../../domain/rollup-types.ts';
 import type { QueryDeps } from './query-deps.ts';
 import { cachedJson, type CachedJson } from './cached-query.ts';
@@ -77,6 +78,13 @@ export async function aggregates(ctx: QueryDeps, input: AggregatesInput): Promis
         for (const [dimValue, cells] of byDim) {
           const stats = statsOf(cells.points[i]);
           if (stats.count === 0) continue;
+          // How many values a dimension has is known only from the data (there is no limit here).
+          if (rows.length === MAX_RESPONSE_POINTS) {
+            throw ValidationError.field(
+              dimension === undefined ? 'granularity' : 'dimension',
+              `the answer would hold more than ${MAX_RESPONSE_POINTS} rows (the cap per response); narrow it: a coarser granularity, a shorter range (start/end)${dimension === undefined ? '' : ', or no dimension'}`,
+            );
+          }
           const distribution = metric.kind === 'distribution';
           rows.push({
             bucket_time: formatInstant(bucket.bucketStart, scope.zone),

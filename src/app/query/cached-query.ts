@@ -1,4 +1,5 @@
 import type { MetricDefinition } from '../../domain/metrics/definition.ts';
+import { MAX_RESPONSE_BYTES, responseTooLarge } from '../../domain/response-cap.ts';
 import { floorBucket } from '../../domain/time-buckets.ts';
 import type { AppContext } from '../context.ts';
 
@@ -95,8 +96,19 @@ export async function cachedJson(ctx: Pick<AppContext, 'cache' | 'clock' | 'data
     if (cached !== undefined) return { json: cached, hit: true };
   }
   const json = JSON.stringify(await compute(), withoutFloatNoise);
+  checkResponseBytes(json);
   await safely(ctx, () => ctx.cache.set(key, json, ttlSecondsFor(spec, ctx.clock.now())));
   return { json, hit: false };
+}
+
+const NARROWING_HINT = 'a shorter range, fewer metrics, a coarser granularity or a lower limit';
+
+/** The byte cap's backstop (domain/response-cap.ts); an answer over it is neither sent nor cached. */
+export function checkResponseBytes(text: string, hint = NARROWING_HINT): void {
+  // A UTF-16 unit is at most 3 bytes of UTF-8: most answers need no byte count at all.
+  if (text.length * 3 <= MAX_RESPONSE_BYTES) return;
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_RESPONSE_BYTES) throw responseTooLarge(bytes, hint);
 }
 
 /**

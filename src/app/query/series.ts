@@ -1,6 +1,7 @@
 import { ValidationError } from '../../domain/errors.ts';
 import { apiMetricType, type MetricDefinition } from '../../domain/metrics/definition.ts';
 import { countSeriesBuckets, planSeries, type SeriesPlan, type SourceParam } from '../../domain/query-plan.ts';
+import { checkResponsePoints, MAX_RESPONSE_POINTS, type NarrowingFields } from '../../domain/response-cap.ts';
 import type { Granularity } from '../../domain/rollup-types.ts';
 import type { QueryDeps } from './query-deps.ts';
 import { cachedJson, prefetchDataVersion, type CachedJson } from './cached-query.ts';
@@ -71,13 +72,19 @@ export interface SeriesRequest {
   dimension: string | undefined;
   fill: 'zero' | 'none';
   limit: number;
+  /** Buckets per series (known from the range before any data is read). */
+  buckets: number;
+  /** Parameter names to cite when the answer would be over the response cap. */
+  narrowing: NarrowingFields;
 }
 
-export function checkPointCount(scope: QueryScope, granularity: Granularity, field: string): void {
-  const points = countSeriesBuckets(scope.start, scope.end, granularity, scope.zone, MAX_SERIES_POINTS);
+/** Buckets of one series over the scope; a 400 past MAX_SERIES_POINTS. Counting stops there, so it stays cheap. */
+export function checkPointCount(scope: QueryScope, granularity: Granularity, field: string): number {
+  const points = countSeriesBuckets(scope.start, scope.end, granularity, scope.zone, Math.max(MAX_SERIES_POINTS, MAX_RESPONSE_POINTS));
   if (points > MAX_SERIES_POINTS) {
     throw ValidationError.field(field, `"${granularity}" gives more than ${MAX_SERIES_POINTS} points over this range; use a coarser granularity`);
   }
+  return points;
 }
 
 /** Validates `dimension` against the selection; returns the metrics to report. */
@@ -118,6 +125,10 @@ export async function computeSeries(
   );
   const reported =
     request.dimension === undefined ? reportedMetrics(metrics, request.selection.all, data.keys(), discoveredGauge) : metrics;
+  // Gauges found in the data were unknown to the plan: check again before building points.
+  if (reported.length > metrics.length) {
+    checkResponsePoints({ buckets: request.buckets, granularity: request.granularity, metrics: reported.length, dimensionValues: 1 }, request.narrowing);
+  }
   const series: SeriesEntry[] = [];
   for (const metric of reported) {
     const byDim = data.get(metric.name);
@@ -161,15 +172,29 @@ export async function prepareSeries(ctx: QueryDeps, input: SeriesInput, options:
   const scope = await resolveScope(ctx, input, options);
   const selection = await selectMetrics(ctx, scope.org.id, parseMetricNames(input.metric), options.metricField);
   const granularity = input.granularity ?? options.defaultGranularity ?? 'day';
-  checkPointCount(scope, granularity, options.granularityField ?? 'granularity');
+  const granularityField = options.granularityField ?? 'granularity';
+  const buckets = checkPointCount(scope, granularity, granularityField);
+  const dimension = input.dimension || undefined;
   const request: SeriesRequest = {
     selection,
     granularity,
-    dimension: input.dimension || undefined,
+    dimension,
     fill: input.fill ?? 'zero',
     limit: Math.min(input.limit ?? DEFAULT_DIMENSION_VALUES, MAX_DIMENSION_VALUES),
+    buckets,
+    narrowing: {
+      granularity: granularityField,
+      metric: options.metricField ?? 'metric',
+      range: `${options.startField ?? 'start'}/${options.endField ?? 'end'}`,
+      ...(dimension === undefined ? {} : { limit: 'limit' }),
+    },
   };
-  metricsForDimension(selection, request.dimension);
+  // The answer's size from the plan alone (as if fill=zero), before any data is read.
+  const answered = metricsForDimension(selection, dimension).length;
+  checkResponsePoints(
+    { buckets, granularity, metrics: answered, dimensionValues: dimension === undefined ? 1 : request.limit },
+    request.narrowing,
+  );
   const cacheQuery = {
     ...scopeKey(scope),
     metric: selection.all ? null : selection.metrics.map((m) => m.name),
