@@ -66,17 +66,14 @@ export function createBusinessExport(ctx: AppContext, settings: PrometheusSettin
     return { key, text: renderFamilies(families, entries.map((entry) => entry.series.lines)) };
   }
 
-  /** Not cached: dirty marks change between passes without a data version bump. One query when nothing waits. */
+  /** Not cached: dirty marks change between passes without a data version bump. One query for every organization. */
   async function lagLines(orgs: readonly Organization[]): Promise<string> {
     const now = ctx.clock.now();
-    const dirty = new Set(await ctx.dirtyQueue.dirtyOrgs());
+    const oldest = await ctx.jobHealth.oldestDirtyHours();
     let text = familyHeader(LAG_FAMILY);
     for (const org of orgs) {
-      let lag = 0;
-      if (dirty.has(org.id)) {
-        const [oldest] = await ctx.dirtyQueue.listDirty(org.id, 1);
-        if (oldest) lag = Math.max(0, (now - (oldest.hourStart + 3_600_000)) / 1000);
-      }
+      const hourStart = oldest.get(org.id);
+      const lag = hourStart === undefined ? 0 : Math.max(0, (now - (hourStart + 3_600_000)) / 1000);
       text += sampleLine({ name: LAG_FAMILY.name, labels: [['org', org.id]], value: lag });
     }
     return text;
