@@ -24,7 +24,7 @@ export interface BenchSection {
   stamp?: string;
 }
 
-export type SectionId = 'ingest' | 'aggregate' | 'query' | 'dashboard' | 'otlp' | 'soak' | 'prometheus';
+export type SectionId = 'ingest' | 'aggregate' | 'query' | 'dashboard' | 'otlp' | 'soak' | 'prometheus' | 'scale-out';
 
 const SECTIONS: ReadonlyArray<{ id: SectionId; title: string; goal: string; notes: string }> = [
   {
@@ -82,6 +82,13 @@ const SECTIONS: ReadonlyArray<{ id: SectionId; title: string; goal: string; note
   organizations waiting for aggregation (one query) and joins cached text; the first scrape after
   a pass recomputes each organization from the rollups (five reads: all-time totals, the last
   hour's quantiles, three distinct-count windows).`,
+  },
+  {
+    id: 'scale-out',
+    title: '9. Scale-out: 1, then 2 `serve` processes + 2 workers on one PostgreSQL + Redis',
+    goal: 'Ingest events/s and aggregation lag per layout, rollup totals equal to the events sent (issue 12; planning in docs/SCALING.md). Run with `--only scale-out`.',
+    notes: `- Every process is \`node bin/meterboard serve|worker\` from the compiled build, on the same
+  2 cores as the client, PostgreSQL and Redis. _Write here what limits the figures._`,
   },
 ];
 
