@@ -27,6 +27,8 @@ export interface PromTelemetryOptions {
    * from the database, so every process reports the same aggregation backlog.
    */
   readOldestDirtyHours?: () => Promise<Map<string, number>>;
+  /** Wall clock for the lag gauges, aggregation and sources (tests pass their fixed clock). */
+  now?: () => number;
 }
 
 const HOUR_MS = 3_600_000;
@@ -78,13 +80,15 @@ export function createPromTelemetry(options: PromTelemetryOptions = {}): PromTel
     },
   });
   const readOldestDirty = options.readOldestDirtyHours;
+  const wallClock = options.now ?? Date.now;
   if (readOldestDirty) {
-    // One read per scrape, shared by the two gauges; a failing read leaves them unset (no sample).
+    // One read per scrape, shared by the two gauges. A failing read reports NaN (unknown), never
+    // 0, which would claim that nothing waits; the scrape itself still succeeds.
     let backlog: Promise<number[] | null> | null = null;
     const lagsNow = (): Promise<number[] | null> => {
       backlog ??= readOldestDirty()
         .then((oldest) => {
-          const now = Date.now();
+          const now = wallClock();
           return [...oldest.values()].map((hourStart) => Math.max(0, (now - (hourStart + HOUR_MS)) / 1000));
         })
         .catch(() => null)
@@ -98,9 +102,8 @@ export function createPromTelemetry(options: PromTelemetryOptions = {}): PromTel
       help: "Seconds since the end of the oldest hour with events not aggregated yet, over every organization (0 when none waits).",
       registers: [registry],
       async collect() {
-        this.reset();
         const lags = await lagsNow();
-        if (lags) this.set(lags.reduce((max, lag) => Math.max(max, lag), 0));
+        this.set(lags ? lags.reduce((max, lag) => Math.max(max, lag), 0) : Number.NaN);
       },
     });
     new Gauge({
@@ -108,9 +111,8 @@ export function createPromTelemetry(options: PromTelemetryOptions = {}): PromTel
       help: 'Organizations with events not aggregated yet.',
       registers: [registry],
       async collect() {
-        this.reset();
         const lags = await lagsNow();
-        if (lags) this.set(lags.length);
+        this.set(lags ? lags.length : Number.NaN);
       },
     });
   }
@@ -150,7 +152,7 @@ export function createPromTelemetry(options: PromTelemetryOptions = {}): PromTel
       registers: [registry],
       async collect() {
         this.reset();
-        const now = Date.now();
+        const now = wallClock();
         for (const health of await sourceHealth()) {
           const v = value(health, now);
           if (v !== null) this.set({ source: health.source }, v);
