@@ -24,7 +24,7 @@ export interface BenchSection {
   stamp?: string;
 }
 
-export type SectionId = 'ingest' | 'aggregate' | 'query' | 'dashboard' | 'otlp' | 'soak' | 'prometheus';
+export type SectionId = 'ingest' | 'aggregate' | 'query' | 'dashboard' | 'otlp' | 'soak' | 'prometheus' | 'scale-out';
 
 const SECTIONS: ReadonlyArray<{ id: SectionId; title: string; goal: string; notes: string }> = [
   {
@@ -83,6 +83,13 @@ const SECTIONS: ReadonlyArray<{ id: SectionId; title: string; goal: string; note
   a pass recomputes each organization from the rollups (five reads: all-time totals, the last
   hour's quantiles, three distinct-count windows).`,
   },
+  {
+    id: 'scale-out',
+    title: '9. Scale-out: 1, then 2 `serve` processes + 2 workers on one PostgreSQL + Redis',
+    goal: 'Ingest events/s and aggregation lag per layout, rollup totals equal to the events sent (issue 12; planning in docs/SCALING.md). Run with `--only scale-out`.',
+    notes: `- Every process is \`node bin/meterboard serve|worker\` from the compiled build, on the same
+  2 cores as the client, PostgreSQL and Redis. _Write here what limits the figures._`,
+  },
 ];
 
 export function renderMarkdown(previous: string, sections: readonly BenchSection[], machine: string[][]): string {
@@ -104,13 +111,34 @@ export function renderMarkdown(previous: string, sections: readonly BenchSection
     '<!-- /bench:machine -->',
     '',
   ];
+  const handWritten = handWrittenSections(previous);
   for (const section of SECTIONS) {
     const fresh = sections.find((s) => s.id === section.id);
     const figures = fresh ? renderSection(fresh) : (block('bench', section.id) ?? '_Not run yet._\n');
     out.push(`## ${section.title}`, '', section.goal, '', `<!-- bench:${section.id} -->`, figures.trimEnd(), `<!-- /bench:${section.id} -->`, '');
+    // Hand-written figures between the figures and the notes (e.g. a run at the issue's scale) are kept.
+    const between = new RegExp(`<!-- /bench:${section.id} -->\\n([\\s\\S]*?)\\n### What limits it`).exec(previous)?.[1]?.trim();
+    if (between) out.push(between, '');
     out.push('### What limits it', '', `<!-- notes:${section.id} -->`, (block('notes', section.id) ?? `${section.notes}\n`).trimEnd(), `<!-- /notes:${section.id} -->`, '');
+    for (const text of handWritten.get(section.title) ?? []) out.push(text.trimEnd(), '');
   }
   return `${out.join('\n').trimEnd()}\n`;
+}
+
+/**
+ * `## ` sections of the previous file that no benchmark writes (e.g. "6. Set-up on a clean
+ * clone", measured by hand), keyed by the generated section they follow, so a run keeps them.
+ */
+function handWrittenSections(previous: string): Map<string, string[]> {
+  const generated = new Set(['Machine (last run)', ...SECTIONS.map((section) => section.title)]);
+  const kept = new Map<string, string[]>();
+  let after: string | null = null;
+  for (const chunk of previous.split(/^(?=## )/m).filter((part) => part.startsWith('## '))) {
+    const title = chunk.slice(3, chunk.indexOf('\n') === -1 ? undefined : chunk.indexOf('\n')).trim();
+    if (generated.has(title)) after = title;
+    else if (after !== null && after !== 'Machine (last run)') kept.set(after, [...(kept.get(after) ?? []), chunk]);
+  }
+  return kept;
 }
 
 function renderSection(section: BenchSection): string {

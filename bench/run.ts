@@ -8,13 +8,15 @@ import { runIngestBench } from './ingest.bench.ts';
 import { runOtlpBench } from './otlp.bench.ts';
 import { runPrometheusBench } from './prometheus.bench.ts';
 import { runQueryBench } from './query.bench.ts';
+import { runScaleOutBench } from './scale-out.bench.ts';
 import { runSoakBench } from './soak.bench.ts';
 import { writeReport, type BenchSection, type SectionId } from './report.ts';
 import { ENGINES, withPgClient, type BenchOptions, type Engine } from './support.ts';
 
 /**
  * `npm run bench` — runs the benchmarks and rewrites their sections of docs/PERFORMANCE.md.
- *   --only ingest,aggregate,query,dashboard,otlp,soak,prometheus   (default: all)
+ *   --only ingest,aggregate,query,dashboard,otlp,soak,prometheus,scale-out   (default: all)
+ *   --scale-seconds N                         push time per scale-out layout (default 30 s)
  *   --soak-minutes N  --soak-rate N           soak length (default 10 min) and requests per second (default 4)
  *   --engines sqlite,postgres                 (default: both)
  *   --quick                                   smaller scales, for a smoke run
@@ -23,12 +25,12 @@ import { ENGINES, withPgClient, type BenchOptions, type Engine } from './support
  *   --no-write  --keep  --out FILE
  */
 
-const HELP = `usage: node --import tsx bench/run.ts [--only ingest,aggregate,query,dashboard,otlp,soak,prometheus] [--engines sqlite,postgres]
-       [--soak-minutes N] [--soak-rate N]
+const HELP = `usage: node --import tsx bench/run.ts [--only ingest,aggregate,query,dashboard,otlp,soak,prometheus,scale-out] [--engines sqlite,postgres]
+       [--soak-minutes N] [--soak-rate N] [--scale-seconds N]
        [--quick | --full] [--ingest-events N] [--otlp-spans N] [--concurrency N] [--agg-events N] [--query-events N] [--query-orgs N]
        [--query-days N] [--pg-url URL] [--redis-url URL] [--out FILE] [--no-write] [--keep]`;
 
-const ALL: readonly SectionId[] = ['ingest', 'aggregate', 'query', 'dashboard', 'otlp', 'soak', 'prometheus'];
+const ALL: readonly SectionId[] = ['ingest', 'aggregate', 'query', 'dashboard', 'otlp', 'soak', 'prometheus', 'scale-out'];
 
 const { values } = parseArgs({
   options: {
@@ -45,6 +47,7 @@ const { values } = parseArgs({
     'query-days': { type: 'string' },
     'soak-minutes': { type: 'string' },
     'soak-rate': { type: 'string' },
+    'scale-seconds': { type: 'string' },
     'pg-url': { type: 'string' },
     'redis-url': { type: 'string' },
     out: { type: 'string', default: 'docs/PERFORMANCE.md' },
@@ -163,6 +166,15 @@ await step('soak', () =>
 await step('prometheus', () =>
   runPrometheusBench(engines, { orgs: 100, days: scale === 'quick' ? 2 : 7, eventsPerDay: scale === 'quick' ? 50 : 100, scrapes: scale === 'quick' ? 20 : 100 }, options),
 );
+// Real processes on PostgreSQL + Redis (server mode only).
+if (engines.includes('postgres')) {
+  await step('scale-out', () =>
+    runScaleOutBench(
+      { seconds: count(values['scale-seconds'], scale === 'quick' ? 10 : 30, 'scale-seconds'), batchSize: 1_000, concurrency: count(values.concurrency, 4, 'concurrency'), orgs: 4, workers: 2, aggregateEvery: '1s' },
+      options,
+    ),
+  );
+}
 await step('dashboard', () => runDashboardBench({ days: 30, eventsPerDay: scale === 'quick' ? 2_000 : 10_000 }, options));
 await step('otlp', () =>
   runOtlpBench(engines, { spans: count(values['otlp-spans'], scale === 'quick' ? 10_240 : 51_200, 'otlp-spans'), spansPerRequest: 512, spansPerTrace: 4, concurrency: count(values.concurrency, 4, 'concurrency') }, options),

@@ -119,7 +119,11 @@ export async function createContext(config: Readonly<Config>, options: ContextOp
     metrics,
     costs: createGenaiPricesCostEstimator(),
     countries: createGeoipCountryLookup(),
-    telemetry: createPromTelemetry({ processMetrics: options.processMetrics ?? true, readJobHealth: () => storage.readJobHealth() }),
+    telemetry: createPromTelemetry({
+      processMetrics: options.processMetrics ?? true,
+      readJobHealth: () => storage.readJobHealth(),
+      readOldestDirtyHours: () => storage.oldestDirtyHours(),
+    }),
     log,
     sources: createSourcesRuntime(config, log),
     reports: createReportsRuntime(config),

@@ -171,6 +171,8 @@ export interface JobHealthStore {
   readJobHealth(): Promise<JobHealthRecord[]>;
   /** Every organization's data version (see OrgStore.getDataVersion), in one read. */
   listDataVersions(): Promise<Map<string, number>>;
+  /** Start (ms) of each organization's oldest dirty hour, organizations with none left out, in one read. */
+  oldestDirtyHours(): Promise<Map<string, number>>;
 }
 
 /** Retention: removal of data older than a cutoff, and the dry-run counts that match it. */

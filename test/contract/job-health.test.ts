@@ -49,4 +49,18 @@ describe.each(ENGINES)('job health store on %s', (_engine, open) => {
     expect(versions.get('dv-b')).toBe(await storage.getDataVersion('dv-b'));
     expect(versions.get('dv-b')! - versions.get('dv-a')!).toBe(2);
   });
+
+  it("reads every organization's oldest dirty hour in one read, and forgets an organization once its marks are cleared", async () => {
+    const storage = opened.at(-1)!;
+    const H = 3_600_000;
+    const base = Date.UTC(2026, 10, 20);
+    expect(await storage.oldestDirtyHours()).toEqual(new Map());
+    await storage.markDirty('dv-a', [base + 5 * H, base + 2 * H, base + 9 * H]);
+    await storage.markDirty('dv-b', [base + 7 * H]);
+    await storage.markDirty('dv-a', [base + 3 * H]);
+    expect(await storage.oldestDirtyHours()).toEqual(new Map([['dv-a', base + 2 * H], ['dv-b', base + 7 * H]]));
+    await storage.clearDirty(await storage.listDirty('dv-b', 10));
+    await storage.clearDirty(await storage.listDirty('dv-a', 1));
+    expect(await storage.oldestDirtyHours()).toEqual(new Map([['dv-a', base + 3 * H]]));
+  });
 });

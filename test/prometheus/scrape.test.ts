@@ -172,13 +172,19 @@ describe('business series scraped by a real Prometheus', () => {
       // An alert's condition is empty while all is well; the quantity it compares must have data.
       expressions.push({ where: `rule quantity ${expr}`, expr: expr.replace(/\s*(>|<|>=|<=|==|!=)\s*[0-9.e-]+\s*$/, '') });
     }
-    expect(expressions.length).toBeGreaterThanOrEqual(14);
+    expect(expressions.length).toBeGreaterThanOrEqual(15);
     for (const { where, expr } of expressions) {
       const concrete = expr.replaceAll('$__rate_interval', '1m').replaceAll('$org', orgs.map((o) => o.id).join('|'));
       const answer = await promQuery(concrete);
       expect(answer.status, `${where}: ${answer.error ?? ''}`).toBe('success');
       if (!/\s(>|<)\s[0-9.e-]+\s*$/.test(concrete)) expect(answer.data!.result.length, `${where} returns no data`).toBeGreaterThan(0);
     }
+    // The dashboard's organization variable: label_values(meterboard_pages_processed_total, org).
+    const variable = (await (await fetch(`${promUrl}/api/v1/label/org/values?${new URLSearchParams({ 'match[]': 'meterboard_pages_processed_total' })}`)).json()) as { data: string[] };
+    expect(variable.data.sort()).toEqual(orgs.map((o) => o.id).sort());
+    // Everything is aggregated: no organization waits, on the keyed series and on /metrics.
+    const waiting = await promQuery('max(meterboard_aggregation_lag_seconds) + max(meterboard_aggregation_max_lag_seconds) + max(meterboard_aggregation_organizations_waiting)');
+    expect(Number(waiting.data!.result[0]!.value[1])).toBe(0);
     const stale = await promQuery('time() - max(meterboard_aggregation_last_success_timestamp_seconds)');
     expect(Number(stale.data!.result[0]!.value[1])).toBeLessThan(120);
   });

@@ -19,6 +19,10 @@ export function createJobHealthStore(pool: Pool): JobHealthStore {
       const result = await pool.query<{ id: string; data_version: string | number }>('SELECT id, data_version FROM orgs');
       return new Map(result.rows.map((row) => [row.id, Number(row.data_version)]));
     },
+    async oldestDirtyHours() {
+      const result = await pool.query<{ org_id: string; oldest: string | number }>('SELECT org_id, min(hour_start) AS oldest FROM dirty_hours GROUP BY org_id');
+      return new Map(result.rows.map((row) => [row.org_id, Number(row.oldest)]));
+    },
     async readJobHealth() {
       const result = await pool.query<{ job: string; last_success_at: number | null; last_failure_at: number | null; last_duration_ms: number; last_records: number }>(
         'SELECT job, last_success_at, last_failure_at, last_duration_ms, last_records FROM job_health ORDER BY job',

@@ -18,6 +18,7 @@ export function sqliteJobHealthStore(db: Database): JobHealthStore {
               last_records AS lastRecords FROM job_health ORDER BY job`,
     ),
     versions: db.prepare<[], [string, number]>('SELECT id, data_version FROM orgs').raw(),
+    oldestDirty: db.prepare<[], [string, number]>('SELECT org_id, min(hour_start) FROM dirty_hours GROUP BY org_id').raw(),
   }));
   return {
     async recordJobRun(run) {
@@ -28,6 +29,9 @@ export function sqliteJobHealthStore(db: Database): JobHealthStore {
     },
     async listDataVersions() {
       return new Map(sql().versions.all());
+    },
+    async oldestDirtyHours() {
+      return new Map(sql().oldestDirty.all());
     },
   };
 }

@@ -22,7 +22,16 @@ export interface PromTelemetryOptions {
    * any process (a serve process that never aggregates still reports the workers' passes).
    */
   readJobHealth?: () => Promise<JobHealthRecord[]>;
+  /**
+   * Each organization's oldest dirty hour (JobHealthStore.oldestDirtyHours), read at scrape time
+   * from the database, so every process reports the same aggregation backlog.
+   */
+  readOldestDirtyHours?: () => Promise<Map<string, number>>;
+  /** Wall clock for the lag gauges, aggregation and sources (tests pass their fixed clock). */
+  now?: () => number;
 }
+
+const HOUR_MS = 3_600_000;
 
 export function createPromTelemetry(options: PromTelemetryOptions = {}): PromTelemetry {
   const registry = new Registry();
@@ -70,6 +79,43 @@ export function createPromTelemetry(options: PromTelemetryOptions = {}): PromTel
       this.set(Math.max(localLastSuccess, shared));
     },
   });
+  const readOldestDirty = options.readOldestDirtyHours;
+  const wallClock = options.now ?? Date.now;
+  if (readOldestDirty) {
+    // One read per scrape, shared by the two gauges. A failing read reports NaN (unknown), never
+    // 0, which would claim that nothing waits; the scrape itself still succeeds.
+    let backlog: Promise<number[] | null> | null = null;
+    const lagsNow = (): Promise<number[] | null> => {
+      backlog ??= readOldestDirty()
+        .then((oldest) => {
+          const now = wallClock();
+          return [...oldest.values()].map((hourStart) => Math.max(0, (now - (hourStart + HOUR_MS)) / 1000));
+        })
+        .catch(() => null)
+        .finally(() => setTimeout(() => (backlog = null), 0));
+      return backlog;
+    };
+    // Per-organization lag (label org) is on the keyed /api/v1/prometheus endpoints only: /metrics
+    // names no organization. Here: the worst organization and how many wait.
+    new Gauge({
+      name: 'meterboard_aggregation_max_lag_seconds',
+      help: "Seconds since the end of the oldest hour with events not aggregated yet, over every organization (0 when none waits).",
+      registers: [registry],
+      async collect() {
+        const lags = await lagsNow();
+        this.set(lags ? lags.reduce((max, lag) => Math.max(max, lag), 0) : Number.NaN);
+      },
+    });
+    new Gauge({
+      name: 'meterboard_aggregation_organizations_waiting',
+      help: 'Organizations with events not aggregated yet.',
+      registers: [registry],
+      async collect() {
+        const lags = await lagsNow();
+        this.set(lags ? lags.length : Number.NaN);
+      },
+    });
+  }
   const errors = new Counter({
     name: 'meterboard_aggregation_errors_total',
     help: 'Aggregation passes that failed.',
@@ -106,7 +152,7 @@ export function createPromTelemetry(options: PromTelemetryOptions = {}): PromTel
       registers: [registry],
       async collect() {
         this.reset();
-        const now = Date.now();
+        const now = wallClock();
         for (const health of await sourceHealth()) {
           const v = value(health, now);
           if (v !== null) this.set({ source: health.source }, v);
