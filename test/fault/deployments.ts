@@ -55,11 +55,17 @@ function pgProbe(url: string, schema: string): DatabaseProbe {
 function sqliteProbe(file: string): DatabaseProbe {
   return {
     async query<T>(sql: string, params: unknown[] = []) {
-      // A fresh read-only connection per read: the server process may have been killed and
+      // A fresh connection per statement: the server process may have been killed and
       // restarted in between, and a WAL reader must see its latest commits.
-      const db = new Database(file, { readonly: true, fileMustExist: true });
+      const db = new Database(file, { fileMustExist: true });
       try {
-        return db.prepare(sql.replace(/\$\d+/g, '?')).all(...params) as T[];
+        db.pragma('busy_timeout = 10000');
+        const statement = db.prepare(sql.replace(/\$\d+/g, '?'));
+        if (!statement.reader) {
+          statement.run(...params);
+          return [];
+        }
+        return statement.all(...params) as T[];
       } finally {
         db.close();
       }

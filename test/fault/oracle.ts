@@ -197,3 +197,23 @@ export function pageTotals(events: readonly FaultEvent[]): Map<string, { count: 
   }
   return totals;
 }
+
+/**
+ * Resends a batch until the server counts every event of it (accepted or duplicate), then marks
+ * it acked: after an outage, the batches whose answer was lost are settled this way. Returns
+ * how many of its events were already stored (duplicates).
+ */
+export async function settleBatch(target: IngestTarget, batch: SentBatch, deadlineMs = 60_000): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const response = await postEvents(target, batch.events).catch(() => null);
+    if (response?.status === 200) {
+      const body = (await response.json()) as { accepted: number; duplicates: number };
+      if (body.accepted + body.duplicates !== batch.events.length) throw new Error(`resend counted ${JSON.stringify(body)} of ${batch.events.length}`);
+      batch.state = 'acked';
+      return body.duplicates;
+    }
+    if (Date.now() - started > deadlineMs) throw new Error(`batch not settled within ${deadlineMs} ms (last status ${response?.status})`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
