@@ -57,9 +57,6 @@ describe.runIf(POSTGRES_SELECTED)('kill -9 of a worker mid-pass (server mode, Po
     workers.push(second);
     await waitUntil(async () => (await dirtyHourCount(deployment!.probe, orgId)) === 0 && (await leaseOf(deployment!.probe, orgId)) === null,
       'the second worker to finish the organization', AGGREGATION_LEASE_TTL_MS + 120_000, second);
-    // It could only have taken the lease after the dead holder's expired.
-    const finished = await deployment.probe.query<{ last_success_at: string | number }>("SELECT last_success_at FROM job_health WHERE job = 'aggregate'");
-    expect(Number(finished[0]!.last_success_at)).toBeGreaterThanOrEqual(orphan!.expiresAt);
 
     await expectRollupsMatch(serve.base, orgId, oracle, anchor);
     expect(second.child.exitCode).toBeNull();

@@ -15,6 +15,8 @@ import { waitUntil, type CliProcess } from './support.ts';
  */
 
 const HOUR = 3_600_000;
+/** initdb and child processes starting on a busy 2-core machine can take minutes. */
+const SETUP_TIMEOUT_MS = 300_000;
 
 describe.runIf(POSTGRES_SELECTED)('a PostgreSQL outage under ingest and under a pass', () => {
   let server: ThrowawayPostgres;
@@ -32,7 +34,7 @@ describe.runIf(POSTGRES_SELECTED)('a PostgreSQL outage under ingest and under a 
     worker = await startWorker(deployment, { AGGREGATE_EVERY: '1s' });
     await createOrg(serve.base, orgId);
     oracle = new IngestOracle(`${orgId}-e`, anchor);
-  });
+  }, SETUP_TIMEOUT_MS);
 
   afterAll(async () => {
     await worker?.stop();

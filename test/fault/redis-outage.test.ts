@@ -13,6 +13,8 @@ import { waitUntil, type CliProcess } from './support.ts';
  */
 
 const HOUR = 3_600_000;
+/** initdb and child processes starting on a busy 2-core machine can take minutes. */
+const SETUP_TIMEOUT_MS = 300_000;
 
 describe.runIf(POSTGRES_SELECTED)('Redis stopped during work (server mode)', () => {
   let deployment: Deployment;
@@ -23,7 +25,7 @@ describe.runIf(POSTGRES_SELECTED)('Redis stopped during work (server mode)', () 
     deployment = await createDeployment('postgres');
     serve = await startServe(deployment);
     worker = await startWorker(deployment, { AGGREGATE_EVERY: '1s' });
-  });
+  }, SETUP_TIMEOUT_MS);
 
   afterAll(async () => {
     await worker?.stop();
