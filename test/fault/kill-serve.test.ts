@@ -11,7 +11,7 @@ import { IngestLoad, IngestOracle, resendAll, untilAcked } from './oracle.ts';
  * events stored — all of the acked ones. Embedded SQLite and server-mode PostgreSQL.
  */
 
-const KILLS = 3;
+const KILLS = 2;
 const BATCH = 100;
 const SENDERS = 4;
 /** Acked batches between a (re)start and the next kill: the server is really under load. */
