@@ -25,6 +25,14 @@ interface Interval {
   errors: number;
   latencies: number[];
   rssMb: number;
+  /** Latencies per kind of request (ingest, summary, …), to tell which one slows down. */
+  byKind: Map<string, number[]>;
+}
+
+const newInterval = (): Interval => ({ requests: 0, errors: 0, latencies: [], rssMb: 0, byKind: new Map() });
+
+function kindsLine(interval: Interval): string {
+  return [...interval.byKind].map(([kind, values]) => `${kind} p99 ${fmtMs(percentile(values, 99))}`).join(', ');
 }
 
 const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../bin/meterboard');
@@ -90,6 +98,7 @@ export async function runSoakBench(scale: SoakScale, options: BenchOptions): Pro
         };
       });
     const day = 86_400_000;
+    const queryKinds = ['summary', 'series', 'live-summary', 'catalog'];
     const queries = [
       () => `/api/v1/orgs/${orgId}/summary?start=${new Date(Date.now() - day).toISOString()}&end=${new Date().toISOString()}`,
       () => `/api/v1/orgs/${orgId}/series?start=${new Date(Date.now() - 7 * day).toISOString()}&end=${new Date().toISOString()}&granularity=hour`,
@@ -99,7 +108,7 @@ export async function runSoakBench(scale: SoakScale, options: BenchOptions): Pro
 
     const intervalMs = 60_000;
     const intervals: Interval[] = [];
-    let current: Interval = { requests: 0, errors: 0, latencies: [], rssMb: 0 };
+    let current: Interval = newInterval();
     const errorSamples: string[] = [];
     const total = Math.round(scale.minutes * 60 * scale.rate);
     const started = performance.now();
@@ -115,11 +124,12 @@ export async function runSoakBench(scale: SoakScale, options: BenchOptions): Pro
       if (elapsedIntervals > intervals.length) {
         current.rssMb = rssMbOf(child.pid!);
         intervals.push(current);
-        options.log(`  soak minute ${intervals.length}: ${current.requests} requests, ${current.errors} errors, p99 ${fmtMs(percentile(current.latencies, 99))}, RSS ${fmtMb(current.rssMb)}`);
-        current = { requests: 0, errors: 0, latencies: [], rssMb: 0 };
+        options.log(`  soak minute ${intervals.length}: ${current.requests} requests, ${current.errors} errors, p99 ${fmtMs(percentile(current.latencies, 99))}, RSS ${fmtMb(current.rssMb)} (${kindsLine(current)})`);
+        current = newInterval();
       }
       const bucket = current;
       const isIngest = i % 2 === 0;
+      const kind = isIngest ? 'ingest' : queryKinds[(i >> 1) % queries.length]!;
       const t0 = performance.now();
       const request = (isIngest
         ? fetch(`${base}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${ingestKey}`, 'content-type': 'application/json' }, body: JSON.stringify(batch()) })
@@ -138,7 +148,11 @@ export async function runSoakBench(scale: SoakScale, options: BenchOptions): Pro
         })
         .finally(() => {
           bucket.requests += 1;
-          bucket.latencies.push(performance.now() - t0);
+          const ms = performance.now() - t0;
+          bucket.latencies.push(ms);
+          const ofKind = bucket.byKind.get(kind) ?? [];
+          ofKind.push(ms);
+          bucket.byKind.set(kind, ofKind);
           inFlight.delete(request);
         });
       inFlight.add(request);

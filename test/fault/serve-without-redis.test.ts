@@ -47,7 +47,7 @@ describe.runIf(available)('serve in server mode while Redis is down at start', (
   });
 
   it('answers from the database, then uses Redis again when it returns', async () => {
-    await waitUntil(async () => (await fetch(`${base}/health`)).ok, 'serve to answer /health', 60_000, serve);
+    await waitUntil(async () => (await fetch(`${base}/health`)).ok, 'serve to answer /health', 180_000, serve);
     const headers = { authorization: `Bearer ${FAULT_ADMIN_KEY}`, 'content-type': 'application/json' };
     const created = await fetch(`${base}/api/v1/orgs`, { method: 'POST', headers, body: JSON.stringify({ id: 'redis-down' }) });
     expect(created.status).toBe(201);
@@ -67,10 +67,10 @@ describe.runIf(available)('serve in server mode while Redis is down at start', (
         await fetch(`${base}/api/v1/orgs/redis-down/metrics`, { headers });
         return (await client.keys('meterboard:cache:*')).length > 0;
       };
-      await waitUntil(cached, 'answers cached in Redis again', 60_000, serve);
+      await waitUntil(cached, 'answers cached in Redis again', 120_000, serve);
     } finally {
       client.disconnect();
     }
     expect((await fetch(`${base}/health`)).ok).toBe(true);
-  }, 180_000);
+  }, 360_000);
 });

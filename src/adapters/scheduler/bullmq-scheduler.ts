@@ -52,7 +52,33 @@ export function createBullmqScheduler(options: BullmqSchedulerOptions): Schedule
     if (!redisDown) return;
     redisDown = false;
     options.log.info({}, 'redis reachable again: scheduled jobs resume');
+    // A Redis restarted without persistence (or failed over to an empty replica) has lost the
+    // job schedulers: without registering them again no scheduled job would ever run.
+    if (options.role === 'worker' && jobs !== null) reRegisterSchedules();
   };
+  let reRegistering = false;
+  const reRegisterSchedules = () => {
+    if (reRegistering || jobs === null) return;
+    reRegistering = true;
+    const registered = [...jobs.values()];
+    const attempt = (): void => {
+      registerSchedules(registered)
+        .then(() => {
+          reRegistering = false;
+          options.log.info({ jobs: registered.length }, 'job schedules registered again after the redis outage');
+        })
+        .catch((error: unknown) => {
+          if (closing) {
+            reRegistering = false;
+            return;
+          }
+          options.log.warn({ err: error }, 'registering the job schedules again failed; retrying');
+          setTimeout(attempt, 1_000).unref?.();
+        });
+    };
+    attempt();
+  };
+  let closing = false;
   const connect = (): Redis => {
     const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
     connection.on('error', reportDown);
@@ -140,6 +166,7 @@ export function createBullmqScheduler(options: BullmqSchedulerOptions): Schedule
     },
 
     async stop(): Promise<void> {
+      closing = true;
       await worker?.close();
       await queueEvents?.close();
       await queue.close();

@@ -59,7 +59,9 @@ async function rawRows(ctx: PartialsDeps, request: PartialsRequest, from: number
     }
     return starts[low]!;
   };
-  return aggregateEvents(events, compiledFor(ctx), pieceStartOf, 'hour');
+  // Global rows need no dimension's partials; a named dimension needs only its own.
+  const selection = { dimension: request.dimName === '' ? null : request.dimName };
+  return aggregateEvents(events, compiledFor(ctx), pieceStartOf, 'hour', selection);
 }
 
 export async function readPartials(ctx: PartialsDeps, request: PartialsRequest): Promise<RollupRow[]> {

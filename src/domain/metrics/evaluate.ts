@@ -230,6 +230,8 @@ interface MetricState {
   metric: CompiledMetric;
   global: number;
   byDimension: Map<string, number>[];
+  /** Aligned with `byDimension`: whether this run builds that dimension's rows. */
+  wanted: boolean[];
 }
 
 function findGroup(groups: readonly GroupKey[], list: readonly number[], orgId: string, project: string, tag: string): number {
@@ -310,7 +312,11 @@ export function forEachAggregatedRow(
   bucketOf: (ts: number) => number,
   granularity: Granularity,
   emit: (row: RollupRow) => void,
+  rows: RowSelection = {},
 ): void {
+  // A query's raw edge wants the global rows or one dimension's: building every dimension's
+  // partials (sketches included) for rows it drops was most of the cost of a live edge.
+  const dimensionWanted = (name: string): boolean => rows.dimension === undefined || rows.dimension === name;
   const events = Array.isArray(input) ? (input as readonly EvaluableEvent[]) : Array.from(input);
   const { groups, order, ends } = orderByGroup(events, bucketOf);
   const table = new PartialTable();
@@ -323,7 +329,12 @@ export function forEachAggregatedRow(
     const kind = metric.definition.kind;
     let state = states[metric.index];
     if (state === undefined) {
-      state = { metric, global: -1, byDimension: metric.dimensions.map(() => new Map<string, number>()) };
+      state = {
+        metric,
+        global: -1,
+        byDimension: metric.dimensions.map(() => new Map<string, number>()),
+        wanted: metric.dimensions.map((name) => rows.dimension !== null && dimensionWanted(name)),
+      };
       states[metric.index] = state;
     }
     if (state.global < 0) {
@@ -332,7 +343,9 @@ export function forEachAggregatedRow(
     }
     table.add(state.global, value, ts);
     const dimensions = metric.dimensions;
+    const wantedIndex = state.wanted;
     for (let i = 0; i < dimensions.length; i++) {
+      if (!wantedIndex[i]) continue;
       const byValue = state.byDimension[i] as Map<string, number>;
       const raw = attrs[dimensions[i] as string];
       const key = raw === null || raw === undefined ? MISSING_DIMENSION_VALUE : String(raw);
@@ -393,14 +406,23 @@ export function forEachAggregatedRow(
   });
 }
 
+/**
+ * Which rows to build: every row (the aggregator), the global rows only (`dimension: null`),
+ * or the global rows and one dimension's.
+ */
+export interface RowSelection {
+  dimension?: string | null;
+}
+
 /** All rollup rows of `events` as an array; see `forEachAggregatedRow`. */
 export function aggregateEvents(
   events: Iterable<EvaluableEvent>,
   compiled: CompiledMetrics,
   bucketOf: (ts: number) => number,
   granularity: Granularity = 'hour',
+  selection: RowSelection = {},
 ): RollupRow[] {
   const rows: RollupRow[] = [];
-  forEachAggregatedRow(events, compiled, bucketOf, granularity, (row) => rows.push(row));
+  forEachAggregatedRow(events, compiled, bucketOf, granularity, (row) => rows.push(row), selection);
   return rows;
 }

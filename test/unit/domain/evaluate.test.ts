@@ -248,6 +248,22 @@ describe('aggregateEvents', () => {
     }
   });
 
+  it('builds only the selected rows: global only, or global plus one dimension (query raw edges)', () => {
+    const events = randomEvents(5_000, 4321);
+    const expected = oracle(events);
+    const keysWhere = (keep: (dimName: string) => boolean) =>
+      new Set([...expected.keys()].filter((key) => keep(key.split('|')[5]!)));
+    const globalOnly = aggregateEvents(events, compileMetrics(TEST_METRICS), hourOf, 'hour', { dimension: null });
+    expect(new Set(globalOnly.map(rowKey))).toEqual(keysWhere((dim) => dim === ''));
+    const withModel = aggregateEvents(events, compileMetrics(TEST_METRICS), hourOf, 'hour', { dimension: 'model' });
+    expect(new Set(withModel.map(rowKey))).toEqual(keysWhere((dim) => dim === '' || dim === 'model'));
+    for (const row of [...globalOnly, ...withModel]) {
+      const group = expected.get(rowKey(row)) as OracleGroup;
+      expect(row.count).toBe(group.values.length);
+      expect(row.sum).toBeCloseTo(group.values.reduce((s, v) => s + v, 0), 6);
+    }
+  });
+
   it('gives the same rows whatever order the events come in', () => {
     const events = randomEvents(3000, 77);
     const random = seededRandom(5);
