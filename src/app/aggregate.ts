@@ -2,7 +2,9 @@ import type { Organization } from '../domain/organization.ts';
 import type { DirtyMark } from '../ports/storage.ts';
 import type { AppContext } from './context.ts';
 import { OrgLease, type LeaseWaiter } from './org-lease.ts';
+import { recomputeHoursIncrementally } from './incremental-tiers.ts';
 import { ALL_TIERS, hoursOfMark, recomputeHours, type RecomputeDeps, type RecomputeStats } from './recompute-buckets.ts';
+import { addTierCounts, emptyTierCounts, type TierCounts } from './tier-counts.ts';
 
 /** The aggregation pass: dirty queue, org lease, recompute (raw events → every tier), data versions. */
 export type AggregationDeps = RecomputeDeps & Pick<AppContext, 'orgStore' | 'dirtyQueue' | 'leaseStore' | 'dataVersions' | 'telemetry' | 'jobHealth'>;
@@ -18,6 +20,8 @@ export interface AggregateResult {
   orgs: number;
   /** Organizations left to the worker that holds their lease. */
   skipped: string[];
+  /** Per tier: buckets written and rows written in them (a steady pass writes only changed rows, ADR 0007). */
+  tiers?: TierCounts;
 }
 
 export interface AggregationFailure {
@@ -62,7 +66,7 @@ export async function aggregateDirtyBuckets(ctx: AggregationDeps, options: Aggre
   const wallStart = performance.now();
   const dirty = await ctx.dirtyQueue.dirtyOrgs();
   const orgIds = options.orgId === undefined ? dirty : dirty.filter((id) => id === options.orgId);
-  const result: AggregateResult = { buckets: 0, events: 0, duration_ms: 0, orgs: 0, skipped: [] };
+  const result: AggregateResult = { buckets: 0, events: 0, duration_ms: 0, orgs: 0, skipped: [], tiers: emptyTierCounts() };
   const failures: AggregationFailure[] = [];
 
   for (const orgId of orgIds) {
@@ -75,6 +79,7 @@ export async function aggregateDirtyBuckets(ctx: AggregationDeps, options: Aggre
       result.orgs += 1;
       result.buckets += stats.buckets;
       result.events += stats.events;
+      addTierCounts(result.tiers!, stats.tiers);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       failures.push({ orgId, message });
@@ -98,7 +103,7 @@ export async function aggregateDirtyBuckets(ctx: AggregationDeps, options: Aggre
 async function aggregateOrg(ctx: AggregationDeps, orgId: string, options: AggregateOptions): Promise<RecomputeStats | null> {
   const lease = new OrgLease(ctx, orgId, { waiter: options.leaseWaiter });
   if (!(await lease.acquire(options.waitForLeaseMs ?? 0))) return null;
-  const total: RecomputeStats = { buckets: 0, events: 0, expiredHours: 0 };
+  const total: RecomputeStats = { buckets: 0, events: 0, expiredHours: 0, tiers: emptyTierCounts() };
   let wrote = false;
   const beforeWrite = async (): Promise<void> => {
     await lease.keepAlive();
@@ -119,6 +124,7 @@ async function aggregateOrg(ctx: AggregationDeps, orgId: string, options: Aggreg
       total.buckets += stats.buckets;
       total.events += stats.events;
       total.expiredHours += stats.expiredHours;
+      addTierCounts(total.tiers, stats.tiers);
       // Only after the rollups are committed: a pass killed before this point loses nothing.
       await lease.keepAlive();
       await ctx.dirtyQueue.clearDirty(marks);
@@ -146,5 +152,6 @@ async function recomputeMarks(
 ): Promise<RecomputeStats> {
   const hours = new Set<number>();
   for (const mark of marks) for (const hour of hoursOfMark(mark.hourStart, org.timezone)) hours.add(hour);
-  return recomputeHours(ctx, org, hours, ALL_TIERS, { beforeWrite });
+  // Recent hours: only the changed rows travel up (ADR 0007); older ones rebuild whole buckets.
+  return (await recomputeHoursIncrementally(ctx, org, hours, { beforeWrite })) ?? recomputeHours(ctx, org, hours, ALL_TIERS, { beforeWrite });
 }

@@ -75,7 +75,7 @@ async function rollupOrgIds(pool: Pool): Promise<string[]> {
   return result.rows.map((row) => row.org_id);
 }
 
-export function createRollupStore(pool: Pool): Omit<RollupReader, 'dimensionReads'> & RollupWriter & Pick<RetentionStore, 'deleteRollupsBefore' | 'countRollupsBefore'> {
+export function createRollupStore(pool: Pool): Omit<RollupReader, 'dimensionReads' | 'readRollupsByKey'> & Omit<RollupWriter, 'writeRollupRows'> & Pick<RetentionStore, 'deleteRollupsBefore' | 'countRollupsBefore'> {
   return {
     async replaceBuckets(orgId, granularity, bucketStarts, rows) {
       const buckets = new Set(bucketStarts);

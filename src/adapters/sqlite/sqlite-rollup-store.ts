@@ -3,19 +3,19 @@ import { lazy } from './lazy-statement.ts';
 import type { Granularity, RollupRow } from '../../domain/rollup-types.ts';
 import type { LeaseStore, RetentionStore, RollupQuery, RollupReader, RollupWriter } from '../../ports/storage.ts';
 
-type StoredRollup = [
+export type StoredRollup = [
   orgId: string, granularity: Granularity, bucketStart: number, metric: string, project: string, tag: string,
   dimName: string, dimValue: string, count: number, sum: number, min: number, max: number,
   sketch: Buffer | null, lastValue: number | null, lastTs: number | null, hll: Buffer | null,
 ];
 
-const ROLLUP_COLUMNS =
+export const ROLLUP_COLUMNS =
   'org_id, granularity, bucket_start, metric, project, tag, dim_name, dim_value, count, sum, min, max, sketch, last_value, last_ts, hll';
-const ROLLUP_PLACEHOLDERS = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+export const ROLLUP_PLACEHOLDERS = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 /** Rows per multi-row INSERT: ~45% less CPU than one statement per row (1,024 parameters). */
 const ROLLUP_CHUNK = 64;
 
-function toRollup(row: StoredRollup): RollupRow {
+export function toRollup(row: StoredRollup): RollupRow {
   const [orgId, granularity, bucketStart, metric, project, tag, dimName, dimValue, count, sum, min, max, sketch, lastValue, lastTs, hll] = row;
   return {
     orgId, granularity, bucketStart, metric, project, tag, dimName, dimValue, count, sum, min, max,
@@ -26,7 +26,7 @@ function toRollup(row: StoredRollup): RollupRow {
   };
 }
 
-function rollupParams(r: RollupRow): unknown[] {
+export function rollupParams(r: RollupRow): unknown[] {
   const sketch = r.sketch === null ? null : Buffer.from(r.sketch.buffer, r.sketch.byteOffset, r.sketch.byteLength);
   const hll = r.hll === null ? null : Buffer.from(r.hll.buffer, r.hll.byteOffset, r.hll.byteLength);
   return [
@@ -46,7 +46,7 @@ function assertRowsInBuckets(orgId: string, granularity: Granularity, buckets: R
   }
 }
 
-export function sqliteRollupStore(db: Database): Omit<RollupReader, 'dimensionReads'> & RollupWriter & Pick<RetentionStore, 'deleteRollupsBefore' | 'countRollupsBefore'> & LeaseStore {
+export function sqliteRollupStore(db: Database): Omit<RollupReader, 'dimensionReads' | 'readRollupsByKey'> & Omit<RollupWriter, 'writeRollupRows'> & Pick<RetentionStore, 'deleteRollupsBefore' | 'countRollupsBefore'> & LeaseStore {
   const sql = lazy(() => ({
     deleteBucket: db.prepare<[string, Granularity, number]>(
       'DELETE FROM rollups WHERE org_id = ? AND granularity = ? AND bucket_start = ?',
