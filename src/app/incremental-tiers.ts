@@ -153,6 +153,7 @@ export async function recomputeHoursIncrementally(
         }
       }
     }
+    stats.tiers[granularity].remerged += remerge.length;
     for (const item of remerge) {
       const row = await remergeRow(ctx, org, item.template, overlays, retention.weekMs === null);
       if (row !== null) {
