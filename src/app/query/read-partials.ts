@@ -62,12 +62,24 @@ async function rawRows(ctx: PartialsDeps, request: PartialsRequest, from: number
   return aggregateEvents(events, compiledFor(ctx), pieceStartOf, 'hour');
 }
 
+/**
+ * Dimension rollup rows cover every project and tag (ADR 0006), so a dimension question
+ * filtered by project or tag cannot be answered from them: its pieces are all read from raw
+ * events, which is exact (slower over long ranges, and the only such case).
+ */
+export function needsRawEvents(request: Pick<PartialsRequest, 'project' | 'tag' | 'dimName'>): boolean {
+  return request.dimName !== '' && (request.project !== undefined || request.tag !== undefined);
+}
+
 export async function readPartials(ctx: PartialsDeps, request: PartialsRequest): Promise<RollupRow[]> {
   const metricNames = request.metrics === null ? undefined : request.metrics.map((m) => m.name);
+  const pieces: readonly PlanPiece[] = needsRawEvents(request)
+    ? request.pieces.map((piece) => (piece.kind === 'raw' ? piece : { kind: 'raw', from: piece.from, to: piece.to }))
+    : request.pieces;
   const batches = await Promise.all(
-    fetchRanges(request.pieces).map((range) =>
+    fetchRanges(pieces).map((range) =>
       range.kind === 'raw'
-        ? rawRows(ctx, request, range.from, range.to, request.pieces)
+        ? rawRows(ctx, request, range.from, range.to, pieces)
         : ctx.rollupReader.readRollups({
             orgId: request.orgId,
             granularity: range.granularity!,
