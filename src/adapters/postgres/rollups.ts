@@ -117,7 +117,7 @@ export function createRollupStore(pool: Pool): Omit<RollupReader, 'dimensionRead
         unpackRows(query.orgId, query.granularity, { bucketStart: pack.bucket_start, metric: pack.metric, dimName: pack.dim_name }, pack.packed, filter, rows);
       }
       if (legacy.length === 0) return rows;
-      // Buckets not rewritten since migration 050: a bucket lives in one table only.
+      // Buckets not rewritten since migration 050; row-level writes move a key into a pack, so no key is in both tables.
       for (const row of legacy) rows.push(row);
       return rows.sort((a, b) => a.bucketStart - b.bucketStart);
     },
