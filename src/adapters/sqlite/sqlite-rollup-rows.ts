@@ -12,6 +12,8 @@ import { ROLLUP_COLUMNS, ROLLUP_PLACEHOLDERS, rollupParams, toRollup, type Store
  */
 
 const KEY_WHERE = 'org_id = ? AND granularity = ? AND bucket_start = ? AND metric = ? AND project = ? AND tag = ? AND dim_name = ? AND dim_value = ?';
+/** Keys per batched point read. */
+const READ_CHUNK = 1_000;
 /** Rows per multi-row upsert (16 columns: 1,024 parameters), as in the bulk insert. */
 const UPSERT_CHUNK = 64;
 const ON_KEY_UPDATE = `ON CONFLICT (org_id, granularity, bucket_start, metric, project, tag, dim_name, dim_value) DO UPDATE SET
@@ -26,7 +28,16 @@ function keyParams(orgId: string, k: RollupKey): KeyParams {
 
 export function sqliteRollupRows(db: Database): Pick<RollupReader, 'readRollupsByKey'> & Pick<RollupWriter, 'writeRollupRows'> {
   const sql = lazy(() => ({
-    readOne: db.prepare<KeyParams, StoredRollup>(`SELECT ${ROLLUP_COLUMNS} FROM rollups WHERE ${KEY_WHERE}`).raw(),
+    // One statement per chunk of keys (a JSON array of [granularity, bucket, metric, project, tag,
+    // dimName, dimValue]): each is a primary-key seek, without a statement call per key.
+    readMany: db
+      .prepare<[{ org: string; keys: string }], StoredRollup>(
+        `SELECT ${ROLLUP_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')}
+           FROM json_each(@keys) AS k CROSS JOIN rollups AS r
+          WHERE r.org_id = @org AND r.granularity = k.value ->> 0 AND r.bucket_start = k.value ->> 1 AND r.metric = k.value ->> 2
+            AND r.project = k.value ->> 3 AND r.tag = k.value ->> 4 AND r.dim_name = k.value ->> 5 AND r.dim_value = k.value ->> 6`,
+      )
+      .raw(),
     deleteOne: db.prepare<KeyParams>(`DELETE FROM rollups WHERE ${KEY_WHERE}`),
     upsertOne: db.prepare(`INSERT INTO rollups (${ROLLUP_COLUMNS}) VALUES ${ROLLUP_PLACEHOLDERS} ${ON_KEY_UPDATE}`),
     upsertChunk: db.prepare(
@@ -48,11 +59,11 @@ export function sqliteRollupRows(db: Database): Pick<RollupReader, 'readRollupsB
 
   return {
     async readRollupsByKey(orgId, keys) {
-      const { readOne } = sql();
+      const { readMany } = sql();
       const rows: RollupRow[] = [];
-      for (const key of keys) {
-        const row = readOne.get(...keyParams(orgId, key));
-        if (row !== undefined) rows.push(toRollup(row));
+      for (let i = 0; i < keys.length; i += READ_CHUNK) {
+        const chunk = keys.slice(i, i + READ_CHUNK).map((k) => [k.granularity, k.bucketStart, k.metric, k.project, k.tag, k.dimName, k.dimValue]);
+        for (const row of readMany.all({ org: orgId, keys: JSON.stringify(chunk) })) rows.push(toRollup(row));
       }
       return rows;
     },
