@@ -29,7 +29,7 @@ interface EngineFigures {
 const GOALS = { fullMs: 5_000, steadyMs: 200, rssMb: 300, rollupShare: 0.2 };
 const CHILD = fileURLToPath(new URL('./aggregate-child.ts', import.meta.url));
 
-function runChild(input: ChildInput): Promise<ChildResult> {
+export function runChild<R = ChildResult>(input: ChildInput): Promise<R> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -38,7 +38,7 @@ function runChild(input: ChildInput): Promise<ChildResult> {
     child.on('close', (code) => {
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
       if (code !== 0 || !line) reject(new Error(`aggregation child exited with ${code}: ${out.slice(-500)}`));
-      else resolve(JSON.parse(line.slice('RESULT '.length)) as ChildResult);
+      else resolve(JSON.parse(line.slice('RESULT '.length)) as R);
     });
   });
 }

@@ -49,6 +49,10 @@ export interface AggregateOptions {
   leaseWaiter?: LeaseWaiter;
 }
 
+/** Job health of idle passes is written at most this often (per store, in this process). */
+const IDLE_RECORD_EVERY_MS = 60_000;
+const idleRecordedAt = new WeakMap<object, number>();
+
 /** Marks listed per round: about a month of hours, so a round's day/week/month merges stay in memory. */
 const MARKS_PER_ROUND = 24 * 8;
 /** Bounds one pass when ingest keeps re-marking hours faster than they are recomputed. */
@@ -91,9 +95,15 @@ export async function aggregateDirtyBuckets(ctx: AggregationDeps, options: Aggre
   const finishedAt = Math.max(started, ctx.clock.now());
   ctx.telemetry.aggregationRun({ ok: failures.length === 0, durationSeconds: result.duration_ms / 1000, records: result.events, finishedAt });
   // Shared with every process's /metrics (job health lives in the database, not in this process).
-  await ctx.jobHealth
-    .recordJobRun({ job: 'aggregate', ok: failures.length === 0, finishedAt, durationMs: result.duration_ms, records: result.events })
-    .catch((error: unknown) => ctx.log.warn({ err: error }, 'could not record the aggregation pass in job health'));
+  // An idle pass records itself at most once a minute, so that it stays one cheap read.
+  const idle = orgIds.length === 0;
+  const lastIdleRecord = idleRecordedAt.get(ctx.jobHealth);
+  if (!idle || lastIdleRecord === undefined || finishedAt - lastIdleRecord >= IDLE_RECORD_EVERY_MS || finishedAt < lastIdleRecord) {
+    await ctx.jobHealth
+      .recordJobRun({ job: 'aggregate', ok: failures.length === 0, finishedAt, durationMs: result.duration_ms, records: result.events })
+      .then(() => void (idle ? idleRecordedAt.set(ctx.jobHealth, finishedAt) : idleRecordedAt.delete(ctx.jobHealth)))
+      .catch((error: unknown) => ctx.log.warn({ err: error }, 'could not record the aggregation pass in job health'));
+  }
   if (failures.length > 0) throw new AggregationError(result, failures);
   if (result.buckets > 0 || result.skipped.length > 0) ctx.log.info({ ...result }, 'aggregation pass');
   return result;

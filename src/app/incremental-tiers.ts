@@ -19,11 +19,18 @@ import { contiguousRanges, seriesKey } from './rollup-merge.ts';
  * stored tiers stay consistent with each other, which the next delta relies on.
  *
  * The cost follows the keys the new events touch, not the size of the weeks and months they
- * fall in. Returns null when the hours are not eligible (older than hour-row retention, or in
- * a week or month past day retention): the caller then rebuilds whole buckets.
+ * fall in. Returns null when the hours are not eligible (more than MAX_INCREMENTAL_HOURS, older
+ * than hour-row retention, or in a week or month past day retention): the caller then rebuilds
+ * whole buckets.
  */
 
 const COARSE: readonly Granularity[] = ['day', 'week', 'month'];
+/**
+ * Above this many dirty hours in a round (a backlog, a backfill-sized late batch) nearly every
+ * row of the weeks and months changes anyway, and rebuilding whole buckets with range reads is
+ * cheaper than three point reads per changed row.
+ */
+export const MAX_INCREMENTAL_HOURS = 72;
 const ascending = (a: number, b: number) => a - b;
 
 interface Change {
@@ -59,6 +66,7 @@ export async function recomputeHoursIncrementally(
   const oldestDay = Math.max(now - retention.hourMs + RETENTION_SLACK_MS, now - retention.rawMs);
   const dayRowsCutoff = now - retention.dayMs + RETENTION_SLACK_MS;
   const hours = [...new Set(requestedHours)].sort(ascending);
+  if (hours.length > MAX_INCREMENTAL_HOURS) return null;
   const bucketOf = memoBuckets(tz);
   for (const hour of hours) {
     // Old hours may have lost their hour rows or raw events; months past day retention are left alone.
