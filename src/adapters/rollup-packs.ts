@@ -133,7 +133,8 @@ class Reader {
     const length = this.varint();
     if (this.offset + length > this.buffer.length) throw new Error('rollup pack: truncated');
     // A copy: callers own their partials, never a view into a driver buffer.
-    const out = this.buffer.slice(this.offset, this.offset + length);
+    const out = new Uint8Array(length);
+    out.set(this.buffer.subarray(this.offset, this.offset + length));
     this.offset += length;
     return out;
   }
