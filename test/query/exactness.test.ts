@@ -4,7 +4,7 @@ import { uniqueId } from '../factories/index.ts';
 import { generateDataset } from './dataset.ts';
 import { checkSeries, checkSummary, METRIC_LIST } from './checks.ts';
 import { dayLabel, expectClose, expectQuantile, groupBy, hourLabel, monthLabel, oracleEvents, readings, total, weekLabel, within, type OracleEvent } from './oracle.ts';
-import { aggregate, createOrg, createQueryTestContext, ENGINES, ingest, ok, query, type QueryTestContext, type TestOrg } from './support.ts';
+import { aggregate, createOrg, createQueryTestContext, ENGINES, getJson, ingest, ok, query, type QueryTestContext, type TestOrg } from './support.ts';
 
 /**
  * Totals, series and percentiles through HTTP equal an oracle computed from the raw events,
@@ -183,6 +183,18 @@ describe.each(ENGINES)('query exactness through HTTP (%s)', (engine) => {
       const perDay = groupBy(mine, (r) => dayLabel(r.ts, ZONE));
       expect(entry.data.map((p) => [p.timestamp.slice(0, 10), p.count])).toEqual([...perDay.entries()].map(([day, rs]) => [day, rs.length]));
     }
+  });
+
+  it('refuses (400, naming the filter) a scoped dimension question reaching past raw retention, rather than miss events', async () => {
+    // QUERY_NOW is 2026-11-20; raw events are kept 90 days, so 2026-08-01 is past them.
+    const params = { start: '2026-08-01T00:00:00Z', end: '2026-10-01T00:00:00Z', metric: 'requests', dimension: 'status_code', project: 'alpha' };
+    const answer = await getJson<{ error: { code: string; message: string } }>(t.app, `${base()}/breakdown?${query(params)}`, org.keys.read);
+    expect(answer.status, answer.raw).toBe(400);
+    expect(answer.body.error.code).toBe('validation');
+    expect(answer.body.error.message).toContain('project');
+    // Without the filter the same range is answered from rollups.
+    const { project: _dropped, ...unscoped } = params;
+    await ok(t.app, `${base()}/breakdown?${query(unscoped)}`, org.keys.read, breakdownResponse);
   });
 
   it('aggregates by dimension with a tag filter keep exact percentiles per bucket and value', async () => {
