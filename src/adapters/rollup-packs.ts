@@ -8,10 +8,12 @@ import type { Granularity, RollupRow } from '../domain/rollup-types.ts';
  * entry, repeated key text) is paid once per pack instead of once per value. Shared by both
  * adapters, so a blob written by one decodes in the other.
  *
- * Entry layout (little-endian): project, tag, dimension value (varint length + UTF-8), a flags
+ * A pack starts with a format version byte and its table of the projects and tags its entries
+ * name (varint count, then each as varint length + UTF-8).
+ * Entry layout (little-endian): project and tag (varint indexes into that table), dimension value (varint length + UTF-8), a flags
  * byte, count (varint); then, unless UNIT, sum/min/max (zigzag varints when INTEGRAL, else
  * float64); then the optional sketch (varint length + bytes), last reading (two float64) and
- * distinct sketch (varint length + bytes). A pack starts with a format version byte.
+ * distinct sketch (varint length + bytes).
  */
 
 const FORMAT_VERSION = 1;
@@ -133,7 +135,8 @@ class Reader {
     const length = this.varint();
     if (this.offset + length > this.buffer.length) throw new Error('rollup pack: truncated');
     // A copy: callers own their partials, never a view into a driver buffer.
-    const out = new Uint8Array(this.buffer.subarray(this.offset, this.offset + length));
+    const out = new Uint8Array(length);
+    out.set(this.buffer.subarray(this.offset, this.offset + length));
     this.offset += length;
     return out;
   }
@@ -149,9 +152,9 @@ class Reader {
 
 const isIntegral = (n: number) => Number.isSafeInteger(n) && !Object.is(n, -0);
 
-function writeEntry(w: Writer, row: RollupRow): void {
-  w.text(row.project);
-  w.text(row.tag);
+function writeEntry(w: Writer, row: RollupRow, scopes: Map<string, number>): void {
+  w.varint(scopes.get(row.project)!);
+  w.varint(scopes.get(row.tag)!);
   w.text(row.dimValue);
   const unit = row.sum === row.count && row.min === 1 && row.max === 1;
   const integral = !unit && isIntegral(row.sum) && isIntegral(row.min) && isIntegral(row.max);
@@ -207,11 +210,19 @@ export function packRows(rows: readonly RollupRow[]): Pack[] {
         const entries = byDim.get(dimName)!.sort(entryOrder);
         const w = new Writer();
         w.byte(FORMAT_VERSION);
+        // Projects and tags repeat across a pack's entries: written once, referenced by index.
+        const scopes = new Map<string, number>();
+        for (const entry of entries) {
+          if (!scopes.has(entry.project)) scopes.set(entry.project, scopes.size);
+          if (!scopes.has(entry.tag)) scopes.set(entry.tag, scopes.size);
+        }
+        w.varint(scopes.size);
+        for (const text of scopes.keys()) w.text(text);
         for (let i = 0; i < entries.length; i++) {
           if (i > 0 && entryOrder(entries[i - 1]!, entries[i]!) === 0) {
             throw new Error(`rollup pack: duplicate row ${bucketStart}/${metric}/${dimName}/${entries[i]!.project}/${entries[i]!.tag}/${entries[i]!.dimValue}`);
           }
-          writeEntry(w, entries[i]!);
+          writeEntry(w, entries[i]!, scopes);
         }
         packs.push({ bucketStart, metric, dimName, valueCount: entries.length, packed: w.done() });
       }
@@ -237,9 +248,16 @@ export function unpackRows(
   const r = new Reader(packed);
   const version = r.byte();
   if (version !== FORMAT_VERSION) throw new Error(`rollup pack: unknown format ${version}`);
+  const scopes: string[] = [];
+  for (let n = r.varint(); n > 0; n--) scopes.push(r.text());
+  const scope = (index: number): string => {
+    const text = scopes[index];
+    if (text === undefined) throw new Error('rollup pack: bad project/tag reference');
+    return text;
+  };
   while (!r.done) {
-    const project = r.text();
-    const tag = r.text();
+    const project = scope(r.varint());
+    const tag = scope(r.varint());
     const dimValue = r.text();
     const flags = r.byte();
     const count = r.varint();

@@ -3,6 +3,7 @@ import { metricEventTypes, type MetricDefinition } from '../../domain/metrics/de
 import { fetchRanges, type PlanPiece } from '../../domain/query-plan.ts';
 import type { RollupRow } from '../../domain/rollup-types.ts';
 import type { PartialsDeps } from './query-deps.ts';
+import { ValidationError } from '../../domain/errors.ts';
 
 /**
  * The fetch stage: rollup rows for the stored pieces of a plan, and rows computed from raw
@@ -71,11 +72,28 @@ export function needsRawEvents(request: Pick<PartialsRequest, 'project' | 'tag' 
   return request.dimName !== '' && (request.project !== undefined || request.tag !== undefined);
 }
 
+/**
+ * Raw events older than raw retention are gone, so a scoped dimension question reaching back
+ * there would silently miss them: it is refused, naming the filter, instead.
+ */
+function assertRawEventsKept(ctx: PartialsDeps, request: PartialsRequest): void {
+  const kept = ctx.clock.now() - ctx.config.retention.rawMs;
+  const start = Math.min(...request.pieces.map((piece) => piece.from));
+  if (start >= kept) return;
+  const days = Math.round(ctx.config.retention.rawMs / 86_400_000);
+  throw ValidationError.field(
+    request.project !== undefined ? 'project' : 'tag',
+    `together with a dimension this filter is answered from raw events, which are kept ${days} days: start the range at ${new Date(kept).toISOString()} or later, or drop the filter`,
+  );
+}
+
 export async function readPartials(ctx: PartialsDeps, request: PartialsRequest): Promise<RollupRow[]> {
   const metricNames = request.metrics === null ? undefined : request.metrics.map((m) => m.name);
-  const pieces: readonly PlanPiece[] = needsRawEvents(request)
-    ? request.pieces.map((piece) => (piece.kind === 'raw' ? piece : { kind: 'raw', from: piece.from, to: piece.to }))
-    : request.pieces;
+  let pieces = request.pieces;
+  if (needsRawEvents(request)) {
+    assertRawEventsKept(ctx, request);
+    pieces = request.pieces.map((piece): PlanPiece => (piece.kind === 'raw' ? piece : { kind: 'raw', from: piece.from, to: piece.to }));
+  }
   const batches = await Promise.all(
     fetchRanges(pieces).map((range) =>
       range.kind === 'raw'
