@@ -47,6 +47,11 @@ export interface AggregateOptions {
   waitForLeaseMs?: number;
   /** How that wait passes time; real time when absent (tests inject one). */
   leaseWaiter?: LeaseWaiter;
+  /**
+   * Rebuild whole buckets even where a steady pass could update rows (ADR 0007): backfill
+   * uses it so it repairs drift and rewrites pre-pack rows (ADR 0006) whatever its size.
+   */
+  wholeBuckets?: boolean;
 }
 
 /** Job health of idle passes is written at most this often (per store, in this process). */
@@ -130,7 +135,7 @@ async function aggregateOrg(ctx: AggregationDeps, orgId: string, options: Aggreg
         await ctx.dirtyQueue.clearDirty(marks);
         continue;
       }
-      const stats = await recomputeMarks(ctx, org, marks, beforeWrite);
+      const stats = await recomputeMarks(ctx, org, marks, beforeWrite, options.wholeBuckets ?? false);
       total.buckets += stats.buckets;
       total.events += stats.events;
       total.expiredHours += stats.expiredHours;
@@ -159,9 +164,11 @@ async function recomputeMarks(
   org: Organization,
   marks: readonly DirtyMark[],
   beforeWrite: () => Promise<void>,
+  wholeBuckets: boolean,
 ): Promise<RecomputeStats> {
   const hours = new Set<number>();
   for (const mark of marks) for (const hour of hoursOfMark(mark.hourStart, org.timezone)) hours.add(hour);
   // Recent hours: only the changed rows travel up (ADR 0007); older ones rebuild whole buckets.
-  return (await recomputeHoursIncrementally(ctx, org, hours, { beforeWrite })) ?? recomputeHours(ctx, org, hours, ALL_TIERS, { beforeWrite });
+  const steady = wholeBuckets ? null : await recomputeHoursIncrementally(ctx, org, hours, { beforeWrite });
+  return steady ?? recomputeHours(ctx, org, hours, ALL_TIERS, { beforeWrite });
 }
