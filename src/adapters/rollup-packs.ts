@@ -12,7 +12,7 @@ import type { Granularity, RollupRow } from '../domain/rollup-types.ts';
  * name (varint count, then each as varint length + UTF-8).
  * Entry layout (little-endian): project and tag (varint indexes into that table), dimension value (varint length + UTF-8), a flags
  * byte, count (varint); then, unless UNIT, sum/min/max (zigzag varints when INTEGRAL, else
- * float64); then the optional sketch (varint length + bytes), last reading (two float64) and
+ * float64; only one of them when SINGLE, all three being equal); then the optional sketch (varint length + bytes), last reading (two float64) and
  * distinct sketch (varint length + bytes).
  */
 
@@ -24,6 +24,8 @@ const INTEGRAL = 2;
 const HAS_SKETCH = 4;
 const HAS_LAST = 8;
 const HAS_HLL = 16;
+/** sum = min = max (one value, or all equal): the value is stored once. */
+const SINGLE = 32;
 
 export interface PackKey {
   bucketStart: number;
@@ -157,13 +159,18 @@ function writeEntry(w: Writer, row: RollupRow, scopes: Map<string, number>): voi
   w.varint(scopes.get(row.tag)!);
   w.text(row.dimValue);
   const unit = row.sum === row.count && row.min === 1 && row.max === 1;
+  const single = !unit && Object.is(row.sum, row.min) && Object.is(row.min, row.max);
   const integral = !unit && isIntegral(row.sum) && isIntegral(row.min) && isIntegral(row.max);
   const last = row.lastValue !== null || row.lastTs !== null;
   w.byte(
-    (unit ? UNIT : 0) | (integral ? INTEGRAL : 0) | (row.sketch !== null ? HAS_SKETCH : 0) | (last ? HAS_LAST : 0) | (row.hll !== null ? HAS_HLL : 0),
+    (unit ? UNIT : 0) | (single ? SINGLE : 0) | (integral ? INTEGRAL : 0) |
+      (row.sketch !== null ? HAS_SKETCH : 0) | (last ? HAS_LAST : 0) | (row.hll !== null ? HAS_HLL : 0),
   );
   w.varint(row.count);
-  if (!unit) {
+  if (single) {
+    if (integral) w.zigzag(row.sum);
+    else w.float(row.sum);
+  } else if (!unit) {
     if (integral) {
       w.zigzag(row.sum);
       w.zigzag(row.min);
@@ -264,7 +271,11 @@ export function unpackRows(
     let sum = count;
     let min = 1;
     let max = 1;
-    if ((flags & UNIT) === 0) {
+    if ((flags & SINGLE) !== 0) {
+      sum = (flags & INTEGRAL) !== 0 ? r.zigzag() : r.float();
+      min = sum;
+      max = sum;
+    } else if ((flags & UNIT) === 0) {
       if ((flags & INTEGRAL) !== 0) {
         sum = r.zigzag();
         min = r.zigzag();

@@ -72,6 +72,18 @@ describe('rollup packs', () => {
     expect(sorted(unpackAll(rows))).toEqual(sorted(rows));
   });
 
+  it('keeps partials whose sum, min and max are equal (stored once) exact, including -0 and fractions', () => {
+    const rows = [
+      row({ project: 'a', count: 1, sum: 7, min: 7, max: 7 }),
+      row({ project: 'b', count: 3, sum: -0, min: -0, max: -0 }),
+      row({ project: 'c', count: 1, sum: 0.1, min: 0.1, max: 0.1 }),
+      row({ project: 'd', count: 2, sum: 1, min: 1, max: 1 }),
+    ];
+    const back = sorted(unpackAll(rows));
+    expect(back).toEqual(sorted(rows));
+    expect(Object.is(back[1]!.sum, -0) && Object.is(back[1]!.max, -0)).toBe(true);
+  });
+
   it('filters entries by project and tag', () => {
     const rows = [row({ project: 'x' }), row({ project: 'x', tag: 'eu', count: 2, sum: 2 }), row({ project: 'y', tag: 'eu', count: 5, sum: 5 })];
     expect(unpackAll(rows, { project: 'x' }).map((r) => r.count)).toEqual([1, 2]);
