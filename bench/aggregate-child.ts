@@ -1,4 +1,4 @@
-import { aggregateDirtyBuckets } from '../src/app/aggregate.ts';
+import { aggregateDirtyBuckets, type AggregateResult } from '../src/app/aggregate.ts';
 import type { AppContext } from '../src/app/context.ts';
 import { generateDemoBatches } from '../src/app/demo-events.ts';
 import { ingestEvents } from '../src/app/ingest-events.ts';
@@ -15,6 +15,25 @@ export interface ChildInput {
   location: DatabaseLocation;
   orgs: Array<{ id: string; timezone: string }>;
   steadyEvents: number;
+  /** 'steady' (steady.bench.ts): no storage figures, `rounds` steady passes and idle passes timed with their CPU. */
+  mode?: 'full' | 'steady';
+  rounds?: number;
+}
+
+/** One steady round: fresh events ingested, then one pass, timed by wall clock and by this process's CPU. */
+export interface SteadyRound {
+  events: number;
+  dirtyHours: number;
+  wallMs: number;
+  cpuMs: number;
+  tiers: NonNullable<AggregateResult['tiers']>;
+}
+
+export interface SteadyChildResult {
+  fullMs: number;
+  rounds: SteadyRound[];
+  idleWallMs: number[];
+  idleCpuMs: number[];
 }
 
 export interface ChildResult {
@@ -93,7 +112,54 @@ async function main(input: ChildInput): Promise<ChildResult> {
   }
 }
 
+async function ingestSteadyBatch(ctx: AppContext, input: ChildInput, seed: number): Promise<number> {
+  const endMs = Date.now();
+  const perOrg = Math.ceil(input.steadyEvents / input.orgs.length);
+  let accepted = 0;
+  for (const org of input.orgs) {
+    // The last 15 minutes of traffic: what one scheduled pass finds in a busy system.
+    const options = { orgId: org.id, days: 1 / 96, eventsPerDay: perOrg * 96, endMs, timezone: org.timezone, seed };
+    for (const events of generateDemoBatches(options, 5_000)) accepted += (await ingestEvents(ctx, { orgId: org.id, events })).accepted;
+  }
+  return accepted;
+}
+
+const cpuMsSince = (start: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+};
+
+/** Full pass untimed beyond its wall time, then `rounds` steady passes and as many idle passes. */
+async function steadyMain(input: ChildInput): Promise<SteadyChildResult> {
+  const storage = openStorage(input.location);
+  const ctx = createBenchContext(storage, noCache);
+  try {
+    const start = performance.now();
+    await aggregateAll(ctx);
+    const fullMs = performance.now() - start;
+    const rounds: SteadyRound[] = [];
+    const idleWallMs: number[] = [];
+    const idleCpuMs: number[] = [];
+    for (let round = 0; round < (input.rounds ?? 3); round++) {
+      const events = await ingestSteadyBatch(ctx, input, 77 + round);
+      const dirty = await dirtyHours(ctx);
+      const cpu = process.cpuUsage();
+      const wall = performance.now();
+      const result = await aggregateDirtyBuckets(ctx);
+      rounds.push({ events, dirtyHours: dirty, wallMs: performance.now() - wall, cpuMs: cpuMsSince(cpu), tiers: result.tiers! });
+      const idleCpu = process.cpuUsage();
+      const idleWall = performance.now();
+      await aggregateDirtyBuckets(ctx);
+      idleWallMs.push(performance.now() - idleWall);
+      idleCpuMs.push(cpuMsSince(idleCpu));
+    }
+    return { fullMs, rounds, idleWallMs, idleCpuMs };
+  } finally {
+    await storage.close();
+  }
+}
+
 const input = JSON.parse(process.argv[2] ?? '{}') as ChildInput;
-const result = await main(input);
+const result = input.mode === 'steady' ? await steadyMain(input) : await main(input);
 process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
 process.exit(0);

@@ -26,10 +26,10 @@ interface EngineFigures {
   child: ChildResult;
 }
 
-const GOALS = { fullMs: 5_000, steadyMs: 200, rssMb: 300 };
+const GOALS = { fullMs: 5_000, steadyMs: 200, rssMb: 300, rollupShare: 0.2 };
 const CHILD = fileURLToPath(new URL('./aggregate-child.ts', import.meta.url));
 
-function runChild(input: ChildInput): Promise<ChildResult> {
+export function runChild<R = ChildResult>(input: ChildInput): Promise<R> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -38,7 +38,7 @@ function runChild(input: ChildInput): Promise<ChildResult> {
     child.on('close', (code) => {
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
       if (code !== 0 || !line) reject(new Error(`aggregation child exited with ${code}: ${out.slice(-500)}`));
-      else resolve(JSON.parse(line.slice('RESULT '.length)) as ChildResult);
+      else resolve(JSON.parse(line.slice('RESULT '.length)) as R);
     });
   });
 }
@@ -102,9 +102,10 @@ export async function runAggregateBench(engines: readonly Engine[], config: Aggr
         rows: [
           ['rollup rows hour / day / week / month', ...cell((f) => ['hour', 'day', 'week', 'month'].map((g) => fmtInt(f.child.stats.rollupRows[g as 'hour'])).join(' / '))],
           ['rollup rows per million events', ...cell((f) => fmtInt(perMillion(f, f.child.stats.rollupRowsTotal)))],
-          ['rows carrying a sketch (distributions only), sketch bytes', ...cell((f) => `${fmtInt(f.child.stats.rollupRowsWithSketch)}, ${fmtBytes(f.child.stats.sketchBytes)} (${fmtInt(f.child.stats.sketchBytes / Math.max(1, f.child.stats.rollupRowsWithSketch))} B avg)`)],
-          ['rollup bytes per million events (table + indexes)', ...cell((f) => fmtBytes(perMillion(f, f.child.stats.rollupBytes)))],
+          ['partials stored (rows of the pre-ADR-0006 layout) per million events', ...cell((f) => fmtInt(perMillion(f, f.child.stats.rollupValues)))],
+          ['rollup bytes per million events (tables + indexes)', ...cell((f) => fmtBytes(perMillion(f, f.child.stats.rollupBytes)))],
           ['raw event bytes per million events (for comparison)', ...cell((f) => fmtBytes(perMillion(f, f.child.stats.eventBytes)))],
+          [`rollup bytes ÷ raw event bytes (goal ≤ ${GOALS.rollupShare * 100} %)`, ...cell((f) => `${((100 * f.child.stats.rollupBytes) / f.child.stats.eventBytes).toFixed(1)} % ${mark(f.child.stats.rollupBytes <= GOALS.rollupShare * f.child.stats.eventBytes)}`)],
         ],
       },
       {

@@ -24,7 +24,7 @@ export interface BenchSection {
   stamp?: string;
 }
 
-export type SectionId = 'ingest' | 'aggregate' | 'query' | 'dashboard' | 'otlp' | 'soak' | 'prometheus' | 'scale-out';
+export type SectionId = 'ingest' | 'aggregate' | 'steady' | 'query' | 'dashboard' | 'otlp' | 'soak' | 'prometheus' | 'scale-out';
 
 const SECTIONS: ReadonlyArray<{ id: SectionId; title: string; goal: string; notes: string }> = [
   {
@@ -42,6 +42,14 @@ const SECTIONS: ReadonlyArray<{ id: SectionId; title: string; goal: string; note
     notes: `- Peak RSS is measured in a fresh child process that only aggregates (its baseline, Node + tsx +
   modules, is ~100 MB), sampled by a timer and by the kernel high-water mark. _Write here what a
   profile shows limits the full and the steady pass._`,
+  },
+  {
+    id: 'steady',
+    title: '2b. Steady pass against stored history (incremental coarse tiers)',
+    goal: 'Goals: steady pass with 10,000 new events ≤ 200 ms, idle pass ≤ 5 ms, the same cost (within 20 %) whatever the stored history (issue 9; ADR 0007).',
+    notes: `- The same fresh batch on top of a small and a large history, side by side in one run; CPU time of
+  the aggregating child beside the wall time, since the machine is shared. _Write here what a
+  profile shows limits the steady pass._`,
   },
   {
     id: 'query',

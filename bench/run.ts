@@ -10,12 +10,14 @@ import { runPrometheusBench } from './prometheus.bench.ts';
 import { runQueryBench } from './query.bench.ts';
 import { runScaleOutBench } from './scale-out.bench.ts';
 import { runSoakBench } from './soak.bench.ts';
+import { runSteadyBench } from './steady.bench.ts';
 import { writeReport, type BenchSection, type SectionId } from './report.ts';
 import { ENGINES, withPgClient, type BenchOptions, type Engine } from './support.ts';
 
 /**
  * `npm run bench` — runs the benchmarks and rewrites their sections of docs/PERFORMANCE.md.
- *   --only ingest,aggregate,query,dashboard,otlp,soak,prometheus,scale-out   (default: all)
+ *   --only ingest,aggregate,steady,query,dashboard,otlp,soak,prometheus,scale-out   (default: all)
+ *   --steady-sizes 100000,1000000           stored histories of the steady-pass benchmark (default 100k and 1M)
  *   --scale-seconds N                         push time per scale-out layout (default 30 s)
  *   --soak-minutes N  --soak-rate N           soak length (default 10 min) and requests per second (default 4)
  *   --engines sqlite,postgres                 (default: both)
@@ -25,12 +27,13 @@ import { ENGINES, withPgClient, type BenchOptions, type Engine } from './support
  *   --no-write  --keep  --out FILE
  */
 
-const HELP = `usage: node --import tsx bench/run.ts [--only ingest,aggregate,query,dashboard,otlp,soak,prometheus,scale-out] [--engines sqlite,postgres]
+const HELP = `usage: node --import tsx bench/run.ts [--only ingest,aggregate,steady,query,dashboard,otlp,soak,prometheus,scale-out] [--engines sqlite,postgres]
+       [--steady-sizes N,N] [--steady-rounds N]
        [--soak-minutes N] [--soak-rate N] [--scale-seconds N]
        [--quick | --full] [--ingest-events N] [--otlp-spans N] [--concurrency N] [--agg-events N] [--query-events N] [--query-orgs N]
        [--query-days N] [--pg-url URL] [--redis-url URL] [--out FILE] [--no-write] [--keep]`;
 
-const ALL: readonly SectionId[] = ['ingest', 'aggregate', 'query', 'dashboard', 'otlp', 'soak', 'prometheus', 'scale-out'];
+const ALL: readonly SectionId[] = ['ingest', 'aggregate', 'steady', 'query', 'dashboard', 'otlp', 'soak', 'prometheus', 'scale-out'];
 
 const { values } = parseArgs({
   options: {
@@ -42,6 +45,8 @@ const { values } = parseArgs({
     'otlp-spans': { type: 'string' },
     concurrency: { type: 'string' },
     'agg-events': { type: 'string' },
+    'steady-sizes': { type: 'string' },
+    'steady-rounds': { type: 'string' },
     'query-events': { type: 'string' },
     'query-orgs': { type: 'string' },
     'query-days': { type: 'string' },
@@ -143,6 +148,10 @@ await step('ingest', () =>
 await step('aggregate', () =>
   runAggregateBench(engines, { events: count(values['agg-events'], scale === 'quick' ? 100_000 : 1_000_000, 'agg-events'), orgs: 3, days: 30, steadyEvents: 10_000 }, options),
 );
+await step('steady', () => {
+  const sizes = (values['steady-sizes'] ?? (scale === 'quick' ? '30000,100000' : '100000,1000000')).split(',').map((n) => count(n, 0, 'steady-sizes'));
+  return runSteadyBench(engines, { sizes, orgs: 3, days: 30, steadyEvents: 10_000, rounds: count(values['steady-rounds'], 3, 'steady-rounds') }, options);
+});
 await step('query', () =>
   runQueryBench(
     engines,

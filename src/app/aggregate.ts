@@ -2,7 +2,9 @@ import type { Organization } from '../domain/organization.ts';
 import type { DirtyMark } from '../ports/storage.ts';
 import type { AppContext } from './context.ts';
 import { OrgLease, type LeaseWaiter } from './org-lease.ts';
+import { recomputeHoursIncrementally } from './incremental-tiers.ts';
 import { ALL_TIERS, hoursOfMark, recomputeHours, type RecomputeDeps, type RecomputeStats } from './recompute-buckets.ts';
+import { addTierCounts, emptyTierCounts, type TierCounts } from './tier-counts.ts';
 
 /** The aggregation pass: dirty queue, org lease, recompute (raw events → every tier), data versions. */
 export type AggregationDeps = RecomputeDeps & Pick<AppContext, 'orgStore' | 'dirtyQueue' | 'leaseStore' | 'dataVersions' | 'telemetry' | 'jobHealth'>;
@@ -18,6 +20,8 @@ export interface AggregateResult {
   orgs: number;
   /** Organizations left to the worker that holds their lease. */
   skipped: string[];
+  /** Per tier: buckets written and rows written in them (a steady pass writes only changed rows, ADR 0007). */
+  tiers?: TierCounts;
 }
 
 export interface AggregationFailure {
@@ -43,7 +47,16 @@ export interface AggregateOptions {
   waitForLeaseMs?: number;
   /** How that wait passes time; real time when absent (tests inject one). */
   leaseWaiter?: LeaseWaiter;
+  /**
+   * Rebuild whole buckets even where a steady pass could update rows (ADR 0007): backfill
+   * uses it so it repairs drift and rewrites pre-pack rows (ADR 0006) whatever its size.
+   */
+  wholeBuckets?: boolean;
 }
+
+/** Job health of idle passes is written at most this often (per store, in this process). */
+const IDLE_RECORD_EVERY_MS = 60_000;
+const idleRecordedAt = new WeakMap<object, number>();
 
 /** Marks listed per round: about a month of hours, so a round's day/week/month merges stay in memory. */
 const MARKS_PER_ROUND = 24 * 8;
@@ -62,7 +75,7 @@ export async function aggregateDirtyBuckets(ctx: AggregationDeps, options: Aggre
   const wallStart = performance.now();
   const dirty = await ctx.dirtyQueue.dirtyOrgs();
   const orgIds = options.orgId === undefined ? dirty : dirty.filter((id) => id === options.orgId);
-  const result: AggregateResult = { buckets: 0, events: 0, duration_ms: 0, orgs: 0, skipped: [] };
+  const result: AggregateResult = { buckets: 0, events: 0, duration_ms: 0, orgs: 0, skipped: [], tiers: emptyTierCounts() };
   const failures: AggregationFailure[] = [];
 
   for (const orgId of orgIds) {
@@ -75,6 +88,7 @@ export async function aggregateDirtyBuckets(ctx: AggregationDeps, options: Aggre
       result.orgs += 1;
       result.buckets += stats.buckets;
       result.events += stats.events;
+      addTierCounts(result.tiers!, stats.tiers);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       failures.push({ orgId, message });
@@ -86,9 +100,15 @@ export async function aggregateDirtyBuckets(ctx: AggregationDeps, options: Aggre
   const finishedAt = Math.max(started, ctx.clock.now());
   ctx.telemetry.aggregationRun({ ok: failures.length === 0, durationSeconds: result.duration_ms / 1000, records: result.events, finishedAt });
   // Shared with every process's /metrics (job health lives in the database, not in this process).
-  await ctx.jobHealth
-    .recordJobRun({ job: 'aggregate', ok: failures.length === 0, finishedAt, durationMs: result.duration_ms, records: result.events })
-    .catch((error: unknown) => ctx.log.warn({ err: error }, 'could not record the aggregation pass in job health'));
+  // An idle pass records itself at most once a minute, so that it stays one cheap read.
+  const idle = orgIds.length === 0;
+  const lastIdleRecord = idleRecordedAt.get(ctx.jobHealth);
+  if (!idle || lastIdleRecord === undefined || finishedAt - lastIdleRecord >= IDLE_RECORD_EVERY_MS || finishedAt < lastIdleRecord) {
+    await ctx.jobHealth
+      .recordJobRun({ job: 'aggregate', ok: failures.length === 0, finishedAt, durationMs: result.duration_ms, records: result.events })
+      .then(() => void (idle ? idleRecordedAt.set(ctx.jobHealth, finishedAt) : idleRecordedAt.delete(ctx.jobHealth)))
+      .catch((error: unknown) => ctx.log.warn({ err: error }, 'could not record the aggregation pass in job health'));
+  }
   if (failures.length > 0) throw new AggregationError(result, failures);
   if (result.buckets > 0 || result.skipped.length > 0) ctx.log.info({ ...result }, 'aggregation pass');
   return result;
@@ -98,7 +118,7 @@ export async function aggregateDirtyBuckets(ctx: AggregationDeps, options: Aggre
 async function aggregateOrg(ctx: AggregationDeps, orgId: string, options: AggregateOptions): Promise<RecomputeStats | null> {
   const lease = new OrgLease(ctx, orgId, { waiter: options.leaseWaiter });
   if (!(await lease.acquire(options.waitForLeaseMs ?? 0))) return null;
-  const total: RecomputeStats = { buckets: 0, events: 0, expiredHours: 0 };
+  const total: RecomputeStats = { buckets: 0, events: 0, expiredHours: 0, tiers: emptyTierCounts() };
   let wrote = false;
   const beforeWrite = async (): Promise<void> => {
     await lease.keepAlive();
@@ -115,10 +135,11 @@ async function aggregateOrg(ctx: AggregationDeps, orgId: string, options: Aggreg
         await ctx.dirtyQueue.clearDirty(marks);
         continue;
       }
-      const stats = await recomputeMarks(ctx, org, marks, beforeWrite);
+      const stats = await recomputeMarks(ctx, org, marks, beforeWrite, options.wholeBuckets ?? false);
       total.buckets += stats.buckets;
       total.events += stats.events;
       total.expiredHours += stats.expiredHours;
+      addTierCounts(total.tiers, stats.tiers);
       // Only after the rollups are committed: a pass killed before this point loses nothing.
       await lease.keepAlive();
       await ctx.dirtyQueue.clearDirty(marks);
@@ -143,8 +164,11 @@ async function recomputeMarks(
   org: Organization,
   marks: readonly DirtyMark[],
   beforeWrite: () => Promise<void>,
+  wholeBuckets: boolean,
 ): Promise<RecomputeStats> {
   const hours = new Set<number>();
   for (const mark of marks) for (const hour of hoursOfMark(mark.hourStart, org.timezone)) hours.add(hour);
-  return recomputeHours(ctx, org, hours, ALL_TIERS, { beforeWrite });
+  // Recent hours: only the changed rows travel up (ADR 0007); older ones rebuild whole buckets.
+  const steady = wholeBuckets ? null : await recomputeHoursIncrementally(ctx, org, hours, { beforeWrite });
+  return steady ?? recomputeHours(ctx, org, hours, ALL_TIERS, { beforeWrite });
 }

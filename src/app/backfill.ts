@@ -130,7 +130,7 @@ async function requireOrg(ctx: Pick<AppContext, 'orgStore'>, orgId: string): Pro
 }
 
 async function drainOrg(ctx: AggregationDeps, orgId: string, waitMs: number): Promise<AggregateResult> {
-  const pass = await aggregateDirtyBuckets(ctx, { orgId, waitForLeaseMs: waitMs });
+  const pass = await aggregateDirtyBuckets(ctx, { orgId, waitForLeaseMs: waitMs, wholeBuckets: true });
   if (pass.skipped.includes(orgId)) {
     throw new UnavailableError(`organization "${orgId}" stayed leased by another worker; its marks remain and any later pass completes them`);
   }

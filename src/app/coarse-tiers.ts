@@ -2,6 +2,7 @@ import type { Organization } from '../domain/organization.ts';
 import type { Granularity, RollupRow } from '../domain/rollup-types.ts';
 import { bucketStartsBetween, floorBucket, nextBucket } from '../domain/time-buckets.ts';
 import type { AppContext } from './context.ts';
+import type { TierCounts } from './tier-counts.ts';
 import { contiguousRanges, mergeIntoBuckets } from './rollup-merge.ts';
 
 /** Rebuilding weeks and months reads day/week rows back and replaces whole buckets. */
@@ -25,6 +26,8 @@ export interface CoarseTierInput {
   /** Buckets starting before this may have lost day rows to retention; they are left alone. */
   dayRowsCutoff: number;
   beforeWrite(): Promise<void>;
+  /** Buckets and rows written are added here. */
+  tiers?: TierCounts;
 }
 
 interface MonthPlan {
@@ -82,6 +85,10 @@ export async function rebuildCoarseTiers(input: CoarseTierInput): Promise<number
     await input.beforeWrite();
     await ctx.rollupWriter.replaceBuckets(org.id, 'week', weekStarts, rows);
     written += weekStarts.length;
+    if (input.tiers) {
+      input.tiers.week.buckets += weekStarts.length;
+      input.tiers.week.rows += rows.length;
+    }
   }
 
   if (months.length > 0) {
@@ -93,6 +100,10 @@ export async function rebuildCoarseTiers(input: CoarseTierInput): Promise<number
     await input.beforeWrite();
     await ctx.rollupWriter.replaceBuckets(org.id, 'month', months.map((m) => m.start), rows);
     written += months.length;
+    if (input.tiers) {
+      input.tiers.month.buckets += months.length;
+      input.tiers.month.rows += rows.length;
+    }
   }
   return written;
 }

@@ -4,6 +4,7 @@ import { retentionCutoffs } from '../domain/retention.ts';
 import type { Granularity, RollupRow } from '../domain/rollup-types.ts';
 import { bucketStartsBetween, floorBucket, nextBucket } from '../domain/time-buckets.ts';
 import { rebuildCoarseTiers } from './coarse-tiers.ts';
+import { emptyTierCounts, type TierCounts } from './tier-counts.ts';
 import type { AppContext } from './context.ts';
 import { contiguousRanges, mergeIntoBuckets } from './rollup-merge.ts';
 
@@ -27,6 +28,8 @@ export interface RecomputeStats {
   events: number;
   /** Dirty hours that could not be recomputed because their day's raw events are past retention. */
   expiredHours: number;
+  /** Per tier: buckets written and rows written (upserted or removed) in them. */
+  tiers: TierCounts;
 }
 
 export interface RecomputeHooks {
@@ -36,7 +39,7 @@ export interface RecomputeHooks {
 
 const HOUR_MS = 3_600_000;
 /** Slack on the hour-retention cutoff: a pass must not trust hour rows a cleanup elsewhere may just have deleted. */
-const RETENTION_SLACK_MS = 24 * HOUR_MS;
+export const RETENTION_SLACK_MS = 24 * HOUR_MS;
 /** Pending rows that trigger a write; bounds memory while keeping writes in bulk. */
 const FLUSH_ROWS = 50_000;
 
@@ -61,7 +64,7 @@ export async function recomputeHours(
   const rawCutoff = now - ctx.config.retention.rawMs;
   const hourRowsCutoff = now - ctx.config.retention.hourMs + RETENTION_SLACK_MS;
   const dayRowsCutoff = now - ctx.config.retention.dayMs + RETENTION_SLACK_MS;
-  const stats: RecomputeStats = { buckets: 0, events: 0, expiredHours: 0 };
+  const stats: RecomputeStats = { buckets: 0, events: 0, expiredHours: 0, tiers: emptyTierCounts() };
   // Rows retention would delete are merged into coarser tiers but not written back.
   const expiry = retentionCutoffs(now, ctx.config.retention);
   const keepHourFrom = expiry.hour ?? -Infinity;
@@ -90,11 +93,15 @@ export async function recomputeHours(
       await hooks.beforeWrite();
       await ctx.rollupWriter.replaceBuckets(org.id, 'hour', pendingHours, pendingHourRows);
       stats.buckets += pendingHours.length;
+      stats.tiers.hour.buckets += pendingHours.length;
+      stats.tiers.hour.rows += pendingHourRows.length;
     }
     if (tiers.day && pendingDays.length > 0) {
       await hooks.beforeWrite();
       await ctx.rollupWriter.replaceBuckets(org.id, 'day', pendingDays, pendingDayRows);
       stats.buckets += pendingDays.length;
+      stats.tiers.day.buckets += pendingDays.length;
+      stats.tiers.day.rows += pendingDayRows.length;
     }
     pendingHours = [];
     pendingHourRows = [];
@@ -149,6 +156,7 @@ export async function recomputeHours(
 
   if (freshDays.size > 0) {
     stats.buckets += await rebuildCoarseTiers({
+      tiers: stats.tiers,
       ctx,
       org,
       freshDays,

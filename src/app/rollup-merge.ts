@@ -1,5 +1,5 @@
 import { mergeAllPartials } from '../domain/rollup-math.ts';
-import type { Granularity, RollupRow } from '../domain/rollup-types.ts';
+import type { Granularity, RollupKey, RollupRow } from '../domain/rollup-types.ts';
 import { nextBucket } from '../domain/time-buckets.ts';
 
 /**
@@ -77,3 +77,8 @@ export function contiguousRanges(starts: readonly number[], granularity: Granula
   return ranges;
 }
 
+
+/** A row's identity inside its bucket (metric, dimension, value, project, tag). */
+export function seriesKey(row: RollupKey): string {
+  return `${row.metric}\u0000${row.dimName}\u0000${row.dimValue}\u0000${row.project}\u0000${row.tag}`;
+}

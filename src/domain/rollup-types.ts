@@ -33,3 +33,10 @@ export type RollupRow = RollupKey & RollupPartial;
 
 /** Value written for events whose dimension attribute is absent or null. */
 export const MISSING_DIMENSION_VALUE = '(none)';
+
+/**
+ * Project and tag of dimension rows: one row per dimension value covers every project and tag
+ * (ADR 0006). An event's project is never empty, so ('', '') cannot collide with a real scope.
+ */
+export const ALL_SCOPES_PROJECT = '';
+export const ALL_SCOPES_TAG = '';

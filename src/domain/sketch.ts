@@ -350,3 +350,44 @@ export function decodeSketch(bytes: Uint8Array): Sketch {
   sketch.sum = NaN;
   return sketch;
 }
+
+/**
+ * `base` with the bins of `minus` taken out and those of `plus` added, for replacing a finer
+ * bucket's contribution inside a coarser one without re-merging all its other finer buckets
+ * (src/domain/rollup-delta.ts). Exact only for whole counts (unit weights, always for
+ * rollups): null when any encoding has float counts or a bin would go negative, so the
+ * caller re-merges instead. Bins that reach zero disappear, so the bytes equal a fresh merge.
+ */
+export function replaceEncodedBins(base: Uint8Array, minus: Iterable<Uint8Array>, plus: Iterable<Uint8Array>): Uint8Array | null {
+  const parsedBase = parseSketch(base);
+  if ((base[0] as number) & FLOAT_COUNTS) return null;
+  let zeroCount = parsedBase.zeroCount;
+  const positive = new Map<number, number>();
+  const negative = new Map<number, number>();
+  addBins(positive, parsedBase.positive);
+  addBins(negative, parsedBase.negative);
+  for (const [encodings, sign] of [[minus, -1], [plus, 1]] as const) {
+    for (const bytes of encodings) {
+      if ((bytes[0] as number) & FLOAT_COUNTS) return null;
+      const parsed = parseSketch(bytes);
+      zeroCount += sign * parsed.zeroCount;
+      addSignedBins(positive, parsed.positive, sign);
+      addSignedBins(negative, parsed.negative, sign);
+    }
+  }
+  if (zeroCount < 0) return null;
+  for (const bins of [positive, negative]) {
+    for (const [key, count] of bins) {
+      if (count < 0) return null;
+      if (count === 0) bins.delete(key);
+    }
+  }
+  return writeSketch(zeroCount, sortedBins(positive), sortedBins(negative));
+}
+
+function addSignedBins(into: Map<number, number>, bins: Bins, sign: 1 | -1): void {
+  for (let i = 0; i < bins.length; i++) {
+    const key = bins.keys[i] as number;
+    into.set(key, (into.get(key) ?? 0) + sign * (bins.counts[i] as number));
+  }
+}

@@ -1,6 +1,6 @@
 import type { ApiKeyRecord, KeyScope, Organization } from '../domain/organization.ts';
 import type { NewEvent, StoredEvent } from '../domain/event.ts';
-import type { Granularity, RollupRow } from '../domain/rollup-types.ts';
+import type { Granularity, RollupKey, RollupRow } from '../domain/rollup-types.ts';
 
 /**
  * Storage role ports. Each use case depends on the few roles it uses (AppContext carries
@@ -132,6 +132,12 @@ export type DimensionReadStrategy = 'one-wide-read' | 'parallel-narrow-reads';
 export interface RollupReader {
   readonly dimensionReads: DimensionReadStrategy;
   readRollups(query: RollupQuery): Promise<RollupRow[]>;
+  /**
+   * The stored rows of exactly these keys (any tiers and buckets of one org), in no particular
+   * order; keys without a row are left out. Point reads: the cost follows the keys asked for,
+   * not the size of their buckets (incremental coarse tiers, ADR 0007).
+   */
+  readRollupsByKey(orgId: string, keys: readonly RollupKey[]): Promise<RollupRow[]>;
   /** Distinct metric names present for the org (custom gauges appear here). */
   rollupMetricNames(orgId: string): Promise<string[]>;
 }
@@ -144,6 +150,13 @@ export interface RollupWriter {
    * old or the new buckets, never a mix. Idempotent. Rejects rows outside the buckets.
    */
   replaceBuckets(orgId: string, granularity: Granularity, bucketStarts: readonly number[], rows: readonly RollupRow[]): Promise<void>;
+  /**
+   * In one transaction, across tiers: each row in `upserts` replaces the row of its key (or is
+   * added) and each key in `deletes` loses its row (none is fine); nothing else changes. A
+   * reader sees all of it or none. Idempotent. Rejects rows of another org and a key listed twice.
+   * Set-based on a server engine: a bounded number of statements whatever the row count.
+   */
+  writeRollupRows(orgId: string, upserts: readonly RollupRow[], deletes: readonly RollupKey[]): Promise<void>;
   /** Every rollup row of the org, all tiers (time-zone change). */
   deleteAllRollups(orgId: string): Promise<void>;
 }

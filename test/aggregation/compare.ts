@@ -40,13 +40,24 @@ export async function compareWithOracle(
   metrics: readonly MetricDefinition[],
   options: CompareOptions = {},
 ): Promise<OracleComparison> {
+  return compareRowsWithOracle(await readAllTiers(storage, orgId), timeZone, sent, metrics, options);
+}
+
+/** compareWithOracle over rows already read (all tiers of one org). */
+export function compareRowsWithOracle(
+  stored: readonly RollupRow[],
+  timeZone: string,
+  sent: readonly SentEvent[],
+  metrics: readonly MetricDefinition[],
+  options: CompareOptions = {},
+): OracleComparison {
   const oracle = computeOracle(sent, metrics, timeZone);
   const hourFrom = options.hourRowsFrom ?? -Infinity;
   for (const key of [...oracle.keys()]) {
     const [granularity, label] = key.split('|');
     if (granularity === 'hour' && Number(label) < hourFrom) oracle.delete(key);
   }
-  const rows = (await readAllTiers(storage, orgId)).filter((row) => row.granularity !== 'hour' || row.bucketStart >= hourFrom);
+  const rows = stored.filter((row) => row.granularity !== 'hour' || row.bucketStart >= hourFrom);
   const problems: string[] = [];
   const seen = new Set<string>();
   for (const row of rows) {

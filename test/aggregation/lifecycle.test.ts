@@ -99,6 +99,11 @@ describe.each(ENGINES)('aggregation lifecycle on %s', (engine) => {
           if (orgId === bad.org.id && granularity === 'day') throw new Error('disk full');
           return t.ctx.storage.replaceBuckets(orgId, granularity, buckets, rows);
         },
+        // The incremental path (ADR 0007) writes every tier in one call: the same fault on its day rows.
+        writeRollupRows: async (orgId, upserts, deletes) => {
+          if (orgId === bad.org.id && [...upserts, ...deletes].some((row) => row.granularity === 'day')) throw new Error('disk full');
+          return t.ctx.storage.writeRollupRows(orgId, upserts, deletes);
+        },
       },
     };
     const failure = await aggregateDirtyBuckets(faulty).catch((error: unknown) => error);

@@ -182,7 +182,8 @@ export function computeOracle(sent: readonly SentEvent[], metrics: readonly Metr
       }
       for (const [granularity, label] of labels) {
         for (const [dimName, dimValue] of dims) {
-          const key = cellKey(granularity, label, metric.name, project, tag, dimName, dimValue);
+          // Layout of ADR 0006: global cells per (project, tag), dimension cells across every project and tag ('', '').
+          const key = dimName === '' ? cellKey(granularity, label, metric.name, project, tag, dimName, dimValue) : cellKey(granularity, label, metric.name, '', '', dimName, dimValue);
           let cell = cells.get(key);
           if (!cell) {
             cell = { kind: metric.kind, count: 0, sum: 0, min: Infinity, max: -Infinity, values: [], lastTs: -Infinity, lastValue: NaN, distinct: new Set() };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createMemoryCache } from '../../src/adapters/cache/memory-cache.ts';
 import { createGenaiPricesCostEstimator } from '../../src/adapters/enrichment/genai-prices-cost-estimator.ts';
 import { createGeoipCountryLookup } from '../../src/adapters/enrichment/geoip-country-lookup.ts';
-import { createSqliteStorage } from '../../src/adapters/sqlite/sqlite-storage.ts';
+import { createSqliteStorage, SQLITE_FILE_NAME } from '../../src/adapters/sqlite/sqlite-storage.ts';
 import { createReportsRuntime } from '../../src/reports/compose.ts';
 import { createAlertsRuntime } from '../../src/alerts/compose.ts';
 import type { AppContext } from '../../src/app/context.ts';
@@ -47,6 +47,8 @@ export interface AggregationTestContext {
   engine: Engine;
   ctx: TestAppContext;
   clock: ReturnType<typeof fixedClock>;
+  /** Where the data lives, for tests that must write rows the current code never writes (pre-pack rollups). */
+  database: { engine: 'sqlite'; file: string } | { engine: 'postgres'; schema: string };
   /** A context with its own storage connection on the same database (a second process). */
   openPeer(): Promise<TestAppContext>;
   close(): Promise<void>;
@@ -96,6 +98,7 @@ export async function createAggregationContext(engine: Engine, options: Aggregat
     engine,
     ctx,
     clock,
+    database: engine === 'sqlite' ? { engine, file: join(dir, SQLITE_FILE_NAME) } : { engine, schema },
     openPeer: makeContext,
     async close() {
       for (const c of opened.splice(0)) {

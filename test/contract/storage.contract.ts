@@ -409,6 +409,40 @@ export function describeStorageContract(engine: string, makeStorage: () => Promi
         expect(comparable(read)).toEqual(comparable(rowsFor(org)));
       });
 
+      it('writeRollupRows upserts and deletes single rows across tiers; readRollupsByKey reads exactly those keys', async () => {
+        const org = await newOrg();
+        const other = await newOrg();
+        await storage.replaceBuckets(org, 'hour', [B0, B1], rowsFor(org));
+        await storage.replaceBuckets(other, 'hour', [B0], rowsFor(other).filter((r) => r.bucketStart === B0));
+        const all = rowsFor(org);
+        const [global, byModel, inProject] = all;
+        const changed = { ...global!, count: 4, sum: 4, min: 0.5 };
+        // 257 new rows (more than one multi-row statement's worth) beside one changed row, in another tier too.
+        const added = Array.from({ length: 257 }, (_, i) =>
+          makeRollupRow({ orgId: org, granularity: 'day', bucketStart: B0, metric: 'llm_calls', dimName: 'user', dimValue: `u-${i}`, count: i + 1, sum: i + 1, hll: i === 0 ? new Uint8Array([1, 0]) : null }),
+        );
+        await storage.writeRollupRows(org, [changed, ...added], [byModel!, { ...inProject!, metric: 'absent' }]);
+
+        const hour = await storage.readRollups({ orgId: org, granularity: 'hour', from: B0, to: B1 + 1 });
+        const expectedHour = all.filter((r) => r !== byModel && r !== global).concat([changed]);
+        expect(comparable(hour)).toEqual(comparable(expectedHour));
+        expect(comparable(await storage.readRollups({ orgId: org, granularity: 'day', from: B0, to: B0 + 1 }))).toEqual(comparable(added));
+        expect(await storage.readRollups({ orgId: other, granularity: 'hour', from: B0, to: B1 })).toHaveLength(5);
+
+        const asked = [changed, byModel!, added[0]!, added[256]!, { ...changed, bucketStart: B1 + H }];
+        const found = await storage.readRollupsByKey(org, asked);
+        expect(comparable(found)).toEqual(comparable([changed, added[0]!, added[256]!]));
+        expect(found.find((r) => r.dimValue === 'u-0')?.hll).toEqual(new Uint8Array([1, 0]));
+        // The org argument decides whose rows: the other org's untouched rows of the same keys.
+        expect((await storage.readRollupsByKey(other, asked)).map((r) => [r.orgId, r.count]).sort()).toEqual([[other, 2], [other, 3]]);
+
+        // Idempotent; a key listed twice or a row of another org is refused and changes nothing.
+        await storage.writeRollupRows(org, [changed], []);
+        await expect(storage.writeRollupRows(org, [changed], [changed])).rejects.toThrow(/twice/);
+        await expect(storage.writeRollupRows(org, [{ ...changed, orgId: other }], [])).rejects.toThrow(/org/);
+        expect(comparable(await storage.readRollups({ orgId: org, granularity: 'hour', from: B0, to: B1 + 1 }))).toEqual(comparable(expectedHour));
+      });
+
       it('replaces buckets holding hundreds of rows in one call, atomically', async () => {
         const org = await newOrg();
         const many = (bucketStart: number, n: number, count: number) =>

@@ -11,6 +11,7 @@ import { applyMigrations } from './migrations.ts';
 import { translateOutages } from '../outage.ts';
 import { isPostgresOutage } from './outage.ts';
 import { createKeyStore, createOrgStore } from './orgs-keys.ts';
+import { createRollupRows } from './rollup-rows.ts';
 import { createRollupStore } from './rollups.ts';
 
 export type { PostgresOptions } from './db.ts';
@@ -38,6 +39,7 @@ export function createPostgresStorage(options: PostgresOptions): PostgresStorage
     ...createKeyStore(pool),
     ...createDirtyQueue(pool),
     ...createRollupStore(pool),
+    ...createRollupRows(pool),
     ...createLeaseStore(pool),
     ...createJobHealthStore(pool),
 

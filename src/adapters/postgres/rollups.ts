@@ -1,8 +1,9 @@
 import type { Pool } from 'pg';
 import type { Granularity, RollupRow } from '../../domain/rollup-types.ts';
-import type { RetentionStore, RollupReader, RollupWriter } from '../../ports/storage.ts';
+import type { RetentionStore, RollupQuery, RollupReader, RollupWriter } from '../../ports/storage.ts';
 import { inTransaction } from './db.ts';
 import { replaceBucketRows } from './rollups-replace.ts';
+import { unpackRows } from '../rollup-packs.ts';
 
 interface RollupDbRow {
   org_id: string;
@@ -63,19 +64,23 @@ function assertRowsBelong(orgId: string, granularity: Granularity, buckets: Read
  * probe per organization) rather than scanning the table.
  */
 async function rollupOrgIds(pool: Pool): Promise<string[]> {
-  const result = await pool.query<{ org_id: string }>(
-    `WITH RECURSIVE orgs AS (
-       (SELECT org_id FROM rollups ORDER BY org_id LIMIT 1)
-       UNION ALL
-       SELECT (SELECT r.org_id FROM rollups AS r WHERE r.org_id > orgs.org_id ORDER BY r.org_id LIMIT 1)
-         FROM orgs WHERE orgs.org_id IS NOT NULL
-     )
-     SELECT org_id FROM orgs WHERE org_id IS NOT NULL`,
-  );
-  return result.rows.map((row) => row.org_id);
+  const ids = new Set<string>();
+  for (const table of ['rollup_packs', 'rollups']) {
+    const result = await pool.query<{ org_id: string }>(
+      `WITH RECURSIVE orgs AS (
+         (SELECT org_id FROM ${table} ORDER BY org_id LIMIT 1)
+         UNION ALL
+         SELECT (SELECT r.org_id FROM ${table} AS r WHERE r.org_id > orgs.org_id ORDER BY r.org_id LIMIT 1)
+           FROM orgs WHERE orgs.org_id IS NOT NULL
+       )
+       SELECT org_id FROM orgs WHERE org_id IS NOT NULL`,
+    );
+    for (const row of result.rows) ids.add(row.org_id);
+  }
+  return [...ids].sort();
 }
 
-export function createRollupStore(pool: Pool): Omit<RollupReader, 'dimensionReads'> & RollupWriter & Pick<RetentionStore, 'deleteRollupsBefore' | 'countRollupsBefore'> {
+export function createRollupStore(pool: Pool): Omit<RollupReader, 'dimensionReads' | 'readRollupsByKey'> & Omit<RollupWriter, 'writeRollupRows'> & Pick<RetentionStore, 'deleteRollupsBefore' | 'countRollupsBefore'> {
   return {
     async replaceBuckets(orgId, granularity, bucketStarts, rows) {
       const buckets = new Set(bucketStarts);
@@ -85,6 +90,84 @@ export function createRollupStore(pool: Pool): Omit<RollupReader, 'dimensionRead
     },
 
     async readRollups(query) {
+      if (query.metrics !== undefined && query.metrics.length === 0) return [];
+      const packParams: unknown[] = [query.orgId, query.granularity, query.from, query.to];
+      const packFilters: string[] = [];
+      if (query.metrics !== undefined) {
+        packParams.push(query.metrics);
+        packFilters.push(`metric = ANY($${packParams.length}::text[])`);
+      }
+      if (query.dimName !== undefined) {
+        packParams.push(query.dimName);
+        packFilters.push(`dim_name = $${packParams.length}`);
+      }
+      const [packs, legacy] = await Promise.all([
+        pool.query<{ bucket_start: number; metric: string; dim_name: string; packed: Buffer }>(
+          `SELECT bucket_start, metric, dim_name, packed FROM rollup_packs
+            WHERE org_id = $1 AND granularity = $2 AND bucket_start >= $3 AND bucket_start < $4
+            ${packFilters.map((filter) => `AND ${filter}`).join(' ')}
+            ORDER BY bucket_start, metric, dim_name`,
+          packParams,
+        ),
+        readLegacyRows(pool, query),
+      ]);
+      const rows: RollupRow[] = [];
+      const filter = { project: query.project, tag: query.tag };
+      for (const pack of packs.rows) {
+        unpackRows(query.orgId, query.granularity, { bucketStart: pack.bucket_start, metric: pack.metric, dimName: pack.dim_name }, pack.packed, filter, rows);
+      }
+      if (legacy.length === 0) return rows;
+      // Buckets not rewritten since migration 050; row-level writes move a key into a pack, so no key is in both tables.
+      for (const row of legacy) rows.push(row);
+      return rows.sort((a, b) => a.bucketStart - b.bucketStart);
+    },
+
+    async rollupMetricNames(orgId) {
+      const result = await pool.query<{ metric: string }>(
+        'SELECT metric FROM rollup_packs WHERE org_id = $1 UNION SELECT metric FROM rollups WHERE org_id = $1 ORDER BY metric',
+        [orgId],
+      );
+      return result.rows.map((row) => row.metric);
+    },
+
+    async deleteRollupsBefore(granularity, cutoff) {
+      let removed = 0;
+      for (const orgId of await rollupOrgIds(pool)) {
+        const result = await pool.query<{ n: number }>(
+          `WITH gone AS (DELETE FROM rollup_packs WHERE org_id = $1 AND granularity = $2 AND bucket_start < $3 RETURNING value_count)
+           SELECT coalesce(sum(value_count), 0)::bigint AS n FROM gone`,
+          [orgId, granularity, cutoff],
+        );
+        removed += Number(result.rows[0]?.n ?? 0);
+        const legacy = await pool.query('DELETE FROM rollups WHERE org_id = $1 AND granularity = $2 AND bucket_start < $3', [orgId, granularity, cutoff]);
+        removed += legacy.rowCount ?? 0;
+      }
+      return removed;
+    },
+
+    async countRollupsBefore(granularity, cutoff) {
+      let count = 0;
+      for (const orgId of await rollupOrgIds(pool)) {
+        const result = await pool.query<{ n: number }>(
+          `SELECT (SELECT coalesce(sum(value_count), 0) FROM rollup_packs WHERE org_id = $1 AND granularity = $2 AND bucket_start < $3)
+                + (SELECT count(*) FROM rollups WHERE org_id = $1 AND granularity = $2 AND bucket_start < $3) AS n`,
+          [orgId, granularity, cutoff],
+        );
+        count += Number(result.rows[0]?.n ?? 0);
+      }
+      return count;
+    },
+
+    async deleteAllRollups(orgId) {
+      await pool.query('DELETE FROM rollup_packs WHERE org_id = $1', [orgId]);
+      await pool.query('DELETE FROM rollups WHERE org_id = $1', [orgId]);
+    },
+  };
+}
+
+/** Rows of the pre-packing layout (migration 050), still read until their bucket is rewritten. */
+async function readLegacyRows(pool: Pool, query: RollupQuery): Promise<RollupRow[]> {
+  {
       const params: unknown[] = [query.orgId, query.granularity, query.from, query.to];
       const filters: string[] = [];
       const add = (sql: (placeholder: string) => string, value: unknown) => {
@@ -103,42 +186,5 @@ export function createRollupStore(pool: Pool): Omit<RollupReader, 'dimensionRead
         params,
       );
       return result.rows.map(toRollupRow);
-    },
-
-    async rollupMetricNames(orgId) {
-      const result = await pool.query<{ metric: string }>(
-        'SELECT DISTINCT metric FROM rollups WHERE org_id = $1 ORDER BY metric',
-        [orgId],
-      );
-      return result.rows.map((row) => row.metric);
-    },
-
-    async deleteRollupsBefore(granularity, cutoff) {
-      let removed = 0;
-      for (const orgId of await rollupOrgIds(pool)) {
-        const result = await pool.query(
-          'DELETE FROM rollups WHERE org_id = $1 AND granularity = $2 AND bucket_start < $3',
-          [orgId, granularity, cutoff],
-        );
-        removed += result.rowCount ?? 0;
-      }
-      return removed;
-    },
-
-    async countRollupsBefore(granularity, cutoff) {
-      let count = 0;
-      for (const orgId of await rollupOrgIds(pool)) {
-        const result = await pool.query<{ n: number }>(
-          'SELECT count(*)::bigint AS n FROM rollups WHERE org_id = $1 AND granularity = $2 AND bucket_start < $3',
-          [orgId, granularity, cutoff],
-        );
-        count += result.rows[0]?.n ?? 0;
-      }
-      return count;
-    },
-
-    async deleteAllRollups(orgId) {
-      await pool.query('DELETE FROM rollups WHERE org_id = $1', [orgId]);
-    },
-  };
+  }
 }

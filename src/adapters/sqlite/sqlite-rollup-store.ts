@@ -2,20 +2,23 @@ import type { Database, Statement } from 'better-sqlite3';
 import { lazy } from './lazy-statement.ts';
 import type { Granularity, RollupRow } from '../../domain/rollup-types.ts';
 import type { LeaseStore, RetentionStore, RollupQuery, RollupReader, RollupWriter } from '../../ports/storage.ts';
+import { packRows, unpackRows, type Pack } from '../rollup-packs.ts';
 
-type StoredRollup = [
+export type StoredRollup = [
   orgId: string, granularity: Granularity, bucketStart: number, metric: string, project: string, tag: string,
   dimName: string, dimValue: string, count: number, sum: number, min: number, max: number,
   sketch: Buffer | null, lastValue: number | null, lastTs: number | null, hll: Buffer | null,
 ];
 
-const ROLLUP_COLUMNS =
+export const ROLLUP_COLUMNS =
   'org_id, granularity, bucket_start, metric, project, tag, dim_name, dim_value, count, sum, min, max, sketch, last_value, last_ts, hll';
-const ROLLUP_PLACEHOLDERS = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-/** Rows per multi-row INSERT: ~45% less CPU than one statement per row (1,024 parameters). */
-const ROLLUP_CHUNK = 64;
+type StoredPack = [bucketStart: number, metric: string, dimName: string, packed: Buffer];
+const PACK_COLUMNS = 'org_id, granularity, bucket_start, metric, dim_name, value_count, packed';
+const PACK_PLACEHOLDERS = '(?, ?, ?, ?, ?, ?, ?)';
+/** Packs per multi-row INSERT: far fewer statements than one per pack (448 parameters). */
+const PACK_CHUNK = 64;
 
-function toRollup(row: StoredRollup): RollupRow {
+export function toRollup(row: StoredRollup): RollupRow {
   const [orgId, granularity, bucketStart, metric, project, tag, dimName, dimValue, count, sum, min, max, sketch, lastValue, lastTs, hll] = row;
   return {
     orgId, granularity, bucketStart, metric, project, tag, dimName, dimValue, count, sum, min, max,
@@ -24,15 +27,6 @@ function toRollup(row: StoredRollup): RollupRow {
     lastValue, lastTs,
     hll: hll === null ? null : new Uint8Array(hll.buffer, hll.byteOffset, hll.byteLength),
   };
-}
-
-function rollupParams(r: RollupRow): unknown[] {
-  const sketch = r.sketch === null ? null : Buffer.from(r.sketch.buffer, r.sketch.byteOffset, r.sketch.byteLength);
-  const hll = r.hll === null ? null : Buffer.from(r.hll.buffer, r.hll.byteOffset, r.hll.byteLength);
-  return [
-    r.orgId, r.granularity, r.bucketStart, r.metric, r.project, r.tag, r.dimName, r.dimValue,
-    r.count, r.sum, r.min, r.max, sketch, r.lastValue, r.lastTs, hll,
-  ];
 }
 
 /** Rows outside the replaced buckets would escape the delete and break the "replace" guarantee. */
@@ -46,21 +40,32 @@ function assertRowsInBuckets(orgId: string, granularity: Granularity, buckets: R
   }
 }
 
-export function sqliteRollupStore(db: Database): Omit<RollupReader, 'dimensionReads'> & RollupWriter & Pick<RetentionStore, 'deleteRollupsBefore' | 'countRollupsBefore'> & LeaseStore {
+export function sqliteRollupStore(db: Database): Omit<RollupReader, 'dimensionReads' | 'readRollupsByKey'> & Omit<RollupWriter, 'writeRollupRows'> & Pick<RetentionStore, 'deleteRollupsBefore' | 'countRollupsBefore'> & LeaseStore {
   const sql = lazy(() => ({
-    deleteBucket: db.prepare<[string, Granularity, number]>(
+    // Rows of the pre-packing layout (migration 050) are deleted with their bucket, never written.
+    deleteLegacyBucket: db.prepare<[string, Granularity, number]>(
       'DELETE FROM rollups WHERE org_id = ? AND granularity = ? AND bucket_start = ?',
     ),
-    insertRollup: db.prepare(`INSERT INTO rollups (${ROLLUP_COLUMNS}) VALUES ${ROLLUP_PLACEHOLDERS}`),
-    insertRollupChunk: db.prepare(
-      `INSERT INTO rollups (${ROLLUP_COLUMNS}) VALUES ${Array<string>(ROLLUP_CHUNK).fill(ROLLUP_PLACEHOLDERS).join(', ')}`,
+    deleteBucket: db.prepare<[string, Granularity, number]>(
+      'DELETE FROM rollup_packs WHERE org_id = ? AND granularity = ? AND bucket_start = ?',
     ),
-    metricNames: db.prepare<[string], string>('SELECT DISTINCT metric FROM rollups WHERE org_id = ? ORDER BY metric').pluck(),
-    deleteBefore: db.prepare<[Granularity, number]>('DELETE FROM rollups WHERE granularity = ? AND bucket_start < ?'),
-    countBefore: db
+    insertPack: db.prepare(`INSERT INTO rollup_packs (${PACK_COLUMNS}) VALUES ${PACK_PLACEHOLDERS}`),
+    insertPackChunk: db.prepare(
+      `INSERT INTO rollup_packs (${PACK_COLUMNS}) VALUES ${Array<string>(PACK_CHUNK).fill(PACK_PLACEHOLDERS).join(', ')}`,
+    ),
+    metricNames: db
+      .prepare<[string, string], string>('SELECT metric FROM rollup_packs WHERE org_id = ? UNION SELECT metric FROM rollups WHERE org_id = ? ORDER BY metric')
+      .pluck(),
+    deleteLegacyBefore: db.prepare<[Granularity, number]>('DELETE FROM rollups WHERE granularity = ? AND bucket_start < ?'),
+    countLegacyBefore: db
       .prepare<[Granularity, number], number>('SELECT count(*) FROM rollups WHERE granularity = ? AND bucket_start < ?')
       .pluck(),
-    deleteOrg: db.prepare<[string]>('DELETE FROM rollups WHERE org_id = ?'),
+    countBefore: db
+      .prepare<[Granularity, number], number>('SELECT coalesce(sum(value_count), 0) FROM rollup_packs WHERE granularity = ? AND bucket_start < ?')
+      .pluck(),
+    deleteBefore: db.prepare<[Granularity, number]>('DELETE FROM rollup_packs WHERE granularity = ? AND bucket_start < ?'),
+    deleteOrg: db.prepare<[string]>('DELETE FROM rollup_packs WHERE org_id = ?'),
+    deleteLegacyOrg: db.prepare<[string]>('DELETE FROM rollups WHERE org_id = ?'),
     // Takes the lease when it is free, expired, or already ours; a refused upsert changes no row.
     acquireLease: db.prepare<[string, string, number, number]>(
       `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
@@ -99,44 +104,80 @@ export function sqliteRollupStore(db: Database): Omit<RollupReader, 'dimensionRe
     return statement;
   }
 
-  const replaceTx = db.transaction((orgId: string, granularity: Granularity, buckets: ReadonlySet<number>, rows: readonly RollupRow[]) => {
-    const { deleteBucket, insertRollup, insertRollupChunk } = sql();
-    for (const bucket of buckets) deleteBucket.run(orgId, granularity, bucket);
-    let i = 0;
-    for (; i + ROLLUP_CHUNK <= rows.length; i += ROLLUP_CHUNK) {
-      const params: unknown[] = [];
-      for (let j = i; j < i + ROLLUP_CHUNK; j++) params.push(...rollupParams(rows[j]!));
-      insertRollupChunk.run(params);
+  const packSelects = new Map<string, Statement<[Record<string, unknown>], StoredPack>>();
+  function packSelectFor(q: RollupQuery): Statement<[Record<string, unknown>], StoredPack> {
+    const byMetric = q.metrics !== undefined && q.metrics.length > 0;
+    const shape = [byMetric, q.dimName === undefined ? 'any' : q.dimName === '' ? 'global' : 'dim'].join();
+    let statement = packSelects.get(shape);
+    if (statement === undefined) {
+      const where = ['org_id = @orgId', 'granularity = @granularity', 'bucket_start >= @from', 'bucket_start < @to'];
+      if (byMetric) where.push('metric IN (SELECT value FROM json_each(@metrics))');
+      if (q.dimName === '') where.push("dim_name = ''");
+      else if (q.dimName !== undefined) where.push('dim_name = @dimName');
+      statement = db
+        .prepare<[Record<string, unknown>], StoredPack>(
+          `SELECT bucket_start, metric, dim_name, packed FROM rollup_packs WHERE ${where.join(' AND ')} ORDER BY bucket_start, metric, dim_name`,
+        )
+        .raw();
+      packSelects.set(shape, statement);
     }
-    for (; i < rows.length; i++) insertRollup.run(rollupParams(rows[i]!));
+    return statement;
+  }
+
+  const replaceTx = db.transaction((orgId: string, granularity: Granularity, buckets: ReadonlySet<number>, packs: readonly Pack[]) => {
+    const { deleteBucket, deleteLegacyBucket, insertPack, insertPackChunk } = sql();
+    for (const bucket of buckets) {
+      deleteBucket.run(orgId, granularity, bucket);
+      deleteLegacyBucket.run(orgId, granularity, bucket);
+    }
+    const params = (p: Pack) => [orgId, granularity, p.bucketStart, p.metric, p.dimName, p.valueCount, p.packed];
+    let i = 0;
+    for (; i + PACK_CHUNK <= packs.length; i += PACK_CHUNK) {
+      const chunk: unknown[] = [];
+      for (let j = i; j < i + PACK_CHUNK; j++) chunk.push(...params(packs[j]!));
+      insertPackChunk.run(chunk);
+    }
+    for (; i < packs.length; i++) insertPack.run(params(packs[i]!));
   });
 
   return {
     async replaceBuckets(orgId, granularity, bucketStarts, rows) {
       const buckets = new Set(bucketStarts);
       assertRowsInBuckets(orgId, granularity, buckets, rows);
-      if (buckets.size > 0) replaceTx.immediate(orgId, granularity, buckets, rows);
+      if (buckets.size > 0) replaceTx.immediate(orgId, granularity, buckets, packRows(rows));
     },
     async readRollups(q) {
       if (q.metrics !== undefined && q.metrics.length === 0) return [];
       const params: Record<string, unknown> = { orgId: q.orgId, granularity: q.granularity, from: q.from, to: q.to };
       if (q.metrics !== undefined && q.metrics.length > 0) params['metrics'] = JSON.stringify(q.metrics);
+      if (q.dimName !== undefined && q.dimName !== '') params['dimName'] = q.dimName;
+      const rows: RollupRow[] = [];
+      const filter = { project: q.project, tag: q.tag };
+      for (const [bucketStart, metric, dimName, packed] of packSelectFor(q).all(params)) {
+        unpackRows(q.orgId, q.granularity, { bucketStart, metric, dimName }, packed, filter, rows);
+      }
       if (q.project !== undefined) params['project'] = q.project;
       if (q.tag !== undefined) params['tag'] = q.tag;
-      if (q.dimName !== undefined && q.dimName !== '') params['dimName'] = q.dimName;
-      return selectFor(q).all(params).map(toRollup);
+      const legacy = selectFor(q).all(params);
+      if (legacy.length === 0) return rows;
+      // Buckets not rewritten since migration 050; row-level writes move a key into a pack, so no key is in both tables.
+      for (const row of legacy) rows.push(toRollup(row));
+      return rows.sort((a, b) => a.bucketStart - b.bucketStart);
     },
     async rollupMetricNames(orgId) {
-      return sql().metricNames.all(orgId);
+      return sql().metricNames.all(orgId, orgId);
     },
     async deleteRollupsBefore(granularity, cutoff) {
-      return sql().deleteBefore.run(granularity, cutoff).changes;
+      const removed = sql().countBefore.get(granularity, cutoff)!;
+      sql().deleteBefore.run(granularity, cutoff);
+      return removed + sql().deleteLegacyBefore.run(granularity, cutoff).changes;
     },
     async countRollupsBefore(granularity, cutoff) {
-      return sql().countBefore.get(granularity, cutoff)!;
+      return sql().countBefore.get(granularity, cutoff)! + sql().countLegacyBefore.get(granularity, cutoff)!;
     },
     async deleteAllRollups(orgId) {
       sql().deleteOrg.run(orgId);
+      sql().deleteLegacyOrg.run(orgId);
     },
 
     async tryAcquireLease(name, holder, ttlMs, now) {

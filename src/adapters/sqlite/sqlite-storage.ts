@@ -9,6 +9,7 @@ import { isSqliteOutage } from './outage.ts';
 import { sqliteEventStore } from './sqlite-event-store.ts';
 import { sqliteJobHealthStore } from './sqlite-job-health.ts';
 import { sqliteOrgStore } from './sqlite-org-store.ts';
+import { sqliteRollupRows } from './sqlite-rollup-rows.ts';
 import { sqliteRollupStore } from './sqlite-rollup-store.ts';
 
 export const SQLITE_FILE_NAME = 'meterboard.db';
@@ -64,6 +65,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
     ...sqliteOrgStore(db),
     ...sqliteEventStore(db),
     ...sqliteRollupStore(db),
+    ...sqliteRollupRows(db),
     ...sqliteJobHealthStore(db),
 
     async migrate() {

@@ -4,7 +4,7 @@ import { seriesPieces } from '../../domain/query-plan.ts';
 import { mergeAllPartials, toStats, type RollupStats } from '../../domain/rollup-math.ts';
 import type { RollupPartial, RollupRow } from '../../domain/rollup-types.ts';
 import type { PartialsDeps } from './query-deps.ts';
-import { readPartials } from './read-partials.ts';
+import { needsRawEvents, readPartials } from './read-partials.ts';
 
 /**
  * The merge stage: rows from every tier and from raw events become one partial per
@@ -60,7 +60,8 @@ export async function collectDimensionTotals(
   wants: ReadonlyArray<{ metric: MetricDefinition; dimName: string }>,
   pieces: readonly PlanPiece[],
 ): Promise<Map<string, Totals>> {
-  if (ctx.rollupReader.dimensionReads === 'parallel-narrow-reads') {
+  // Scoped dimension questions are read from raw events (needsRawEvents): one scan, not one per pair.
+  if (ctx.rollupReader.dimensionReads === 'parallel-narrow-reads' && !needsRawEvents({ ...request, dimName: undefined })) {
     const result = new Map<string, Totals>();
     const answers = await Promise.all(wants.map((want) => collectTotals(ctx, { ...request, metrics: [want.metric], dimName: want.dimName }, pieces)));
     wants.forEach((want, i) => {

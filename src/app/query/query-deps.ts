@@ -7,4 +7,4 @@ import type { AppContext } from '../context.ts';
 export type QueryDeps = Pick<AppContext, 'orgStore' | 'dataVersions' | 'eventReader' | 'rollupReader' | 'cache' | 'clock' | 'config' | 'metrics' | 'log'>;
 
 /** The merge stage reads rollups and the raw-event edges. */
-export type PartialsDeps = Pick<AppContext, 'eventReader' | 'rollupReader' | 'metrics'>;
+export type PartialsDeps = Pick<AppContext, 'eventReader' | 'rollupReader' | 'metrics' | 'clock' | 'config'>;

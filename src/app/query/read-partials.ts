@@ -3,6 +3,7 @@ import { metricEventTypes, type MetricDefinition } from '../../domain/metrics/de
 import { fetchRanges, type PlanPiece } from '../../domain/query-plan.ts';
 import type { RollupRow } from '../../domain/rollup-types.ts';
 import type { PartialsDeps } from './query-deps.ts';
+import { ValidationError } from '../../domain/errors.ts';
 
 /**
  * The fetch stage: rollup rows for the stored pieces of a plan, and rows computed from raw
@@ -64,12 +65,41 @@ async function rawRows(ctx: PartialsDeps, request: PartialsRequest, from: number
   return aggregateEvents(events, compiledFor(ctx), pieceStartOf, 'hour', selection);
 }
 
+/**
+ * Dimension rollup rows cover every project and tag (ADR 0006), so a dimension question
+ * filtered by project or tag cannot be answered from them: its pieces are all read from raw
+ * events, which is exact (slower over long ranges, and the only such case).
+ */
+export function needsRawEvents(request: Pick<PartialsRequest, 'project' | 'tag' | 'dimName'>): boolean {
+  return request.dimName !== '' && (request.project !== undefined || request.tag !== undefined);
+}
+
+/**
+ * Raw events older than raw retention are gone, so a scoped dimension question reaching back
+ * there would silently miss them: it is refused, naming the filter, instead.
+ */
+function assertRawEventsKept(ctx: PartialsDeps, request: PartialsRequest): void {
+  const kept = ctx.clock.now() - ctx.config.retention.rawMs;
+  const start = Math.min(...request.pieces.map((piece) => piece.from));
+  if (start >= kept) return;
+  const days = Math.round(ctx.config.retention.rawMs / 86_400_000);
+  throw ValidationError.field(
+    request.project !== undefined ? 'project' : 'tag',
+    `together with a dimension this filter is answered from raw events, which are kept ${days} days: start the range at ${new Date(kept).toISOString()} or later, or drop the filter`,
+  );
+}
+
 export async function readPartials(ctx: PartialsDeps, request: PartialsRequest): Promise<RollupRow[]> {
   const metricNames = request.metrics === null ? undefined : request.metrics.map((m) => m.name);
+  let pieces = request.pieces;
+  if (needsRawEvents(request)) {
+    assertRawEventsKept(ctx, request);
+    pieces = request.pieces.map((piece): PlanPiece => (piece.kind === 'raw' ? piece : { kind: 'raw', from: piece.from, to: piece.to }));
+  }
   const batches = await Promise.all(
-    fetchRanges(request.pieces).map((range) =>
+    fetchRanges(pieces).map((range) =>
       range.kind === 'raw'
-        ? rawRows(ctx, request, range.from, range.to, request.pieces)
+        ? rawRows(ctx, request, range.from, range.to, pieces)
         : ctx.rollupReader.readRollups({
             orgId: request.orgId,
             granularity: range.granularity!,

@@ -2,7 +2,7 @@ import { metricEventTypes, type Condition, type MetricDefinition } from './defin
 import { distinctHash } from '../distinct-sketch.ts';
 import type { AttributeValue, Attributes } from '../event.ts';
 import type { Granularity, RollupRow } from '../rollup-types.ts';
-import { MISSING_DIMENSION_VALUE } from '../rollup-types.ts';
+import { ALL_SCOPES_PROJECT, ALL_SCOPES_TAG, MISSING_DIMENSION_VALUE } from '../rollup-types.ts';
 import { GAUGE_EVENT, gaugeMetricFor } from './catalog.ts';
 import { PartialTable } from '../rollup-math.ts';
 
@@ -229,6 +229,8 @@ interface GroupKey {
 interface MetricState {
   metric: CompiledMetric;
   global: number;
+  /** Whether the metric has dimension slots open in the current (org, bucket). */
+  dimensionsOpen: boolean;
   byDimension: Map<string, number>[];
   /** Aligned with `byDimension`: whether this run builds that dimension's rows. */
   wanted: boolean[];
@@ -287,6 +289,18 @@ function orderByGroup(events: readonly EvaluableEvent[], bucketOf: (ts: number) 
     }
     groupOf[i] = lastIndex;
   }
+  // Renumber so the groups of one (org, bucket) are adjacent: its dimension rows span them.
+  const byBucketOrder = groups.map((_, g) => g).sort((a, b) => {
+    const x = groups[a] as GroupKey;
+    const y = groups[b] as GroupKey;
+    return x.bucketStart - y.bucketStart || (x.orgId < y.orgId ? -1 : x.orgId > y.orgId ? 1 : a - b);
+  });
+  const rank = new Int32Array(groups.length);
+  byBucketOrder.forEach((g, position) => (rank[g] = position));
+  for (let i = 0; i < events.length; i++) groupOf[i] = rank[groupOf[i] as number] as number;
+  const ordered = byBucketOrder.map((g) => groups[g] as GroupKey);
+  groups.length = 0;
+  for (const group of ordered) groups.push(group);
   const ends = new Int32Array(groups.length);
   for (let i = 0; i < events.length; i++) ends[groupOf[i] as number]! += 1;
   for (let g = 1; g < groups.length; g++) ends[g]! += ends[g - 1] as number;
@@ -302,9 +316,12 @@ function orderByGroup(events: readonly EvaluableEvent[], bucketOf: (ts: number) 
 
 /**
  * Rollup rows of `events`, handed to `emit` one by one so a caller can stream them into a
- * store: per (org, bucket, metric, project, tag) a global row (dimName '') and one row per
- * declared dimension value. Sketches only on distribution metrics, last readings only on
- * gauges. Metrics that no event fed get no row (not a zero row).
+ * store: per (org, bucket, metric, project, tag) a global row (dimName ''), and per (org,
+ * bucket, metric) one row per declared dimension value with project and tag
+ * ALL_SCOPES_PROJECT / ALL_SCOPES_TAG — dimension rows are not split by project × tag
+ * (ADR 0006: that split multiplied the rows; a question filtering on a project or tag and a
+ * dimension at once is answered from raw events). Sketches only on distribution metrics, last
+ * readings only on gauges. Metrics that no event fed get no row (not a zero row).
  */
 export function forEachAggregatedRow(
   input: Iterable<EvaluableEvent>,
@@ -319,9 +336,12 @@ export function forEachAggregatedRow(
   const dimensionWanted = (name: string): boolean => rows.dimension === undefined || rows.dimension === name;
   const events = Array.isArray(input) ? (input as readonly EvaluableEvent[]) : Array.from(input);
   const { groups, order, ends } = orderByGroup(events, bucketOf);
+  // Global partials live for one group; dimension partials for every group of one (org, bucket).
   const table = new PartialTable();
+  const dimensionTable = new PartialTable();
   const states: (MetricState | undefined)[] = [];
   const touched: MetricState[] = [];
+  const dimensionsTouched: MetricState[] = [];
   let ts = 0;
   let attrs: Attributes = {};
 
@@ -332,6 +352,7 @@ export function forEachAggregatedRow(
       state = {
         metric,
         global: -1,
+        dimensionsOpen: false,
         byDimension: metric.dimensions.map(() => new Map<string, number>()),
         wanted: metric.dimensions.map((name) => rows.dimension !== null && dimensionWanted(name)),
       };
@@ -343,7 +364,12 @@ export function forEachAggregatedRow(
     }
     table.add(state.global, value, ts);
     const dimensions = metric.dimensions;
+    if (dimensions.length === 0) return;
     const wantedIndex = state.wanted;
+    if (!state.dimensionsOpen) {
+      state.dimensionsOpen = true;
+      dimensionsTouched.push(state);
+    }
     for (let i = 0; i < dimensions.length; i++) {
       if (!wantedIndex[i]) continue;
       const byValue = state.byDimension[i] as Map<string, number>;
@@ -351,23 +377,23 @@ export function forEachAggregatedRow(
       const key = raw === null || raw === undefined ? MISSING_DIMENSION_VALUE : String(raw);
       let slot = byValue.get(key);
       if (slot === undefined) {
-        slot = table.open(kind);
+        slot = dimensionTable.open(kind);
         byValue.set(key, slot);
       }
-      table.add(slot, value, ts);
+      dimensionTable.add(slot, value, ts);
     }
   };
 
-  const emitRow = (group: GroupKey, metric: string, dimName: string, dimValue: string, slot: number): void => {
-    const p = table.partial(slot);
+  const emitRow = (partials: PartialTable, group: GroupKey, scope: 'own' | 'all', metric: string, dimName: string, dimValue: string, slot: number): void => {
+    const p = partials.partial(slot);
     // One literal shape for every row keeps V8 objects small; a spread would not.
     emit({
       orgId: group.orgId,
       granularity,
       bucketStart: group.bucketStart,
       metric,
-      project: group.project,
-      tag: group.tag,
+      project: scope === 'own' ? group.project : ALL_SCOPES_PROJECT,
+      tag: scope === 'own' ? group.tag : ALL_SCOPES_TAG,
       dimName,
       dimValue,
       count: p.count,
@@ -381,6 +407,20 @@ export function forEachAggregatedRow(
     });
   };
 
+  const emitDimensions = (group: GroupKey): void => {
+    for (const state of dimensionsTouched) {
+      const metric = state.metric.definition.name;
+      state.byDimension.forEach((byValue, i) => {
+        const dimName = state.metric.dimensions[i] as string;
+        for (const [dimValue, slot] of byValue) emitRow(dimensionTable, group, 'all', metric, dimName, dimValue, slot);
+        byValue.clear();
+      });
+      state.dimensionsOpen = false;
+    }
+    dimensionsTouched.length = 0;
+    dimensionTable.reset();
+  };
+
   let begin = 0;
   groups.forEach((group, g) => {
     const end = ends[g] as number;
@@ -392,17 +432,14 @@ export function forEachAggregatedRow(
     }
     begin = end;
     for (const state of touched) {
-      const metric = state.metric.definition.name;
-      emitRow(group, metric, '', '', state.global);
+      emitRow(table, group, 'own', state.metric.definition.name, '', '', state.global);
       state.global = -1;
-      state.byDimension.forEach((byValue, i) => {
-        const dimName = state.metric.dimensions[i] as string;
-        for (const [dimValue, slot] of byValue) emitRow(group, metric, dimName, dimValue, slot);
-        byValue.clear();
-      });
     }
     touched.length = 0;
     table.reset();
+    // Groups come ordered by (org, bucket): the last group of one closes its dimension rows.
+    const next = groups[g + 1];
+    if (next === undefined || next.bucketStart !== group.bucketStart || next.orgId !== group.orgId) emitDimensions(group);
   });
 }
 

@@ -209,9 +209,9 @@ function oracle(events: EvaluableEvent[]): Map<string, OracleGroup> {
     }
     for (const [metric, value, dims] of contributions) {
       if (value === null) continue;
-      const base = [e.orgId, hourOf(e.ts), metric, e.project, e.tag];
-      add([...base, '', ''].join('|'), value, e.ts);
-      for (const d of dims) add([...base, d, a[d] == null ? MISSING_DIMENSION_VALUE : String(a[d])].join('|'), value, e.ts);
+      add([e.orgId, hourOf(e.ts), metric, e.project, e.tag, '', ''].join('|'), value, e.ts);
+      // Dimension rows span every project and tag of the bucket (ADR 0006).
+      for (const d of dims) add([e.orgId, hourOf(e.ts), metric, '', '', d, a[d] == null ? MISSING_DIMENSION_VALUE : String(a[d])].join('|'), value, e.ts);
     }
   }
   return groups;

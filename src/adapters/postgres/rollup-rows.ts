@@ -1,0 +1,172 @@
+import type { Pool, PoolClient } from 'pg';
+import type { Granularity, RollupKey, RollupRow } from '../../domain/rollup-types.ts';
+import type { RollupReader, RollupWriter } from '../../ports/storage.ts';
+import { packIdsOf, rewritePacks, rowsForKeys, type PackId, type StoredPackBlob } from '../rollup-pack-changes.ts';
+import { assertRowChanges } from '../rollup-row-changes.ts';
+import { byteaArray, numberArray, textArray } from './array-literals.ts';
+import { inTransaction } from './db.ts';
+
+/**
+ * Row-level rollup reads and writes for incremental coarse tiers (ADR 0007) over the packed
+ * layout (ADR 0006): the packs holding the keys are read in one statement (column arrays
+ * expanded by unnest, a primary-key probe each), changed in memory and written back with one
+ * upsert and one delete, all in one transaction. Rows still in the pre-pack table (buckets not
+ * rewritten since migration 050) are read and deleted by key too, and an upsert moves its key
+ * into a pack, so no key is ever in both tables.
+ */
+
+const ROWS_PER_STATEMENT = 20_000;
+
+// Explicit "C" on the unnested side: the table's columns are COLLATE "C", the parameters are not.
+const KEYS_FROM = `unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+  AS k(granularity, bucket_start, metric, project, tag, dim_name, dim_value)`;
+const KEY_JOIN = `r.org_id = $1 AND r.granularity = k.granularity COLLATE "C" AND r.bucket_start = k.bucket_start
+  AND r.metric = k.metric COLLATE "C" AND r.project = k.project COLLATE "C" AND r.tag = k.tag COLLATE "C"
+  AND r.dim_name = k.dim_name COLLATE "C" AND r.dim_value = k.dim_value COLLATE "C"`;
+
+interface KeyedDbRow {
+  granularity: Granularity;
+  bucket_start: number;
+  metric: string;
+  project: string;
+  tag: string;
+  dim_name: string;
+  dim_value: string;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  sketch: Buffer | null;
+  last_value: number | null;
+  last_ts: number | null;
+  hll: Buffer | null;
+}
+
+function keyArrays(keys: readonly RollupKey[]): string[] {
+  return [
+    textArray(keys.map((k) => k.granularity)),
+    numberArray(keys.map((k) => k.bucketStart)),
+    textArray(keys.map((k) => k.metric)),
+    textArray(keys.map((k) => k.project)),
+    textArray(keys.map((k) => k.tag)),
+    textArray(keys.map((k) => k.dimName)),
+    textArray(keys.map((k) => k.dimValue)),
+  ];
+}
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += ROWS_PER_STATEMENT) out.push(items.slice(i, i + ROWS_PER_STATEMENT));
+  return out;
+}
+
+const PACK_IDS_FROM = `unnest($2::text[], $3::bigint[], $4::text[], $5::text[]) AS k(granularity, bucket_start, metric, dim_name)`;
+const PACK_ID_JOIN = `p.org_id = $1 AND p.granularity = k.granularity COLLATE "C" AND p.bucket_start = k.bucket_start
+  AND p.metric = k.metric COLLATE "C" AND p.dim_name = k.dim_name COLLATE "C"`;
+
+function packIdArrays(ids: readonly PackId[]): string[] {
+  return [
+    textArray(ids.map((k) => k.granularity)),
+    numberArray(ids.map((k) => k.bucketStart)),
+    textArray(ids.map((k) => k.metric)),
+    textArray(ids.map((k) => k.dimName)),
+  ];
+}
+
+type Queryable = Pick<PoolClient, 'query'>;
+
+async function storedPacks(db: Queryable, orgId: string, keys: Iterable<PackId>, forUpdate: boolean): Promise<StoredPackBlob[]> {
+  const packs: StoredPackBlob[] = [];
+  for (const chunk of chunks(packIdsOf(keys))) {
+    const result = await db.query<{ granularity: Granularity; bucket_start: string | number; metric: string; dim_name: string; packed: Buffer }>(
+      `SELECT p.granularity, p.bucket_start, p.metric, p.dim_name, p.packed
+         FROM ${PACK_IDS_FROM} JOIN rollup_packs AS p ON ${PACK_ID_JOIN}${forUpdate ? ' FOR UPDATE OF p' : ''}`,
+      [orgId, ...packIdArrays(chunk)],
+    );
+    for (const row of result.rows) {
+      packs.push({ granularity: row.granularity, bucketStart: Number(row.bucket_start), metric: row.metric, dimName: row.dim_name, packed: row.packed });
+    }
+  }
+  return packs;
+}
+
+async function hasLegacyRows(db: Queryable, orgId: string): Promise<boolean> {
+  const result = await db.query('SELECT 1 FROM rollups WHERE org_id = $1 LIMIT 1', [orgId]);
+  return (result.rowCount ?? 0) > 0;
+}
+
+export function createRollupRows(pool: Pool): Pick<RollupReader, 'readRollupsByKey'> & Pick<RollupWriter, 'writeRollupRows'> {
+  const legacy = legacyRollupRows(pool);
+  return {
+    async readRollupsByKey(orgId, keys) {
+      const rows = rowsForKeys(orgId, await storedPacks(pool, orgId, keys, false), keys);
+      if (await hasLegacyRows(pool, orgId)) rows.push(...(await legacy.readRollupsByKey(orgId, keys)));
+      return rows;
+    },
+
+    async writeRollupRows(orgId, upserts, deletes) {
+      assertRowChanges(orgId, upserts, deletes);
+      if (upserts.length + deletes.length === 0) return;
+      await inTransaction(pool, async (client) => {
+        const changes = rewritePacks(orgId, await storedPacks(client, orgId, [...upserts, ...deletes], true), upserts, deletes);
+        for (const chunk of chunks(changes.remove)) {
+          await client.query(`DELETE FROM rollup_packs AS p USING ${PACK_IDS_FROM} WHERE ${PACK_ID_JOIN}`, [orgId, ...packIdArrays(chunk)]);
+        }
+        for (const chunk of chunks(changes.write)) {
+          await client.query(
+            `INSERT INTO rollup_packs (org_id, granularity, bucket_start, metric, dim_name, value_count, packed)
+             SELECT $1::text, u.* FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::int[], $7::bytea[]) AS u
+             ON CONFLICT (org_id, granularity, bucket_start, metric, dim_name) DO UPDATE
+                SET value_count = excluded.value_count, packed = excluded.packed`,
+            [orgId, ...packIdArrays(chunk), numberArray(chunk.map((p) => p.valueCount)), byteaArray(chunk.map((p) => p.packed))],
+          );
+        }
+        if (await hasLegacyRows(client, orgId)) await legacy.deleteKeys(client, orgId, [...deletes, ...upserts]);
+      });
+    },
+  };
+}
+
+/** By-key reads and deletes on the pre-pack `rollups` table (migration 050 left its rows readable). */
+function legacyRollupRows(pool: Pool) {
+  return {
+    async readRollupsByKey(orgId: string, keys: readonly RollupKey[]): Promise<RollupRow[]> {
+      const rows: RollupRow[] = [];
+      for (const chunk of chunks(keys)) {
+        const result = await pool.query<KeyedDbRow>(
+          `SELECT r.granularity, r.bucket_start, r.metric, r.project, r.tag, r.dim_name, r.dim_value,
+                  r.count, r.sum, r.min, r.max, r.sketch, r.last_value, r.last_ts, r.hll
+             FROM ${KEYS_FROM} JOIN rollups AS r ON ${KEY_JOIN}`,
+          [orgId, ...keyArrays(chunk)],
+        );
+        for (const row of result.rows) {
+          rows.push({
+            orgId,
+            granularity: row.granularity,
+            bucketStart: row.bucket_start,
+            metric: row.metric,
+            project: row.project,
+            tag: row.tag,
+            dimName: row.dim_name,
+            dimValue: row.dim_value,
+            count: row.count,
+            sum: row.sum,
+            min: row.min,
+            max: row.max,
+            sketch: row.sketch === null ? null : new Uint8Array(row.sketch),
+            lastValue: row.last_value,
+            lastTs: row.last_ts,
+            hll: row.hll === null ? null : new Uint8Array(row.hll),
+          });
+        }
+      }
+      return rows;
+    },
+
+    async deleteKeys(client: Queryable, orgId: string, keys: readonly RollupKey[]): Promise<void> {
+      for (const chunk of chunks(keys)) {
+        await client.query(`DELETE FROM rollups AS r USING ${KEYS_FROM} WHERE ${KEY_JOIN}`, [orgId, ...keyArrays(chunk)]);
+      }
+    },
+  };
+}

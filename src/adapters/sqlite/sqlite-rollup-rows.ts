@@ -1,0 +1,106 @@
+import type { Database } from 'better-sqlite3';
+import type { Granularity, RollupKey, RollupRow } from '../../domain/rollup-types.ts';
+import type { RollupReader, RollupWriter } from '../../ports/storage.ts';
+import { packIdsOf, rewritePacks, rowsForKeys, type PackId, type StoredPackBlob } from '../rollup-pack-changes.ts';
+import { assertRowChanges } from '../rollup-row-changes.ts';
+import { lazy } from './lazy-statement.ts';
+import { ROLLUP_COLUMNS, toRollup, type StoredRollup } from './sqlite-rollup-store.ts';
+
+/**
+ * Row-level rollup reads and writes for incremental coarse tiers (ADR 0007) over the packed
+ * layout (ADR 0006): a key is read from, and changed inside, the pack of its (tier, bucket,
+ * metric, dimension name), found by primary key; every change of a pass is one transaction.
+ * Rows still in the pre-pack table (buckets not rewritten since migration 050) are read and
+ * deleted by key as well, and an upsert moves its key into a pack, so no key is ever in both.
+ */
+
+const LEGACY_KEY_WHERE =
+  'org_id = ? AND granularity = ? AND bucket_start = ? AND metric = ? AND project = ? AND tag = ? AND dim_name = ? AND dim_value = ?';
+/** Keys (or pack ids) per batched point read. */
+const READ_CHUNK = 1_000;
+
+type KeyParams = [string, string, number, string, string, string, string, string];
+type PackIdParams = [string, Granularity, number, string, string];
+type StoredPackRow = [granularity: Granularity, bucketStart: number, metric: string, dimName: string, packed: Buffer];
+
+function keyParams(orgId: string, k: RollupKey): KeyParams {
+  return [orgId, k.granularity, k.bucketStart, k.metric, k.project, k.tag, k.dimName, k.dimValue];
+}
+
+function packIdParams(orgId: string, k: PackId): PackIdParams {
+  return [orgId, k.granularity, k.bucketStart, k.metric, k.dimName];
+}
+
+export function sqliteRollupRows(db: Database): Pick<RollupReader, 'readRollupsByKey'> & Pick<RollupWriter, 'writeRollupRows'> {
+  const sql = lazy(() => ({
+    // One statement per chunk of pack ids (a JSON array of [granularity, bucket, metric, dimName]):
+    // each is a primary-key seek, without a statement call per pack.
+    readPacks: db
+      .prepare<[{ org: string; ids: string }], StoredPackRow>(
+        `SELECT p.granularity, p.bucket_start, p.metric, p.dim_name, p.packed
+           FROM json_each(@ids) AS k CROSS JOIN rollup_packs AS p
+          WHERE p.org_id = @org AND p.granularity = k.value ->> 0 AND p.bucket_start = k.value ->> 1
+            AND p.metric = k.value ->> 2 AND p.dim_name = k.value ->> 3`,
+      )
+      .raw(),
+    writePack: db.prepare<[...PackIdParams, number, Uint8Array]>(
+      `INSERT INTO rollup_packs (org_id, granularity, bucket_start, metric, dim_name, value_count, packed) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (org_id, granularity, bucket_start, metric, dim_name) DO UPDATE SET value_count = excluded.value_count, packed = excluded.packed`,
+    ),
+    removePack: db.prepare<PackIdParams>(
+      'DELETE FROM rollup_packs WHERE org_id = ? AND granularity = ? AND bucket_start = ? AND metric = ? AND dim_name = ?',
+    ),
+    // The same batching for keys of the pre-pack table ([granularity, bucket, metric, project, tag, dimName, dimValue]).
+    readLegacy: db
+      .prepare<[{ org: string; keys: string }], StoredRollup>(
+        `SELECT ${ROLLUP_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')}
+           FROM json_each(@keys) AS k CROSS JOIN rollups AS r
+          WHERE r.org_id = @org AND r.granularity = k.value ->> 0 AND r.bucket_start = k.value ->> 1 AND r.metric = k.value ->> 2
+            AND r.project = k.value ->> 3 AND r.tag = k.value ->> 4 AND r.dim_name = k.value ->> 5 AND r.dim_value = k.value ->> 6`,
+      )
+      .raw(),
+    deleteLegacy: db.prepare<KeyParams>(`DELETE FROM rollups WHERE ${LEGACY_KEY_WHERE}`),
+    anyLegacy: db.prepare<[string], number>('SELECT 1 FROM rollups WHERE org_id = ? LIMIT 1').pluck(),
+  }));
+
+  function storedPacks(orgId: string, keys: Iterable<PackId>): StoredPackBlob[] {
+    const { readPacks } = sql();
+    const ids = packIdsOf(keys);
+    const packs: StoredPackBlob[] = [];
+    for (let i = 0; i < ids.length; i += READ_CHUNK) {
+      const chunk = ids.slice(i, i + READ_CHUNK).map((k) => [k.granularity, k.bucketStart, k.metric, k.dimName]);
+      for (const [granularity, bucketStart, metric, dimName, packed] of readPacks.all({ org: orgId, ids: JSON.stringify(chunk) })) {
+        packs.push({ granularity, bucketStart, metric, dimName, packed });
+      }
+    }
+    return packs;
+  }
+
+  const writeTx = db.transaction((orgId: string, upserts: readonly RollupRow[], deletes: readonly RollupKey[]) => {
+    const { writePack, removePack, deleteLegacy, anyLegacy } = sql();
+    const changes = rewritePacks(orgId, storedPacks(orgId, [...upserts, ...deletes]), upserts, deletes);
+    for (const id of changes.remove) removePack.run(...packIdParams(orgId, id));
+    for (const pack of changes.write) writePack.run(...packIdParams(orgId, pack), pack.valueCount, pack.packed);
+    if (anyLegacy.get(orgId) !== undefined) {
+      for (const key of [...deletes, ...upserts]) deleteLegacy.run(...keyParams(orgId, key));
+    }
+  });
+
+  return {
+    async readRollupsByKey(orgId, keys) {
+      const rows = rowsForKeys(orgId, storedPacks(orgId, keys), keys);
+      if (sql().anyLegacy.get(orgId) !== undefined) {
+        const { readLegacy } = sql();
+        for (let i = 0; i < keys.length; i += READ_CHUNK) {
+          const chunk = keys.slice(i, i + READ_CHUNK).map((k) => [k.granularity, k.bucketStart, k.metric, k.project, k.tag, k.dimName, k.dimValue]);
+          for (const row of readLegacy.all({ org: orgId, keys: JSON.stringify(chunk) })) rows.push(toRollup(row));
+        }
+      }
+      return rows;
+    },
+    async writeRollupRows(orgId, upserts, deletes) {
+      assertRowChanges(orgId, upserts, deletes);
+      if (upserts.length + deletes.length > 0) writeTx.immediate(orgId, upserts, deletes);
+    },
+  };
+}

@@ -1,0 +1,201 @@
+import { aggregateEvents, compileMetrics } from '../domain/metrics/evaluate.ts';
+import type { Organization } from '../domain/organization.ts';
+import { replaceContribution, samePartial } from '../domain/rollup-delta.ts';
+import { mergeAllPartials } from '../domain/rollup-math.ts';
+import type { Granularity, RollupKey, RollupRow } from '../domain/rollup-types.ts';
+import { floorBucket } from '../domain/time-buckets.ts';
+import { RETENTION_SLACK_MS, type RecomputeDeps, type RecomputeHooks, type RecomputeStats } from './recompute-buckets.ts';
+import { emptyTierCounts, type TierCounts } from './tier-counts.ts';
+import { remergeRow, type Overlay } from './remerge-row.ts';
+import { contiguousRanges, seriesKey } from './rollup-merge.ts';
+
+/**
+ * The steady pass (ADR 0007): dirty hours are recomputed from raw events as always (ADR 0001),
+ * compared row by row with their stored rows, and only the rows that changed travel up: each
+ * containing day, week and month row of a changed key becomes `stored − before + after`
+ * (domain/rollup-delta.ts), read and written by primary key. Where that cannot be exact (a
+ * removed event held a minimum, a distinct value vanished) that one row is re-merged from its
+ * finer rows. Everything — hours and coarse rows — is written in one transaction, so the
+ * stored tiers stay consistent with each other, which the next delta relies on.
+ *
+ * The cost follows the keys the new events touch, not the size of the weeks and months they
+ * fall in. Returns null when the hours are not eligible (more than MAX_INCREMENTAL_HOURS, older
+ * than hour-row retention, or in a week or month past day retention): the caller then rebuilds
+ * whole buckets.
+ */
+
+const COARSE: readonly Granularity[] = ['day', 'week', 'month'];
+/**
+ * Above this many dirty hours in a round (a backlog, a backfill-sized late batch) nearly every
+ * row of the weeks and months changes anyway, and rebuilding whole buckets with range reads is
+ * cheaper than three point reads per changed row.
+ */
+export const MAX_INCREMENTAL_HOURS = 72;
+const ascending = (a: number, b: number) => a - b;
+
+interface Change {
+  hour: number;
+  key: string;
+  before: RollupRow | undefined;
+  after: RollupRow | undefined;
+}
+
+function keyIn(row: RollupKey, granularity: Granularity, bucketStart: number): RollupKey {
+  return { orgId: row.orgId, granularity, bucketStart, metric: row.metric, project: row.project, tag: row.tag, dimName: row.dimName, dimValue: row.dimValue };
+}
+
+function byBucketAndKey(rows: Iterable<RollupRow>): Map<number, Map<string, RollupRow>> {
+  const out = new Map<number, Map<string, RollupRow>>();
+  for (const row of rows) {
+    let inBucket = out.get(row.bucketStart);
+    if (inBucket === undefined) out.set(row.bucketStart, (inBucket = new Map()));
+    inBucket.set(seriesKey(row), row);
+  }
+  return out;
+}
+
+export async function recomputeHoursIncrementally(
+  ctx: RecomputeDeps,
+  org: Organization,
+  requestedHours: Iterable<number>,
+  hooks: RecomputeHooks,
+): Promise<RecomputeStats | null> {
+  const tz = org.timezone;
+  const now = ctx.clock.now();
+  const { retention } = ctx.config;
+  const oldestDay = Math.max(now - retention.hourMs + RETENTION_SLACK_MS, now - retention.rawMs);
+  const dayRowsCutoff = now - retention.dayMs + RETENTION_SLACK_MS;
+  const hours = [...new Set(requestedHours)].sort(ascending);
+  if (hours.length > MAX_INCREMENTAL_HOURS) return null;
+  const bucketOf = memoBuckets(tz);
+  for (const hour of hours) {
+    // Old hours may have lost their hour rows or raw events; months past day retention are left alone.
+    if (bucketOf(hour, 'day') < oldestDay || bucketOf(hour, 'month') < dayRowsCutoff || bucketOf(hour, 'week') < dayRowsCutoff) return null;
+  }
+  const stats: RecomputeStats = { buckets: 0, events: 0, expiredHours: 0, tiers: emptyTierCounts() };
+  if (hours.length === 0) return stats;
+
+  // 1. The dirty hours, recomputed and as stored.
+  const compiled = compileMetrics(ctx.metrics);
+  const hourOf = (ts: number) => floorBucket(ts, 'hour', tz);
+  const freshRows: RollupRow[] = [];
+  const storedRows: RollupRow[] = [];
+  for (const [from, to] of contiguousRanges(hours, 'hour', tz)) {
+    const events = await ctx.eventReader.scanEvents({ orgId: org.id, from, to });
+    stats.events += events.length;
+    for (const row of aggregateEvents(events, compiled, hourOf, 'hour')) freshRows.push(row);
+    for (const row of await ctx.rollupReader.readRollups({ orgId: org.id, granularity: 'hour', from, to })) storedRows.push(row);
+  }
+  const fresh = byBucketAndKey(freshRows);
+  const stored = byBucketAndKey(storedRows);
+
+  // 2. What changed, key by key.
+  const upserts: RollupRow[] = [];
+  const deletes: RollupKey[] = [];
+  const changes: Change[] = [];
+  const hourOverlay: Overlay = new Map();
+  for (const hour of hours) {
+    const is = fresh.get(hour) ?? new Map<string, RollupRow>();
+    const was = stored.get(hour) ?? new Map<string, RollupRow>();
+    const overlay = new Map<string, RollupRow | null>();
+    for (const [key, after] of is) {
+      const before = was.get(key);
+      if (before !== undefined && samePartial(before, after)) continue;
+      changes.push({ hour, key, before, after });
+      upserts.push(after);
+      overlay.set(key, after);
+    }
+    for (const [key, before] of was) {
+      if (is.has(key)) continue;
+      changes.push({ hour, key, before, after: undefined });
+      deletes.push(keyIn(before, 'hour', hour));
+      overlay.set(key, null);
+    }
+    if (overlay.size > 0) hourOverlay.set(hour, overlay);
+  }
+  count(stats.tiers, 'hour', hourOverlay);
+  if (changes.length === 0) return stats;
+
+  // 3. Each coarser tier in turn (a re-merge reads the finer tier's results of this pass).
+  const overlays = new Map<Granularity, Overlay>([['hour', hourOverlay]]);
+  for (const granularity of COARSE) {
+    const groups = new Map<number, Map<string, { key: RollupKey; before: RollupRow[]; after: RollupRow[] }>>();
+    for (const change of changes) {
+      const bucket = bucketOf(change.hour, granularity);
+      let inBucket = groups.get(bucket);
+      if (inBucket === undefined) groups.set(bucket, (inBucket = new Map()));
+      let group = inBucket.get(change.key);
+      if (group === undefined) {
+        const template = (change.after ?? change.before)!;
+        inBucket.set(change.key, (group = { key: keyIn(template, granularity, bucket), before: [], after: [] }));
+      }
+      if (change.before) group.before.push(change.before);
+      if (change.after) group.after.push(change.after);
+    }
+    const keys = [...groups.values()].flatMap((inBucket) => [...inBucket.values()].map((g) => g.key));
+    const current = byBucketAndKey(await ctx.rollupReader.readRollupsByKey(org.id, keys));
+    const overlay: Overlay = new Map();
+    overlays.set(granularity, overlay);
+    const set = (bucket: number, key: string, row: RollupRow | null) => {
+      let inBucket = overlay.get(bucket);
+      if (inBucket === undefined) overlay.set(bucket, (inBucket = new Map()));
+      inBucket.set(key, row);
+    };
+
+    const remerge: Array<{ bucket: number; key: string; template: RollupKey; stored: RollupRow | undefined }> = [];
+    for (const [bucket, inBucket] of groups) {
+      for (const [key, group] of inBucket) {
+        const storedRow = current.get(bucket)?.get(key);
+        const before = group.before.length === 0 ? undefined : mergeAllPartials(group.before);
+        const after = group.after.length === 0 ? undefined : mergeAllPartials(group.after);
+        const outcome = replaceContribution(storedRow, before, after);
+        if (outcome.kind === 'set') {
+          const row: RollupRow = { ...group.key, ...outcome.partial };
+          upserts.push(row);
+          set(bucket, key, row);
+        } else if (outcome.kind === 'delete') {
+          deletes.push(group.key);
+          set(bucket, key, null);
+        } else if (outcome.kind === 'remerge') {
+          remerge.push({ bucket, key, template: group.key, stored: storedRow });
+        }
+      }
+    }
+    stats.tiers[granularity].remerged += remerge.length;
+    for (const item of remerge) {
+      const row = await remergeRow(ctx, org, item.template, overlays, retention.weekMs === null);
+      if (row !== null) {
+        upserts.push(row);
+        set(item.bucket, item.key, row);
+      } else if (item.stored !== undefined) {
+        deletes.push(item.template);
+        set(item.bucket, item.key, null);
+      }
+    }
+    count(stats.tiers, granularity, overlay);
+  }
+
+  // 4. One transaction for every tier.
+  await hooks.beforeWrite();
+  await ctx.rollupWriter.writeRollupRows(org.id, upserts, deletes);
+  stats.buckets = stats.tiers.hour.buckets + stats.tiers.day.buckets + stats.tiers.week.buckets + stats.tiers.month.buckets;
+  return stats;
+}
+
+function count(tiers: TierCounts, granularity: Granularity, overlay: Overlay): void {
+  tiers[granularity].buckets += overlay.size;
+  for (const inBucket of overlay.values()) tiers[granularity].rows += inBucket.size;
+}
+
+function memoBuckets(timeZone: string): (instant: number, granularity: Granularity) => number {
+  const cache = new Map<string, number>();
+  return (instant, granularity) => {
+    const id = `${granularity}${instant}`;
+    let start = cache.get(id);
+    if (start === undefined) {
+      start = floorBucket(instant, granularity, timeZone);
+      cache.set(id, start);
+    }
+    return start;
+  };
+}

@@ -1,0 +1,149 @@
+import { mergeDistinct } from './distinct-sketch.ts';
+import type { RollupPartial } from './rollup-types.ts';
+import { replaceEncodedBins } from './sketch.ts';
+
+/**
+ * A coarse bucket's partial after some of its finer buckets were recomputed, derived from the
+ * stored coarse partial alone — without reading the bucket's other finer rows, whose number
+ * grows with the stored history (ADR 0007).
+ *
+ * With `stored = others ⊕ before` (before: what the recomputed finer buckets held, merged;
+ * after: what they hold now), the result is `others ⊕ after`. Count and sketch bins are whole
+ * counts, so they subtract exactly; sum subtracts in floating point (exact for whole and
+ * dyadic values, otherwise within a rounding of the full merge). Min, max, the gauge reading
+ * and the distinct sketch cannot be subtracted: the outcome is exact only when `after`
+ * dominates `before` (the usual case: new events only add) or when `stored` shows that the
+ * extreme came from the other buckets; otherwise the caller re-merges the bucket from its
+ * finer rows (`remerge`).
+ */
+export type ContributionOutcome =
+  | { kind: 'unchanged' }
+  | { kind: 'set'; partial: RollupPartial }
+  | { kind: 'delete' }
+  | { kind: 'remerge' };
+
+const UNCHANGED: ContributionOutcome = { kind: 'unchanged' };
+const REMERGE: ContributionOutcome = { kind: 'remerge' };
+const DELETE: ContributionOutcome = { kind: 'delete' };
+
+export function bytesEqual(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Same partial, bit for bit (a recomputed finer bucket that did not change feeds nothing new). */
+export function samePartial(a: RollupPartial, b: RollupPartial): boolean {
+  return (
+    a.count === b.count &&
+    Object.is(a.sum, b.sum) &&
+    Object.is(a.min, b.min) &&
+    Object.is(a.max, b.max) &&
+    a.lastValue === b.lastValue &&
+    a.lastTs === b.lastTs &&
+    bytesEqual(a.sketch, b.sketch) &&
+    bytesEqual(a.hll, b.hll)
+  );
+}
+
+interface Reading {
+  ts: number;
+  value: number;
+}
+
+function readingOf(p: RollupPartial | undefined): Reading | null {
+  return p === undefined || p.lastTs === null || p.lastValue === null ? null : { ts: p.lastTs, value: p.lastValue };
+}
+
+/** The merge rule of rollup-math: later timestamp wins, on a tie the larger value. */
+function later(a: Reading, b: Reading): boolean {
+  return a.ts > b.ts || (a.ts === b.ts && a.value > b.value);
+}
+
+function latest(a: Reading | null, b: Reading | null): Reading | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return later(b, a) ? b : a;
+}
+
+/**
+ * min or max of `others ⊕ after`; `better(x, y)` is true when x is strictly more extreme.
+ * undefined when it cannot be known without the other finer rows.
+ */
+function extreme(stored: number, before: number | undefined, after: number | undefined, better: (x: number, y: number) => boolean): number | undefined {
+  const withAfter = after !== undefined && better(after, stored) ? after : stored;
+  if (before === undefined) return withAfter;
+  // after at least as extreme as before: before's value can only have been matched or beaten.
+  if (after !== undefined && !better(before, after)) return withAfter;
+  // stored strictly beyond before: the extreme came from the other buckets and is still there.
+  if (better(stored, before)) return withAfter;
+  return undefined;
+}
+
+const lower = (x: number, y: number) => x < y;
+const higher = (x: number, y: number) => x > y;
+
+export function replaceContribution(
+  stored: RollupPartial | undefined,
+  before: RollupPartial | undefined,
+  after: RollupPartial | undefined,
+): ContributionOutcome {
+  if (before === undefined && after === undefined) return UNCHANGED;
+  if (before !== undefined && after !== undefined && samePartial(before, after)) return UNCHANGED;
+  if (stored === undefined) {
+    // Nothing stored means nothing fed the bucket before; anything else is an inconsistency.
+    return before === undefined ? { kind: 'set', partial: after! } : REMERGE;
+  }
+  // Every stored row counts at least one event; the count proves whether others exist.
+  if (stored.count < 1 || (before !== undefined && before.count < 1) || (after !== undefined && after.count < 1)) return REMERGE;
+  if (before !== undefined) {
+    if (stored.count < before.count) return REMERGE;
+    if (stored.count === before.count) return after === undefined ? DELETE : { kind: 'set', partial: after };
+  }
+
+  const min = extreme(stored.min, before?.min, after?.min, lower);
+  const max = extreme(stored.max, before?.max, after?.max, higher);
+  if (min === undefined || max === undefined) return REMERGE;
+
+  const storedReading = readingOf(stored);
+  const beforeReading = readingOf(before);
+  const afterReading = readingOf(after);
+  let reading: Reading | null;
+  if (beforeReading === null || (afterReading !== null && !later(beforeReading, afterReading))) reading = latest(storedReading, afterReading);
+  else if (storedReading !== null && later(storedReading, beforeReading)) reading = latest(storedReading, afterReading);
+  else return REMERGE;
+
+  let sketch: Uint8Array | null = null;
+  if (stored.sketch !== null) {
+    sketch = replaceEncodedBins(stored.sketch, before?.sketch ? [before.sketch] : [], after?.sketch ? [after.sketch] : []);
+    if (sketch === null) return REMERGE;
+  } else if (before?.sketch || after?.sketch) {
+    return REMERGE;
+  }
+
+  let hll: Uint8Array | null = null;
+  if (stored.hll !== null) {
+    if (before?.hll) {
+      // A union cannot forget values: only when `after` still holds all of `before`'s.
+      if (!after?.hll || !bytesEqual(mergeDistinct([before.hll, after.hll]), after.hll)) return REMERGE;
+    }
+    hll = after?.hll ? mergeDistinct([stored.hll, after.hll]) : stored.hll;
+  } else if (before?.hll || after?.hll) {
+    return REMERGE;
+  }
+
+  return {
+    kind: 'set',
+    partial: {
+      count: stored.count - (before?.count ?? 0) + (after?.count ?? 0),
+      sum: stored.sum - (before?.sum ?? 0) + (after?.sum ?? 0),
+      min,
+      max,
+      sketch,
+      lastValue: reading === null ? null : reading.value,
+      lastTs: reading === null ? null : reading.ts,
+      hll,
+    },
+  };
+}
