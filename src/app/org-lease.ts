@@ -76,6 +76,8 @@ export class OrgLease {
   private lost = false;
   private held = false;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
+  /** The heartbeat's renewal in flight, so release waits for it instead of racing it. */
+  private renewal: Promise<void> | null = null;
 
   constructor(
     private readonly ctx: Pick<AppContext, 'leaseStore' | 'clock' | 'log'>,
@@ -138,6 +140,9 @@ export class OrgLease {
     this.stopHeartbeat();
     if (!this.held) return;
     this.held = false;
+    // A renewal already sent would otherwise land after the delete and re-create the lease,
+    // leaving the organization blocked for a whole TTL after a clean release.
+    await this.renewal?.catch(() => undefined);
     heldNames(this.holder).delete(this.name);
     if (!this.lost) await this.store.releaseLease(this.name, this.holder);
   }
@@ -151,8 +156,13 @@ export class OrgLease {
     this.stopHeartbeat();
     const timer = setInterval(() => {
       if (this.lost || !this.held) return;
+      if (this.renewal !== null) return;
       // A failed renewal (database away) is retried next beat; writes check `lost` first.
-      this.renew(this.ctx.clock.now()).catch((error: unknown) => this.ctx.log.warn({ err: error, lease: this.name }, 'lease heartbeat failed'));
+      this.renewal = this.renew(this.ctx.clock.now())
+        .catch((error: unknown) => this.ctx.log.warn({ err: error, lease: this.name }, 'lease heartbeat failed'))
+        .finally(() => {
+          this.renewal = null;
+        });
     }, this.heartbeatMs);
     timer.unref?.();
     this.heartbeat = timer;

@@ -69,6 +69,31 @@ describe.each(ENGINES)('aggregation leases on %s', (engine) => {
     expect(await t.ctx.storage.tryAcquireLease(lease.name, 'other', 600, Date.now())).toBe(true);
   });
 
+  it('a release waits for a heartbeat renewal in flight, so the lease is free right after', async () => {
+    t = await createAggregationContext(engine, { now: NOW });
+    const store = t.ctx.storage;
+    let calls = 0;
+    let renewalSent!: () => void;
+    const renewalInFlight = new Promise<void>((resolve) => (renewalSent = resolve));
+    // The heartbeat's renewal reaches the database after the release's delete unless release waits for it.
+    const slowRenewals = {
+      async tryAcquireLease(name: string, holder: string, ttlMs: number, now: number) {
+        calls += 1;
+        if (calls === 1) return store.tryAcquireLease(name, holder, ttlMs, now);
+        renewalSent();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return store.tryAcquireLease(name, holder, ttlMs, now);
+      },
+      releaseLease: (name: string, holder: string) => store.releaseLease(name, holder),
+    };
+    const lease = new OrgLease({ ...t.ctx, clock: systemClock, leaseStore: slowRenewals }, 'released-org', { holder: 'live-worker', ttlMs: 60_000, heartbeatMs: 20 });
+    expect(await lease.acquire()).toBe(true);
+    await renewalInFlight;
+    await lease.release();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await store.tryAcquireLease(lease.name, 'other', 60_000, Date.now())).toBe(true);
+  });
+
   it('two passes inside one process never aggregate one organization together', async () => {
     t = await createAggregationContext(engine, { now: NOW });
     const { org, sent } = await orgWithEvents(9);
