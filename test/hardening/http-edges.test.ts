@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerQueryRoutes } from '../../src/http/query.routes.ts';
 import { uniqueId } from '../factories/index.ts';
@@ -80,6 +80,40 @@ describe('HTTP edges through a real socket', () => {
     });
     expect(response.status).toBe(413);
     expect(await response.json()).toMatchObject({ error: { code: 'payload_too_large' } });
+  });
+
+  it('reads a 7 MiB body written in paced chunks to its end, then answers 413 on an unbroken connection', async () => {
+    // What a client that writes its whole body before reading sees (Node's fetch, the SDK): a
+    // server closing as soon as the limit is crossed breaks its writes (EPIPE / ECONNRESET) and
+    // the 413 is lost with the connection. Paced writes make that deterministic on loopback.
+    const total = 7 * 1024 * 1024;
+    const chunk = Buffer.alloc(256 * 1024, 0x20);
+    const outcome = await new Promise<{ written: number; response: string; error: string | null }>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port });
+      let written = 0;
+      let response = '';
+      let error: string | null = null;
+      socket.setEncoding('utf8');
+      socket.on('data', (data: string) => (response += data));
+      socket.on('error', (e: NodeJS.ErrnoException) => (error = e.code ?? e.message));
+      socket.on('close', () => resolve({ written, response, error }));
+      socket.write(`POST /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${keys.ingest}\r\nContent-Type: application/json\r\nContent-Length: ${total}\r\n\r\n`);
+      const writeNext = () => {
+        if (socket.destroyed || error !== null) return;
+        if (written >= total) return;
+        const piece = chunk.subarray(0, Math.min(chunk.length, total - written));
+        socket.write(piece, (e) => {
+          if (e) return;
+          written += piece.length;
+          setTimeout(writeNext, 5);
+        });
+      };
+      writeNext();
+    });
+    expect(outcome.error).toBeNull();
+    expect(outcome.written).toBe(total);
+    expect(outcome.response).toMatch(/^HTTP\/1\.1 413 /);
+    expect(JSON.parse(outcome.response.slice(outcome.response.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: { code: 'payload_too_large' } });
   });
 
   it('answers a parameter over the length limit with 414 in the standard error shape', async () => {
