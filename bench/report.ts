@@ -128,9 +128,21 @@ export function renderMarkdown(previous: string, sections: readonly BenchSection
     const between = new RegExp(`<!-- /bench:${section.id} -->\\n([\\s\\S]*?)\\n### What limits it`).exec(previous)?.[1]?.trim();
     if (between) out.push(between, '');
     out.push('### What limits it', '', `<!-- notes:${section.id} -->`, (block('notes', section.id) ?? `${section.notes}\n`).trimEnd(), `<!-- /notes:${section.id} -->`, '');
+    const afterNotes = textAfterNotes(previous, section.id);
+    if (afterNotes) out.push(afterNotes, '');
     for (const text of handWritten.get(section.title) ?? []) out.push(text.trimEnd(), '');
   }
   return `${out.join('\n').trimEnd()}\n`;
+}
+
+/** Hand-written `### ` subsections after a section's notes, up to the next `## ` section. */
+function textAfterNotes(previous: string, id: string): string | undefined {
+  const marker = `<!-- /notes:${id} -->`;
+  const start = previous.indexOf(marker);
+  if (start === -1) return undefined;
+  const rest = previous.slice(start + marker.length);
+  const next = rest.search(/^## /m);
+  return (next === -1 ? rest : rest.slice(0, next)).trim() || undefined;
 }
 
 /**
