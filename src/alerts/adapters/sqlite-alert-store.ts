@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import { lazySideConnection } from '../../adapters/sqlite/side-connection.ts';
 import type { AlertRuleDefinition } from '../domain/rule.ts';
 import type { DeliveryStatus } from '../../reports/ports.ts';
 import type { AlertChannel, AlertDeliveryRecord, AlertEventKind, AlertEventRecord, AlertState, AlertStore, StoredAlertRule, StoredNotice } from '../ports.ts';
@@ -98,16 +98,8 @@ const sqliteClaimable = CLAIMABLE.replaceAll('$now', '@now');
 export const EVENT_COLUMNS = 'id, org_id, rule_id, rule_name, kind, value, threshold, at, deliveries';
 
 export function createSqliteAlertStore(file: string): AlertStore {
-  // Opened on first use: most processes never touch the alert tables.
-  let connection: Database.Database | undefined;
-  const open = (): Database.Database => {
-    if (connection === undefined) {
-      connection = new Database(file, { timeout: 15_000 });
-      connection.pragma('journal_mode = WAL');
-      connection.pragma('synchronous = FULL');
-    }
-    return connection;
-  };
+  const connection = lazySideConnection(file);
+  const open = connection.get;
   const countByStatus = async () => {
     const counts: Record<DeliveryStatus, number> = { pending: 0, sending: 0, delivered: 0, failed: 0 };
     for (const row of open().prepare<[], { status: DeliveryStatus; n: number }>('SELECT status, count(*) AS n FROM alert_deliveries GROUP BY status').all()) counts[row.status] = row.n;
@@ -203,8 +195,7 @@ export function createSqliteAlertStore(file: string): AlertStore {
     },
     countByStatus,
     async close() {
-      connection?.close();
-      connection = undefined;
+      connection.close();
     },
   };
 }

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import { lazySideConnection } from '../../adapters/sqlite/side-connection.ts';
 import type { DeliveryChannel, DeliveryRecord, DeliveryStatus, ReportSnapshot, ReportStore } from '../ports.ts';
 
 /**
@@ -37,16 +37,8 @@ export function toDeliveryRecord(row: DeliveryRow): DeliveryRecord {
 const COLUMNS = 'org_id, report_date, channel, status, attempts, next_attempt_at, last_error, delivered_at, created_at, updated_at';
 
 export function createSqliteReportStore(file: string): ReportStore {
-  // Opened on first use: most processes (CLI commands, tests) never touch the report tables.
-  let connection: Database.Database | undefined;
-  const open = (): Database.Database => {
-    if (connection === undefined) {
-      connection = new Database(file, { timeout: 15_000 });
-      connection.pragma('journal_mode = WAL');
-      connection.pragma('synchronous = FULL');
-    }
-    return connection;
-  };
+  const connection = lazySideConnection(file);
+  const open = connection.get;
   const snapshotOf = (row: { org_id: string; report_date: string; generated_at: number; json: string; html: string } | undefined): ReportSnapshot | null =>
     row === undefined ? null : { orgId: row.org_id, date: row.report_date, generatedAt: row.generated_at, json: row.json, html: row.html };
   return {
@@ -129,8 +121,7 @@ export function createSqliteReportStore(file: string): ReportStore {
       );
     },
     async close() {
-      if (connection?.open) connection.close();
-      connection = undefined;
+      connection.close();
     },
   };
 }

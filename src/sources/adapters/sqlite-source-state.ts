@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { lazySideConnection } from '../../adapters/sqlite/side-connection.ts';
 import { join } from 'node:path';
 import type { SourceStateStore } from '../ports.ts';
 import type { Cursor } from '../table-pull.ts';
@@ -12,17 +13,11 @@ const SQLITE_FILE_NAME = 'meterboard.db';
  */
 export function createSqliteSourceState(options: { dataDir: string } | { file: string }): SourceStateStore {
   const file = 'file' in options ? options.file : join(options.dataDir, SQLITE_FILE_NAME);
-  let opened: Database.Database | null = null;
+  const connection = lazySideConnection(file);
   let closed = false;
-  // Opened on first use: a context that never pulls (most tests, the benchmark) holds no handle.
   const db = (): Database.Database => {
-    if (opened === null) {
-      if (closed) throw new Error('source state is closed');
-      opened = new Database(file, { timeout: 15_000 });
-      opened.pragma('journal_mode = WAL');
-      opened.pragma('synchronous = FULL');
-    }
-    return opened;
+    if (closed) throw new Error('source state is closed');
+    return connection.get();
   };
   // better-sqlite3 binds repeated parameters by name only.
   const p = (i: number) => `@p${i}`;
@@ -66,7 +61,7 @@ export function createSqliteSourceState(options: { dataDir: string } | { file: s
     async close() {
       if (closed) return;
       closed = true;
-      opened?.close();
+      connection.close();
     },
   };
 }
