@@ -28,9 +28,10 @@ export function createReportsRuntime(config: Pick<Config, 'smtpUrl' | 'databaseU
 }
 
 /**
- * The rendering libraries (ECharts, resvg, MJML) are ~85 MB of a process's RSS; most processes
+ * The rendering libraries (ECharts, resvg, MJML) add ~40 MB to a process's RSS at start-up and
+ * ~110 MB to the peak of a 1M-event aggregation pass (docs/PERFORMANCE.md § 2); most processes
  * (an aggregating worker, a server nobody asks for a report) never render one, so they load on
- * the first report instead of at start-up.
+ * the first report instead.
  */
 function lazyRenderer(): ReportRenderer {
   let loading: Promise<ReportRenderer> | undefined;
