@@ -99,9 +99,9 @@ export interface TrendImage {
 
 /** Turns the report data into the e-mail's HTML and its chart images (MJML, ECharts + resvg). */
 export interface ReportRenderer {
-  trendImages(report: DailyReport): TrendImage[];
+  trendImages(report: DailyReport): Promise<TrendImage[]>;
   /** `imageSrc` says where a metric's chart is loaded from (`cid:` in mail, a data URI in the preview). */
-  html(report: DailyReport, imageSrc: (metricName: string) => string | null): string;
+  html(report: DailyReport, imageSrc: (metricName: string) => string | null): Promise<string>;
 }
 
 /** What the reports feature needs at run time; `AppContext.reports`, built in compose.ts. */

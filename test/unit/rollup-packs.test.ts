@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { packRows, unpackRows } from '../../src/adapters/rollup-packs.ts';
 import type { RollupRow } from '../../src/domain/rollup-types.ts';
+import { encodeValues } from '../../src/domain/sketch.ts';
 
 /** The packed storage form (ADR 0006) must give back exactly the rows it was given. */
 
@@ -93,5 +94,49 @@ describe('rollup packs', () => {
 
   it('rejects two rows with the same key', () => {
     expect(() => packRows([row({}), row({ count: 2, sum: 2 })])).toThrow(/duplicate/);
+  });
+
+  it('stores a single-valued sketch as nothing and a shared value prefix once, and gives both back', () => {
+    const users = Array.from({ length: 50 }, (_, i) => `user-${String(i).padStart(4, '0')}`);
+    const rows = users.map((dimValue, i) =>
+      row({ project: '', dimName: 'user_id', dimValue, count: 1, sum: 100 + i, min: 100 + i, max: 100 + i, sketch: encodeValues([100 + i]) }),
+    );
+    const [pack] = packRows(rows);
+    // Per entry before format 2: scope 2 B, value 10 B, flags 1, count 1, value 2, sketch 8 = 24 B.
+    expect(pack!.packed.byteLength).toBeLessThan(50 * 10);
+    expect(sorted(unpackAll(rows))).toEqual(sorted(rows));
+  });
+
+  it('keeps a sketch that does not follow from min = max, and surrogate pairs split across a shared prefix', () => {
+    const rows = [
+      row({ dimName: 'd', dimValue: 'a\u{1F600}x', project: '', count: 2, sum: 10, min: 5, max: 5, sketch: encodeValues([5, 5.4]) }),
+      row({ dimName: 'd', dimValue: 'a\u{1F601}y', project: '', count: 2, sum: 10, min: 5, max: 5, sketch: encodeValues([5, 5]) }),
+      row({ dimName: 'd', dimValue: 'a\u{1F601}z', project: '', count: 300, sum: 1500, min: 5, max: 5, sketch: encodeValues(new Array<number>(300).fill(5)) }),
+    ];
+    expect(sorted(unpackAll(rows))).toEqual(sorted(rows));
+  });
+
+  it('reads packs written in format 1 (before ADR 0008) as they were', () => {
+    // Bytes written by the format-1 encoder of ADR 0006 (commit 3d8ea64): stored packs stay readable.
+    const globalPack =
+      '0104036170690002657503776562000100320400030908070002002a010d000000000000124000b007c585317a4203010001030302000402000000000000e83f000000000000d03f000000000000e03f080100020102010100';
+    const userPack =
+      '010100000008757365722d30303126011407010001e8010100000008757365722d30303226011607010001f0010100000008757365722d30313026011807010001fa01010000000dc3bc6ec3af636f646520e2988326011a0701000182020100';
+    const read = (hex: string, dimName: string) => {
+      const out: RollupRow[] = [];
+      unpackRows('org', 'hour', { bucketStart: 1_800_000_000_000, metric: 'm', dimName }, Buffer.from(hex, 'hex'), {}, out);
+      return out;
+    };
+    expect(read(globalPack, '')).toEqual([
+      row({ project: 'api', tag: '', count: 4, sum: 0, min: 0, max: 0, hll: Uint8Array.from([9, 8, 7]) }),
+      row({ project: 'api', tag: 'eu', count: 1, sum: -7, min: -7, max: -7, lastValue: 4.5, lastTs: 1_800_000_000_123 }),
+      row({ project: 'web', tag: '', count: 3, sum: 3, min: 1, max: 1 }),
+      row({ project: 'web', tag: 'eu', count: 2, sum: 0.75, min: 0.25, max: 0.5, sketch: Uint8Array.from([1, 0, 2, 1, 2, 1, 1, 0]) }),
+    ]);
+    expect(read(userPack, 'user_id')).toEqual(
+      ['user-001', 'user-002', 'user-010', 'ünïcode ☃'].map((dimValue, i) =>
+        row({ project: '', dimName: 'user_id', dimValue, count: 1, sum: 10 + i, min: 10 + i, max: 10 + i, sketch: encodeValues([10 + i]) }),
+      ),
+    );
   });
 });

@@ -50,12 +50,12 @@ export async function buildReport(ctx: AppContext, input: { orgId: string; date?
     trends,
   });
   const { renderer } = ctx.reports;
-  const images = renderer.trendImages(report);
+  const images = await renderer.trendImages(report);
   const byMetric = new Map(images.map((image) => [image.metricName, image]));
   return {
     report,
-    emailHtml: renderer.html(report, (name) => (byMetric.has(name) ? `cid:${byMetric.get(name)!.cid}` : null)),
-    previewHtml: renderer.html(report, (name) => (byMetric.has(name) ? `data:image/png;base64,${byMetric.get(name)!.png.toString('base64')}` : null)),
+    emailHtml: await renderer.html(report, (name) => (byMetric.has(name) ? `cid:${byMetric.get(name)!.cid}` : null)),
+    previewHtml: await renderer.html(report, (name) => (byMetric.has(name) ? `data:image/png;base64,${byMetric.get(name)!.png.toString('base64')}` : null)),
     text: renderPlainText(report),
     images,
   };

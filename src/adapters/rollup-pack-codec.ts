@@ -1,0 +1,344 @@
+import type { RollupKey, RollupPartial } from '../domain/rollup-types.ts';
+import { encodeValues } from '../domain/sketch.ts';
+
+/**
+ * The bytes of one rollup pack (ADR 0006, ADR 0008): the encode/decode boundary, with no
+ * notion of which pack it is. `rollup-packs.ts` groups rows into packs and calls this.
+ *
+ * Every pack starts with a format version byte, then its table of the projects and tags its
+ * entries name (varint count, then each as varint length + UTF-8), then its entries in
+ * (project, tag, dimension value) order. Integers are unsigned LEB128 varints, signed ones
+ * zigzag varints, floats little-endian float64.
+ *
+ * Format 1 (ADR 0006), per entry: project and tag (indexes into the table), dimension value
+ * (length + UTF-8), flags byte, count, then unless UNIT sum/min/max (one of them when SINGLE;
+ * varints when INTEGRAL, else floats), then sketch (length + bytes), last reading (two floats),
+ * distinct sketch (length + bytes), each only when its flag says so.
+ *
+ * Format 2 (ADR 0008) writes the flags byte first and drops what the previous entry or the
+ * partial itself already says: project and tag only unless SAME_SCOPE; the dimension value as
+ * the length of the prefix it shares with the previous entry's value (only when that value is
+ * not empty) and the rest; no sketch bytes when IMPLIED_SKETCH (all `count` values equal `min`,
+ * so the sketch is the one `encodeValues` gives, checked byte for byte before it is dropped).
+ * Format 1 packs stay readable: a pack keeps its format until it is rewritten.
+ */
+
+export type PackEntry = Pick<RollupKey, 'project' | 'tag' | 'dimValue'> & RollupPartial;
+
+const FORMAT_1 = 1;
+const FORMAT_2 = 2;
+
+/** count-only partial of a counter: sum = count, min = max = 1 (nothing else stored). */
+const UNIT = 1;
+/** sum, min and max are safe integers, stored as zigzag varints. */
+const INTEGRAL = 2;
+const HAS_SKETCH = 4;
+const HAS_LAST = 8;
+const HAS_HLL = 16;
+/** sum = min = max (one value, or all equal): the value is stored once. */
+const SINGLE = 32;
+/** Format 2: same project and tag as the previous entry (none stored). */
+const SAME_SCOPE = 64;
+/** Format 2, with HAS_SKETCH: the sketch is the one of `count` values equal to `min` (no bytes stored). */
+const IMPLIED_SKETCH = 128;
+
+/** Largest count whose sketch is re-derived on read rather than stored (bounds the work of a read). */
+const IMPLIED_SKETCH_MAX_COUNT = 256;
+
+class Writer {
+  private buffer = Buffer.allocUnsafe(256);
+  length = 0;
+
+  private reserve(bytes: number): void {
+    if (this.length + bytes <= this.buffer.length) return;
+    let size = this.buffer.length * 2;
+    while (size < this.length + bytes) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buffer.copy(next, 0, 0, this.length);
+    this.buffer = next;
+  }
+
+  byte(value: number): void {
+    this.reserve(1);
+    this.buffer[this.length++] = value;
+  }
+
+  /** Unsigned integer up to 2^53, seven bits a byte. */
+  varint(value: number): void {
+    this.reserve(8);
+    let v = value;
+    while (v >= 0x80) {
+      this.buffer[this.length++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.buffer[this.length++] = v;
+  }
+
+  zigzag(value: number): void {
+    this.varint(value >= 0 ? value * 2 : -value * 2 - 1);
+  }
+
+  float(value: number): void {
+    this.reserve(8);
+    this.buffer.writeDoubleLE(value, this.length);
+    this.length += 8;
+  }
+
+  bytes(value: Uint8Array): void {
+    this.varint(value.byteLength);
+    this.reserve(value.byteLength);
+    this.buffer.set(value, this.length);
+    this.length += value.byteLength;
+  }
+
+  text(value: string): void {
+    const max = Buffer.byteLength(value, 'utf8');
+    this.varint(max);
+    this.reserve(max);
+    this.length += this.buffer.write(value, this.length, 'utf8');
+  }
+
+  done(): Buffer {
+    return Buffer.from(this.buffer.subarray(0, this.length));
+  }
+}
+
+class Reader {
+  offset = 0;
+  constructor(private readonly buffer: Uint8Array) {}
+
+  get done(): boolean {
+    return this.offset >= this.buffer.length;
+  }
+
+  byte(): number {
+    if (this.offset >= this.buffer.length) throw new Error('rollup pack: truncated');
+    return this.buffer[this.offset++]!;
+  }
+
+  varint(): number {
+    let value = 0;
+    let scale = 1;
+    for (;;) {
+      const b = this.byte();
+      value += (b & 0x7f) * scale;
+      if (b < 0x80) return value;
+      scale *= 0x80;
+    }
+  }
+
+  zigzag(): number {
+    const z = this.varint();
+    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  }
+
+  float(): number {
+    if (this.offset + 8 > this.buffer.length) throw new Error('rollup pack: truncated');
+    const view = new DataView(this.buffer.buffer, this.buffer.byteOffset + this.offset, 8);
+    this.offset += 8;
+    return view.getFloat64(0, true);
+  }
+
+  bytes(): Uint8Array {
+    const length = this.varint();
+    if (this.offset + length > this.buffer.length) throw new Error('rollup pack: truncated');
+    // A copy: callers own their partials, never a view into a driver buffer.
+    const out = new Uint8Array(length);
+    out.set(this.buffer.subarray(this.offset, this.offset + length));
+    this.offset += length;
+    return out;
+  }
+
+  text(): string {
+    const length = this.varint();
+    if (this.offset + length > this.buffer.length) throw new Error('rollup pack: truncated');
+    const out = Buffer.from(this.buffer.buffer, this.buffer.byteOffset + this.offset, length).toString('utf8');
+    this.offset += length;
+    return out;
+  }
+}
+
+const isIntegral = (n: number) => Number.isSafeInteger(n) && !Object.is(n, -0);
+
+function impliedSketch(count: number, value: number): Uint8Array {
+  return encodeValues(new Array<number>(count).fill(value));
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sketchIsImplied(entry: PackEntry): boolean {
+  if (entry.sketch === null || !Object.is(entry.min, entry.max)) return false;
+  if (!Number.isSafeInteger(entry.count) || entry.count < 1 || entry.count > IMPLIED_SKETCH_MAX_COUNT) return false;
+  return sameBytes(entry.sketch, impliedSketch(entry.count, entry.min));
+}
+
+/** Length of the prefix `b` shares with `a`, never ending inside a surrogate pair. */
+function sharedPrefix(a: string, b: string): number {
+  const limit = Math.min(a.length, b.length);
+  let n = 0;
+  while (n < limit && a.charCodeAt(n) === b.charCodeAt(n)) n++;
+  if (n > 0 && n < b.length) {
+    const last = b.charCodeAt(n - 1);
+    if (last >= 0xd800 && last <= 0xdbff) n--;
+  }
+  return n;
+}
+
+/** The bytes of one pack; `entries` sorted by (project, tag, dimension value), keys distinct. */
+export function encodePack(entries: readonly PackEntry[]): Buffer {
+  const w = new Writer();
+  w.byte(FORMAT_2);
+  // Projects and tags repeat across a pack's entries: written once, referenced by index.
+  const scopes = new Map<string, number>();
+  for (const entry of entries) {
+    if (!scopes.has(entry.project)) scopes.set(entry.project, scopes.size);
+    if (!scopes.has(entry.tag)) scopes.set(entry.tag, scopes.size);
+  }
+  w.varint(scopes.size);
+  for (const text of scopes.keys()) w.text(text);
+  let previous: PackEntry | null = null;
+  for (const entry of entries) {
+    const unit = entry.sum === entry.count && entry.min === 1 && entry.max === 1;
+    const single = !unit && Object.is(entry.sum, entry.min) && Object.is(entry.min, entry.max);
+    const integral = !unit && isIntegral(entry.sum) && isIntegral(entry.min) && isIntegral(entry.max);
+    const last = entry.lastValue !== null || entry.lastTs !== null;
+    const sameScope = previous !== null && previous.project === entry.project && previous.tag === entry.tag;
+    const implied = sketchIsImplied(entry);
+    w.byte(
+      (unit ? UNIT : 0) | (single ? SINGLE : 0) | (integral ? INTEGRAL : 0) | (sameScope ? SAME_SCOPE : 0) |
+        (entry.sketch !== null ? HAS_SKETCH : 0) | (implied ? IMPLIED_SKETCH : 0) | (last ? HAS_LAST : 0) | (entry.hll !== null ? HAS_HLL : 0),
+    );
+    if (!sameScope) {
+      w.varint(scopes.get(entry.project)!);
+      w.varint(scopes.get(entry.tag)!);
+    }
+    const before = previous?.dimValue ?? '';
+    if (before === '') w.text(entry.dimValue);
+    else {
+      const shared = sharedPrefix(before, entry.dimValue);
+      w.varint(shared);
+      w.text(entry.dimValue.slice(shared));
+    }
+    w.varint(entry.count);
+    writeValues(w, entry, unit, single, integral);
+    if (entry.sketch !== null && !implied) w.bytes(entry.sketch);
+    if (last) {
+      // Both or neither are set in practice; NaN stands for a missing half.
+      w.float(entry.lastValue ?? NaN);
+      w.float(entry.lastTs ?? NaN);
+    }
+    if (entry.hll !== null) w.bytes(entry.hll);
+    previous = entry;
+  }
+  return w.done();
+}
+
+function writeValues(w: Writer, entry: PackEntry, unit: boolean, single: boolean, integral: boolean): void {
+  if (unit) return;
+  if (single) {
+    if (integral) w.zigzag(entry.sum);
+    else w.float(entry.sum);
+  } else if (integral) {
+    w.zigzag(entry.sum);
+    w.zigzag(entry.min);
+    w.zigzag(entry.max);
+  } else {
+    w.float(entry.sum);
+    w.float(entry.min);
+    w.float(entry.max);
+  }
+}
+
+/**
+ * Every entry of a pack (format 1 or 2), in stored order. `visit` gets one object, overwritten
+ * for each entry (a read decodes many entries and drops some): copy what it keeps.
+ */
+export function decodePack(packed: Uint8Array, visit: (entry: Readonly<PackEntry>) => void): void {
+  const r = new Reader(packed);
+  const format = r.byte();
+  if (format !== FORMAT_1 && format !== FORMAT_2) throw new Error(`rollup pack: unknown format ${format}`);
+  const scopes: string[] = [];
+  for (let n = r.varint(); n > 0; n--) scopes.push(r.text());
+  const scope = (index: number): string => {
+    const text = scopes[index];
+    if (text === undefined) throw new Error('rollup pack: bad project/tag reference');
+    return text;
+  };
+  let project = '';
+  let tag = '';
+  let dimValue = '';
+  let first = true;
+  const entry: PackEntry = { project, tag, dimValue, count: 0, sum: 0, min: 0, max: 0, sketch: null, lastValue: null, lastTs: null, hll: null };
+  while (!r.done) {
+    let flags: number;
+    if (format === FORMAT_1) {
+      project = scope(r.varint());
+      tag = scope(r.varint());
+      dimValue = r.text();
+      flags = r.byte();
+    } else {
+      flags = r.byte();
+      if ((flags & SAME_SCOPE) === 0) {
+        project = scope(r.varint());
+        tag = scope(r.varint());
+      } else if (first) throw new Error('rollup pack: first entry without a scope');
+      if (dimValue === '') dimValue = r.text();
+      else {
+        const shared = r.varint();
+        if (shared > dimValue.length) throw new Error('rollup pack: bad shared prefix');
+        dimValue = dimValue.slice(0, shared) + r.text();
+      }
+    }
+    first = false;
+    const count = r.varint();
+    let sum = count;
+    let min = 1;
+    let max = 1;
+    if ((flags & SINGLE) !== 0) {
+      sum = (flags & INTEGRAL) !== 0 ? r.zigzag() : r.float();
+      min = sum;
+      max = sum;
+    } else if ((flags & UNIT) === 0) {
+      if ((flags & INTEGRAL) !== 0) {
+        sum = r.zigzag();
+        min = r.zigzag();
+        max = r.zigzag();
+      } else {
+        sum = r.float();
+        min = r.float();
+        max = r.float();
+      }
+    }
+    let sketch: Uint8Array | null = null;
+    if ((flags & HAS_SKETCH) !== 0) {
+      if (format === FORMAT_1 || (flags & IMPLIED_SKETCH) === 0) sketch = r.bytes();
+      else if (count >= 1 && count <= IMPLIED_SKETCH_MAX_COUNT) sketch = impliedSketch(count, min);
+      else throw new Error('rollup pack: implied sketch out of range');
+    }
+    let lastValue: number | null = null;
+    let lastTs: number | null = null;
+    if ((flags & HAS_LAST) !== 0) {
+      const v = r.float();
+      const t = r.float();
+      lastValue = Number.isNaN(v) ? null : v;
+      lastTs = Number.isNaN(t) ? null : t;
+    }
+    const hll = (flags & HAS_HLL) !== 0 ? r.bytes() : null;
+    entry.project = project;
+    entry.tag = tag;
+    entry.dimValue = dimValue;
+    entry.count = count;
+    entry.sum = sum;
+    entry.min = min;
+    entry.max = max;
+    entry.sketch = sketch;
+    entry.lastValue = lastValue;
+    entry.lastTs = lastTs;
+    entry.hll = hll;
+    visit(entry);
+  }
+}
