@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Granularity, RollupKey, RollupRow } from '../../domain/rollup-types.ts';
 import type { RollupReader, RollupWriter } from '../../ports/storage.ts';
-import { packIdsOf, rewritePacks, rowsForKeys, type PackId, type StoredPackBlob } from '../rollup-pack-changes.ts';
+import { DecodedPacks, packIdsOf, rewritePacks, rowsForKeys, type PackId, type StoredPackBlob } from '../rollup-pack-changes.ts';
 import { assertRowChanges } from '../rollup-row-changes.ts';
 import { byteaArray, numberArray, textArray } from './array-literals.ts';
 import { inTransaction } from './db.ts';
@@ -97,9 +97,10 @@ async function hasLegacyRows(db: Queryable, orgId: string): Promise<boolean> {
 
 export function createRollupRows(pool: Pool): Pick<RollupReader, 'readRollupsByKey'> & Pick<RollupWriter, 'writeRollupRows'> {
   const legacy = legacyRollupRows(pool);
+  const decoded = new DecodedPacks();
   return {
     async readRollupsByKey(orgId, keys) {
-      const rows = rowsForKeys(orgId, await storedPacks(pool, orgId, keys, false), keys);
+      const rows = rowsForKeys(orgId, await storedPacks(pool, orgId, keys, false), keys, decoded);
       if (await hasLegacyRows(pool, orgId)) rows.push(...(await legacy.readRollupsByKey(orgId, keys)));
       return rows;
     },
@@ -108,7 +109,7 @@ export function createRollupRows(pool: Pool): Pick<RollupReader, 'readRollupsByK
       assertRowChanges(orgId, upserts, deletes);
       if (upserts.length + deletes.length === 0) return;
       await inTransaction(pool, async (client) => {
-        const changes = rewritePacks(orgId, await storedPacks(client, orgId, [...upserts, ...deletes], true), upserts, deletes);
+        const changes = rewritePacks(orgId, await storedPacks(client, orgId, [...upserts, ...deletes], true), upserts, deletes, decoded);
         for (const chunk of chunks(changes.remove)) {
           await client.query(`DELETE FROM rollup_packs AS p USING ${PACK_IDS_FROM} WHERE ${PACK_ID_JOIN}`, [orgId, ...packIdArrays(chunk)]);
         }

@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { Granularity, RollupKey, RollupRow } from '../../domain/rollup-types.ts';
 import type { RollupReader, RollupWriter } from '../../ports/storage.ts';
-import { packIdsOf, rewritePacks, rowsForKeys, type PackId, type StoredPackBlob } from '../rollup-pack-changes.ts';
+import { DecodedPacks, packIdsOf, rewritePacks, rowsForKeys, type PackId, type StoredPackBlob } from '../rollup-pack-changes.ts';
 import { assertRowChanges } from '../rollup-row-changes.ts';
 import { lazy } from './lazy-statement.ts';
 import { ROLLUP_COLUMNS, toRollup, type StoredRollup } from './sqlite-rollup-store.ts';
@@ -32,6 +32,7 @@ function packIdParams(orgId: string, k: PackId): PackIdParams {
 }
 
 export function sqliteRollupRows(db: Database): Pick<RollupReader, 'readRollupsByKey'> & Pick<RollupWriter, 'writeRollupRows'> {
+  const decoded = new DecodedPacks();
   const sql = lazy(() => ({
     // One statement per chunk of pack ids (a JSON array of [granularity, bucket, metric, dimName]):
     // each is a primary-key seek, without a statement call per pack.
@@ -78,7 +79,7 @@ export function sqliteRollupRows(db: Database): Pick<RollupReader, 'readRollupsB
 
   const writeTx = db.transaction((orgId: string, upserts: readonly RollupRow[], deletes: readonly RollupKey[]) => {
     const { writePack, removePack, deleteLegacy, anyLegacy } = sql();
-    const changes = rewritePacks(orgId, storedPacks(orgId, [...upserts, ...deletes]), upserts, deletes);
+    const changes = rewritePacks(orgId, storedPacks(orgId, [...upserts, ...deletes]), upserts, deletes, decoded);
     for (const id of changes.remove) removePack.run(...packIdParams(orgId, id));
     for (const pack of changes.write) writePack.run(...packIdParams(orgId, pack), pack.valueCount, pack.packed);
     if (anyLegacy.get(orgId) !== undefined) {
@@ -88,7 +89,7 @@ export function sqliteRollupRows(db: Database): Pick<RollupReader, 'readRollupsB
 
   return {
     async readRollupsByKey(orgId, keys) {
-      const rows = rowsForKeys(orgId, storedPacks(orgId, keys), keys);
+      const rows = rowsForKeys(orgId, storedPacks(orgId, keys), keys, decoded);
       if (sql().anyLegacy.get(orgId) !== undefined) {
         const { readLegacy } = sql();
         for (let i = 0; i < keys.length; i += READ_CHUNK) {
