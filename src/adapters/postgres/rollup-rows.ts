@@ -78,9 +78,13 @@ type Queryable = Pick<PoolClient, 'query'>;
 async function storedPacks(db: Queryable, orgId: string, keys: Iterable<PackId>, forUpdate: boolean): Promise<StoredPackBlob[]> {
   const packs: StoredPackBlob[] = [];
   for (const chunk of chunks(packIdsOf(keys))) {
+    // LATERAL: one primary-key probe per id whatever the statistics say. A plain join let the
+    // planner hash every pack of the org when the table had not been analyzed yet (~45 ms for
+    // 500 ids among 50,000 packs, against ~1.5 ms probing).
     const result = await db.query<{ granularity: Granularity; bucket_start: string | number; metric: string; dim_name: string; packed: Buffer }>(
       `SELECT p.granularity, p.bucket_start, p.metric, p.dim_name, p.packed
-         FROM ${PACK_IDS_FROM} JOIN rollup_packs AS p ON ${PACK_ID_JOIN}${forUpdate ? ' FOR UPDATE OF p' : ''}`,
+         FROM ${PACK_IDS_FROM}
+        CROSS JOIN LATERAL (SELECT * FROM rollup_packs AS p WHERE ${PACK_ID_JOIN}${forUpdate ? ' FOR UPDATE' : ''}) AS p`,
       [orgId, ...packIdArrays(chunk)],
     );
     for (const row of result.rows) {
