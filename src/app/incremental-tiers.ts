@@ -42,24 +42,63 @@ interface Change {
 
 interface ChangeGroup {
   key: RollupKey;
-  before: RollupRow[];
-  after: RollupRow[];
+  before: RollupPartial | undefined;
+  after: RollupPartial | undefined;
 }
 
-/** The changes of the dirty hours, per containing bucket of `granularity` and series key. */
-function groupChanges(changes: readonly Change[], granularity: Granularity, bucketOf: (instant: number, granularity: Granularity) => number): Map<number, Map<string, ChangeGroup>> {
-  const groups = new Map<number, Map<string, ChangeGroup>>();
+/** The changes of one series key over the dirty hours, in hour order, with their merge once computed. */
+interface KeyChanges {
+  changes: Change[];
+  merged?: { before: RollupPartial | undefined; after: RollupPartial | undefined };
+}
+
+function byKey(changes: readonly Change[]): Map<string, KeyChanges> {
+  const out = new Map<string, KeyChanges>();
   for (const change of changes) {
-    const bucket = bucketOf(change.hour, granularity);
+    const found = out.get(change.key);
+    if (found === undefined) out.set(change.key, { changes: [change] });
+    else found.changes.push(change);
+  }
+  return out;
+}
+
+function mergeChanges(changes: readonly Change[]): { before: RollupPartial | undefined; after: RollupPartial | undefined } {
+  const before: RollupPartial[] = [];
+  const after: RollupPartial[] = [];
+  for (const change of changes) {
+    if (change.before) before.push(change.before);
+    if (change.after) after.push(change.after);
+  }
+  return { before: mergedOrNone(before), after: mergedOrNone(after) };
+}
+
+/**
+ * The changes of the dirty hours, per containing bucket of `granularity` and series key. A key
+ * whose dirty hours all fall in one bucket (the usual case) merges them once for every tier.
+ */
+function groupChanges(keys: ReadonlyMap<string, KeyChanges>, granularity: Granularity, bucketOfHour: ReadonlyMap<number, number>): Map<number, Map<string, ChangeGroup>> {
+  const groups = new Map<number, Map<string, ChangeGroup>>();
+  const add = (bucket: number, key: string, template: RollupRow, merged: { before: RollupPartial | undefined; after: RollupPartial | undefined }) => {
     let inBucket = groups.get(bucket);
     if (inBucket === undefined) groups.set(bucket, (inBucket = new Map()));
-    let group = inBucket.get(change.key);
-    if (group === undefined) {
-      const template = (change.after ?? change.before)!;
-      inBucket.set(change.key, (group = { key: keyIn(template, granularity, bucket), before: [], after: [] }));
+    inBucket.set(key, { key: keyIn(template, granularity, bucket), before: merged.before, after: merged.after });
+  };
+  for (const [key, keyChanges] of keys) {
+    const { changes } = keyChanges;
+    const template = (changes[0]!.after ?? changes[0]!.before)!;
+    const first = bucketOfHour.get(changes[0]!.hour)!;
+    if (changes.every((change) => bucketOfHour.get(change.hour) === first)) {
+      add(first, key, template, (keyChanges.merged ??= mergeChanges(changes)));
+      continue;
     }
-    if (change.before) group.before.push(change.before);
-    if (change.after) group.after.push(change.after);
+    const perBucket = new Map<number, Change[]>();
+    for (const change of changes) {
+      const bucket = bucketOfHour.get(change.hour)!;
+      const list = perBucket.get(bucket);
+      if (list === undefined) perBucket.set(bucket, [change]);
+      else list.push(change);
+    }
+    for (const [bucket, list] of perBucket) add(bucket, key, template, mergeChanges(list));
   }
   return groups;
 }
@@ -182,7 +221,11 @@ export async function recomputeHoursIncrementally(
 
   // 3. The stored coarse rows of every changed key, all tiers in one read (they do not depend on
   // each other), then each coarser tier in turn (a re-merge reads the finer tier's results of this pass).
-  const plans = COARSE.map((granularity) => ({ granularity, groups: groupChanges(changes, granularity, bucketOf) }));
+  const changesByKey = byKey(changes);
+  const plans = COARSE.map((granularity) => {
+    const bucketOfHour = new Map(hours.map((hour) => [hour, bucketOf(hour, granularity)]));
+    return { granularity, groups: groupChanges(changesByKey, granularity, bucketOfHour) };
+  });
   const keys: RollupKey[] = [];
   for (const { groups } of plans) for (const inBucket of groups.values()) for (const group of inBucket.values()) keys.push(group.key);
   const current = byTierBucketAndKey(await ctx.rollupReader.readRollupsByKey(org.id, keys));
@@ -202,7 +245,7 @@ export async function recomputeHoursIncrementally(
       const storedInBucket = storedInTier?.get(bucket);
       for (const [key, group] of inBucket) {
         const storedRow = storedInBucket?.get(key);
-        const outcome = replaceContribution(storedRow, mergedOrNone(group.before), mergedOrNone(group.after));
+        const outcome = replaceContribution(storedRow, group.before, group.after);
         if (outcome.kind === 'set') {
           const row = rowOf(group.key, outcome.partial);
           upserts.push(row);
