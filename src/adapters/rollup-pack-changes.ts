@@ -48,14 +48,15 @@ function decodeEntries(orgId: string, pack: StoredPackBlob): Entries {
   return entries;
 }
 
-/** Upper bound on the entries kept between a pass's by-key read and its write. */
-const MAX_KEPT_ENTRIES = 500_000;
+/** Upper bound on the entries kept between a pass's by-key read and its write (past it, the write decodes again). */
+const MAX_KEPT_ENTRIES = 200_000;
 
 /**
  * Packs decoded by a by-key read, kept for the write that follows it in the same pass, so that
  * a steady pass decodes each pack once. Never trusted blindly: the write re-reads the blobs
  * inside its transaction and reuses a decoded pack only when its bytes are still the same,
- * so a stale entry costs a decode, never a wrong number. One per adapter instance.
+ * so a stale entry costs a decode, never a wrong number. One per adapter instance; holds at
+ * most what the last by-key read decoded (each read starts afresh, each write empties it).
  */
 export class DecodedPacks {
   private readonly kept = new Map<string, { packed: Uint8Array; entries: Entries }>();
@@ -67,8 +68,8 @@ export class DecodedPacks {
     const found = this.kept.get(id);
     if (found !== undefined && Buffer.compare(found.packed, pack.packed) === 0) return found.entries;
     const entries = decodeEntries(orgId, pack);
-    if (this.entries + entries.size > MAX_KEPT_ENTRIES) this.clear();
     if (found !== undefined) this.entries -= found.entries.size;
+    if (this.entries + entries.size > MAX_KEPT_ENTRIES) this.clear();
     this.kept.set(id, { packed: pack.packed, entries });
     this.entries += entries.size;
     return entries;
@@ -100,6 +101,7 @@ export function rowsForKeys(orgId: string, packs: readonly StoredPackBlob[], key
     else inPack.push(entryKey(k));
   }
   const out: RollupRow[] = [];
+  decoded.clear();
   for (const pack of packs) {
     const entries = decoded.read(orgId, pack);
     for (const key of wanted.get(packIdString(pack)) ?? []) {
