@@ -393,22 +393,13 @@ function mergeSortedBins(a: Bins, b: Bins, sign: 1 | -1): Bins | null {
   while (i < a.length || j < b.length) {
     const ka = i < a.length ? (a.keys[i] as number) : Infinity;
     const kb = j < b.length ? (b.keys[j] as number) : Infinity;
-    let key: number;
-    let count: number;
-    if (ka < kb) {
-      key = ka;
-      count = a.counts[i++] as number;
-    } else if (kb < ka) {
-      key = kb;
-      count = sign * (b.counts[j++] as number);
-    } else {
-      key = ka;
-      count = (a.counts[i++] as number) + sign * (b.counts[j++] as number);
-    }
+    const fromA = ka <= kb ? (a.counts[i++] as number) : 0;
+    const count = fromA + (kb <= ka ? sign * (b.counts[j++] as number) : 0);
     if (count < 0) return null;
-    if (count === 0) continue;
-    keys.push(key);
-    counts.push(count);
+    if (count > 0) {
+      keys.push(Math.min(ka, kb));
+      counts.push(count);
+    }
   }
   return { keys, counts, length: keys.length };
 }
