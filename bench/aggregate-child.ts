@@ -23,6 +23,8 @@ export interface ChildInput {
 /** One steady round: fresh events ingested, then one pass, timed by wall clock and by this process's CPU. */
 export interface SteadyRound {
   events: number;
+  /** Raw events the pass read: every event of the dirty hours, earlier rounds' included. */
+  scanned: number;
   dirtyHours: number;
   wallMs: number;
   cpuMs: number;
@@ -146,7 +148,7 @@ async function steadyMain(input: ChildInput): Promise<SteadyChildResult> {
       const cpu = process.cpuUsage();
       const wall = performance.now();
       const result = await aggregateDirtyBuckets(ctx);
-      rounds.push({ events, dirtyHours: dirty, wallMs: performance.now() - wall, cpuMs: cpuMsSince(cpu), tiers: result.tiers! });
+      rounds.push({ events, scanned: result.events, dirtyHours: dirty, wallMs: performance.now() - wall, cpuMs: cpuMsSince(cpu), tiers: result.tiers! });
       const idleCpu = process.cpuUsage();
       const idleWall = performance.now();
       await aggregateDirtyBuckets(ctx);

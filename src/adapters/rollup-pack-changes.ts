@@ -37,15 +37,77 @@ export function packIdsOf(keys: Iterable<PackId>): PackId[] {
   return [...ids.values()];
 }
 
+/** A pack's entries, decoded: entry key (project, tag, value) → row, in the pack's order. */
+type Entries = Map<string, RollupRow>;
+
+function decodeEntries(orgId: string, pack: StoredPackBlob): Entries {
+  const rows: RollupRow[] = [];
+  unpackRows(orgId, pack.granularity, pack, pack.packed, {}, rows);
+  const entries: Entries = new Map();
+  for (const row of rows) entries.set(entryKey(row), row);
+  return entries;
+}
+
+/** Upper bound on the entries kept between a pass's by-key read and its write (past it, the write decodes again). */
+const MAX_KEPT_ENTRIES = 200_000;
+
+/**
+ * Packs decoded by a by-key read, kept for the write that follows it in the same pass, so that
+ * a steady pass decodes each pack once. Never trusted blindly: the write re-reads the blobs
+ * inside its transaction and reuses a decoded pack only when its bytes are still the same,
+ * so a stale entry costs a decode, never a wrong number. One per adapter instance; holds at
+ * most what the last by-key read decoded (each read starts afresh, each write empties it).
+ */
+export class DecodedPacks {
+  private readonly kept = new Map<string, { packed: Uint8Array; entries: Entries }>();
+  private entries = 0;
+
+  /** The pack's entries, decoded now or reused; kept for a later `take`. */
+  read(orgId: string, pack: StoredPackBlob): Entries {
+    const id = `${orgId}\u0001${packIdString(pack)}`;
+    const found = this.kept.get(id);
+    if (found !== undefined && Buffer.compare(found.packed, pack.packed) === 0) return found.entries;
+    const entries = decodeEntries(orgId, pack);
+    if (found !== undefined) this.entries -= found.entries.size;
+    if (this.entries + entries.size > MAX_KEPT_ENTRIES) this.clear();
+    this.kept.set(id, { packed: pack.packed, entries });
+    this.entries += entries.size;
+    return entries;
+  }
+
+  /** The pack's entries for the caller to change: reused when the bytes match, and no longer kept. */
+  take(orgId: string, pack: StoredPackBlob): Entries {
+    const id = `${orgId}\u0001${packIdString(pack)}`;
+    const found = this.kept.get(id);
+    if (found === undefined) return decodeEntries(orgId, pack);
+    this.kept.delete(id);
+    this.entries -= found.entries.size;
+    return Buffer.compare(found.packed, pack.packed) === 0 ? found.entries : decodeEntries(orgId, pack);
+  }
+
+  clear(): void {
+    this.kept.clear();
+    this.entries = 0;
+  }
+}
+
 /** The rows of the stored packs whose keys were asked for. */
-export function rowsForKeys(orgId: string, packs: readonly StoredPackBlob[], keys: readonly RollupKey[]): RollupRow[] {
-  const wanted = new Set(keys.map((k) => `${packIdString(k)}\u0001${entryKey(k)}`));
+export function rowsForKeys(orgId: string, packs: readonly StoredPackBlob[], keys: readonly RollupKey[], decoded: DecodedPacks): RollupRow[] {
+  const wanted = new Map<string, string[]>();
+  for (const k of keys) {
+    const id = packIdString(k);
+    const inPack = wanted.get(id);
+    if (inPack === undefined) wanted.set(id, [entryKey(k)]);
+    else inPack.push(entryKey(k));
+  }
   const out: RollupRow[] = [];
+  decoded.clear();
   for (const pack of packs) {
-    const rows: RollupRow[] = [];
-    unpackRows(orgId, pack.granularity, pack, pack.packed, {}, rows);
-    const id = packIdString(pack);
-    for (const row of rows) if (wanted.has(`${id}\u0001${entryKey(row)}`)) out.push(row);
+    const entries = decoded.read(orgId, pack);
+    for (const key of wanted.get(packIdString(pack)) ?? []) {
+      const row = entries.get(key);
+      if (row !== undefined) out.push(row);
+    }
   }
   return out;
 }
@@ -60,15 +122,16 @@ export interface PackRewrite {
 /**
  * The new contents of every pack the changes touch: stored entries, minus deletes, with upserts
  * replacing or adding entries. `stored` holds the current blobs of (some of) those packs; a pack
- * not among them starts empty.
+ * not among them starts empty. Packs decoded by this pass's by-key read are reused when unchanged.
  */
 export function rewritePacks(
   orgId: string,
   stored: readonly StoredPackBlob[],
   upserts: readonly RollupRow[],
   deletes: readonly RollupKey[],
+  decoded: DecodedPacks,
 ): PackRewrite {
-  const entries = new Map<string, { id: PackId; rows: Map<string, RollupRow> }>();
+  const entries = new Map<string, { id: PackId; rows: Entries }>();
   const slot = (k: PackId) => {
     const id = packIdString(k);
     let found = entries.get(id);
@@ -78,12 +141,9 @@ export function rewritePacks(
     }
     return found;
   };
-  for (const pack of stored) {
-    const rows: RollupRow[] = [];
-    unpackRows(orgId, pack.granularity, pack, pack.packed, {}, rows);
-    const target = slot(pack);
-    for (const row of rows) target.rows.set(entryKey(row), row);
-  }
+  for (const pack of stored) slot(pack).rows = decoded.take(orgId, pack);
+  // What the read kept and the write did not need is of no further use.
+  decoded.clear();
   for (const key of deletes) slot(key).rows.delete(entryKey(key));
   for (const row of upserts) slot(row).rows.set(entryKey(row), row);
 

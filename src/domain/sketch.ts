@@ -359,35 +359,47 @@ export function decodeSketch(bytes: Uint8Array): Sketch {
  * caller re-merges instead. Bins that reach zero disappear, so the bytes equal a fresh merge.
  */
 export function replaceEncodedBins(base: Uint8Array, minus: Iterable<Uint8Array>, plus: Iterable<Uint8Array>): Uint8Array | null {
-  const parsedBase = parseSketch(base);
   if ((base[0] as number) & FLOAT_COUNTS) return null;
+  const parsedBase = parseSketch(base);
   let zeroCount = parsedBase.zeroCount;
-  const positive = new Map<number, number>();
-  const negative = new Map<number, number>();
-  addBins(positive, parsedBase.positive);
-  addBins(negative, parsedBase.negative);
-  for (const [encodings, sign] of [[minus, -1], [plus, 1]] as const) {
+  let positive: Bins | null = parsedBase.positive;
+  let negative: Bins | null = parsedBase.negative;
+  // Every addition before any removal: a bin then goes negative only if it ends negative.
+  for (const [encodings, sign] of [[plus, 1], [minus, -1]] as const) {
     for (const bytes of encodings) {
       if ((bytes[0] as number) & FLOAT_COUNTS) return null;
       const parsed = parseSketch(bytes);
       zeroCount += sign * parsed.zeroCount;
-      addSignedBins(positive, parsed.positive, sign);
-      addSignedBins(negative, parsed.negative, sign);
+      positive = mergeSortedBins(positive, parsed.positive, sign);
+      negative = mergeSortedBins(negative, parsed.negative, sign);
+      if (positive === null || negative === null) return null;
     }
   }
   if (zeroCount < 0) return null;
-  for (const bins of [positive, negative]) {
-    for (const [key, count] of bins) {
-      if (count < 0) return null;
-      if (count === 0) bins.delete(key);
-    }
-  }
-  return writeSketch(zeroCount, sortedBins(positive), sortedBins(negative));
+  return writeSketch(zeroCount, positive, negative);
 }
 
-function addSignedBins(into: Map<number, number>, bins: Bins, sign: 1 | -1): void {
-  for (let i = 0; i < bins.length; i++) {
-    const key = bins.keys[i] as number;
-    into.set(key, (into.get(key) ?? 0) + sign * (bins.counts[i] as number));
+/**
+ * `a` plus `sign` × `b`, both in ascending key order (as parsed), in one linear walk; bins
+ * reaching zero are dropped, null when one goes negative. Same bins as adding through a map
+ * and sorting, without the map.
+ */
+function mergeSortedBins(a: Bins, b: Bins, sign: 1 | -1): Bins | null {
+  if (b.length === 0) return a;
+  const keys: number[] = [];
+  const counts: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const ka = i < a.length ? (a.keys[i] as number) : Infinity;
+    const kb = j < b.length ? (b.keys[j] as number) : Infinity;
+    const fromA = ka <= kb ? (a.counts[i++] as number) : 0;
+    const count = fromA + (kb <= ka ? sign * (b.counts[j++] as number) : 0);
+    if (count < 0) return null;
+    if (count > 0) {
+      keys.push(Math.min(ka, kb));
+      counts.push(count);
+    }
   }
+  return { keys, counts, length: keys.length };
 }

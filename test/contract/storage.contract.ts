@@ -443,6 +443,21 @@ export function describeStorageContract(engine: string, makeStorage: () => Promi
         expect(comparable(await storage.readRollups({ orgId: org, granularity: 'hour', from: B0, to: B1 + 1 }))).toEqual(comparable(expectedHour));
       });
 
+      it('writeRollupRows keeps what changed in a pack after readRollupsByKey read it (the read decoded an older version)', async () => {
+        const org = await newOrg();
+        const user = (dimValue: string, count: number) =>
+          makeRollupRow({ orgId: org, granularity: 'day', bucketStart: B0, metric: 'llm_calls', dimName: 'user', dimValue, count, sum: count });
+        await storage.replaceBuckets(org, 'day', [B0], [user('a', 1), user('b', 2)]);
+        // A steady pass reads its keys (their pack is decoded then) ...
+        expect(comparable(await storage.readRollupsByKey(org, [user('a', 0)]))).toEqual(comparable([user('a', 1)]));
+        // ... someone else rewrites that pack before the pass writes ...
+        await storage.replaceBuckets(org, 'day', [B0], [user('a', 1), user('b', 5), user('c', 7)]);
+        // ... and the write changes only its own key in the pack as it is now.
+        await storage.writeRollupRows(org, [user('a', 3)], []);
+        const day = await storage.readRollups({ orgId: org, granularity: 'day', from: B0, to: B0 + 1 });
+        expect(comparable(day)).toEqual(comparable([user('a', 3), user('b', 5), user('c', 7)]));
+      });
+
       it('replaces buckets holding hundreds of rows in one call, atomically', async () => {
         const org = await newOrg();
         const many = (bucketStart: number, n: number, count: number) =>

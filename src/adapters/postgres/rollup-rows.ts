@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Granularity, RollupKey, RollupRow } from '../../domain/rollup-types.ts';
 import type { RollupReader, RollupWriter } from '../../ports/storage.ts';
-import { packIdsOf, rewritePacks, rowsForKeys, type PackId, type StoredPackBlob } from '../rollup-pack-changes.ts';
+import { DecodedPacks, packIdsOf, rewritePacks, rowsForKeys, type PackId, type StoredPackBlob } from '../rollup-pack-changes.ts';
 import { assertRowChanges } from '../rollup-row-changes.ts';
 import { byteaArray, numberArray, textArray } from './array-literals.ts';
 import { inTransaction } from './db.ts';
@@ -78,9 +78,13 @@ type Queryable = Pick<PoolClient, 'query'>;
 async function storedPacks(db: Queryable, orgId: string, keys: Iterable<PackId>, forUpdate: boolean): Promise<StoredPackBlob[]> {
   const packs: StoredPackBlob[] = [];
   for (const chunk of chunks(packIdsOf(keys))) {
+    // LATERAL (here and for pre-pack keys): one primary-key probe per id whatever the statistics say. A plain join let the
+    // planner hash every pack of the org when the table had not been analyzed yet (~45 ms for
+    // 500 ids among 50,000 packs, against ~1.5 ms probing).
     const result = await db.query<{ granularity: Granularity; bucket_start: string | number; metric: string; dim_name: string; packed: Buffer }>(
       `SELECT p.granularity, p.bucket_start, p.metric, p.dim_name, p.packed
-         FROM ${PACK_IDS_FROM} JOIN rollup_packs AS p ON ${PACK_ID_JOIN}${forUpdate ? ' FOR UPDATE OF p' : ''}`,
+         FROM ${PACK_IDS_FROM}
+        CROSS JOIN LATERAL (SELECT * FROM rollup_packs AS p WHERE ${PACK_ID_JOIN}${forUpdate ? ' FOR UPDATE' : ''}) AS p`,
       [orgId, ...packIdArrays(chunk)],
     );
     for (const row of result.rows) {
@@ -97,9 +101,10 @@ async function hasLegacyRows(db: Queryable, orgId: string): Promise<boolean> {
 
 export function createRollupRows(pool: Pool): Pick<RollupReader, 'readRollupsByKey'> & Pick<RollupWriter, 'writeRollupRows'> {
   const legacy = legacyRollupRows(pool);
+  const decoded = new DecodedPacks();
   return {
     async readRollupsByKey(orgId, keys) {
-      const rows = rowsForKeys(orgId, await storedPacks(pool, orgId, keys, false), keys);
+      const rows = rowsForKeys(orgId, await storedPacks(pool, orgId, keys, false), keys, decoded);
       if (await hasLegacyRows(pool, orgId)) rows.push(...(await legacy.readRollupsByKey(orgId, keys)));
       return rows;
     },
@@ -108,7 +113,7 @@ export function createRollupRows(pool: Pool): Pick<RollupReader, 'readRollupsByK
       assertRowChanges(orgId, upserts, deletes);
       if (upserts.length + deletes.length === 0) return;
       await inTransaction(pool, async (client) => {
-        const changes = rewritePacks(orgId, await storedPacks(client, orgId, [...upserts, ...deletes], true), upserts, deletes);
+        const changes = rewritePacks(orgId, await storedPacks(client, orgId, [...upserts, ...deletes], true), upserts, deletes, decoded);
         for (const chunk of chunks(changes.remove)) {
           await client.query(`DELETE FROM rollup_packs AS p USING ${PACK_IDS_FROM} WHERE ${PACK_ID_JOIN}`, [orgId, ...packIdArrays(chunk)]);
         }
@@ -136,7 +141,7 @@ function legacyRollupRows(pool: Pool) {
         const result = await pool.query<KeyedDbRow>(
           `SELECT r.granularity, r.bucket_start, r.metric, r.project, r.tag, r.dim_name, r.dim_value,
                   r.count, r.sum, r.min, r.max, r.sketch, r.last_value, r.last_ts, r.hll
-             FROM ${KEYS_FROM} JOIN rollups AS r ON ${KEY_JOIN}`,
+             FROM ${KEYS_FROM} CROSS JOIN LATERAL (SELECT * FROM rollups AS r WHERE ${KEY_JOIN}) AS r`,
           [orgId, ...keyArrays(chunk)],
         );
         for (const row of result.rows) {

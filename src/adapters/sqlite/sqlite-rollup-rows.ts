@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { Granularity, RollupKey, RollupRow } from '../../domain/rollup-types.ts';
 import type { RollupReader, RollupWriter } from '../../ports/storage.ts';
-import { packIdsOf, rewritePacks, rowsForKeys, type PackId, type StoredPackBlob } from '../rollup-pack-changes.ts';
+import { DecodedPacks, packIdsOf, rewritePacks, rowsForKeys, type PackId, type StoredPackBlob } from '../rollup-pack-changes.ts';
 import { assertRowChanges } from '../rollup-row-changes.ts';
 import { lazy } from './lazy-statement.ts';
 import { ROLLUP_COLUMNS, toRollup, type StoredRollup } from './sqlite-rollup-store.ts';
@@ -18,6 +18,14 @@ const LEGACY_KEY_WHERE =
   'org_id = ? AND granularity = ? AND bucket_start = ? AND metric = ? AND project = ? AND tag = ? AND dim_name = ? AND dim_value = ?';
 /** Keys (or pack ids) per batched point read. */
 const READ_CHUNK = 1_000;
+/** Packs per multi-row upsert (7 parameters each): one statement call instead of one per pack. */
+const WRITE_CHUNK = 64;
+
+function upsertPacks(rows: number): string {
+  return `INSERT INTO rollup_packs (org_id, granularity, bucket_start, metric, dim_name, value_count, packed)
+    VALUES ${Array<string>(rows).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ')}
+    ON CONFLICT (org_id, granularity, bucket_start, metric, dim_name) DO UPDATE SET value_count = excluded.value_count, packed = excluded.packed`;
+}
 
 type KeyParams = [string, string, number, string, string, string, string, string];
 type PackIdParams = [string, Granularity, number, string, string];
@@ -32,6 +40,7 @@ function packIdParams(orgId: string, k: PackId): PackIdParams {
 }
 
 export function sqliteRollupRows(db: Database): Pick<RollupReader, 'readRollupsByKey'> & Pick<RollupWriter, 'writeRollupRows'> {
+  const decoded = new DecodedPacks();
   const sql = lazy(() => ({
     // One statement per chunk of pack ids (a JSON array of [granularity, bucket, metric, dimName]):
     // each is a primary-key seek, without a statement call per pack.
@@ -43,10 +52,8 @@ export function sqliteRollupRows(db: Database): Pick<RollupReader, 'readRollupsB
             AND p.metric = k.value ->> 2 AND p.dim_name = k.value ->> 3`,
       )
       .raw(),
-    writePack: db.prepare<[...PackIdParams, number, Uint8Array]>(
-      `INSERT INTO rollup_packs (org_id, granularity, bucket_start, metric, dim_name, value_count, packed) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (org_id, granularity, bucket_start, metric, dim_name) DO UPDATE SET value_count = excluded.value_count, packed = excluded.packed`,
-    ),
+    writePack: db.prepare<[...PackIdParams, number, Uint8Array]>(upsertPacks(1)),
+    writePackChunk: db.prepare<unknown[]>(upsertPacks(WRITE_CHUNK)),
     removePack: db.prepare<PackIdParams>(
       'DELETE FROM rollup_packs WHERE org_id = ? AND granularity = ? AND bucket_start = ? AND metric = ? AND dim_name = ?',
     ),
@@ -77,10 +84,15 @@ export function sqliteRollupRows(db: Database): Pick<RollupReader, 'readRollupsB
   }
 
   const writeTx = db.transaction((orgId: string, upserts: readonly RollupRow[], deletes: readonly RollupKey[]) => {
-    const { writePack, removePack, deleteLegacy, anyLegacy } = sql();
-    const changes = rewritePacks(orgId, storedPacks(orgId, [...upserts, ...deletes]), upserts, deletes);
+    const { writePack, writePackChunk, removePack, deleteLegacy, anyLegacy } = sql();
+    const changes = rewritePacks(orgId, storedPacks(orgId, [...upserts, ...deletes]), upserts, deletes, decoded);
     for (const id of changes.remove) removePack.run(...packIdParams(orgId, id));
-    for (const pack of changes.write) writePack.run(...packIdParams(orgId, pack), pack.valueCount, pack.packed);
+    const { write } = changes;
+    let next = 0;
+    for (; next + WRITE_CHUNK <= write.length; next += WRITE_CHUNK) {
+      writePackChunk.run(...write.slice(next, next + WRITE_CHUNK).flatMap((pack) => [...packIdParams(orgId, pack), pack.valueCount, pack.packed]));
+    }
+    for (const pack of write.slice(next)) writePack.run(...packIdParams(orgId, pack), pack.valueCount, pack.packed);
     if (anyLegacy.get(orgId) !== undefined) {
       for (const key of [...deletes, ...upserts]) deleteLegacy.run(...keyParams(orgId, key));
     }
@@ -88,7 +100,7 @@ export function sqliteRollupRows(db: Database): Pick<RollupReader, 'readRollupsB
 
   return {
     async readRollupsByKey(orgId, keys) {
-      const rows = rowsForKeys(orgId, storedPacks(orgId, keys), keys);
+      const rows = rowsForKeys(orgId, storedPacks(orgId, keys), keys, decoded);
       if (sql().anyLegacy.get(orgId) !== undefined) {
         const { readLegacy } = sql();
         for (let i = 0; i < keys.length; i += READ_CHUNK) {

@@ -8,6 +8,7 @@ import {
   mergeManySketches,
   mergeSketches,
   quantile,
+  replaceEncodedBins,
   sketchFromValues,
   type Sketch,
 } from '../../../src/domain/sketch.ts';
@@ -192,5 +193,41 @@ describe('merge', () => {
     expectWithinRelative(quantile(merged, 0), 1e-9, 0.01);
     expectWithinRelative(quantile(merged, 1), 1e12, 0.01);
     expectWithinRelative(quantile(merged, 0.67), 1, 0.01);
+  });
+});
+
+describe('replaceEncodedBins (a finer bucket\'s contribution replaced inside a coarser one)', () => {
+  const random = seededRandom(9);
+  const values = (n: number) => Array.from({ length: n }, () => (random() < 0.1 ? 0 : random() < 0.2 ? -normal(random) * 50 : Math.exp(normal(random) * 2)));
+
+  it('gives the bytes of the sketch of the remaining values plus the new ones', () => {
+    for (let round = 0; round < 50; round++) {
+      const others = values(1 + Math.floor(random() * 200));
+      const before = values(Math.floor(random() * 30));
+      const after = [...before.slice(0, Math.floor(before.length / 2)), ...values(Math.floor(random() * 40))];
+      const stored = encodeValues([...others, ...before]);
+      const replaced = replaceEncodedBins(stored, before.length ? [encodeValues(before)] : [], after.length ? [encodeValues(after)] : []);
+      expect(replaced).toEqual(encodeValues([...others, ...after]));
+    }
+  });
+
+  it('takes several finer buckets out and in at once, whatever their order', () => {
+    const others = values(100);
+    const [b1, b2, a1, a2] = [values(10), values(12), values(9), values(15)];
+    const stored = encodeValues([...b1, ...others, ...b2]);
+    const replaced = replaceEncodedBins(stored, [encodeValues(b2), encodeValues(b1)], [encodeValues(a1), encodeValues(a2)]);
+    expect(replaced).toEqual(encodeValues([...others, ...a1, ...a2]));
+  });
+
+  it('keeps a bin that one finer bucket leaves and another enters', () => {
+    // 5 is in no stored bin; taking it out alone would go negative, together with adding it back it nets to zero.
+    const stored = encodeValues([1, 2, 3]);
+    expect(replaceEncodedBins(stored, [encodeValues([5])], [encodeValues([5])])).toEqual(stored);
+  });
+
+  it('is null when a removed value was never in the base (the caller re-merges)', () => {
+    expect(replaceEncodedBins(encodeValues([1, 2, 3]), [encodeValues([1000])], [])).toBeNull();
+    expect(replaceEncodedBins(encodeValues([1, 2, 3]), [encodeValues([0])], [])).toBeNull();
+    expect(replaceEncodedBins(encodeValues([-4, 2]), [encodeValues([-4, -4])], [])).toBeNull();
   });
 });
