@@ -5,8 +5,8 @@ import { createBenchCache, createBenchContext, noCache, openStorage, type BenchO
  * The query benchmark's server, in a process of its own (spawned by query.bench.ts) so that
  * its peak RSS is the server's under the query mix, not the loader's or DuckDB's. Two HTTP
  * servers over one storage: one whose cache never hits (uncached figures) and one with the
- * mode's real cache. Prints `READY {json}` with their addresses; on the IPC message 'report'
- * it answers its memory figures and exits.
+ * mode's real cache. Prints `READY {json}` with their addresses. On the IPC message 'memory'
+ * it answers its memory figures; on 'report' it answers them and exits.
  */
 
 export interface ServerChildInput {
@@ -41,14 +41,16 @@ const ready: ServerChildReady = {
 };
 process.stdout.write(`READY ${JSON.stringify(ready)}\n`);
 
+const memory = (): ServerChildReport => ({
+  maxRssMb: (process.resourceUsage().maxRSS * 1024) / 1e6,
+  rssMb: process.memoryUsage.rss() / 1e6,
+  heapUsedMb: process.memoryUsage().heapUsed / 1e6,
+});
+
 process.on('message', (message) => {
+  if (message === 'memory') process.send!(memory());
   if (message !== 'report') return;
-  const report: ServerChildReport = {
-    maxRssMb: (process.resourceUsage().maxRSS * 1024) / 1e6,
-    rssMb: process.memoryUsage.rss() / 1e6,
-    heapUsedMb: process.memoryUsage().heapUsed / 1e6,
-  };
-  process.send!(report, () => {
+  process.send!(memory(), () => {
     void (async () => {
       await Promise.allSettled([uncachedApp.close(), cachedApp.close()]);
       await Promise.allSettled([cache.close(), storage.close()]);

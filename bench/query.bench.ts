@@ -35,6 +35,8 @@ interface EndpointFigures {
   baseline: number[];
   duck: number[];
   bytes: number;
+  /** The server's RSS high-water mark once this endpoint's requests were served. */
+  serverMaxRssMb: number;
 }
 
 interface EngineFigures {
@@ -96,6 +98,8 @@ const SERVER_CHILD = new URL('./query-server-child.ts', import.meta.url).pathnam
 
 interface ServerChild {
   ready: ServerChildReady;
+  /** Memory figures so far. */
+  memory(): Promise<ServerChildReport>;
   /** Memory figures, then the child exits. */
   report(): Promise<ServerChildReport>;
   kill(): void;
@@ -103,6 +107,11 @@ interface ServerChild {
 
 function startServerChild(input: ServerChildInput): Promise<ServerChild> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SERVER_CHILD, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const ask = (question: 'memory' | 'report') =>
+    new Promise<ServerChildReport>((done) => {
+      child.once('message', (message) => done(message as ServerChildReport));
+      child.send(question);
+    });
   return new Promise((resolve, reject) => {
     let out = '';
     child.once('exit', (code) => reject(new Error(`query server child exited with ${code} before it was ready`)));
@@ -114,11 +123,8 @@ function startServerChild(input: ServerChildInput): Promise<ServerChild> {
       child.stdout!.removeAllListeners('data');
       resolve({
         ready: JSON.parse(line.slice('READY '.length)) as ServerChildReady,
-        report: () =>
-          new Promise((done) => {
-            child.once('message', (message) => done(message as ServerChildReport));
-            child.send('report');
-          }),
+        memory: () => ask('memory'),
+        report: () => ask('report'),
         kill: () => {
           if (child.exitCode === null) child.kill();
         },
@@ -184,12 +190,13 @@ async function measureEngine(engine: Engine, config: QueryBenchConfig, options: 
     const now = Date.now();
     const figures: EndpointFigures[] = [];
     for (const endpoint of endpoints(now)) {
-      const f: EndpointFigures = { name: endpoint.name, uncached: [], cached: [], baseline: [], duck: [], bytes: 0 };
+      const f: EndpointFigures = { name: endpoint.name, uncached: [], cached: [], baseline: [], duck: [], bytes: 0, serverMaxRssMb: NaN };
       // Warm-up: JIT and the database's page cache, on every organization.
       for (const org of orgIds) f.bytes = (await get(uncachedBase, endpoint.path(org))).bytes;
       for (let i = 0; i < config.uncachedRequests; i++) f.uncached.push((await get(uncachedBase, endpoint.path(orgIds[i % orgIds.length]!))).ms);
       for (const org of orgIds) await get(cachedBase, endpoint.path(org));
       for (let i = 0; i < config.cachedRequests; i++) f.cached.push((await get(cachedBase, endpoint.path(orgIds[i % orgIds.length]!))).ms);
+      f.serverMaxRssMb = (await server.memory()).maxRssMb;
       const question = endpoint.baseline;
       if (question !== null) {
         const { from, to } = endpoint.range();
@@ -227,7 +234,7 @@ function engineTable(engine: Engine, f: EngineFigures): BenchTable {
       `copied into DuckDB in ${fmtSeconds(f.duckLoadMs)}; server peak RSS ${fmtMb(f.server.maxRssMb)} ${mark(f.server.maxRssMb <= GOALS.rssMb)} ` +
       `(${fmtMb(f.server.startRssMb)} at start)`,
     header: [
-      'endpoint', 'uncached p50 / p95', 'cached p50 / p95', 'raw GROUP BY p50 / p95', '× raw (p95)', 'DuckDB p50 / p95', '× DuckDB (p95)', 'response',
+      'endpoint', 'uncached p50 / p95', 'cached p50 / p95', 'raw GROUP BY p50 / p95', '× raw (p95)', 'DuckDB p50 / p95', '× DuckDB (p95)', 'response', 'server RSS high-water after it',
       'goals (uncached / cached / ×50 / beats DuckDB)',
     ],
     rows: f.endpoints.map((e) => {
@@ -244,6 +251,7 @@ function engineTable(engine: Engine, f: EngineFigures): BenchTable {
         compared ? `${fmtMs(d50)} / ${fmtMs(d95)}` : '—',
         ratioText(duck),
         `${fmtInt(e.bytes / 1024)} KiB`,
+        fmtMb(e.serverMaxRssMb),
         `${mark(u95 <= GOALS.uncachedP95)} ${mark(c95 <= GOALS.cachedP95)}` + (compared ? ` ${mark(raw >= GOALS.ratio)} ${mark(duck > 1)}` : ' (memory mix only)'),
       ];
     }),
