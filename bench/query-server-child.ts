@@ -1,5 +1,5 @@
 import { createHttpServer } from '../src/compose.ts';
-import { createBenchCache, createBenchContext, noCache, openStorage, type BenchOptions, type CacheKind, type DatabaseLocation } from './support.ts';
+import { createBenchCache, createBenchContext, noCache, openStorage, ownPeakRssMb, type BenchOptions, type CacheKind, type DatabaseLocation } from './support.ts';
 
 /**
  * The query benchmark's server, in a process of its own (spawned by query.bench.ts) so that
@@ -22,7 +22,7 @@ export interface ServerChildReady {
 }
 
 export interface ServerChildReport {
-  /** The kernel's high-water mark of this process (VmHWM): the peak over every request served. */
+  /** The kernel's high-water mark of this process (VmHWM, see ownPeakRssMb): the peak over every request served. */
   maxRssMb: number;
   rssMb: number;
   heapUsedMb: number;
@@ -42,7 +42,7 @@ const ready: ServerChildReady = {
 process.stdout.write(`READY ${JSON.stringify(ready)}\n`);
 
 const memory = (): ServerChildReport => ({
-  maxRssMb: (process.resourceUsage().maxRSS * 1024) / 1e6,
+  maxRssMb: ownPeakRssMb(),
   rssMb: process.memoryUsage.rss() / 1e6,
   heapUsedMb: process.memoryUsage().heapUsed / 1e6,
 });
