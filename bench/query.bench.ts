@@ -206,7 +206,7 @@ async function measureEngine(engine: Engine, config: QueryBenchConfig, options: 
       }
       options.log(
         `  ${engine}: ${endpoint.name}: p95 uncached ${fmtMs(percentile(f.uncached, 95))}, cached ${fmtMs(percentile(f.cached, 95))}, ` +
-          `raw ${fmtMs(percentile(f.baseline, 95))}, DuckDB ${fmtMs(percentile(f.duck, 95))}`,
+          `raw ${fmtMs(percentile(f.baseline, 95))}, DuckDB ${fmtMs(percentile(f.duck, 95))}; server RSS high-water ${fmtMb(f.serverMaxRssMb)}`,
       );
       figures.push(f);
     }
