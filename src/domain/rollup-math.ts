@@ -1,6 +1,7 @@
 import type { RollupPartial } from './rollup-types.ts';
 import type { MetricKind } from './metrics/definition.ts';
-import { encodedQuantiles, encodeSketch, encodeValues, mergeEncodedSketches, sketchFromValues, type Sketch } from './sketch.ts';
+import { encodeSketch, encodeValues, sketchFromValues, type Sketch } from './sketch.ts';
+import { encodedQuantiles, mergeEncodedSketches } from './sketch-merge.ts';
 import { DistinctSketch, distinctCount, mergeDistinct } from './distinct-sketch.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { DDSketch } from '@datadog/sketches-js';
-import { DenseBins, keyAtRank, type BinRuns } from './sketch-bins.ts';
+import type { BinRuns } from './sketch-bins.ts';
 
 /**
  * Quantile sketches (DDSketch, 1 % relative accuracy) and their compact storage form.
@@ -22,8 +22,8 @@ import { DenseBins, keyAtRank, type BinRuns } from './sketch-bins.ts';
  */
 
 export const RELATIVE_ACCURACY = 0.01;
-const FORMAT_VERSION = 1;
-const FLOAT_COUNTS = 0x80;
+export const FORMAT_VERSION = 1;
+export const FLOAT_COUNTS = 0x80;
 
 export type Sketch = DDSketch;
 type Store = DDSketch['store'];
@@ -123,7 +123,7 @@ class ByteWriter {
   }
 }
 
-class ByteReader {
+export class ByteReader {
   private position = 0;
   constructor(private readonly bytes: Uint8Array) {}
 
@@ -164,7 +164,7 @@ function zigzag(n: number): number {
   return n >= 0 ? n * 2 : -n * 2 - 1;
 }
 
-function unzigzag(n: number): number {
+export function unzigzag(n: number): number {
   return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
 }
 
@@ -202,7 +202,7 @@ function writeBins(out: ByteWriter, bins: Bins, whole: boolean): void {
   }
 }
 
-function writeSketch(zeroCount: number, positive: Bins, negative: Bins): Uint8Array {
+export function writeSketch(zeroCount: number, positive: Bins, negative: Bins): Uint8Array {
   const whole = isWholeCount(zeroCount) && allWhole(positive.counts, positive.length) && allWhole(negative.counts, negative.length);
   const out = new ByteWriter();
   out.byte(FORMAT_VERSION | (whole ? 0 : FLOAT_COUNTS));
@@ -217,7 +217,7 @@ export function encodeSketch(sketch: Sketch): Uint8Array {
   return writeSketch(sketch.zeroCount, collectBins(sketch.store), collectBins(sketch.negativeStore));
 }
 
-const sharedMapping = emptySketch().mapping;
+export const sharedMapping = emptySketch().mapping;
 let positiveKeys = new Int32Array(256);
 let negativeKeys = new Int32Array(256);
 
@@ -261,14 +261,14 @@ export function encodeValues(values: readonly number[]): Uint8Array {
   return writeSketch(zeroCount, runsOf(positiveKeys, positives), runsOf(negativeKeys, negatives));
 }
 
-interface ParsedSketch {
+export interface ParsedSketch {
   zeroCount: number;
   positive: Bins;
   negative: Bins;
 }
 
 // Module-level helpers rather than closures: tsx wraps every closure creation in a naming call.
-function readCount(input: ByteReader, float: boolean): number {
+export function readCount(input: ByteReader, float: boolean): number {
   const c = float ? input.float64() : input.varint();
   if (!(c >= 0) || !Number.isFinite(c)) throw new Error('corrupt sketch encoding');
   return c;
@@ -287,7 +287,7 @@ function readBins(input: ByteReader, float: boolean, maxLength: number): Bins {
   return { keys, counts, length };
 }
 
-function parseSketch(bytes: Uint8Array): ParsedSketch {
+export function parseSketch(bytes: Uint8Array): ParsedSketch {
   const input = new ByteReader(bytes);
   const header = input.byte();
   if ((header & ~FLOAT_COUNTS) !== FORMAT_VERSION) throw new Error(`unknown sketch format version ${header & ~FLOAT_COUNTS}`);
@@ -299,117 +299,18 @@ function parseSketch(bytes: Uint8Array): ParsedSketch {
   return { zeroCount, positive, negative };
 }
 
-function addBins(into: Map<number, number>, bins: Bins): void {
+export function addBins(into: Map<number, number>, bins: Bins): void {
   for (let i = 0; i < bins.length; i++) {
     const key = bins.keys[i] as number;
     into.set(key, (into.get(key) ?? 0) + (bins.counts[i] as number));
   }
 }
 
-function sortedBins(bins: Map<number, number>): Bins {
+export function sortedBins(bins: Map<number, number>): Bins {
   const keys = Float64Array.from(bins.keys()).sort();
   const counts = new Array<number>(keys.length);
   for (let i = 0; i < keys.length; i++) counts[i] = bins.get(keys[i] as number) as number;
   return { keys, counts, length: keys.length };
-}
-
-/** Shared by every merge (one runs at a time: merges are synchronous). */
-const positiveBins = new DenseBins();
-const negativeBins = new DenseBins();
-
-function mergeWithMaps(parsed: readonly ParsedSketch[]): Uint8Array {
-  let zeroCount = 0;
-  const positive = new Map<number, number>();
-  const negative = new Map<number, number>();
-  for (const sketch of parsed) {
-    zeroCount += sketch.zeroCount;
-    addBins(positive, sketch.positive);
-    addBins(negative, sketch.negative);
-  }
-  return writeSketch(zeroCount, sortedBins(positive), sortedBins(negative));
-}
-
-/**
- * Merge of compact encodings straight into a compact encoding, bin by bin, without dense
- * sketches: day, week and month rebuilds merge many small hourly sketches, and every query
- * merges the partials of its buckets.
- */
-export function mergeEncodedSketches(encodings: Iterable<Uint8Array>): Uint8Array {
-  const inputs = Array.isArray(encodings) ? (encodings as readonly Uint8Array[]) : [...encodings];
-  let zeroCount = 0;
-  let dense = true;
-  try {
-    for (const bytes of inputs) {
-      const zero = accumulateSketch(bytes);
-      if (zero === null) {
-        dense = false;
-        break;
-      }
-      zeroCount += zero;
-    }
-    if (dense) return writeSketch(zeroCount, positiveBins.take(), negativeBins.take());
-  } finally {
-    // Emptied by take(); after a throw or a too-wide range they still hold counts.
-    positiveBins.reset();
-    negativeBins.reset();
-  }
-  return mergeWithMaps(inputs.map(parseSketch));
-}
-
-/** Scratch for one store's runs while they move from the bytes into the dense bins. */
-let scratchKeys = new Float64Array(256);
-let scratchCounts = new Float64Array(256);
-
-/** parseSketch straight into the shared dense bins; its zero count, or null when the keys are too wide for them. */
-function accumulateSketch(bytes: Uint8Array): number | null {
-  const input = new ByteReader(bytes);
-  const header = input.byte();
-  if ((header & ~FLOAT_COUNTS) !== FORMAT_VERSION) throw new Error(`unknown sketch format version ${header & ~FLOAT_COUNTS}`);
-  const float = (header & FLOAT_COUNTS) !== 0;
-  const zeroCount = readCount(input, float);
-  if (!readRunsInto(input, float, bytes.length, positiveBins)) return null;
-  if (!readRunsInto(input, float, bytes.length, negativeBins)) return null;
-  input.done();
-  return zeroCount;
-}
-
-function readRunsInto(input: ByteReader, float: boolean, maxLength: number, into: DenseBins): boolean {
-  const length = input.varint();
-  if (length > maxLength) throw new Error('corrupt sketch encoding');
-  if (length > scratchKeys.length) {
-    scratchKeys = new Float64Array(length * 2);
-    scratchCounts = new Float64Array(length * 2);
-  }
-  for (let i = 0; i < length; i++) {
-    const raw = input.varint();
-    scratchKeys[i] = i === 0 ? unzigzag(raw) : (scratchKeys[i - 1] as number) + raw + 1;
-  }
-  for (let i = 0; i < length; i++) scratchCounts[i] = readCount(input, float);
-  return into.add({ keys: scratchKeys, counts: scratchCounts, length });
-}
-
-/**
- * `quantile(decodeSketch(bytes), q)` for each of `quantiles`, read straight from the compact
- * encoding: the same rank walk as DDSketch's getValueAtQuantile over the same bins, without
- * building its dense stores (the read side's last decode of every distribution).
- */
-export function encodedQuantiles(bytes: Uint8Array, quantiles: readonly number[]): Array<number | null> {
-  const { zeroCount, positive, negative } = parseSketch(bytes);
-  // Sums in decodeSketch's order (zero, positive bins, negative bins), so float counts match too.
-  let count = zeroCount;
-  let negativeCount = 0;
-  for (let i = 0; i < positive.length; i++) count += positive.counts[i] as number;
-  for (let i = 0; i < negative.length; i++) {
-    count += negative.counts[i] as number;
-    negativeCount += negative.counts[i] as number;
-  }
-  return quantiles.map((q) => {
-    if (count === 0 || !(q >= 0 && q <= 1)) return null;
-    const rank = q * (count - 1);
-    if (rank < negativeCount) return -sharedMapping.value(keyAtRank(negative, negativeCount - rank - 1, false));
-    if (rank < zeroCount + negativeCount) return 0;
-    return sharedMapping.value(keyAtRank(positive, rank - zeroCount - negativeCount, true));
-  });
 }
 
 export function decodeSketch(bytes: Uint8Array): Sketch {

@@ -2,16 +2,15 @@ import { describe, expect, it } from 'vitest';
 import {
   decodeSketch,
   emptySketch,
-  encodedQuantiles,
   encodeSketch,
   encodeValues,
-  mergeEncodedSketches,
   mergeManySketches,
   mergeSketches,
   quantile,
   sketchFromValues,
   type Sketch,
 } from '../../../src/domain/sketch.ts';
+import { encodedQuantiles, mergeEncodedSketches } from '../../../src/domain/sketch-merge.ts';
 import { exactQuantile, expectWithinRelative, normal, seededRandom } from './random.ts';
 
 const QUANTILES = [0.5, 0.95, 0.99] as const;
