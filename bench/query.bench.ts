@@ -1,19 +1,22 @@
-import type { FastifyInstance } from 'fastify';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { aggregateDirtyBuckets } from '../src/app/aggregate.ts';
 import { seedDemo } from '../src/app/seed-demo.ts';
-import { createHttpServer } from '../src/compose.ts';
+import { openDuckBaseline } from './duckdb-baseline.ts';
 import { openRawBaseline, type BaselineQuery } from './raw-baseline.ts';
+import type { ServerChildInput, ServerChildReady, ServerChildReport } from './query-server-child.ts';
 import type { BenchSection, BenchTable } from './report.ts';
 import {
-  BENCH_ADMIN_KEY, createBenchCache, createBenchContext, createBenchDatabase, fmtInt, fmtMs, fmtSeconds, mark, noCache, percentile,
+  BENCH_ADMIN_KEY, createBenchContext, createBenchDatabase, fmtInt, fmtMb, fmtMs, fmtSeconds, mark, noCache, percentile,
   type BenchOptions, type CacheKind, type Engine,
 } from './support.ts';
 
 /**
  * Query latency through HTTP over a generated history (default 1M events, 4 organizations,
- * 90 days; `--full` is the issue's 10M / 20 / 90). Uncached figures come from a server whose
- * cache never hits, cached ones from the mode's real cache; the raw GROUP BY baseline runs
- * on the same database.
+ * 90 days; `--full` is the issue's 10M / 20 / 90). The server runs in a child process
+ * (query-server-child.ts) so its peak RSS is the query mix's alone. Uncached figures come from
+ * a server whose cache never hits, cached ones from the mode's real cache; in the same run the
+ * raw GROUP BY baseline runs on the same database, and DuckDB answers the same questions from
+ * the same raw events copied into it.
  */
 
 export interface QueryBenchConfig {
@@ -30,23 +33,30 @@ interface EndpointFigures {
   uncached: number[];
   cached: number[];
   baseline: number[];
+  duck: number[];
   bytes: number;
+  /** The server's RSS high-water mark once this endpoint's requests were served. */
+  serverMaxRssMb: number;
 }
 
 interface EngineFigures {
   loaded: number;
   loadMs: number;
   aggregateMs: number;
+  duckEvents: number;
+  duckLoadMs: number;
   cacheKind: CacheKind;
+  server: ServerChildReady & ServerChildReport;
   endpoints: EndpointFigures[];
 }
 
-const GOALS = { uncachedP95: 20, cachedP95: 2, ratio: 50 };
+const GOALS = { uncachedP95: 20, cachedP95: 2, ratio: 50, rssMb: 300 };
 const DAY = 86_400_000;
 
 interface Endpoint {
   name: string;
-  baseline: BaselineQuery;
+  /** The raw question it is compared with; null for requests that are only part of the memory mix. */
+  baseline: BaselineQuery | null;
   path: (orgId: string) => string;
   /** Range the baseline scans. */
   range: () => { from: number; to: number };
@@ -68,11 +78,59 @@ function endpoints(now: number): Endpoint[] {
       path: (org) => `/api/v1/orgs/${org}/series?start=${iso(now - 30 * DAY)}&end=${iso(now)}&granularity=day`,
       range: () => ({ from: now - 30 * DAY, to: now }),
     },
+    {
+      name: 'breakdown by model, 30 days',
+      baseline: 'breakdown',
+      path: (org) => `/api/v1/orgs/${org}/breakdown?metric=requests&dimension=model&start=${iso(now - 30 * DAY)}&end=${iso(now)}`,
+      range: () => ({ from: now - 30 * DAY, to: now }),
+    },
+    // The issue's memory mix also holds a series by hour with a dimension.
+    {
+      name: 'series, 7 days by hour, by model',
+      baseline: null,
+      path: (org) => `/api/v1/orgs/${org}/series?metric=requests&dimension=model&start=${iso(now - 7 * DAY)}&end=${iso(now)}&granularity=hour`,
+      range: () => ({ from: now - 7 * DAY, to: now }),
+    },
   ];
 }
 
-async function listen(app: FastifyInstance): Promise<string> {
-  return app.listen({ host: '127.0.0.1', port: 0 });
+const SERVER_CHILD = new URL('./query-server-child.ts', import.meta.url).pathname;
+
+interface ServerChild {
+  ready: ServerChildReady;
+  /** Memory figures so far. */
+  memory(): Promise<ServerChildReport>;
+  /** Memory figures, then the child exits. */
+  report(): Promise<ServerChildReport>;
+  kill(): void;
+}
+
+function startServerChild(input: ServerChildInput): Promise<ServerChild> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SERVER_CHILD, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const ask = (question: 'memory' | 'report') =>
+    new Promise<ServerChildReport>((done) => {
+      child.once('message', (message) => done(message as ServerChildReport));
+      child.send(question);
+    });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.once('exit', (code) => reject(new Error(`query server child exited with ${code} before it was ready`)));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split('\n').find((l) => l.startsWith('READY '));
+      if (line === undefined) return;
+      child.removeAllListeners('exit');
+      child.stdout!.removeAllListeners('data');
+      resolve({
+        ready: JSON.parse(line.slice('READY '.length)) as ServerChildReady,
+        memory: () => ask('memory'),
+        report: () => ask('report'),
+        kill: () => {
+          if (child.exitCode === null) child.kill();
+        },
+      });
+    });
+  });
 }
 
 async function get(base: string, path: string): Promise<{ ms: number; bytes: number }> {
@@ -84,13 +142,23 @@ async function get(base: string, path: string): Promise<{ ms: number; bytes: num
   return { ms, bytes: body.length };
 }
 
+async function timeRuns(runs: number, rotate: readonly string[], run: (orgId: string) => Promise<unknown>): Promise<number[]> {
+  await run(rotate[0]!);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    await run(rotate[i % rotate.length]!);
+    times.push(performance.now() - started);
+  }
+  return times;
+}
+
 async function measureEngine(engine: Engine, config: QueryBenchConfig, options: BenchOptions): Promise<EngineFigures> {
   const db = await createBenchDatabase(engine, 'query', options);
   const cacheKind: CacheKind = engine === 'sqlite' ? 'memory' : 'redis';
-  const cache = createBenchCache(cacheKind, options);
-  const uncachedApp = createHttpServer(createBenchContext(db.storage, noCache), { logger: false });
-  const cachedApp = createHttpServer(createBenchContext(db.storage, cache), { logger: false });
   const baseline = openRawBaseline(db.location);
+  let duck: Awaited<ReturnType<typeof openDuckBaseline>> | null = null;
+  let server: ServerChild | null = null;
   try {
     const loadCtx = createBenchContext(db.storage, noCache);
     const loadStart = performance.now();
@@ -111,57 +179,80 @@ async function measureEngine(engine: Engine, config: QueryBenchConfig, options: 
     while ((await db.storage.dirtyOrgs()).length > 0) await aggregateDirtyBuckets(loadCtx);
     const aggregateMs = performance.now() - aggregateStart;
     options.log(`  ${engine}: ${fmtInt(seeded.accepted)} events loaded in ${fmtSeconds(loadMs)}, aggregated in ${fmtSeconds(aggregateMs)}`);
+    await db.closeStorage();
+
+    duck = await openDuckBaseline(db.location);
+    options.log(`  ${engine}: ${fmtInt(duck.events)} events copied into DuckDB in ${fmtSeconds(duck.loadMs)}`);
+    server = await startServerChild({ location: db.location, cacheKind, redisUrl: options.redisUrl });
+    const { uncached: uncachedBase, cached: cachedBase } = server.ready;
 
     const orgIds = seeded.orgs.map((o) => o.id);
-    const [uncachedBase, cachedBase] = [await listen(uncachedApp), await listen(cachedApp)];
     const now = Date.now();
     const figures: EndpointFigures[] = [];
     for (const endpoint of endpoints(now)) {
-      const f: EndpointFigures = { name: endpoint.name, uncached: [], cached: [], baseline: [], bytes: 0 };
+      const f: EndpointFigures = { name: endpoint.name, uncached: [], cached: [], baseline: [], duck: [], bytes: 0, serverMaxRssMb: NaN };
       // Warm-up: JIT and the database's page cache, on every organization.
       for (const org of orgIds) f.bytes = (await get(uncachedBase, endpoint.path(org))).bytes;
       for (let i = 0; i < config.uncachedRequests; i++) f.uncached.push((await get(uncachedBase, endpoint.path(orgIds[i % orgIds.length]!))).ms);
       for (const org of orgIds) await get(cachedBase, endpoint.path(org));
       for (let i = 0; i < config.cachedRequests; i++) f.cached.push((await get(cachedBase, endpoint.path(orgIds[i % orgIds.length]!))).ms);
-      const { from, to } = endpoint.range();
-      await baseline.run(endpoint.baseline, orgIds[0]!, from, to);
-      for (let i = 0; i < config.baselineRuns; i++) {
-        const started = performance.now();
-        await baseline.run(endpoint.baseline, orgIds[i % orgIds.length]!, from, to);
-        f.baseline.push(performance.now() - started);
+      f.serverMaxRssMb = (await server.memory()).maxRssMb;
+      const question = endpoint.baseline;
+      if (question !== null) {
+        const { from, to } = endpoint.range();
+        f.baseline = await timeRuns(config.baselineRuns, orgIds, (org) => baseline.run(question, org, from, to));
+        const duckdb = duck;
+        f.duck = await timeRuns(config.baselineRuns, orgIds, (org) => duckdb.run(question, org, from, to));
       }
-      options.log(`  ${engine}: ${endpoint.name}: p95 uncached ${fmtMs(percentile(f.uncached, 95))}, cached ${fmtMs(percentile(f.cached, 95))}, raw ${fmtMs(percentile(f.baseline, 95))}`);
+      options.log(
+        `  ${engine}: ${endpoint.name}: p95 uncached ${fmtMs(percentile(f.uncached, 95))}, cached ${fmtMs(percentile(f.cached, 95))}, ` +
+          `raw ${fmtMs(percentile(f.baseline, 95))}, DuckDB ${fmtMs(percentile(f.duck, 95))}; server RSS high-water ${fmtMb(f.serverMaxRssMb)}`,
+      );
       figures.push(f);
     }
-    return { loaded: seeded.accepted, loadMs, aggregateMs, cacheKind, endpoints: figures };
+    const report = await server.report();
+    options.log(`  ${engine}: server peak RSS ${fmtMb(report.maxRssMb)} (${fmtMb(server.ready.startRssMb)} at start)`);
+    return {
+      loaded: seeded.accepted, loadMs, aggregateMs, duckEvents: duck.events, duckLoadMs: duck.loadMs, cacheKind,
+      server: { ...server.ready, ...report }, endpoints: figures,
+    };
   } finally {
-    await uncachedApp.close();
-    await cachedApp.close();
+    server?.kill();
+    duck?.close();
     await baseline.close();
-    await cache.close();
     await db.dispose();
   }
 }
 
+const ratioText = (ratio: number): string => (!Number.isFinite(ratio) ? '—' : `${ratio >= 10 ? Math.round(ratio) : ratio.toFixed(1)}×`);
+
 function engineTable(engine: Engine, f: EngineFigures): BenchTable {
   const label = engine === 'sqlite' ? 'SQLite, in-process LRU cache' : 'PostgreSQL, Redis cache';
   return {
-    caption: `${label} — ${fmtInt(f.loaded)} events loaded in ${fmtSeconds(f.loadMs)}, aggregated in ${fmtSeconds(f.aggregateMs)}`,
-    header: ['endpoint', 'uncached p50 / p95', 'cached p50 / p95', 'raw GROUP BY p50 / p95', 'speed-up (p95)', 'response', 'goals (uncached / cached / ×50)'],
+    caption:
+      `${label} — ${fmtInt(f.loaded)} events loaded in ${fmtSeconds(f.loadMs)}, aggregated in ${fmtSeconds(f.aggregateMs)}; ` +
+      `copied into DuckDB in ${fmtSeconds(f.duckLoadMs)}; server peak RSS ${fmtMb(f.server.maxRssMb)} ${mark(f.server.maxRssMb <= GOALS.rssMb)} ` +
+      `(${fmtMb(f.server.startRssMb)} at start)`,
+    header: [
+      'endpoint', 'uncached p50 / p95', 'cached p50 / p95', 'raw GROUP BY p50 / p95', '× raw (p95)', 'DuckDB p50 / p95', '× DuckDB (p95)', 'response', 'server RSS high-water after it',
+      'goals (uncached / cached / ×50 / beats DuckDB)',
+    ],
     rows: f.endpoints.map((e) => {
-      const [u50, u95, c50, c95, b50, b95] = [
-        percentile(e.uncached, 50), percentile(e.uncached, 95), percentile(e.cached, 50),
-        percentile(e.cached, 95), percentile(e.baseline, 50), percentile(e.baseline, 95),
-      ] as const;
-      const ratio = b95 / u95;
+      const [u50, u95, c50, c95] = [percentile(e.uncached, 50), percentile(e.uncached, 95), percentile(e.cached, 50), percentile(e.cached, 95)] as const;
+      const compared = e.baseline.length > 0;
+      const [b50, b95, d50, d95] = [percentile(e.baseline, 50), percentile(e.baseline, 95), percentile(e.duck, 50), percentile(e.duck, 95)] as const;
+      const [raw, duck] = [b95 / u95, d95 / u95];
       return [
         e.name,
         `${fmtMs(u50)} / ${fmtMs(u95)}`,
         `${fmtMs(c50)} / ${fmtMs(c95)}`,
-        `${fmtMs(b50)} / ${fmtMs(b95)}`,
-        `${ratio >= 10 ? Math.round(ratio) : ratio.toFixed(1)}×`,
+        compared ? `${fmtMs(b50)} / ${fmtMs(b95)}` : '—',
+        ratioText(raw),
+        compared ? `${fmtMs(d50)} / ${fmtMs(d95)}` : '—',
+        ratioText(duck),
         `${fmtInt(e.bytes / 1024)} KiB`,
-        `${mark(u95 <= GOALS.uncachedP95)} ${mark(c95 <= GOALS.cachedP95)} ${mark(ratio >= GOALS.ratio)}`,
+        fmtMb(e.serverMaxRssMb),
+        `${mark(u95 <= GOALS.uncachedP95)} ${mark(c95 <= GOALS.cachedP95)}` + (compared ? ` ${mark(raw >= GOALS.ratio)} ${mark(duck > 1)}` : ' (memory mix only)'),
       ];
     }),
   };
@@ -178,7 +269,7 @@ export async function runQueryBench(engines: readonly Engine[], config: QueryBen
       `${fmtInt(perOrg * config.orgs)} demo events, ${config.orgs} organizations × ${config.days} days (${fmtInt(perOrg)} per organization)` +
       `${full ? ' — the issue\'s scale' : ` — below the issue's 10M / 20 orgs (run with --full for it)`}; ` +
       `${config.uncachedRequests} uncached and ${config.cachedRequests} cached sequential requests per endpoint over keep-alive HTTP, rotating organizations; ` +
-      `${config.baselineRuns} baseline runs`,
+      `${config.baselineRuns} raw GROUP BY and DuckDB runs per question (after one warming run), rotating organizations; ratios are the baseline's p95 ÷ meterboard's uncached p95`,
     tables: engines.map((e) => engineTable(e, figures.get(e)!)),
     findings: [],
   };

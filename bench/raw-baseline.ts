@@ -10,23 +10,25 @@ import type { DatabaseLocation } from './support.ts';
  * access is each engine's JSON extraction (attributes are stored as JSON text).
  */
 
-export type BaselineQuery = 'dashboard' | 'summary' | 'series';
+export type BaselineQuery = 'dashboard' | 'summary' | 'series' | 'breakdown';
 
 export interface RawBaseline {
   run(query: BaselineQuery, orgId: string, from: number, to: number): Promise<number>;
   close(): Promise<void>;
 }
 
-type Attr = (name: string, text?: boolean) => string;
+/** How an engine reads one attribute: a JSON extraction, or a typed column (DuckDB). */
+export type Attr = (name: string, text?: boolean) => string;
 
-function statements(attr: Attr, notSuperseded: string): Record<BaselineQuery, string[]> {
+/** `day` is the engine's integer division of ts by a day (DuckDB's `/` is a float division). */
+export function statements(attr: Attr, notSuperseded: string, day = 'ts / 86400000'): Record<BaselineQuery, string[]> {
   const num = (name: string) => `coalesce(${attr(name)}, 0)`;
   const where = `org_id = $1 AND ts >= $2 AND ts < $3 AND ${notSuperseded}`;
   const api = `${where} AND type = 'api_request'`;
   return {
     // requests success/error, cost and mean latency per day; errors by status; top models; top countries.
     dashboard: [
-      `SELECT ts / 86400000 AS day,
+      `SELECT ${day} AS day,
          sum(CASE WHEN ${attr('status_code')} < 400 THEN 1 ELSE 0 END) AS success,
          sum(CASE WHEN ${attr('status_code')} >= 400 THEN 1 ELSE 0 END) AS error,
          sum(${num('cost_usd')}) AS cost, avg(${attr('latency_ms')}) AS latency
@@ -43,9 +45,13 @@ function statements(attr: Attr, notSuperseded: string): Record<BaselineQuery, st
        FROM events WHERE ${where} GROUP BY type`,
     ],
     series: [
-      `SELECT ts / 86400000 AS day, type, count(*) AS n, sum(${num('cost_usd')}) AS cost, sum(${num('pages')}) AS pages,
+      `SELECT ${day} AS day, type, count(*) AS n, sum(${num('cost_usd')}) AS cost, sum(${num('pages')}) AS pages,
          sum(${num('total_tokens')}) AS tokens
        FROM events WHERE ${where} GROUP BY day, type ORDER BY day`,
+    ],
+    // requests by model, largest first (the breakdown endpoint's default limit).
+    breakdown: [
+      `SELECT ${attr('model', true)} AS name, count(*) AS requests FROM events WHERE ${api} GROUP BY name ORDER BY requests DESC LIMIT 10`,
     ],
   };
 }

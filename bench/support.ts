@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -161,6 +161,21 @@ export async function withRssSampling<T>(work: () => Promise<T>): Promise<{ resu
   } finally {
     clearInterval(timer);
   }
+}
+
+/**
+ * This process's own peak RSS in MB: the kernel's VmHWM on Linux. `resourceUsage().maxRSS` is
+ * not that in a spawned child: it keeps the parent's resident size from the fork before exec
+ * (a child of a 600 MB parent reports ≥ 576 MB while its VmHWM is 40 MB).
+ */
+export function ownPeakRssMb(): number {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (match) return (Number(match[1]) * 1024) / 1e6;
+  } catch {
+    // Not Linux: fall through to the portable (inherited) figure.
+  }
+  return (process.resourceUsage().maxRSS * 1024) / 1e6;
 }
 
 export async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number }> {

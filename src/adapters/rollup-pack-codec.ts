@@ -105,7 +105,11 @@ class Writer {
 
 class Reader {
   offset = 0;
-  constructor(private readonly buffer: Uint8Array) {}
+  /** The same bytes as a Buffer (a view, made once per pack), so text decodes without a Buffer per string. */
+  private readonly asBuffer: Buffer;
+  constructor(private readonly buffer: Uint8Array) {
+    this.asBuffer = Buffer.isBuffer(buffer) ? buffer : Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  }
 
   get done(): boolean {
     return this.offset >= this.buffer.length;
@@ -134,10 +138,12 @@ class Reader {
 
   float(): number {
     if (this.offset + 8 > this.buffer.length) throw new Error('rollup pack: truncated');
-    const view = new DataView(this.buffer.buffer, this.buffer.byteOffset + this.offset, 8);
+    // No DataView per value: sums, minima and maxima were a fifth of a read's garbage.
+    const value = this.asBuffer.readDoubleLE(this.offset);
     this.offset += 8;
-    return view.getFloat64(0, true);
+    return value;
   }
+
 
   bytes(): Uint8Array {
     const length = this.varint();
@@ -151,11 +157,14 @@ class Reader {
 
   text(): string {
     const length = this.varint();
+    // Global rows' dimension value: most entries of a read.
+    if (length === 0) return '';
     if (this.offset + length > this.buffer.length) throw new Error('rollup pack: truncated');
-    const out = Buffer.from(this.buffer.buffer, this.buffer.byteOffset + this.offset, length).toString('utf8');
+    const out = this.asBuffer.toString('utf8', this.offset, this.offset + length);
     this.offset += length;
     return out;
   }
+
 }
 
 const isIntegral = (n: number) => Number.isSafeInteger(n) && !Object.is(n, -0);

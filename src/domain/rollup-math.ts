@@ -1,6 +1,7 @@
 import type { RollupPartial } from './rollup-types.ts';
 import type { MetricKind } from './metrics/definition.ts';
-import { decodeSketch, encodeSketch, encodeValues, mergeEncodedSketches, quantile, sketchFromValues, type Sketch } from './sketch.ts';
+import { encodeSketch, encodeValues, sketchFromValues, type Sketch } from './sketch.ts';
+import { encodedQuantiles, mergeEncodedSketches } from './sketch-merge.ts';
 import { DistinctSketch, distinctCount, mergeDistinct } from './distinct-sketch.ts';
 
 /**
@@ -227,6 +228,8 @@ function clamp(value: number | null, min: number, max: number): number | null {
   return Math.min(max, Math.max(min, value));
 }
 
+const STAT_QUANTILES = [0.5, 0.95, 0.99] as const;
+
 /** Read-side statistics. Quantiles are clamped to [min, max], which only ever tightens them. */
 export function toStats(partial: RollupPartial): RollupStats {
   const empty = partial.count === 0;
@@ -249,10 +252,10 @@ export function toStats(partial: RollupPartial): RollupStats {
     distinct: null,
   };
   if (!empty && partial.sketch !== null) {
-    const sketch = decodeSketch(partial.sketch);
-    stats.p50 = clamp(quantile(sketch, 0.5), partial.min, partial.max);
-    stats.p95 = clamp(quantile(sketch, 0.95), partial.min, partial.max);
-    stats.p99 = clamp(quantile(sketch, 0.99), partial.min, partial.max);
+    const [p50, p95, p99] = encodedQuantiles(partial.sketch, STAT_QUANTILES);
+    stats.p50 = clamp(p50 ?? null, partial.min, partial.max);
+    stats.p95 = clamp(p95 ?? null, partial.min, partial.max);
+    stats.p99 = clamp(p99 ?? null, partial.min, partial.max);
   }
   return stats;
 }

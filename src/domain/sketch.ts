@@ -1,4 +1,5 @@
 import { DDSketch } from '@datadog/sketches-js';
+import type { BinRuns } from './sketch-bins.ts';
 
 /**
  * Quantile sketches (DDSketch, 1 % relative accuracy) and their compact storage form.
@@ -21,8 +22,8 @@ import { DDSketch } from '@datadog/sketches-js';
  */
 
 export const RELATIVE_ACCURACY = 0.01;
-const FORMAT_VERSION = 1;
-const FLOAT_COUNTS = 0x80;
+export const FORMAT_VERSION = 1;
+export const FLOAT_COUNTS = 0x80;
 
 export type Sketch = DDSketch;
 type Store = DDSketch['store'];
@@ -122,7 +123,7 @@ class ByteWriter {
   }
 }
 
-class ByteReader {
+export class ByteReader {
   private position = 0;
   constructor(private readonly bytes: Uint8Array) {}
 
@@ -163,7 +164,7 @@ function zigzag(n: number): number {
   return n >= 0 ? n * 2 : -n * 2 - 1;
 }
 
-function unzigzag(n: number): number {
+export function unzigzag(n: number): number {
   return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
 }
 
@@ -181,11 +182,7 @@ function isWholeCount(count: number): boolean {
   return Number.isInteger(count) && count >= 0 && count <= Number.MAX_SAFE_INTEGER;
 }
 
-interface Bins {
-  keys: ArrayLike<number>;
-  counts: ArrayLike<number>;
-  length: number;
-}
+type Bins = BinRuns;
 
 function allWhole(counts: ArrayLike<number>, length: number): boolean {
   for (let i = 0; i < length; i++) if (!isWholeCount(counts[i] as number)) return false;
@@ -205,7 +202,7 @@ function writeBins(out: ByteWriter, bins: Bins, whole: boolean): void {
   }
 }
 
-function writeSketch(zeroCount: number, positive: Bins, negative: Bins): Uint8Array {
+export function writeSketch(zeroCount: number, positive: Bins, negative: Bins): Uint8Array {
   const whole = isWholeCount(zeroCount) && allWhole(positive.counts, positive.length) && allWhole(negative.counts, negative.length);
   const out = new ByteWriter();
   out.byte(FORMAT_VERSION | (whole ? 0 : FLOAT_COUNTS));
@@ -220,7 +217,7 @@ export function encodeSketch(sketch: Sketch): Uint8Array {
   return writeSketch(sketch.zeroCount, collectBins(sketch.store), collectBins(sketch.negativeStore));
 }
 
-const sharedMapping = emptySketch().mapping;
+export const sharedMapping = emptySketch().mapping;
 let positiveKeys = new Int32Array(256);
 let negativeKeys = new Int32Array(256);
 
@@ -264,14 +261,14 @@ export function encodeValues(values: readonly number[]): Uint8Array {
   return writeSketch(zeroCount, runsOf(positiveKeys, positives), runsOf(negativeKeys, negatives));
 }
 
-interface ParsedSketch {
+export interface ParsedSketch {
   zeroCount: number;
   positive: Bins;
   negative: Bins;
 }
 
 // Module-level helpers rather than closures: tsx wraps every closure creation in a naming call.
-function readCount(input: ByteReader, float: boolean): number {
+export function readCount(input: ByteReader, float: boolean): number {
   const c = float ? input.float64() : input.varint();
   if (!(c >= 0) || !Number.isFinite(c)) throw new Error('corrupt sketch encoding');
   return c;
@@ -290,7 +287,7 @@ function readBins(input: ByteReader, float: boolean, maxLength: number): Bins {
   return { keys, counts, length };
 }
 
-function parseSketch(bytes: Uint8Array): ParsedSketch {
+export function parseSketch(bytes: Uint8Array): ParsedSketch {
   const input = new ByteReader(bytes);
   const header = input.byte();
   if ((header & ~FLOAT_COUNTS) !== FORMAT_VERSION) throw new Error(`unknown sketch format version ${header & ~FLOAT_COUNTS}`);
@@ -302,35 +299,18 @@ function parseSketch(bytes: Uint8Array): ParsedSketch {
   return { zeroCount, positive, negative };
 }
 
-function addBins(into: Map<number, number>, bins: Bins): void {
+export function addBins(into: Map<number, number>, bins: Bins): void {
   for (let i = 0; i < bins.length; i++) {
     const key = bins.keys[i] as number;
     into.set(key, (into.get(key) ?? 0) + (bins.counts[i] as number));
   }
 }
 
-function sortedBins(bins: Map<number, number>): Bins {
+export function sortedBins(bins: Map<number, number>): Bins {
   const keys = Float64Array.from(bins.keys()).sort();
   const counts = new Array<number>(keys.length);
   for (let i = 0; i < keys.length; i++) counts[i] = bins.get(keys[i] as number) as number;
   return { keys, counts, length: keys.length };
-}
-
-/**
- * Merge of compact encodings straight into a compact encoding, bin by bin, without dense
- * sketches: day, week and month rebuilds merge many small hourly sketches.
- */
-export function mergeEncodedSketches(encodings: Iterable<Uint8Array>): Uint8Array {
-  let zeroCount = 0;
-  const positive = new Map<number, number>();
-  const negative = new Map<number, number>();
-  for (const bytes of encodings) {
-    const parsed = parseSketch(bytes);
-    zeroCount += parsed.zeroCount;
-    addBins(positive, parsed.positive);
-    addBins(negative, parsed.negative);
-  }
-  return writeSketch(zeroCount, sortedBins(positive), sortedBins(negative));
 }
 
 export function decodeSketch(bytes: Uint8Array): Sketch {

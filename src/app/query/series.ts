@@ -97,9 +97,9 @@ export function metricsForDimension(selection: MetricSelection, dimension: strin
   return requireDimension(selection.metrics, dimension);
 }
 
-function point(metric: MetricDefinition, bucketStart: number, zone: string, partial: SeriesCells['points'][number]): SeriesPoint {
+function point(metric: MetricDefinition, timestamp: string, partial: SeriesCells['points'][number]): SeriesPoint {
   const stats = statsOf(partial);
-  const result: SeriesPoint = { timestamp: formatInstant(bucketStart, zone), value: valueOf(metric, stats), count: stats.count };
+  const result: SeriesPoint = { timestamp, value: valueOf(metric, stats), count: stats.count };
   if (metric.kind === 'distribution') {
     result.average_value = stats.avg;
     result.p50_value = stats.p50;
@@ -130,13 +130,15 @@ export async function computeSeries(
     checkResponsePoints({ buckets: request.buckets, granularity: request.granularity, metrics: reported.length, dimensionValues: 1 }, request.narrowing);
   }
   const series: SeriesEntry[] = [];
+  // Every entry shares the buckets: each timestamp is formatted once, not once per metric and value.
+  const timestamps = plan.buckets.map((bucket) => formatInstant(bucket.bucketStart, scope.zone));
   for (const metric of reported) {
     const byDim = data.get(metric.name);
     const entries: Array<[string | undefined, SeriesCells | undefined]> =
       request.dimension === undefined ? [[undefined, byDim?.get('')]] : rankDimensionValues(metric, byDim, request.limit);
     for (const [dimensionValue, cells] of entries) {
       const totals = statsOf(cells?.total);
-      const points = plan.buckets.map((bucket, i) => point(metric, bucket.bucketStart, scope.zone, cells?.points[i]));
+      const points = timestamps.map((timestamp, i) => point(metric, timestamp, cells?.points[i]));
       series.push({
         metric_name: metric.name,
         metric_type: apiMetricType(metric.kind),

@@ -46,6 +46,22 @@ describe('distinct sketch', () => {
     expect(Math.abs(distinctCount(mergeDistinct([a, b])) - 2600) / 2600).toBeLessThan(0.02);
   });
 
+  it('merges many overlapping sparse sketches to the bytes of one sketch of every value', () => {
+    const random = seededRandom(7);
+    const parts = Array.from({ length: 40 }, () => {
+      const from = Math.floor(random() * 1500);
+      return range(from, from + Math.floor(random() * 60));
+    });
+    const union = [...new Set(parts.flat())];
+    expect(union.length).toBeLessThan(SPARSE_LIMIT);
+    const merged = mergeDistinct(parts.map(sketchOf));
+    expect(merged).toEqual(sketchOf(union));
+    expect(distinctCount(merged)).toBe(union.length);
+    // Sparse inputs whose union passes the limit fold into the same registers as the values themselves.
+    const wide = [sketchOf(range(0, 1200)), sketchOf(range(1100, 2300)), sketchOf(range(2200, 2400))];
+    expect(mergeDistinct(wide)).toEqual(sketchOf(range(0, 2400)));
+  });
+
   it('rejects bytes that are not a sketch', () => {
     expect(() => distinctCount(Uint8Array.of(9, 1, 2))).toThrow(/not an encoded distinct sketch/);
     expect(() => distinctCount(Uint8Array.of(1, 5, 0x80))).toThrow(/truncated/);

@@ -4,7 +4,6 @@ import {
   emptySketch,
   encodeSketch,
   encodeValues,
-  mergeEncodedSketches,
   mergeManySketches,
   mergeSketches,
   quantile,
@@ -12,6 +11,7 @@ import {
   sketchFromValues,
   type Sketch,
 } from '../../../src/domain/sketch.ts';
+import { encodedQuantiles, mergeEncodedSketches } from '../../../src/domain/sketch-merge.ts';
 import { exactQuantile, expectWithinRelative, normal, seededRandom } from './random.ts';
 
 const QUANTILES = [0.5, 0.95, 0.99] as const;
@@ -229,5 +229,49 @@ describe('replaceEncodedBins (a finer bucket\'s contribution replaced inside a c
     expect(replaceEncodedBins(encodeValues([1, 2, 3]), [encodeValues([1000])], [])).toBeNull();
     expect(replaceEncodedBins(encodeValues([1, 2, 3]), [encodeValues([0])], [])).toBeNull();
     expect(replaceEncodedBins(encodeValues([-4, 2]), [encodeValues([-4, -4])], [])).toBeNull();
+  });
+});
+
+describe('read side straight from the compact encoding', () => {
+  const random = seededRandom(23);
+  const spread = (n: number) => Array.from({ length: n }, () => (random() < 0.1 ? 0 : (random() < 0.3 ? -1 : 1) * Math.exp(12 * random() - 4)));
+
+  it('merges many sketches with shifting key ranges to the bytes of the library merge', () => {
+    // Ranges that drift and widen to both sides as sketches arrive, so the dense bins move and grow.
+    const encodings = Array.from({ length: 60 }, (_, i) =>
+      encodeSketch(sketchFromValues([...spread(1 + (i % 7) * 13).map((v) => v * Math.exp(i % 2 === 0 ? i / 3 : -i / 3)), 0.5 + i])),
+    );
+    const dense = encodeSketch(mergeManySketches(encodings.map(decodeSketch)));
+    expect(mergeEncodedSketches(encodings)).toEqual(dense);
+    expect(mergeEncodedSketches([...encodings].reverse())).toEqual(dense);
+  });
+
+  it('merges key ranges too far apart for dense bins (1e-300 with 1e300) like the library', () => {
+    const encodings = [[1e-300, 2], [1e300, -1e300, 5], [0, 3]].map((values) => encodeSketch(sketchFromValues(values)));
+    expect(mergeEncodedSketches(encodings)).toEqual(encodeSketch(mergeManySketches(encodings.map(decodeSketch))));
+  });
+
+  it('reads quantiles equal to the decoded sketch, for every data set and fractional counts', () => {
+    const fractional = emptySketch();
+    fractional.accept(3, 0.5);
+    fractional.accept(-2, 0.25);
+    fractional.accept(0, 0.125);
+    fractional.accept(40, 1.75);
+    const encodings = [
+      ...datasets().map(([, values]) => encodeSketch(sketchFromValues(values))),
+      encodeSketch(fractional),
+      encodeSketch(sketchFromValues([7])),
+      encodeSketch(sketchFromValues([-7, 0])),
+    ];
+    const qs = [0, 0.01, 0.25, 0.5, 0.95, 0.99, 1];
+    for (const bytes of encodings) {
+      const decoded = decodeSketch(bytes);
+      expect(encodedQuantiles(bytes, qs)).toEqual(qs.map((q) => quantile(decoded, q)));
+    }
+  });
+
+  it('answers null for an empty sketch or a quantile outside [0, 1]', () => {
+    expect(encodedQuantiles(encodeSketch(emptySketch()), [0.5])).toEqual([null]);
+    expect(encodedQuantiles(encodeSketch(sketchFromValues([1, 2])), [-0.1, 1.1, Number.NaN])).toEqual([null, null, null]);
   });
 });
