@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -146,10 +146,12 @@ export function percentile(sortedOrNot: readonly number[], p: number): number {
 
 /**
  * Peak RSS while `work` runs. A timer samples `memoryUsage.rss()`, but synchronous SQLite work
- * can starve it, so the kernel's high-water mark (`resourceUsage().maxRSS`, for the whole
- * process) is reported alongside: the true peak lies between the two.
+ * can starve it, so the kernel's high-water mark is reported alongside: the true peak lies
+ * between the two. On Linux the high-water mark is reset first (`/proc/self/clear_refs`), so it
+ * covers `work` only, not the loading before it nor the parent's size inherited at spawn.
  */
 export async function withRssSampling<T>(work: () => Promise<T>): Promise<{ result: T; sampledPeakMb: number; processMaxRssMb: number }> {
+  resetPeakRss();
   let peak = process.memoryUsage.rss();
   const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage.rss());
@@ -157,9 +159,18 @@ export async function withRssSampling<T>(work: () => Promise<T>): Promise<{ resu
   try {
     const result = await work();
     peak = Math.max(peak, process.memoryUsage.rss());
-    return { result, sampledPeakMb: peak / 1e6, processMaxRssMb: (process.resourceUsage().maxRSS * 1024) / 1e6 };
+    return { result, sampledPeakMb: peak / 1e6, processMaxRssMb: ownPeakRssMb() };
   } finally {
     clearInterval(timer);
+  }
+}
+
+/** Restarts the kernel's high-water mark of this process (Linux ≥ 4.0); elsewhere a no-op. */
+function resetPeakRss(): void {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+  } catch {
+    // Not Linux: the high-water mark then covers the whole process.
   }
 }
 
