@@ -135,7 +135,7 @@ describe.each(ENGINES)('API numbers on %s', (engine) => {
     expect(text).not.toMatch(NOISE);
   });
 
-  it('workflow usage: hundreds of costs still sum to the exact decimal total', async () => {
+  it('hundreds of costs in one hour: every endpoint answers the exact decimal total', async () => {
     // 300 costs of up to 0.03 USD in 1e-8 units from a fixed LCG: a plain float sum of these
     // shows noise even after the 15-digit filter (4.44472282999999 for 4.44472283).
     const units: bigint[] = [];
@@ -158,6 +158,20 @@ describe.each(ENGINES)('API numbers on %s', (engine) => {
     expect(usage.statusCode, usage.body).toBe(200);
     expect((usage.json() as { deployments: { total_cost: number }[] }).deployments.map((row) => row.total_cost)).toEqual([exact]);
     expect(usage.body).not.toMatch(NOISE);
+    await aggregate(t.ctx);
+    const day = new Date(dayOne).toISOString().slice(0, 10);
+    const range = `start=${start()}&end=${new Date(dayOne + DAY).toISOString()}&tz=UTC&metric=llm_usage`;
+    const checks: Array<[string, (body: Record<string, unknown>) => number | undefined]> = [
+      [`summary?${range}`, (body) => (body['summary'] as { total_value: number }[])[0]?.total_value],
+      [`live-summary?${range}`, (body) => (body['summary'] as { total_value: number }[])[0]?.total_value],
+      [`series?${range}&granularity=day`, (body) => (body['series'] as { data: { value: number }[] }[])[0]?.data[0]?.value],
+      [`compare?date=${day}&tz=UTC`, (body) => (body['metrics'] as { metric_name: string; current: number }[]).find((m) => m.metric_name === 'llm_usage')?.current],
+    ];
+    for (const [url, read] of checks) {
+      const answer = await t.app.inject({ method: 'GET', url: `/api/v1/orgs/${many.id}/${url}`, headers: bearer(many.keys.read) });
+      expect(answer.statusCode, answer.body).toBe(200);
+      expect(read(answer.json() as Record<string, unknown>), url).toBe(exact);
+    }
   });
 
   it('recent activity: the cost of a file is the exact sum of its calls, rounded half to even at 4 decimals', async () => {
