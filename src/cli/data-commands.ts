@@ -79,7 +79,10 @@ export function registerDataCommands(program: Command): void {
         printJson(
           await withContext(async (ctx) => {
             if (options.org !== undefined && !(await ctx.orgStore.getOrg(options.org))) throw new NotFoundError(`organization "${options.org}" not found`);
-            return (await import('../app/backfill.ts')).aggregateRange(ctx, { ...range, orgId: options.org, onProgress: (p) => bar.update(p) });
+            const pass = async () => (await import('../app/backfill.ts')).aggregateRange(ctx, { ...range, orgId: options.org, onProgress: (p) => bar.update(p) });
+            if (range.from !== undefined || range.to !== undefined) return pass();
+            // A pass over the dirty marks, like the scheduled one: the rules of the organizations it touched are evaluated too.
+            return (await import('../alerts/app/after-aggregation.ts')).evaluateAlertsAfter(ctx, pass);
           }),
         );
       } finally {
