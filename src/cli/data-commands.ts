@@ -132,7 +132,10 @@ export function registerDataCommands(program: Command): void {
     .description('apply retention (raw events, hour, day, week, month rollups)')
     .option('--dry-run', 'count what would be deleted')
     .action(async (options: { dryRun?: boolean }) => {
-      printJson(await withContext(async (ctx) => (await import('../app/apply-retention.ts')).applyRetention(ctx, { dryRun: options.dryRun === true })));
+      const result = await withContext(async (ctx) => (await import('../app/apply-retention.ts')).applyRetention(ctx, { dryRun: options.dryRun === true }));
+      // Cut-offs as instants a person can read; null = the tier is kept forever.
+      const cutoffs = Object.fromEntries(Object.entries(result.cutoffs).map(([tier, at]) => [tier, at === null ? null : new Date(at).toISOString()]));
+      printJson({ ...result, cutoffs });
     });
 
   program
