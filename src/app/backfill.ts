@@ -29,7 +29,7 @@ export interface BackfillInput {
 export interface BackfillResult {
   dryRun: boolean;
   orgs: number;
-  /** Buckets per tier covered by the range (the work done, or that would be done). */
+  /** Buckets per tier rewritten (or that a dry run would rewrite); 0 for a skipped tier. */
   buckets: Record<Granularity, number>;
   /** Days left alone because their raw events are partly past retention. */
   expiredDays: number;
@@ -62,7 +62,7 @@ function hoursOf(days: readonly number[], timeZone: string): number[] {
   return days.flatMap((day) => bucketStartsBetween(day, nextBucket(day, 'day', timeZone), 'hour', timeZone));
 }
 
-function countBuckets(plans: readonly OrgPlan[]): Record<Granularity, number> {
+function countBuckets(plans: readonly OrgPlan[], tiers: TierSelection): Record<Granularity, number> {
   const buckets: Record<Granularity, number> = { hour: 0, day: 0, week: 0, month: 0 };
   for (const { org, days } of plans) {
     const tz = org.timezone;
@@ -71,6 +71,7 @@ function countBuckets(plans: readonly OrgPlan[]): Record<Granularity, number> {
     buckets.week += new Set(days.map((day) => floorBucket(day, 'week', tz))).size;
     buckets.month += new Set(days.map((day) => floorBucket(day, 'month', tz))).size;
   }
+  for (const tier of Object.keys(buckets) as Granularity[]) if (!tiers[tier]) buckets[tier] = 0;
   return buckets;
 }
 
@@ -86,7 +87,9 @@ export async function backfill(ctx: AggregationDeps, input: BackfillInput): Prom
   const wallStart = performance.now();
   const orgs = input.orgId === undefined ? await ctx.orgStore.listOrgs() : [await requireOrg(ctx, input.orgId)];
   const plans = orgs.map((org) => planOrg(ctx, org, input.from, input.to));
-  const buckets = countBuckets(plans);
+  const skip = input.skip ?? {};
+  const tiers: TierSelection = { hour: !skip.hourly, day: !skip.daily, week: !skip.weekly, month: !skip.monthly };
+  const buckets = countBuckets(plans, tiers);
   const expiredDays = plans.reduce((n, plan) => n + plan.expiredDays, 0);
   const result: BackfillResult = { dryRun: input.dryRun ?? false, orgs: orgs.length, buckets, expiredDays, events: 0, duration_ms: 0 };
   if (input.dryRun) {
@@ -94,10 +97,9 @@ export async function backfill(ctx: AggregationDeps, input: BackfillInput): Prom
     return result;
   }
 
-  const skip = input.skip ?? {};
-  const tiers: TierSelection = { hour: !skip.hourly, day: !skip.daily, week: !skip.weekly, month: !skip.monthly };
   const allTiers = tiers.hour && tiers.day && tiers.week && tiers.month;
-  const total = buckets.hour;
+  // Progress counts hours of the range walked, whichever tiers are written.
+  const total = plans.reduce((n, { org, days }) => n + hoursOf(days, org.timezone).length, 0);
   let done = 0;
   const waitMs = input.waitForLeaseMs ?? DEFAULT_LEASE_WAIT_MS;
 

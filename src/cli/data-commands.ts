@@ -5,6 +5,7 @@ import { NotFoundError } from '../domain/errors.ts';
 import { UsageError } from './exit.ts';
 import { parseInstantOption, parsePositiveInt } from './parse.ts';
 import { cliConfig, printJson, withContext } from './context.ts';
+import { DEMO_DAYS, DEMO_EVENTS_PER_DAY, DEMO_ORGS } from './demo-defaults.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -79,7 +80,10 @@ export function registerDataCommands(program: Command): void {
         printJson(
           await withContext(async (ctx) => {
             if (options.org !== undefined && !(await ctx.orgStore.getOrg(options.org))) throw new NotFoundError(`organization "${options.org}" not found`);
-            return (await import('../app/backfill.ts')).aggregateRange(ctx, { ...range, orgId: options.org, onProgress: (p) => bar.update(p) });
+            const pass = async () => (await import('../app/backfill.ts')).aggregateRange(ctx, { ...range, orgId: options.org, onProgress: (p) => bar.update(p) });
+            if (range.from !== undefined || range.to !== undefined) return pass();
+            // A pass over the dirty marks, like the scheduled one: the rules of the organizations it touched are evaluated too.
+            return (await import('../alerts/app/after-aggregation.ts')).evaluateAlertsAfter(ctx, pass);
           }),
         );
       } finally {
@@ -128,20 +132,24 @@ export function registerDataCommands(program: Command): void {
     .description('apply retention (raw events, hour, day, week, month rollups)')
     .option('--dry-run', 'count what would be deleted')
     .action(async (options: { dryRun?: boolean }) => {
-      printJson(await withContext(async (ctx) => (await import('../app/apply-retention.ts')).applyRetention(ctx, { dryRun: options.dryRun === true })));
+      const result = await withContext(async (ctx) => (await import('../app/apply-retention.ts')).applyRetention(ctx, { dryRun: options.dryRun === true }));
+      // Cut-offs as instants a person can read; null = the tier is kept forever.
+      const cutoffs = Object.fromEntries(Object.entries(result.cutoffs).map(([tier, at]) => [tier, at === null ? null : new Date(at).toISOString()]));
+      printJson({ ...result, cutoffs });
     });
 
   program
     .command('seed-demo')
     .description('generate realistic demo events through the ingest path, then aggregate')
-    .option('--days <n>', 'days of history', '30')
-    .option('--orgs <n>', 'organizations', '3')
-    .option('--events-per-day <n>', 'events per organization and day', '2000')
+    // The same demo as `npm start`: enough days that "vs 30 days" has data.
+    .option('--days <n>', 'days of history', String(DEMO_DAYS))
+    .option('--orgs <n>', 'organizations', String(DEMO_ORGS))
+    .option('--events-per-day <n>', 'events per organization and day', String(DEMO_EVENTS_PER_DAY))
     .action(async (options: { days: string; orgs: string; eventsPerDay: string }) => {
       const input = {
-        days: parsePositiveInt('days', options.days, 30),
-        orgs: parsePositiveInt('orgs', options.orgs, 3),
-        eventsPerDay: parsePositiveInt('events-per-day', options.eventsPerDay, 2000),
+        days: parsePositiveInt('days', options.days, DEMO_DAYS),
+        orgs: parsePositiveInt('orgs', options.orgs, DEMO_ORGS),
+        eventsPerDay: parsePositiveInt('events-per-day', options.eventsPerDay, DEMO_EVENTS_PER_DAY),
       };
       const result = await withContext(async (ctx) => (await import('../app/seed-demo.ts')).seedDemo(ctx, input));
       printJson({ orgs: result.orgs.map((o) => ({ id: o.id, timezone: o.timezone, accepted: o.accepted, duplicates: o.duplicates })), accepted: result.accepted, duplicates: result.duplicates, rejected: result.rejected, duration_ms: result.durationMs });

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { DEMO_EVENTS_PER_DAY } from './demo-defaults.ts';
 
 /** The server and every driver load only when one of these commands runs (`--help` stays fast). */
 const work = async () => ({ ...(await import('./serve.ts')), ...(await import('../config/config.ts')) });
@@ -16,12 +17,12 @@ export function registerServeCommands(program: Command): void {
   program
     .command('start-demo', { hidden: true })
     .description('serve, loading demo data first when the database is empty (npm start)')
-    .option('--events-per-day <n>', 'demo events per organization and day', '1400')
+    .option('--events-per-day <n>', 'demo events per organization and day', String(DEMO_EVENTS_PER_DAY))
     .action(async (options: { eventsPerDay: string }) => {
       const { demoAdminKey, serve, loadConfig } = await work();
       const base = loadConfig(process.env);
       const config = Object.freeze({ ...base, adminKey: demoAdminKey(base) });
-      await serve(config, { seedDemoWhenEmpty: true, demoEventsPerDay: Number(options.eventsPerDay) || 1400 });
+      await serve(config, { seedDemoWhenEmpty: true, demoEventsPerDay: Number(options.eventsPerDay) || DEMO_EVENTS_PER_DAY });
     });
 
   program

@@ -9,6 +9,7 @@ import { embeddedLeaseHolder, setProcessLeaseHolder } from '../app/lease-holder.
 import { seedDemo, type SeedDemoResult } from '../app/seed-demo.ts';
 import { bindJobs } from '../worker/bind-jobs.ts';
 import { runWorker } from '../worker/run-worker.ts';
+import { DEMO_DAYS, DEMO_ORGS } from './demo-defaults.ts';
 import { buildHealthServer } from '../http/server.ts';
 import type { Logger } from '../ports/logger.ts';
 
@@ -23,10 +24,6 @@ export function shutdownSignal(): Promise<string> {
   });
 }
 
-/** Days of demo data: more than 31, so "vs 30 days" has a day to compare with on every day shown. */
-export const DEMO_DAYS = 45;
-/** Per organization and day; about 190,000 events over three organizations. */
-export const DEMO_EVENTS_PER_DAY = 1400;
 
 function adminKeyFile(config: Readonly<Config>): string {
   return path.join(config.dataDir, 'admin-key');
@@ -57,7 +54,7 @@ export interface ServeOptions {
 
 /** Demo data with a progress bar on a terminal (a line per organization otherwise), then one summary. */
 async function loadDemoWithProgress(ctx: Awaited<ReturnType<typeof createContext>>['ctx'], eventsPerDay: number): Promise<SeedDemoResult> {
-  const orgs = 3;
+  const orgs = DEMO_ORGS;
   const total = DEMO_DAYS * eventsPerDay * orgs;
   process.stdout.write(`Empty database: loading ${DEMO_DAYS} days of demo data for ${orgs} organizations (first start only)…\n`);
   const tty = process.stdout.isTTY === true;

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { evaluateAlertsAfter } from '../alerts/app/after-aggregation.ts';
 import { aggregateDirtyBuckets, AggregationError, type AggregateResult } from '../app/aggregate.ts';
 import type { AppContext } from '../app/context.ts';
 import { createGlobalKey, listGlobalKeys, revokeGlobalKey } from '../app/global-keys.ts';
@@ -49,7 +50,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext, deps:
       try {
         const result = deps.aggregateNow
           ? asAggregateResult(await deps.aggregateNow())
-          : await aggregateDirtyBuckets(ctx, { waitForLeaseMs: LEASE_WAIT_MS });
+          : await evaluateAlertsAfter(ctx, () => aggregateDirtyBuckets(ctx, { waitForLeaseMs: LEASE_WAIT_MS }));
         return reply.code(200).send(result);
       } catch (error) {
         if (error instanceof DomainError) throw error;

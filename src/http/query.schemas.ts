@@ -227,6 +227,7 @@ export const compareResponse = z.strictObject({
   metrics: z.array(
     z.strictObject({
       metric_name: z.string(),
+      label: z.string().describe('The display name, as GET …/metrics gives it'),
       category: z.string(),
       unit: z.string(),
       description: z.string(),

@@ -12,6 +12,8 @@ export interface WebRoutesOptions {
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 // index.html names the current hashes, so browsers must revalidate it on every load.
 const REVALIDATE = 'no-cache';
+// The dashboard's pages are not API: kept out of the OpenAPI document at /api/docs.
+const UNDOCUMENTED = { schema: { hide: true } };
 
 const NOT_BUILT_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>meterboard</title></head>
@@ -45,7 +47,7 @@ export function registerWebRoutes(app: FastifyInstance, opts: WebRoutesOptions):
       if (isApiPath(request.url)) return reply.callNotFound();
       return reply.code(200).header('cache-control', REVALIDATE).type('text/html; charset=utf-8').send(NOT_BUILT_PAGE);
     };
-    app.get('/', notBuilt);
+    app.get('/', UNDOCUMENTED, notBuilt);
     return;
   }
 
@@ -69,7 +71,7 @@ export function registerWebRoutes(app: FastifyInstance, opts: WebRoutesOptions):
       if (isApiPath(request.url)) return reply.callNotFound();
       return reply.header('cache-control', REVALIDATE).sendFile('index.html');
     };
-    scope.get('/', sendIndex);
-    scope.get('/*', sendIndex);
+    scope.get('/', UNDOCUMENTED, sendIndex);
+    scope.get('/*', UNDOCUMENTED, sendIndex);
   });
 }

@@ -101,10 +101,11 @@ describe('Reports page and active alerts in Chromium', { timeout: 120_000 }, () 
     await expect(frame.locator('body').textContent({ timeout: READY })).resolves.toContain(date);
     const frameText = await frame.locator('body').innerText();
     expect(frameText).toContain(org.name);
-    // Every number of the mailed plain-text summary line about requests appears in the page too.
-    const requestsLine = (mail.text ?? '').split('\n').find((line) => /^\s*Requests\b/.test(line));
-    expect(requestsLine, 'the plain-text part lists requests with a number').toMatch(/^\s*Requests[^:]*: \d/);
-    const firstNumber = /\d[\d,.]*/.exec(requestsLine!.replace(/^\s*Requests[^:]*:/, ''))![0];
+    // Every number of the mailed plain-text summary line about requests appears in the page too
+    // (the catalog's label, "API requests", as on the dashboard).
+    const requestsLine = (mail.text ?? '').split('\n').find((line) => /^\s*API requests\b/.test(line));
+    expect(requestsLine, 'the plain-text part lists requests with a number').toMatch(/^\s*API requests[^:]*: \d/);
+    const firstNumber = /\d[\d,.]*/.exec(requestsLine!.replace(/^\s*API requests[^:]*:/, ''))![0];
     expect(frameText).toContain(firstNumber);
     const history = page.getByTestId('reports-history');
     await expect(history.locator('tbody tr').first().textContent({ timeout: READY })).resolves.toMatch(new RegExp(`^${date}delivered.*email: delivered`));

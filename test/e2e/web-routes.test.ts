@@ -4,6 +4,7 @@ import path from 'node:path';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { registerOpenApi } from '../../src/http/openapi.ts';
 import { registerWebRoutes } from '../../src/http/web.routes.ts';
 
 /** Serving web/dist: cache headers, SPA fallback, API 404s left to the app, unbuilt dist. */
@@ -41,6 +42,21 @@ describe('registerWebRoutes', () => {
     expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
     expect(asset.headers['content-type']).toMatch(/javascript/);
     await app.close();
+  });
+
+  test('the dashboard routes stay out of the API documentation, built or not', async () => {
+    for (const dir of [distDir, path.join(distDir, 'missing')]) {
+      const app = Fastify({ logger: false });
+      registerOpenApi(app, { version: '0.0.0' });
+      // Inside a plugin, as the API routes are: registered after swagger's route hook.
+      void app.register(async (scope) => scope.get('/api/v1/ping', { schema: { summary: 'ping' } }, async () => ({ ok: true })));
+      registerWebRoutes(app, { distDir: dir });
+      await app.ready();
+      const paths = Object.keys((app.swagger() as { paths: Record<string, unknown> }).paths);
+      expect(paths, dir).toEqual(['/api/v1/ping']);
+      expect((await app.inject('/')).statusCode, dir).toBe(200);
+      await app.close();
+    }
   });
 
   test('client-side paths get index.html; API paths keep their routes and JSON 404', async () => {

@@ -135,6 +135,45 @@ describe.each(ENGINES)('API numbers on %s', (engine) => {
     expect(text).not.toMatch(NOISE);
   });
 
+  it('hundreds of costs in one hour: every endpoint answers the exact decimal total', async () => {
+    // 300 costs of up to 0.03 USD in 1e-8 units from a fixed LCG: a plain float sum of these
+    // shows noise even after the 15-digit filter (4.44472282999999 for 4.44472283).
+    const units: bigint[] = [];
+    let state = 191;
+    for (let i = 0; i < 300; i += 1) {
+      state = (state * 1103515245 + 12345) % 2147483648;
+      units.push(BigInt(Math.floor((state / 2147483648) * 3_000_000) + 1));
+    }
+    const exact = fromUnits(units.reduce((sum, u) => sum + u, 0n));
+    const floatSum = units.reduce((sum, u) => sum + Number(u) / 1e8, 0);
+    expect(Number(floatSum.toPrecision(15))).not.toBe(exact);
+    const many = await createOrg(t.app, { id: `numbers-many-${engine}`, timezone: 'UTC' });
+    const events = units.map((u, i) => ({
+      id: `many-${i}`, type: 'llm_call', timestamp: new Date(dayOne + 3_600_000 + i * 1000).toISOString(),
+      usage_type: 'llm', model: 'gpt-4o', cost_usd: Number(u) / 1e8, total_tokens: 10, workflow_id: 'wf-many', workflow_name: 'Many',
+    }));
+    const response = await t.app.inject({ method: 'POST', url: '/api/v1/events', headers: { ...bearer(many.keys.ingest), 'content-type': 'application/json' }, payload: JSON.stringify(events) });
+    expect(response.json()).toMatchObject({ accepted: events.length, rejected: [] });
+    const usage = await t.app.inject({ method: 'GET', url: `/api/v1/orgs/${many.id}/workflow-usage?start=${start()}&end=${end()}&tz=UTC`, headers: bearer(many.keys.read) });
+    expect(usage.statusCode, usage.body).toBe(200);
+    expect((usage.json() as { deployments: { total_cost: number }[] }).deployments.map((row) => row.total_cost)).toEqual([exact]);
+    expect(usage.body).not.toMatch(NOISE);
+    await aggregate(t.ctx);
+    const day = new Date(dayOne).toISOString().slice(0, 10);
+    const range = `start=${start()}&end=${new Date(dayOne + DAY).toISOString()}&tz=UTC&metric=llm_usage`;
+    const checks: Array<[string, (body: Record<string, unknown>) => number | undefined]> = [
+      [`summary?${range}`, (body) => (body['summary'] as { total_value: number }[])[0]?.total_value],
+      [`live-summary?${range}`, (body) => (body['summary'] as { total_value: number }[])[0]?.total_value],
+      [`series?${range}&granularity=day`, (body) => (body['series'] as { data: { value: number }[] }[])[0]?.data[0]?.value],
+      [`compare?date=${day}&tz=UTC`, (body) => (body['metrics'] as { metric_name: string; current: number }[]).find((m) => m.metric_name === 'llm_usage')?.current],
+    ];
+    for (const [url, read] of checks) {
+      const answer = await t.app.inject({ method: 'GET', url: `/api/v1/orgs/${many.id}/${url}`, headers: bearer(many.keys.read) });
+      expect(answer.statusCode, answer.body).toBe(200);
+      expect(read(answer.json() as Record<string, unknown>), url).toBe(exact);
+    }
+  });
+
   it('recent activity: the cost of a file is the exact sum of its calls, rounded half to even at 4 decimals', async () => {
     const { text, json } = await get(`/api/v1/orgs/${orgId}/recent-activity?limit=50&tz=UTC`);
     expect(text).not.toMatch(NOISE);

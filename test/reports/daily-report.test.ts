@@ -125,9 +125,10 @@ describe.each(ENGINES)('daily reports (%s)', (engine) => {
     const text = String(mail!.text);
     expect(text).toContain('Daily metrics report');
     const requests = compared.metrics.find((m) => m.metric_name === 'requests')!;
-    expect(text).toContain(`Requests: ${requests.current}`);
+    expect(requests.label).toBe('API requests'); // the catalog's name, as on the dashboard
+    expect(text).toContain(`${requests.label}: ${requests.current}`);
     const pages = compared.metrics.find((m) => m.metric_name === 'pages_processed')!;
-    expect(text).toContain(`Pages processed: ${pages.current!.toLocaleString('en-US')}`);
+    expect(text).toContain(`${pages.label}: ${pages.current!.toLocaleString('en-US')}`);
 
     // The webhook: the same numbers as the JSON preview, plus Slack text/blocks.
     expect(hook.bodies).toHaveLength(1);

@@ -9,6 +9,13 @@ describe('numbers in API answers', () => {
     expect(JSON.stringify({ cost: noisy, small: 0.00012345678901234, big: 123456789.125, count: 7 }, withoutFloatNoise)).toBe('{"cost":0.3,"small":0.00012345678901234,"big":123456789.125,"count":7}');
   });
 
+  it('drop the drift of a long float sum in the 15th digit, and nothing else', () => {
+    const costs = JSON.stringify({ hour: 4.444722829999995, low: 2.000000000000013, neg: -7.123000000000009 }, withoutFloatNoise);
+    expect(costs).toBe('{"hour":4.44472283,"low":2,"neg":-7.123}');
+    // Fifteen digits without such a tail are kept whole, however small or large.
+    expect(JSON.stringify([1.23456789012345, 0.000123456789012345, 98765.4321098765], withoutFloatNoise)).toBe('[1.23456789012345,0.000123456789012345,98765.4321098765]');
+  });
+
   it("round costs as Python's round(x, 4): the nearest, exact ties to even", () => {
     expect(roundLikePython(0.03125)).toBe(0.0312);
     expect(roundLikePython(0.03135)).toBe(0.0314);

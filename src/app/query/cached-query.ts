@@ -111,13 +111,22 @@ export function checkResponseBytes(text: string, hint = NARROWING_HINT): void {
   if (bytes > MAX_RESPONSE_BYTES) throw responseTooLarge(bytes, hint);
 }
 
+/** Fifteen significant digits ending in five or more 0s or 9s and one stray digit. */
+const NOISE_TAIL = /(?:0{5,}|9{5,})\d$/;
+
 /**
  * Sums of decimal inputs pick up binary noise (0.1 + 0.2 = 0.30000000000000004). Fifteen
- * significant digits are exact for every decimal a double can carry, so rounding there
- * drops only the noise, never a digit that was sent.
+ * significant digits are exact for every decimal a double can carry, so rounding there drops
+ * a single addition's noise. A float sum of hundreds of values (a busy hour's costs) drifts
+ * into the 15th digit itself (4.44472282999999 for 4.44472283): a 15-digit form that ends in a
+ * run of 0s or 9s and one stray digit is rounded to 14. The only digit that can cost is a
+ * 15th significant digit sent right after five 0s or 9s (1.00000000000001 → 1).
  */
 export function withoutFloatNoise(_key: string, value: unknown): unknown {
-  return typeof value === 'number' && Number.isFinite(value) && !Number.isInteger(value) ? Number(value.toPrecision(15)) : value;
+  if (typeof value !== 'number' || !Number.isFinite(value) || Number.isInteger(value)) return value;
+  const fifteen = value.toPrecision(15);
+  const digits = fifteen.replace(/e.*$/, '').replace(/[-.]/g, '').replace(/^0+/, '');
+  return Number(NOISE_TAIL.test(digits) ? value.toPrecision(14) : fifteen);
 }
 
 /** The Cache port promises never to throw; should an adapter break that promise, a query still answers. */

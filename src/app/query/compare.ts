@@ -1,6 +1,6 @@
 import { compareValues, noComparison, policyFor, type Comparison, type GoodDirection } from '../../domain/compare.ts';
 import { ValidationError } from '../../domain/errors.ts';
-import { goodDirectionOf, type MetricDefinition } from '../../domain/metrics/definition.ts';
+import { displayName, goodDirectionOf, type MetricDefinition } from '../../domain/metrics/definition.ts';
 import { planTotal } from '../../domain/query-plan.ts';
 import { addLocalDays, localDate, nextBucket, startOfLocalDate } from '../../domain/time-buckets.ts';
 import type { QueryDeps } from './query-deps.ts';
@@ -26,6 +26,8 @@ export interface PeriodComparison extends Comparison {
 
 export interface CompareMetric {
   metric_name: string;
+  /** The name people read, as GET …/metrics gives it (the metric name when it has no label). */
+  label: string;
   category: string;
   unit: string;
   description: string;
@@ -137,6 +139,7 @@ export async function compare(ctx: QueryDeps, input: CompareInput): Promise<Cach
         };
         const entry: CompareMetric = {
           metric_name: metric.name,
+          label: displayName(metric),
           category: metric.category,
           unit: metric.unit,
           description: metric.description,

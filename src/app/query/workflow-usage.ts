@@ -1,3 +1,4 @@
+import { CompensatedSum } from '../../domain/compensated-sum.ts';
 import type { QueryDeps } from './query-deps.ts';
 import { cachedJson, type CachedJson } from './cached-query.ts';
 import { amount, isCompleted, isFailed, text } from './event-attrs.ts';
@@ -43,7 +44,8 @@ export interface WorkflowUsageInput extends CommonQueryInput {
 interface Accumulator {
   name: string | null;
   tokens: number;
-  cost: number;
+  /** Compensated: a plain float sum of hundreds of costs shows noise in the 15th digit. */
+  cost: CompensatedSum;
   calls: number;
   executions: number;
   completed: number;
@@ -85,7 +87,7 @@ export async function workflowUsage(ctx: QueryDeps, input: WorkflowUsageInput, o
       const accumulator = (id: string): Accumulator => {
         let found = byWorkflow.get(id);
         if (!found) {
-          found = { name: null, tokens: 0, cost: 0, calls: 0, executions: 0, completed: 0, failed: 0, pages: 0, first: null, last: null, pipelineTypes: new Set() };
+          found = { name: null, tokens: 0, cost: new CompensatedSum(), calls: 0, executions: 0, completed: 0, failed: 0, pages: 0, first: null, last: null, pipelineTypes: new Set() };
           byWorkflow.set(id, found);
         }
         return found;
@@ -104,7 +106,7 @@ export async function workflowUsage(ctx: QueryDeps, input: WorkflowUsageInput, o
         if (event.type === 'llm_call') {
           if (text(attrs, 'usage_type') !== 'llm') continue;
           usage.tokens += amount(attrs, 'total_tokens');
-          usage.cost += amount(attrs, 'cost_usd');
+          usage.cost.add(amount(attrs, 'cost_usd'));
           usage.calls += 1;
           continue;
         }
@@ -129,7 +131,7 @@ export async function workflowUsage(ctx: QueryDeps, input: WorkflowUsageInput, o
           deployment_id: id,
           deployment_name: usage.name,
           total_tokens: usage.tokens,
-          total_cost: usage.cost,
+          total_cost: usage.cost.value,
           call_count: usage.calls,
           execution_count: usage.executions,
           completed_executions: usage.completed,

@@ -1,3 +1,4 @@
+import { evaluateAlertsAfter } from '../../alerts/app/after-aggregation.ts';
 import { aggregateDirtyBuckets } from '../../app/aggregate.ts';
 import type { AppContext } from '../../app/context.ts';
 import { renderSlack } from '../domain/slack.ts';
@@ -94,8 +95,9 @@ export async function deliverDueReports(ctx: AppContext): Promise<DeliverResult>
   const orgs = await ctx.orgStore.listOrgs();
   const cache = new Map<string, Promise<RenderedReport>>();
   const outcomes: DeliveryOutcome[] = [];
-  // The day's late events count: bring the rollups up to date before reading them.
-  await aggregateDirtyBuckets(ctx).catch((error: unknown) => ctx.log.warn({ err: error }, 'aggregation before daily reports failed; reporting from current rollups'));
+  // The day's late events count: bring the rollups up to date before reading them. The pass
+  // consumes dirty marks, so the alert rules of the organizations it touched are evaluated here.
+  await evaluateAlertsAfter(ctx, () => aggregateDirtyBuckets(ctx)).catch((error: unknown) => ctx.log.warn({ err: error }, 'aggregation before daily reports failed; reporting from current rollups'));
   for (const org of orgs) {
     const date = reportDateDue(now, org.timezone);
     for (const channel of await channelsFor(ctx, org.id)) await ctx.reports.store.ensureDelivery(org.id, date, channel, now);

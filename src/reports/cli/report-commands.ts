@@ -6,6 +6,7 @@ import { UsageError } from '../../cli/exit.ts';
 import { buildReport, type RenderedReport } from '../app/build-report.ts';
 import { channelsFor, sendReport } from '../app/deliver-reports.ts';
 import { updateReportSettings } from '../app/report-settings.ts';
+import { reportDateDue } from '../domain/schedule.ts';
 import type { DeliveryChannel } from '../ports.ts';
 
 /** `meterboard report` and `meterboard report-settings` (SPEC §8, issue 10). */
@@ -15,6 +16,9 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 /** Sends now and records the delivery in the ledger, so the scheduled job does not send it again. */
 async function sendNow(ctx: AppContext, rendered: RenderedReport): Promise<Array<{ channel: DeliveryChannel; result: string }>> {
   const { org, date } = rendered.report;
+  // The ledger would mark a partial day delivered, and the real report would never go out.
+  const latest = reportDateDue(ctx.clock.now(), org.timezone);
+  if (date > latest) throw new UsageError(`--date: ${date} has not ended yet in ${org.timezone} (the latest day that can be sent is ${latest}); preview it without --send`);
   const channels = await channelsFor(ctx, org.id);
   if (channels.length === 0) throw new Error(`organization "${org.id}" has no recipients or webhook: set them with \`meterboard report-settings\``);
   const { store, holder } = ctx.reports;

@@ -73,6 +73,8 @@ export interface DailyReport {
 
 export interface CompareEntry {
   metric_name: string;
+  /** The catalog's display name (compare's `label`); absent from answers cached before it existed. */
+  label?: string;
   category: string;
   unit: string;
   kind: ReportRow['kind'];
@@ -97,7 +99,9 @@ const change = (c: ReportChange): ReportChange => ({ previous: c.previous, chang
 export function toRow(entry: CompareEntry): ReportRow {
   return {
     metric_name: entry.metric_name,
-    label: humanize(entry.metric_name),
+    // The dashboard's names, so the e-mail and the dashboard agree ("LLM calls (usage records)"
+    // vs "LLM calls (all usage types)"); a metric without a label (a gauge) is humanized.
+    label: entry.label !== undefined && entry.label !== entry.metric_name ? entry.label : humanize(entry.metric_name),
     category: entry.category,
     unit: entry.unit,
     kind: entry.kind,
