@@ -79,6 +79,15 @@ export interface EventScan {
 export interface EventReader {
   /** Non-superseded events with ts in [from, to), ordered by ts. */
   scanEvents(scan: EventScan): Promise<StoredEvent[]>;
+  /**
+   * The events `scanEvents` returns, in the same order, handed to `visit` one by one as they
+   * are read: the store holds at most a bounded batch of rows, never the whole range, so a
+   * caller folding them (raw query edges, hour recomputation) needs memory for its partials
+   * only. Reads one consistent snapshot. `visit` runs synchronously and must not call the
+   * store (SQLite's connection stays busy until the scan ends); when it throws, the scan stops
+   * and the promise rejects with that error. Resolves with the number of events visited.
+   */
+  forEachEvent(scan: EventScan, visit: (event: StoredEvent) => void): Promise<number>;
   /** Newest first, non-superseded, optionally restricted to types. */
   recentEvents(orgId: string, types: readonly string[], limit: number): Promise<StoredEvent[]>;
   /** Stored events (superseded included), of one org or of all. */

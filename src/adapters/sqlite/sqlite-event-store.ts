@@ -171,6 +171,17 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
       const params = { orgId: q.orgId, from: q.from, to: q.to, types: typesParam(q.types), project: q.project ?? null, tag: q.tag ?? null };
       return sql().scan.all(params).map(toEvent);
     },
+    async forEachEvent(q, visit) {
+      if (q.types !== undefined && q.types.length === 0) return 0;
+      const params = { orgId: q.orgId, from: q.from, to: q.to, types: typesParam(q.types), project: q.project ?? null, tag: q.tag ?? null };
+      let visited = 0;
+      // iterate() steps one row at a time; leaving the loop (a throwing visit) resets the statement.
+      for (const row of sql().scan.iterate(params)) {
+        visit(toEvent(row));
+        visited++;
+      }
+      return visited;
+    },
     async recentEvents(orgId, types, limit) {
       return sql().recent.all({ orgId, types: typesParam(types), limit }).map(toEvent);
     },
