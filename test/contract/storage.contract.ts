@@ -209,14 +209,15 @@ export function describeStorageContract(engine: string, makeStorage: () => Promi
           const visited: unknown[] = [];
           const count = await storage.forEachEvent({ orgId: org, ...scan }, (event) => visited.push({ ...event }));
           const scanned = await storage.scanEvents({ orgId: org, ...scan });
-          expect(visited).toEqual(scanned);
+          expect(visited).toEqual(scanned.map(({ orgId, type, ts, project, tag, attrs }) => ({ orgId, type, ts, project, tag, attrs })));
           expect(count).toBe(scanned.length);
         }
-        const visited: string[] = [];
-        await storage.forEachEvent({ orgId: org, from: T0, to: T0 + 4 * H }, (event) => visited.push(event.id));
         // Every event once, the superseded file execution left out.
-        expect(visited).toHaveLength(4_501);
-        expect(new Set(visited).size).toBe(4_501);
+        const statuses: unknown[] = [];
+        expect(await storage.forEachEvent({ orgId: org, from: T0, to: T0 + 4 * H }, (event) => {
+          if (event.attrs['execution_id'] === 'x') statuses.push(event.attrs['status']);
+        })).toBe(4_501);
+        expect(statuses).toEqual(['COMPLETED']);
       });
 
       it('forEachEvent stops at a throwing visit, rejects with its error and leaves the store usable', async () => {

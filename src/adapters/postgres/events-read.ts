@@ -1,11 +1,13 @@
 import type { Pool } from 'pg';
-import type { StoredEvent } from '../../domain/event.ts';
-import type { EventScan } from '../../ports/storage.ts';
+import type { Attributes, StoredEvent } from '../../domain/event.ts';
+import type { EventScan, FoldedEvent } from '../../ports/storage.ts';
+
+type FoldRow = [type: string, ts: number, project: string, tag: string, attrs: Attributes];
 import { inTransaction } from './db.ts';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './event-rows.ts';
 
 /** The scan's statement: non-superseded events of [from, to) with the optional filters, ordered by (ts, id). */
-function scanQuery(scan: EventScan): { text: string; values: unknown[] } {
+function scanQuery(scan: EventScan, columns = EVENT_COLUMNS): { text: string; values: unknown[] } {
   const params: unknown[] = [scan.orgId, scan.from, scan.to];
   const filters: string[] = [];
   if (scan.types !== undefined) {
@@ -21,7 +23,7 @@ function scanQuery(scan: EventScan): { text: string; values: unknown[] } {
     filters.push(`tag = $${params.length}`);
   }
   return {
-    text: `SELECT ${EVENT_COLUMNS} FROM events
+    text: `SELECT ${columns} FROM events
             WHERE org_id = $1 AND ts >= $2 AND ts < $3 AND NOT superseded
             ${filters.map((filter) => `AND ${filter}`).join(' ')}
             ORDER BY ts, id`,
@@ -42,16 +44,20 @@ export const SCAN_BATCH_ROWS = 2_000;
  * process holds one batch of rows at a time. A throwing `visit` rolls the transaction back,
  * which closes the cursor.
  */
-export async function forEachEvent(pool: Pool, scan: EventScan, visit: (event: StoredEvent) => void): Promise<number> {
+export async function forEachEvent(pool: Pool, scan: EventScan, visit: (event: FoldedEvent) => void): Promise<number> {
   if (scan.types !== undefined && scan.types.length === 0) return 0;
-  const query = scanQuery(scan);
+  const query = scanQuery(scan, 'type, ts, project, tag, attrs');
+  const event = { orgId: scan.orgId, type: '', ts: 0, project: '', tag: '', attrs: {} as Attributes };
   return inTransaction(pool, async (client) => {
     await client.query('SET TRANSACTION READ ONLY');
     await client.query({ text: `DECLARE event_scan NO SCROLL CURSOR FOR ${query.text}`, values: query.values });
     let visited = 0;
     for (;;) {
-      const batch = await client.query<EventRow>({ text: `FETCH ${SCAN_BATCH_ROWS} FROM event_scan`, rowMode: 'array' });
-      for (const row of batch.rows) visit(toStoredEvent(row));
+      const batch = await client.query<FoldRow>({ text: `FETCH ${SCAN_BATCH_ROWS} FROM event_scan`, rowMode: 'array' });
+      for (const row of batch.rows) {
+        [event.type, event.ts, event.project, event.tag, event.attrs] = row;
+        visit(event);
+      }
       visited += batch.rows.length;
       if (batch.rows.length < SCAN_BATCH_ROWS) return visited;
     }
