@@ -128,6 +128,9 @@ export function renderMarkdown(previous: string, sections: readonly BenchSection
     const between = new RegExp(`<!-- /bench:${section.id} -->\\n([\\s\\S]*?)\\n### What limits it`).exec(previous)?.[1]?.trim();
     if (between) out.push(between, '');
     out.push('### What limits it', '', `<!-- notes:${section.id} -->`, (block('notes', section.id) ?? `${section.notes}\n`).trimEnd(), `<!-- /notes:${section.id} -->`, '');
+    // Hand-written subsections after the notes (e.g. "### Rollup layout"), up to the next `## `, are kept.
+    const after = new RegExp(`<!-- /notes:${section.id} -->\\n([\\s\\S]*?)(?=^## |(?![\\s\\S]))`, 'm').exec(previous)?.[1]?.trim();
+    if (after) out.push(after, '');
     for (const text of handWritten.get(section.title) ?? []) out.push(text.trimEnd(), '');
   }
   return `${out.join('\n').trimEnd()}\n`;
