@@ -1,10 +1,12 @@
 import type { Pool } from 'pg';
 import type { Attributes, StoredEvent } from '../../domain/event.ts';
 import type { EventScan, FoldedEvent } from '../../ports/storage.ts';
-
-type FoldRow = [type: string, ts: number, project: string, tag: string, attrs: Attributes];
 import { inTransaction } from './db.ts';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './event-rows.ts';
+
+/** The columns a fold reads, in the order of FOLD_COLUMNS. */
+type FoldRow = [type: string, ts: number, project: string, tag: string, attrs: Attributes];
+const FOLD_COLUMNS = 'type, ts, project, tag, attrs';
 
 /** The scan's statement: non-superseded events of [from, to) with the optional filters, ordered by (ts, id). */
 function scanQuery(scan: EventScan, columns = EVENT_COLUMNS): { text: string; values: unknown[] } {
@@ -46,7 +48,7 @@ export const SCAN_BATCH_ROWS = 2_000;
  */
 export async function forEachEvent(pool: Pool, scan: EventScan, visit: (event: FoldedEvent) => void): Promise<number> {
   if (scan.types !== undefined && scan.types.length === 0) return 0;
-  const query = scanQuery(scan, 'type, ts, project, tag, attrs');
+  const query = scanQuery(scan, FOLD_COLUMNS);
   const event = { orgId: scan.orgId, type: '', ts: 0, project: '', tag: '', attrs: {} as Attributes };
   return inTransaction(pool, async (client) => {
     await client.query('SET TRANSACTION READ ONLY');

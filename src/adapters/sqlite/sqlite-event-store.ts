@@ -9,6 +9,13 @@ type FoldRow = [type: string, ts: number, project: string, tag: string, attrs: s
 type HeadRow = [id: string, ts: number, receivedAt: number];
 
 const EVENT_COLUMNS = 'org_id, id, type, ts, project, tag, attrs, received_at, supersede_key';
+/** What scanEvents and forEachEvent read: the visible events of a range, filtered, in a fixed order. */
+const SCAN_RANGE = `FROM events
+  WHERE org_id = @orgId AND ts >= @from AND ts < @to AND superseded = 0
+    AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))
+    AND (@project IS NULL OR project = @project)
+    AND (@tag IS NULL OR tag = @tag)
+  ORDER BY ts, id`;
 /** Rows per INSERT statement: one statement per row would cost more than the rows themselves. */
 const ROWS_PER_INSERT = 100;
 const COLUMN_COUNT = 9;
@@ -32,27 +39,9 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
       `INSERT INTO dirty_hours (org_id, hour_start, generation) VALUES (?, ?, ?)
        ON CONFLICT (org_id, hour_start) DO UPDATE SET generation = excluded.generation`,
     ),
-    scan: db
-      .prepare<[Record<string, unknown>], EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM events
-         WHERE org_id = @orgId AND ts >= @from AND ts < @to AND superseded = 0
-           AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))
-           AND (@project IS NULL OR project = @project)
-           AND (@tag IS NULL OR tag = @tag)
-         ORDER BY ts, id`,
-      )
-      .raw(),
+    scan: db.prepare<[Record<string, unknown>], EventRow>(`SELECT ${EVENT_COLUMNS} ${SCAN_RANGE}`).raw(),
     // The fold's columns only: fewer values to copy out of SQLite per row.
-    fold: db
-      .prepare<[Record<string, unknown>], FoldRow>(
-        `SELECT type, ts, project, tag, attrs FROM events
-         WHERE org_id = @orgId AND ts >= @from AND ts < @to AND superseded = 0
-           AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))
-           AND (@project IS NULL OR project = @project)
-           AND (@tag IS NULL OR tag = @tag)
-         ORDER BY ts, id`,
-      )
-      .raw(),
+    fold: db.prepare<[Record<string, unknown>], FoldRow>(`SELECT type, ts, project, tag, attrs ${SCAN_RANGE}`).raw(),
     recent: db
       .prepare<[Record<string, unknown>], EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM events
