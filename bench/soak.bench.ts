@@ -24,12 +24,18 @@ interface Interval {
   requests: number;
   errors: number;
   latencies: number[];
+  /** RSS at the end of the interval. */
   rssMb: number;
+  /** Highest RSS sampled during the interval (every RSS_SAMPLE_MS, and at its end). */
+  rssPeakMb: number;
   /** Latencies per kind of request (ingest, summary, …), to tell which one slows down. */
   byKind: Map<string, number[]>;
 }
 
-const newInterval = (): Interval => ({ requests: 0, errors: 0, latencies: [], rssMb: 0, byKind: new Map() });
+const newInterval = (): Interval => ({ requests: 0, errors: 0, latencies: [], rssMb: 0, rssPeakMb: 0, byKind: new Map() });
+
+/** One end-of-minute sample can fall on a garbage collection's trough or peak; the peak of samples this often cannot. */
+const RSS_SAMPLE_MS = 5_000;
 
 function kindsLine(interval: Interval): string {
   return [...interval.byKind].map(([kind, values]) => `${kind} p99 ${fmtMs(percentile(values, 99))}`).join(', ');
@@ -76,6 +82,7 @@ export async function runSoakBench(scale: SoakScale, options: BenchOptions): Pro
     env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ADMIN_KEY: BENCH_ADMIN_KEY, LOG_LEVEL: 'warn', AGGREGATE_EVERY: '10s', DATABASE_URL: '', REDIS_URL: '' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  let sampler: ReturnType<typeof setInterval> | undefined;
   try {
     await waitForReady(base, child);
     const admin = { authorization: `Bearer ${BENCH_ADMIN_KEY}`, 'content-type': 'application/json' };
@@ -115,6 +122,9 @@ export async function runSoakBench(scale: SoakScale, options: BenchOptions): Pro
     const inFlight = new Set<Promise<void>>();
     options.log(`  soak: ${fmtInt(total)} requests at ${scale.rate}/s for ${scale.minutes} min against ${base} (pid ${child.pid})`);
     const rssAtStart = rssMbOf(child.pid!);
+    sampler = setInterval(() => {
+      if (child.exitCode === null) current.rssPeakMb = Math.max(current.rssPeakMb, rssMbOf(child.pid!));
+    }, RSS_SAMPLE_MS);
 
     for (let i = 0; i < total; i += 1) {
       const due = started + (i * 1000) / scale.rate;
@@ -123,8 +133,9 @@ export async function runSoakBench(scale: SoakScale, options: BenchOptions): Pro
       const elapsedIntervals = Math.floor((performance.now() - started) / intervalMs);
       if (elapsedIntervals > intervals.length) {
         current.rssMb = rssMbOf(child.pid!);
+        current.rssPeakMb = Math.max(current.rssPeakMb, current.rssMb);
         intervals.push(current);
-        options.log(`  soak minute ${intervals.length}: ${current.requests} requests, ${current.errors} errors, p99 ${fmtMs(percentile(current.latencies, 99))}, RSS ${fmtMb(current.rssMb)} (${kindsLine(current)})`);
+        options.log(`  soak minute ${intervals.length}: ${current.requests} requests, ${current.errors} errors, p99 ${fmtMs(percentile(current.latencies, 99))}, RSS ${fmtMb(current.rssMb)} (peak ${fmtMb(current.rssPeakMb)}; ${kindsLine(current)})`);
         current = newInterval();
       }
       const bucket = current;
@@ -158,35 +169,41 @@ export async function runSoakBench(scale: SoakScale, options: BenchOptions): Pro
       inFlight.add(request);
     }
     await Promise.all(inFlight);
+    clearInterval(sampler);
     current.rssMb = rssMbOf(child.pid!);
+    current.rssPeakMb = Math.max(current.rssPeakMb, current.rssMb);
     if (current.requests > 0) intervals.push(current);
 
     const all = intervals.flatMap((interval) => interval.latencies);
     const errors = intervals.reduce((sum, interval) => sum + interval.errors, 0);
     const steady = intervals.slice(Math.min(1, intervals.length - 1));
-    const rssValues = steady.map((interval) => interval.rssMb);
-    const rssMin = Math.min(...rssValues);
-    const rssMax = Math.max(...rssValues);
-    const growth = (rssMax - rssMin) / rssMin;
+    const spreadOf = (values: number[]) => {
+      const min = Math.min(...values);
+      const max = Math.max(...values);
+      return { min, max, growth: (max - min) / min };
+    };
+    const peaks = spreadOf(steady.map((interval) => interval.rssPeakMb));
+    const ends = spreadOf(steady.map((interval) => interval.rssMb));
     return {
       id: 'soak',
       scale: `${scale.minutes} min at ${scale.rate} requests/s (half ingest batches of ${scale.batchSize} events, half queries: summary, hourly series over 7 days, live summary over the last minute, catalog), one embedded \`serve\` (SQLite), aggregation every 10 s`,
       tables: [
         {
-          header: ['minute', 'requests', 'errors', 'p50', 'p99', 'server RSS'],
+          header: ['minute', 'requests', 'errors', 'p50', 'p99', 'server RSS (end)', 'server RSS (peak)'],
           rows: intervals.map((interval, index) => [
             String(index + 1), fmtInt(interval.requests), fmtInt(interval.errors), fmtMs(percentile(interval.latencies, 50)),
-            fmtMs(percentile(interval.latencies, 99)), fmtMb(interval.rssMb),
+            fmtMs(percentile(interval.latencies, 99)), fmtMb(interval.rssMb), fmtMb(interval.rssPeakMb),
           ]),
         },
       ],
       findings: [
         `${mark(errors === 0)} ${fmtInt(errors)} errors in ${fmtInt(all.length)} requests${errorSamples.length > 0 ? ` (first: ${errorSamples.join('; ')})` : ''}.`,
         `p99 over the whole run ${fmtMs(percentile(all, 99))}, p50 ${fmtMs(percentile(all, 50))}; ${fmtInt(sequence)} events ingested.`,
-        `${mark(growth <= 0.1)} server RSS from minute 2 on between ${fmtMb(rssMin)} and ${fmtMb(rssMax)} (${(growth * 100).toFixed(1)} % spread; ${fmtMb(rssAtStart)} before the first request).`,
+        `${mark(peaks.growth <= 0.1)} server RSS from minute 2 on: peaks per minute (sampled every ${RSS_SAMPLE_MS / 1000} s) between ${fmtMb(peaks.min)} and ${fmtMb(peaks.max)} (${(peaks.growth * 100).toFixed(1)} % spread); end-of-minute samples between ${fmtMb(ends.min)} and ${fmtMb(ends.max)} (${(ends.growth * 100).toFixed(1)} %); ${fmtMb(rssAtStart)} before the first request.`,
       ],
     };
   } finally {
+    clearInterval(sampler);
     child.kill('SIGTERM');
     await new Promise((resolve) => {
       if (child.exitCode !== null) resolve(null);

@@ -1,4 +1,4 @@
-import { aggregateEvents, compileMetrics } from '../domain/metrics/evaluate.ts';
+import { compileMetrics, RollupAccumulator } from '../domain/metrics/evaluate.ts';
 import type { Organization } from '../domain/organization.ts';
 import { replaceContribution, samePartial } from '../domain/rollup-delta.ts';
 import { mergeAllPartials } from '../domain/rollup-math.ts';
@@ -184,9 +184,10 @@ export async function recomputeHoursIncrementally(
   const freshRows: RollupRow[] = [];
   const storedRows: RollupRow[] = [];
   for (const [from, to] of contiguousRanges(hours, 'hour', tz)) {
-    const events = await ctx.eventReader.scanEvents({ orgId: org.id, from, to });
-    stats.events += events.length;
-    for (const row of aggregateEvents(events, compiled, hourOf, 'hour')) freshRows.push(row);
+    // Folded as read: the current hour can hold hundreds of thousands of events, its partials far fewer.
+    const accumulator = new RollupAccumulator(compiled, hourOf, 'hour', (row) => freshRows.push(row));
+    stats.events += await ctx.eventReader.forEachEvent({ orgId: org.id, from, to }, (event) => accumulator.add(event));
+    accumulator.finish();
     for (const row of await ctx.rollupReader.readRollups({ orgId: org.id, granularity: 'hour', from, to })) storedRows.push(row);
   }
   const fresh = byBucketAndKey(freshRows);

@@ -1,4 +1,4 @@
-import { aggregateEvents, compileMetrics } from '../domain/metrics/evaluate.ts';
+import { compileMetrics, RollupAccumulator } from '../domain/metrics/evaluate.ts';
 import type { Organization } from '../domain/organization.ts';
 import { retentionCutoffs } from '../domain/retention.ts';
 import type { Granularity, RollupRow } from '../domain/rollup-types.ts';
@@ -125,9 +125,10 @@ export async function recomputeHours(
 
     const hourRows: RollupRow[] = [];
     for (const [from, to] of contiguousRanges(hours, 'hour', tz)) {
-      const events = await ctx.eventReader.scanEvents({ orgId: org.id, from, to });
-      stats.events += events.length;
-      for (const row of aggregateEvents(events, compiled, hourOf, 'hour')) hourRows.push(row);
+      // Folded as read: an hour can hold hundreds of thousands of events, its partials far fewer.
+      const accumulator = new RollupAccumulator(compiled, hourOf, 'hour', (row) => hourRows.push(row));
+      stats.events += await ctx.eventReader.forEachEvent({ orgId: org.id, from, to }, (event) => accumulator.add(event));
+      accumulator.finish();
     }
 
     let dayInputs = hourRows;

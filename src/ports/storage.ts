@@ -75,10 +75,23 @@ export interface EventScan {
   tag?: string;
 }
 
+/** What `forEachEvent` hands over per event: what metric evaluation reads, no more columns. */
+export type FoldedEvent = Readonly<Pick<StoredEvent, 'orgId' | 'type' | 'ts' | 'project' | 'tag' | 'attrs'>>;
+
 /** Raw-event reads (queries over the raw edges, aggregation, rebuilds). Read-only. */
 export interface EventReader {
   /** Non-superseded events with ts in [from, to), ordered by ts. */
   scanEvents(scan: EventScan): Promise<StoredEvent[]>;
+  /**
+   * The events `scanEvents` returns, in the same order, handed to `visit` one by one as they
+   * are read, with the fields a fold needs (`FoldedEvent`): the store holds at most a bounded
+   * batch of rows, never the whole range, so a caller folding them (raw query edges, hour
+   * recomputation) needs memory for its partials only. Reads one consistent snapshot. `visit`
+   * runs synchronously, must not keep the event (adapters reuse one object) and must not call
+   * the store (SQLite's connection stays busy until the scan ends); when it throws, the scan
+   * stops and the promise rejects with that error. Resolves with the number of events visited.
+   */
+  forEachEvent(scan: EventScan, visit: (event: FoldedEvent) => void): Promise<number>;
   /** Newest first, non-superseded, optionally restricted to types. */
   recentEvents(orgId: string, types: readonly string[], limit: number): Promise<StoredEvent[]>;
   /** Stored events (superseded included), of one org or of all. */

@@ -42,4 +42,17 @@ describe('memory cache bounds', () => {
     clock.advance(2_000);
     expect(await cache.get('current-hour')).toBeUndefined();
   });
+
+  it('drops expired entries that are never read again instead of holding them until evicted', async () => {
+    const clock = fixedClock(1_000_000);
+    const cache = createMemoryCache({ now: () => clock.now() });
+    // Queries ending "now" have a new key each time: their entries are never read again.
+    for (let i = 0; i < 50; i++) await cache.set(`live-${i}`, 'v'.repeat(1000), 30);
+    await cache.set('historical', 'h', 6 * 3600);
+    clock.advance(31_000);
+    await cache.set('live-next', 'v', 30);
+    expect(cache.entryCount()).toBe(2);
+    expect(await cache.get('historical')).toBe('h');
+    expect(await cache.get('live-next')).toBe('v');
+  });
 });

@@ -182,6 +182,62 @@ export function describeStorageContract(engine: string, makeStorage: () => Promi
         expect(await storage.eventTimestampsRange(await newOrg())).toBeNull();
       });
 
+      it('forEachEvent visits what scanEvents returns, in the same order, across many batches', async () => {
+        const org = await newOrg();
+        // More rows than a PostgreSQL cursor batch (2,000) twice over, in four hours, two projects,
+        // two tags, three types, with equal timestamps (ordered by id) and superseded events.
+        const events = Array.from({ length: 4_500 }, (_, i) =>
+          makeEvent({
+            ts: T0 + Math.floor(i / 3) * 9_000,
+            type: ['llm_call', 'page_usage', 'api_request'][i % 3]!,
+            project: i % 4 < 2 ? 'p1' : 'p2',
+            tag: i % 5 === 0 ? 'eu' : '',
+          }),
+        );
+        await storage.insertEvents(org, events, utcHourOf, NOW);
+        await storage.insertEvents(org, [makeFileExecution('x', 'a.pdf', 'ERROR', T0 + 10), makeFileExecution('x', 'a.pdf', 'COMPLETED', T0 + 20)], utcHourOf, NOW);
+
+        const scans = [
+          { from: T0, to: T0 + 4 * H },
+          { from: T0 + H + 1, to: T0 + 3 * H },
+          { from: T0, to: T0 + 4 * H, types: ['page_usage', 'file_execution'] },
+          { from: T0, to: T0 + 4 * H, project: 'p2' },
+          { from: T0, to: T0 + 4 * H, tag: 'eu', types: ['llm_call'] },
+          { from: T0, to: T0 + 4 * H, types: [] },
+        ];
+        for (const scan of scans) {
+          const visited: unknown[] = [];
+          const count = await storage.forEachEvent({ orgId: org, ...scan }, (event) => visited.push({ ...event }));
+          const scanned = await storage.scanEvents({ orgId: org, ...scan });
+          expect(visited).toEqual(scanned.map(({ orgId, type, ts, project, tag, attrs }) => ({ orgId, type, ts, project, tag, attrs })));
+          expect(count).toBe(scanned.length);
+        }
+        // Every event once, the superseded file execution left out.
+        const statuses: unknown[] = [];
+        expect(await storage.forEachEvent({ orgId: org, from: T0, to: T0 + 4 * H }, (event) => {
+          if (event.attrs['execution_id'] === 'x') statuses.push(event.attrs['status']);
+        })).toBe(4_501);
+        expect(statuses).toEqual(['COMPLETED']);
+      });
+
+      it('forEachEvent stops at a throwing visit, rejects with its error and leaves the store usable', async () => {
+        const org = await newOrg();
+        const events = Array.from({ length: 2_500 }, (_, i) => makeEvent({ ts: T0 + i * 1000 }));
+        await storage.insertEvents(org, events, utcHourOf, NOW);
+        const stop = new Error('visitor failed');
+        // More failed scans than a PostgreSQL pool has connections: none may stay checked out.
+        for (let attempt = 0; attempt < 12; attempt++) {
+          let seen = 0;
+          const scan = storage.forEachEvent({ orgId: org, from: T0, to: T0 + H }, () => {
+            if (++seen === 2_100) throw stop;
+          });
+          await expect(scan).rejects.toBe(stop);
+          expect(seen).toBe(2_100);
+        }
+        expect(await storage.insertEvents(org, [makeEvent({ ts: T0 + 10 })], utcHourOf, NOW)).toMatchObject({ inserted: [true] });
+        expect(await storage.forEachEvent({ orgId: org, from: T0, to: T0 + H }, () => {})).toBe(2_501);
+      });
+
       it('lists recent events newest first, limited and optionally restricted to types', async () => {
         const org = await newOrg();
         const events = [0, 1, 2, 3, 4].map((i) => makeEvent({ ts: T0 + i * 1000, type: i % 2 === 0 ? 'llm_call' : 'page_usage' }));

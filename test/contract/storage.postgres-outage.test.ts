@@ -49,6 +49,7 @@ describe('PostgreSQL outages on a test-owned server', () => {
       storage.getOrg(org.id),
       storage.insertEvents(org.id, [makeEvent()], hourOf, 2),
       storage.readRollups({ orgId: org.id, granularity: 'hour', from: 0, to: 1 }),
+      storage.forEachEvent({ orgId: org.id, from: 0, to: 1 }, () => {}),
       storage.tryAcquireLease('outage', 'me', 1000, 3),
       storage.ping(),
     ]) {

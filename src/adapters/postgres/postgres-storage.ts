@@ -4,7 +4,7 @@ import { createPool, type PostgresOptions } from './db.ts';
 import { createDirtyQueue, createLeaseStore } from './dirty-leases.ts';
 import { EventPartitions } from './event-partitions.ts';
 import { insertEventBatch } from './events-insert.ts';
-import { countEvents, countEventsBefore, eventTimestampsRange, recentEvents, scanEvents } from './events-read.ts';
+import { countEvents, countEventsBefore, eventTimestampsRange, forEachEvent, recentEvents, scanEvents } from './events-read.ts';
 import { deleteEventsBefore } from './events-retention.ts';
 import { createJobHealthStore } from './job-health.ts';
 import { applyMigrations } from './migrations.ts';
@@ -45,6 +45,7 @@ export function createPostgresStorage(options: PostgresOptions): PostgresStorage
 
     insertEvents: (orgId, events, hourOf, now) => insertEventBatch(pool, partitions, orgId, events, hourOf, now),
     scanEvents: (scan) => scanEvents(pool, scan),
+    forEachEvent: (scan, visit) => forEachEvent(pool, scan, visit),
     recentEvents: (orgId, types, limit) => recentEvents(pool, orgId, types, limit),
     countEvents: (orgId) => countEvents(pool, orgId),
     eventTimestampsRange: (orgId) => eventTimestampsRange(pool, orgId),

@@ -5,9 +5,17 @@ import { dirtyHoursAfterInsert, resolveSupersede, type SupersedeContender, type 
 import type { DirtyMark, DirtyQueue, EventAppender, EventReader, InsertEventsResult, RetentionStore } from '../../ports/storage.ts';
 
 type EventRow = [string, string, string, number, string, string, string, number, string | null];
+type FoldRow = [type: string, ts: number, project: string, tag: string, attrs: string];
 type HeadRow = [id: string, ts: number, receivedAt: number];
 
 const EVENT_COLUMNS = 'org_id, id, type, ts, project, tag, attrs, received_at, supersede_key';
+/** What scanEvents and forEachEvent read: the visible events of a range, filtered, in a fixed order. */
+const SCAN_RANGE = `FROM events
+  WHERE org_id = @orgId AND ts >= @from AND ts < @to AND superseded = 0
+    AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))
+    AND (@project IS NULL OR project = @project)
+    AND (@tag IS NULL OR tag = @tag)
+  ORDER BY ts, id`;
 /** Rows per INSERT statement: one statement per row would cost more than the rows themselves. */
 const ROWS_PER_INSERT = 100;
 const COLUMN_COUNT = 9;
@@ -31,16 +39,9 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
       `INSERT INTO dirty_hours (org_id, hour_start, generation) VALUES (?, ?, ?)
        ON CONFLICT (org_id, hour_start) DO UPDATE SET generation = excluded.generation`,
     ),
-    scan: db
-      .prepare<[Record<string, unknown>], EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM events
-         WHERE org_id = @orgId AND ts >= @from AND ts < @to AND superseded = 0
-           AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))
-           AND (@project IS NULL OR project = @project)
-           AND (@tag IS NULL OR tag = @tag)
-         ORDER BY ts, id`,
-      )
-      .raw(),
+    scan: db.prepare<[Record<string, unknown>], EventRow>(`SELECT ${EVENT_COLUMNS} ${SCAN_RANGE}`).raw(),
+    // The fold's columns only: fewer values to copy out of SQLite per row.
+    fold: db.prepare<[Record<string, unknown>], FoldRow>(`SELECT type, ts, project, tag, attrs ${SCAN_RANGE}`).raw(),
     recent: db
       .prepare<[Record<string, unknown>], EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM events
@@ -170,6 +171,23 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
       if (q.types !== undefined && q.types.length === 0) return [];
       const params = { orgId: q.orgId, from: q.from, to: q.to, types: typesParam(q.types), project: q.project ?? null, tag: q.tag ?? null };
       return sql().scan.all(params).map(toEvent);
+    },
+    async forEachEvent(q, visit) {
+      if (q.types !== undefined && q.types.length === 0) return 0;
+      const params = { orgId: q.orgId, from: q.from, to: q.to, types: typesParam(q.types), project: q.project ?? null, tag: q.tag ?? null };
+      const event = { orgId: q.orgId, type: '', ts: 0, project: '', tag: '', attrs: {} as Attributes };
+      let visited = 0;
+      // iterate() steps one row at a time; leaving the loop (a throwing visit) resets the statement.
+      for (const row of sql().fold.iterate(params)) {
+        event.type = row[0];
+        event.ts = row[1];
+        event.project = row[2];
+        event.tag = row[3];
+        event.attrs = JSON.parse(row[4]) as Attributes;
+        visit(event);
+        visited++;
+      }
+      return visited;
     },
     async recentEvents(orgId, types, limit) {
       return sql().recent.all({ orgId, types: typesParam(types), limit }).map(toEvent);

@@ -1,4 +1,4 @@
-import { compileMetrics, aggregateEvents, type CompiledMetrics } from '../../domain/metrics/evaluate.ts';
+import { compileMetrics, RollupAccumulator, type CompiledMetrics } from '../../domain/metrics/evaluate.ts';
 import { metricEventTypes, type MetricDefinition } from '../../domain/metrics/definition.ts';
 import { fetchRanges, type PlanPiece } from '../../domain/query-plan.ts';
 import type { RollupRow } from '../../domain/rollup-types.ts';
@@ -39,17 +39,13 @@ function eventTypesOf(metrics: readonly MetricDefinition[] | null): string[] | u
   return [...new Set(metrics.flatMap((m) => metricEventTypes(m)))];
 }
 
-/** Rows for raw pieces: events scanned once per contiguous range, each counted in the piece holding it. */
+/**
+ * Rows for raw pieces: events scanned once per contiguous range and folded as they are read
+ * (never held: the current hour can have hundreds of thousands), each counted in the piece
+ * holding it.
+ */
 async function rawRows(ctx: PartialsDeps, request: PartialsRequest, from: number, to: number, pieces: readonly PlanPiece[]): Promise<RollupRow[]> {
   const starts = pieces.filter((p) => p.kind === 'raw' && p.from >= from && p.to <= to).map((p) => p.from).sort((a, b) => a - b);
-  const events = await ctx.eventReader.scanEvents({
-    orgId: request.orgId,
-    from,
-    to,
-    types: eventTypesOf(request.metrics),
-    project: request.project,
-    tag: request.tag,
-  });
   const pieceStartOf = (ts: number): number => {
     let low = 0;
     let high = starts.length - 1;
@@ -60,9 +56,23 @@ async function rawRows(ctx: PartialsDeps, request: PartialsRequest, from: number
     }
     return starts[low]!;
   };
+  const rows: RollupRow[] = [];
   // Global rows need no dimension's partials; a named dimension needs only its own.
   const selection = { dimension: request.dimName === '' ? null : request.dimName };
-  return aggregateEvents(events, compiledFor(ctx), pieceStartOf, 'hour', selection);
+  const accumulator = new RollupAccumulator(compiledFor(ctx), pieceStartOf, 'hour', (row) => rows.push(row), selection);
+  await ctx.eventReader.forEachEvent(
+    {
+      orgId: request.orgId,
+      from,
+      to,
+      types: eventTypesOf(request.metrics),
+      project: request.project,
+      tag: request.tag,
+    },
+    (event) => accumulator.add(event),
+  );
+  accumulator.finish();
+  return rows;
 }
 
 /**

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   aggregateEvents,
   compileMetrics,
+  RollupAccumulator,
   type EvaluableEvent,
 } from '../../../src/domain/metrics/evaluate.ts';
 import type { Condition, MetricDefinition, MetricKind } from '../../../src/domain/metrics/definition.ts';
@@ -277,6 +278,29 @@ describe('aggregateEvents', () => {
       expect([row.count, row.min, row.max, row.sketch, row.lastValue]).toEqual([other.count, other.min, other.max, other.sketch, other.lastValue]);
       expect(row.sum).toBeCloseTo(other.sum, 9);
     });
+  });
+
+  it('RollupAccumulator folds a timestamp-ordered stream into the same rows, each bucket emitted when the next one starts', () => {
+    const events = randomEvents(8000, 99).sort((x, y) => x.ts - y.ts);
+    const expected = aggregateEvents(events, compileMetrics(TEST_METRICS), hourOf);
+    const emitted: RollupRow[] = [];
+    const accumulator = new RollupAccumulator(compileMetrics(TEST_METRICS), hourOf, 'hour', (row) => emitted.push(row));
+    for (const e of events) {
+      accumulator.add(e);
+      // Exactly the earlier buckets' rows are out: memory holds one bucket's partials, not the stream.
+      const bucket = hourOf(e.ts);
+      expect(emitted.length).toBe(expected.filter((row) => row.bucketStart < bucket).length);
+    }
+    expect(new Set(emitted.map((row) => row.bucketStart)).size).toBeGreaterThan(10);
+    accumulator.finish();
+    const sortRows = (rows: RollupRow[]) => [...rows].sort((x, y) => (rowKey(x) < rowKey(y) ? -1 : 1));
+    expect(sortRows(emitted)).toEqual(sortRows(expected));
+  });
+
+  it('RollupAccumulator refuses an event of a bucket earlier than the open one', () => {
+    const accumulator = new RollupAccumulator(compileMetrics(TEST_METRICS), hourOf, 'hour', () => {});
+    accumulator.add(event('call', { model: 'gpt', status: 'ok', latency: 1, cost: 1 }, Date.parse('2026-01-01T11:00:00Z')));
+    expect(() => accumulator.add(event('call', { model: 'gpt', status: 'ok', latency: 1, cost: 1 }, Date.parse('2026-01-01T10:59:59Z')))).toThrow(/bucket order/);
   });
 
   it('keeps the repeated Zurich 02:00 hours apart and labels rows with the granularity', () => {
