@@ -23,6 +23,24 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   );
 }
 
+/**
+ * A closed pool's backends leave the server a moment after `close()` resolves, so the test's
+ * own clients wait for their slots instead of failing on the adapter's departing connection.
+ */
+async function connectWhenASlotFrees(url: string): Promise<pg.Client> {
+  for (let attempt = 0; ; attempt++) {
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      return client;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      if ((error as { code?: string }).code !== '53300' || attempt >= 50) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 describe('PostgreSQL outages on a test-owned server', () => {
   let cluster: ThrowawayPostgres;
   let storage: PostgresStorage;
@@ -68,11 +86,7 @@ describe('PostgreSQL outages on a test-owned server', () => {
     // The adapter's one pooled connection is open; take the server's remaining slots, then make it reconnect.
     await storage.ping();
     await storage.close();
-    for (let i = 0; i < 3; i++) {
-      const client = new pg.Client({ connectionString: cluster.url });
-      await client.connect();
-      held.push(client);
-    }
+    for (let i = 0; i < 3; i++) held.push(await connectWhenASlotFrees(cluster.url));
     storage = createPostgresStorage({ url: cluster.url, maxConnections: 1 });
     const error = await rejection(storage.listOrgs());
     expect(error).toBeInstanceOf(UnavailableError);
