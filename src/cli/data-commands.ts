@@ -109,17 +109,21 @@ export function registerDataCommands(program: Command): void {
       const config = await cliConfig();
       const rawRetentionMs = config.retention.rawMs;
       try {
-        const result = await withContext(async (ctx) =>
-          (await import('../app/backfill.ts')).backfill(ctx, {
-            orgId: options.org,
-            from: range.from ?? Date.now() - rawRetentionMs,
-            to: range.to ?? Date.now(),
-            dryRun: options.dryRun === true,
-            skip: { hourly: options.skipHourly, daily: options.skipDaily, weekly: options.skipWeekly, monthly: options.skipMonthly },
-            onProgress: (p) => bar.update(p),
-          }),
-          config,
-        );
+        const result = await withContext(async (ctx) => {
+          const pass = async () =>
+            (await import('../app/backfill.ts')).backfill(ctx, {
+              orgId: options.org,
+              from: range.from ?? Date.now() - rawRetentionMs,
+              to: range.to ?? Date.now(),
+              dryRun: options.dryRun === true,
+              skip: { hourly: options.skipHourly, daily: options.skipDaily, weekly: options.skipWeekly, monthly: options.skipMonthly },
+              onProgress: (p) => bar.update(p),
+            });
+          if (options.dryRun === true) return pass();
+          // The backfill drains the marks it sets, so no later pass would evaluate these organizations' rules.
+          const orgIds = options.org === undefined ? (await ctx.orgStore.listOrgs()).map((org) => org.id) : [options.org];
+          return (await import('../alerts/app/after-aggregation.ts')).evaluateOrgAlertsAfter(ctx, orgIds, pass);
+        }, config);
         bar.stop();
         printJson(result);
       } finally {
@@ -151,7 +155,11 @@ export function registerDataCommands(program: Command): void {
         orgs: parsePositiveInt('orgs', options.orgs, DEMO_ORGS),
         eventsPerDay: parsePositiveInt('events-per-day', options.eventsPerDay, DEMO_EVENTS_PER_DAY),
       };
-      const result = await withContext(async (ctx) => (await import('../app/seed-demo.ts')).seedDemo(ctx, input));
+      const result = await withContext(async (ctx) => {
+        const { evaluateAlertsAfter } = await import('../alerts/app/after-aggregation.ts');
+        // The final pass drains the seeded hours: the rules of the organizations it touched are evaluated too.
+        return (await import('../app/seed-demo.ts')).seedDemo(ctx, { ...input, aggregatePass: (pass) => evaluateAlertsAfter(ctx, pass) });
+      });
       printJson({ orgs: result.orgs.map((o) => ({ id: o.id, timezone: o.timezone, accepted: o.accepted, duplicates: o.duplicates })), accepted: result.accepted, duplicates: result.duplicates, rejected: result.rejected, duration_ms: result.durationMs });
     });
 }
