@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import type { BackfillProgress } from '../app/backfill.ts';
+import type { BackfillProgress, RangeBound } from '../app/backfill.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import { UsageError } from './exit.ts';
-import { parseInstantOption, parsePositiveInt } from './parse.ts';
+import { parsePositiveInt, parseRangeBoundOption } from './parse.ts';
 import { cliConfig, printJson, withContext } from './context.ts';
 import { DEMO_DAYS, DEMO_EVENTS_PER_DAY, DEMO_ORGS } from './demo-defaults.ts';
 
@@ -42,7 +42,7 @@ interface RangeOptions {
   org?: string;
 }
 
-function resolveRange(options: RangeOptions, now: number, requireRange: boolean): { from?: number; to?: number } {
+function resolveRange(options: RangeOptions, now: number, requireRange: boolean): { from?: RangeBound; to?: RangeBound } {
   if (options.days !== undefined && (options.from !== undefined || options.to !== undefined)) {
     throw new UsageError('use either --days or --from/--to, not both');
   }
@@ -50,10 +50,12 @@ function resolveRange(options: RangeOptions, now: number, requireRange: boolean)
     const days = parsePositiveInt('days', options.days, 1);
     return { from: now - days * DAY_MS, to: now };
   }
-  const from = parseInstantOption('from', options.from);
-  const to = parseInstantOption('to', options.to);
+  const from = parseRangeBoundOption('from', options.from);
+  const to = parseRangeBoundOption('to', options.to);
   if (requireRange && from === undefined && to === undefined) throw new UsageError('give --days N or --from/--to');
-  if (from !== undefined && to !== undefined && from >= to) throw new UsageError('--from must be before --to');
+  // Two dates or two instants compare here; a date against an instant depends on each organization's zone (checked by the backfill).
+  const key = (bound: RangeBound) => (typeof bound === 'number' ? bound : bound.localDate);
+  if (from !== undefined && to !== undefined && typeof from === typeof to && key(from) >= key(to)) throw new UsageError('--from must be before --to');
   return { from, to };
 }
 
@@ -70,8 +72,8 @@ export function registerDataCommands(program: Command): void {
   program
     .command('aggregate')
     .description('run one aggregation pass now, or recompute a range')
-    .option('--from <date>', 'start of the range (ISO 8601)')
-    .option('--to <date>', 'end of the range (ISO 8601)')
+    .option('--from <date>', "start of the range (ISO 8601; a bare date is that day's start in the organization's zone)")
+    .option('--to <date>', 'end of the range, exclusive (ISO 8601; a bare date as for --from)')
     .option('--org <id>', 'only this organization')
     .action(async (options: RangeOptions) => {
       const range = resolveRange(options, Date.now(), false);
@@ -95,8 +97,8 @@ export function registerDataCommands(program: Command): void {
     .command('backfill')
     .description('recompute rollups from raw events (resumable: safe to interrupt and re-run)')
     .option('--days <n>', 'the last N days')
-    .option('--from <date>', 'start of the range (ISO 8601)')
-    .option('--to <date>', 'end of the range (ISO 8601)')
+    .option('--from <date>', "start of the range (ISO 8601; a bare date is that day's start in the organization's zone)")
+    .option('--to <date>', 'end of the range, exclusive (ISO 8601; a bare date as for --from)')
     .option('--org <id>', 'only this organization')
     .option('--dry-run', 'show what would be recomputed')
     .option('--skip-hourly', 'do not rewrite hour rollups')
