@@ -83,9 +83,12 @@ export function registerDataCommands(program: Command): void {
           await withContext(async (ctx) => {
             if (options.org !== undefined && !(await ctx.orgStore.getOrg(options.org))) throw new NotFoundError(`organization "${options.org}" not found`);
             const pass = async () => (await import('../app/backfill.ts')).aggregateRange(ctx, { ...range, orgId: options.org, onProgress: (p) => bar.update(p) });
-            if (range.from !== undefined || range.to !== undefined) return pass();
+            const { evaluateAlertsAfter, evaluateOrgAlertsAfter } = await import('../alerts/app/after-aggregation.ts');
             // A pass over the dirty marks, like the scheduled one: the rules of the organizations it touched are evaluated too.
-            return (await import('../alerts/app/after-aggregation.ts')).evaluateAlertsAfter(ctx, pass);
+            if (range.from === undefined && range.to === undefined) return evaluateAlertsAfter(ctx, pass);
+            // A range is a backfill: it drains the marks it sets, so name its organizations.
+            const orgIds = options.org === undefined ? (await ctx.orgStore.listOrgs()).map((org) => org.id) : [options.org];
+            return evaluateOrgAlertsAfter(ctx, orgIds, pass);
           }),
         );
       } finally {

@@ -11,7 +11,7 @@ import { bearer, createOrg, createQueryTestContext, ENGINES, getJson, ingest, ty
 
 /**
  * The passes that mark and drain their own hours — the rebuild after a time-zone change,
- * `meterboard backfill`, `meterboard seed-demo` — must evaluate the alert rules of the
+ * `meterboard backfill` and `aggregate --from/--to`, `meterboard seed-demo` — must evaluate the alert rules of the
  * organizations they aggregated: the next scheduled pass finds no marks for them, so a breach
  * would go unnoticed until the organization's next event. Oracle: a rule "more than 1 request
  * on endpoint /probe in the last hour" and exactly two such requests (2 > 1); the demo
@@ -94,6 +94,12 @@ describe('meterboard backfill and seed-demo evaluate alert rules (sqlite)', () =
   it('meterboard backfill --days 1 --org <org>', async () => {
     const org = await breachingOrg(t, uniqueId('backfill'), Date.now());
     await cli('backfill', '--days', '1', '--org', org.id);
+    expect(await activeOf(t, org)).toEqual([['Probe', 2]]);
+  });
+
+  it('meterboard aggregate --from <an hour ago> --org <org> (a backfill of a range)', async () => {
+    const org = await breachingOrg(t, uniqueId('aggrange'), Date.now());
+    await cli('aggregate', '--from', new Date(Date.now() - 3_600_000).toISOString(), '--org', org.id);
     expect(await activeOf(t, org)).toEqual([['Probe', 2]]);
   });
 
