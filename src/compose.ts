@@ -9,6 +9,7 @@ import { ConfigError } from './config/config-error.ts';
 import { ValidationError } from './domain/errors.ts';
 import type { AppContext } from './app/context.ts';
 import { onTimezoneChangedInBackground, onTimezoneChangedQueued } from './app/rebuild-org.ts';
+import { evaluateOrgAlertsAfter } from './alerts/app/after-aggregation.ts';
 import type { Clock } from './domain/clock.ts';
 import { systemClock } from './adapters/clock/system-clock.ts';
 import { buildCatalog } from './domain/metrics/catalog.ts';
@@ -184,7 +185,7 @@ export function createHttpServer(ctx: AppContext, options: ServerBuildOptions = 
     ...(options.checkResponses ? { checkResponses: true } : {}),
     onTimezoneChanged: jobs
       ? onTimezoneChangedQueued((orgId) => jobs.runNow(aggregateOrgJob.name, { orgId }))
-      : (c, org) => onTimezoneChangedInBackground(c, org),
+      : (c, org) => onTimezoneChangedInBackground(c, org, (pass) => evaluateOrgAlertsAfter(c, [org.id], pass)),
     routes: [
       (scope, c) => registerQueryRoutes(scope, c),
       (scope, c) =>

@@ -1,7 +1,7 @@
 import { NotFoundError, UnavailableError, ValidationError } from '../domain/errors.ts';
 import type { Organization } from '../domain/organization.ts';
 import type { Granularity } from '../domain/rollup-types.ts';
-import { bucketStartsBetween, floorBucket, nextBucket } from '../domain/time-buckets.ts';
+import { bucketStartsBetween, floorBucket, nextBucket, startOfLocalDate } from '../domain/time-buckets.ts';
 import { aggregateDirtyBuckets, type AggregateResult, type AggregationDeps } from './aggregate.ts';
 import type { AppContext } from './context.ts';
 import { OrgLease } from './org-lease.ts';
@@ -14,11 +14,18 @@ export interface BackfillProgress {
   total: number;
 }
 
+/** An instant, or a bare date: the start of that day in each organization's own zone. */
+export type RangeBound = number | { localDate: string };
+
+function instantOf(bound: RangeBound, timeZone: string): number {
+  return typeof bound === 'number' ? bound : startOfLocalDate(bound.localDate, timeZone);
+}
+
 export interface BackfillInput {
   orgId?: string;
   /** [from, to), widened to whole local days of each organization. */
-  from: number;
-  to: number;
+  from: RangeBound;
+  to: RangeBound;
   dryRun?: boolean;
   skip?: Partial<Record<'hourly' | 'daily' | 'weekly' | 'monthly', boolean>>;
   onProgress?: (progress: BackfillProgress) => void;
@@ -47,8 +54,11 @@ interface OrgPlan {
   expiredDays: number;
 }
 
-function planOrg(ctx: Pick<AppContext, 'clock' | 'config'>, org: Organization, from: number, to: number): OrgPlan {
+function planOrg(ctx: Pick<AppContext, 'clock' | 'config'>, org: Organization, fromBound: RangeBound, toBound: RangeBound): OrgPlan {
   const tz = org.timezone;
+  const from = instantOf(fromBound, tz);
+  const to = instantOf(toBound, tz);
+  if (!(from < to)) throw ValidationError.field('from', 'must be before "to"');
   const now = ctx.clock.now();
   // Nothing can exist after today; days whose raw events are partly deleted cannot be rebuilt.
   const end = Math.min(to, nextBucket(floorBucket(now, 'day', tz), 'day', tz));
@@ -83,7 +93,6 @@ function countBuckets(plans: readonly OrgPlan[], tiers: TierSelection): Record<G
  * re-running is always safe because every bucket is replaced whole.
  */
 export async function backfill(ctx: AggregationDeps, input: BackfillInput): Promise<BackfillResult> {
-  if (!(input.from < input.to)) throw ValidationError.field('from', 'must be before "to"');
   const wallStart = performance.now();
   const orgs = input.orgId === undefined ? await ctx.orgStore.listOrgs() : [await requireOrg(ctx, input.orgId)];
   const plans = orgs.map((org) => planOrg(ctx, org, input.from, input.to));
@@ -162,7 +171,7 @@ async function recomputeUnderLease(ctx: AggregationDeps, org: Organization, hour
  */
 export async function aggregateRange(
   ctx: AggregationDeps,
-  input: { from?: number; to?: number; orgId?: string; onProgress?: (progress: BackfillProgress) => void },
+  input: { from?: RangeBound; to?: RangeBound; orgId?: string; onProgress?: (progress: BackfillProgress) => void },
 ): Promise<AggregateResult | BackfillResult> {
   if (input.from === undefined && input.to === undefined) {
     return aggregateDirtyBuckets(ctx, { orgId: input.orgId, waitForLeaseMs: DEFAULT_LEASE_WAIT_MS });

@@ -20,6 +20,11 @@ const MARK_BATCH = 5_000;
  */
 export async function rebuildOrg(ctx: AggregationDeps, orgId: string): Promise<AggregateResult> {
   await resetOrgRollups(ctx, orgId);
+  return rebuildPass(ctx, orgId);
+}
+
+/** The rebuild's second half: drains the organization's marks, waiting for a pass that holds its lease. */
+export function rebuildPass(ctx: AggregationDeps, orgId: string): Promise<AggregateResult> {
   return aggregateDirtyBuckets(ctx, { orgId, waitForLeaseMs: LEASE_WAIT_MS });
 }
 
@@ -62,11 +67,16 @@ export async function onTimezoneChanged(ctx: AggregationDeps, org: Organization)
 /**
  * The HTTP hook: the old-zone rollups are gone and the hours marked before the PATCH answers;
  * the rebuild itself runs in the background (and any scheduled pass would also pick it up),
- * so a large organization does not hold the request open.
+ * so a large organization does not hold the request open. `runPass` wraps the pass (the
+ * composition root evaluates the organization's alert rules after it).
  */
-export async function onTimezoneChangedInBackground(ctx: AggregationDeps, org: Organization): Promise<void> {
+export async function onTimezoneChangedInBackground(
+  ctx: AggregationDeps,
+  org: Organization,
+  runPass: (pass: () => Promise<AggregateResult>) => Promise<AggregateResult> = (pass) => pass(),
+): Promise<void> {
   await resetOrgRollups(ctx, org.id);
-  void aggregateDirtyBuckets(ctx, { orgId: org.id, waitForLeaseMs: LEASE_WAIT_MS }).catch((error: unknown) =>
+  void runPass(() => rebuildPass(ctx, org.id)).catch((error: unknown) =>
     ctx.log.error({ orgId: org.id, err: error }, 'background rebuild after a time-zone change failed; the next scheduled pass retries'),
   );
 }

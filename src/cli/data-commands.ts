@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import type { BackfillProgress } from '../app/backfill.ts';
+import type { BackfillProgress, RangeBound } from '../app/backfill.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import { UsageError } from './exit.ts';
-import { parseInstantOption, parsePositiveInt } from './parse.ts';
+import { parsePositiveInt, parseRangeBoundOption } from './parse.ts';
 import { cliConfig, printJson, withContext } from './context.ts';
 import { DEMO_DAYS, DEMO_EVENTS_PER_DAY, DEMO_ORGS } from './demo-defaults.ts';
 
@@ -42,7 +42,7 @@ interface RangeOptions {
   org?: string;
 }
 
-function resolveRange(options: RangeOptions, now: number, requireRange: boolean): { from?: number; to?: number } {
+function resolveRange(options: RangeOptions, now: number, requireRange: boolean): { from?: RangeBound; to?: RangeBound } {
   if (options.days !== undefined && (options.from !== undefined || options.to !== undefined)) {
     throw new UsageError('use either --days or --from/--to, not both');
   }
@@ -50,10 +50,12 @@ function resolveRange(options: RangeOptions, now: number, requireRange: boolean)
     const days = parsePositiveInt('days', options.days, 1);
     return { from: now - days * DAY_MS, to: now };
   }
-  const from = parseInstantOption('from', options.from);
-  const to = parseInstantOption('to', options.to);
+  const from = parseRangeBoundOption('from', options.from);
+  const to = parseRangeBoundOption('to', options.to);
   if (requireRange && from === undefined && to === undefined) throw new UsageError('give --days N or --from/--to');
-  if (from !== undefined && to !== undefined && from >= to) throw new UsageError('--from must be before --to');
+  // Two dates or two instants compare here; a date against an instant depends on each organization's zone (checked by the backfill).
+  const key = (bound: RangeBound) => (typeof bound === 'number' ? bound : bound.localDate);
+  if (from !== undefined && to !== undefined && typeof from === typeof to && key(from) >= key(to)) throw new UsageError('--from must be before --to');
   return { from, to };
 }
 
@@ -70,8 +72,8 @@ export function registerDataCommands(program: Command): void {
   program
     .command('aggregate')
     .description('run one aggregation pass now, or recompute a range')
-    .option('--from <date>', 'start of the range (ISO 8601)')
-    .option('--to <date>', 'end of the range (ISO 8601)')
+    .option('--from <date>', "start of the range (ISO 8601; a bare date is that day's start in the organization's zone)")
+    .option('--to <date>', 'end of the range, exclusive (ISO 8601; a bare date as for --from)')
     .option('--org <id>', 'only this organization')
     .action(async (options: RangeOptions) => {
       const range = resolveRange(options, Date.now(), false);
@@ -81,9 +83,12 @@ export function registerDataCommands(program: Command): void {
           await withContext(async (ctx) => {
             if (options.org !== undefined && !(await ctx.orgStore.getOrg(options.org))) throw new NotFoundError(`organization "${options.org}" not found`);
             const pass = async () => (await import('../app/backfill.ts')).aggregateRange(ctx, { ...range, orgId: options.org, onProgress: (p) => bar.update(p) });
-            if (range.from !== undefined || range.to !== undefined) return pass();
+            const { evaluateAlertsAfter, evaluateOrgAlertsAfter } = await import('../alerts/app/after-aggregation.ts');
             // A pass over the dirty marks, like the scheduled one: the rules of the organizations it touched are evaluated too.
-            return (await import('../alerts/app/after-aggregation.ts')).evaluateAlertsAfter(ctx, pass);
+            if (range.from === undefined && range.to === undefined) return evaluateAlertsAfter(ctx, pass);
+            // A range is a backfill: it drains the marks it sets, so name its organizations.
+            const orgIds = options.org === undefined ? (await ctx.orgStore.listOrgs()).map((org) => org.id) : [options.org];
+            return evaluateOrgAlertsAfter(ctx, orgIds, pass);
           }),
         );
       } finally {
@@ -95,8 +100,8 @@ export function registerDataCommands(program: Command): void {
     .command('backfill')
     .description('recompute rollups from raw events (resumable: safe to interrupt and re-run)')
     .option('--days <n>', 'the last N days')
-    .option('--from <date>', 'start of the range (ISO 8601)')
-    .option('--to <date>', 'end of the range (ISO 8601)')
+    .option('--from <date>', "start of the range (ISO 8601; a bare date is that day's start in the organization's zone)")
+    .option('--to <date>', 'end of the range, exclusive (ISO 8601; a bare date as for --from)')
     .option('--org <id>', 'only this organization')
     .option('--dry-run', 'show what would be recomputed')
     .option('--skip-hourly', 'do not rewrite hour rollups')
@@ -109,17 +114,21 @@ export function registerDataCommands(program: Command): void {
       const config = await cliConfig();
       const rawRetentionMs = config.retention.rawMs;
       try {
-        const result = await withContext(async (ctx) =>
-          (await import('../app/backfill.ts')).backfill(ctx, {
-            orgId: options.org,
-            from: range.from ?? Date.now() - rawRetentionMs,
-            to: range.to ?? Date.now(),
-            dryRun: options.dryRun === true,
-            skip: { hourly: options.skipHourly, daily: options.skipDaily, weekly: options.skipWeekly, monthly: options.skipMonthly },
-            onProgress: (p) => bar.update(p),
-          }),
-          config,
-        );
+        const result = await withContext(async (ctx) => {
+          const pass = async () =>
+            (await import('../app/backfill.ts')).backfill(ctx, {
+              orgId: options.org,
+              from: range.from ?? Date.now() - rawRetentionMs,
+              to: range.to ?? Date.now(),
+              dryRun: options.dryRun === true,
+              skip: { hourly: options.skipHourly, daily: options.skipDaily, weekly: options.skipWeekly, monthly: options.skipMonthly },
+              onProgress: (p) => bar.update(p),
+            });
+          if (options.dryRun === true) return pass();
+          // The backfill drains the marks it sets, so no later pass would evaluate these organizations' rules.
+          const orgIds = options.org === undefined ? (await ctx.orgStore.listOrgs()).map((org) => org.id) : [options.org];
+          return (await import('../alerts/app/after-aggregation.ts')).evaluateOrgAlertsAfter(ctx, orgIds, pass);
+        }, config);
         bar.stop();
         printJson(result);
       } finally {
@@ -151,7 +160,11 @@ export function registerDataCommands(program: Command): void {
         orgs: parsePositiveInt('orgs', options.orgs, DEMO_ORGS),
         eventsPerDay: parsePositiveInt('events-per-day', options.eventsPerDay, DEMO_EVENTS_PER_DAY),
       };
-      const result = await withContext(async (ctx) => (await import('../app/seed-demo.ts')).seedDemo(ctx, input));
+      const result = await withContext(async (ctx) => {
+        const { evaluateAlertsAfter } = await import('../alerts/app/after-aggregation.ts');
+        // The final pass drains the seeded hours: the rules of the organizations it touched are evaluated too.
+        return (await import('../app/seed-demo.ts')).seedDemo(ctx, { ...input, aggregatePass: (pass) => evaluateAlertsAfter(ctx, pass) });
+      });
       printJson({ orgs: result.orgs.map((o) => ({ id: o.id, timezone: o.timezone, accepted: o.accepted, duplicates: o.duplicates })), accepted: result.accepted, duplicates: result.duplicates, rejected: result.rejected, duration_ms: result.durationMs });
     });
 }

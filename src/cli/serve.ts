@@ -6,6 +6,7 @@ import type { Config } from '../config/config.ts';
 import { createContext, createHttpServer, createScheduler, webIsBuilt } from '../compose.ts';
 import cliProgress from 'cli-progress';
 import { embeddedLeaseHolder, setProcessLeaseHolder } from '../app/lease-holder.ts';
+import { evaluateAlertsAfter } from '../alerts/app/after-aggregation.ts';
 import { seedDemo, type SeedDemoResult } from '../app/seed-demo.ts';
 import { bindJobs } from '../worker/bind-jobs.ts';
 import { runWorker } from '../worker/run-worker.ts';
@@ -69,6 +70,7 @@ async function loadDemoWithProgress(ctx: Awaited<ReturnType<typeof createContext
     days: DEMO_DAYS,
     orgs,
     eventsPerDay,
+    aggregatePass: (pass) => evaluateAlertsAfter(ctx, pass),
     onProgress: (p) => {
       doneBefore.set(p.orgId, p.done);
       const done = [...doneBefore.values()].reduce((a, b) => a + b, 0);

@@ -39,8 +39,21 @@ const duration = (bareUnit: keyof typeof UNIT_MS, fallback: string) =>
       return ms;
     });
 
+/** An empty value counts as unset, as for the URLs; the error says what is expected, not "received NaN". */
 const intFromEnv = (fallback: number, min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+  z
+    .union([z.string(), z.number()])
+    .optional()
+    .transform((raw, ctx) => {
+      const text = String(raw ?? '').trim();
+      if (text === '') return fallback;
+      const value = Number(text);
+      if (!Number.isInteger(value) || value < min || value > max) {
+        ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max} (got "${String(raw)}")` });
+        return z.NEVER;
+      }
+      return value;
+    });
 
 const urlWithScheme = (schemes: string[]) =>
   z

@@ -3,7 +3,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.ts';
 import { loadOrganization } from '../../app/query/scope.ts';
-import { NotFoundError } from '../../domain/errors.ts';
+import { NotFoundError, ValidationError } from '../../domain/errors.ts';
+import { localDate } from '../../domain/time-buckets.ts';
 import { authenticate, authorizeOrg } from '../../http/auth.ts';
 import { bearerSecurity, errorResponses, orgParamsSchema } from '../../http/schemas.ts';
 import { buildReport } from '../app/build-report.ts';
@@ -68,7 +69,14 @@ export function registerReportRoutes(app: FastifyInstance, ctx: AppContext): voi
     schema: { tags, summary: 'The daily report of a local date (read key), built now from the rollups', security: bearerSecurity, params: orgParamsSchema, querystring: previewQuery, response: { 200: z.record(z.string(), z.unknown()).describe('The report JSON (org, date, summary, sections, gauges, trends), or text/html'), ...errorResponses(400, 401, 403, 404, 503) } },
     handler: async (request, reply) => {
       authorizeOrg(await authenticate(request, ctx), request.params.org, 'read');
-      const rendered = await buildReport(ctx, { orgId: request.params.org, date: request.query.date });
+      const { date } = request.query;
+      if (date !== undefined) {
+        // A day that has not begun has no data: an empty report would read as a day without traffic.
+        const org = await loadOrganization(ctx, request.params.org);
+        const today = localDate(ctx.clock.now(), org.timezone);
+        if (date > today) throw ValidationError.field('date', `${date} has not begun in ${org.timezone}: the latest day that can be asked for is ${today} (today, so far)`);
+      }
+      const rendered = await buildReport(ctx, { orgId: request.params.org, date });
       if (request.query.format === 'html') return sendText(reply, 'text/html; charset=utf-8', rendered.previewHtml);
       return sendText(reply, 'application/json; charset=utf-8', JSON.stringify(rendered.report));
     },
