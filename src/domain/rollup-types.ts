@@ -31,6 +31,41 @@ export interface RollupPartial {
 
 export type RollupRow = RollupKey & RollupPartial;
 
+/**
+ * A row from its key fields and a partial, as one object literal: every row of a pass then has
+ * the same V8 shape (a spread `{ ...key, ...partial }` is several times slower on this path).
+ */
+export function rollupRow(
+  orgId: string,
+  granularity: Granularity,
+  bucketStart: number,
+  metric: string,
+  project: string,
+  tag: string,
+  dimName: string,
+  dimValue: string,
+  p: RollupPartial,
+): RollupRow {
+  return {
+    orgId,
+    granularity,
+    bucketStart,
+    metric,
+    project,
+    tag,
+    dimName,
+    dimValue,
+    count: p.count,
+    sum: p.sum,
+    min: p.min,
+    max: p.max,
+    sketch: p.sketch,
+    lastValue: p.lastValue,
+    lastTs: p.lastTs,
+    hll: p.hll,
+  };
+}
+
 /** Value written for events whose dimension attribute is absent or null. */
 export const MISSING_DIMENSION_VALUE = '(none)';
 

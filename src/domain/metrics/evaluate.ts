@@ -1,6 +1,6 @@
 import type { Attributes } from '../event.ts';
 import type { Granularity, RollupRow } from '../rollup-types.ts';
-import { ALL_SCOPES_PROJECT, ALL_SCOPES_TAG, MISSING_DIMENSION_VALUE } from '../rollup-types.ts';
+import { ALL_SCOPES_PROJECT, ALL_SCOPES_TAG, MISSING_DIMENSION_VALUE, rollupRow } from '../rollup-types.ts';
 import { PartialTable } from '../rollup-math.ts';
 import type { CompiledMetric, CompiledMetrics, EvaluableEvent } from './compile.ts';
 
@@ -188,26 +188,7 @@ export class RollupAccumulator {
   }
 
   private emitRow(partials: PartialTable, orgId: string, project: string, tag: string, metric: string, dimName: string, dimValue: string, slot: number): void {
-    const p = partials.partial(slot);
-    // One literal shape for every row keeps V8 objects small; a spread would not.
-    this.emit({
-      orgId,
-      granularity: this.granularity,
-      bucketStart: this.bucket as number,
-      metric,
-      project,
-      tag,
-      dimName,
-      dimValue,
-      count: p.count,
-      sum: p.sum,
-      min: p.min,
-      max: p.max,
-      sketch: p.sketch,
-      lastValue: p.lastValue,
-      lastTs: p.lastTs,
-      hll: p.hll,
-    });
+    this.emit(rollupRow(orgId, this.granularity, this.bucket as number, metric, project, tag, dimName, dimValue, partials.partial(slot)));
   }
 
   /** Rows of the open bucket: per org (in order), its groups' global rows, then its dimension rows. */
