@@ -13,15 +13,20 @@ import type { AlertEventRecord, StoredAlertRule } from '../ports.ts';
 
 const tags = ['alerts'];
 
-const ruleResponse = z.object({
-  id: z.string(),
-  name: z.string(),
+/** What a rule watches, as rules and active alerts both show it. */
+const watchedFields = {
   metric: z.string(),
   dimension: z.object({ name: z.string(), value: z.string() }).optional(),
   condition: z.enum(['above', 'below', 'change_pct']),
   threshold: z.number(),
   window: z.enum(['1h', '24h', '7d']),
   compare_to: z.enum(['1d', '7d', '30d']).optional(),
+};
+
+const ruleResponse = z.object({
+  id: z.string(),
+  name: z.string(),
+  ...watchedFields,
   channels: z.array(z.enum(['email', 'webhook'])),
   state: z.enum(['ok', 'breaching']),
   since: z.string(),
@@ -50,12 +55,7 @@ const eventResponse = z.object({
 const activeResponse = z.object({
   rule_id: z.string(),
   name: z.string(),
-  metric: z.string(),
-  dimension: z.object({ name: z.string(), value: z.string() }).optional(),
-  condition: z.enum(['above', 'below', 'change_pct']),
-  threshold: z.number(),
-  window: z.enum(['1h', '24h', '7d']),
-  compare_to: z.enum(['1d', '7d', '30d']).optional(),
+  ...watchedFields,
   since: z.string(),
   value: z.number().nullable(),
 });
