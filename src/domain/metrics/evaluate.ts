@@ -76,6 +76,15 @@ function newValue(values: DimensionValues, text: string): number {
   return id;
 }
 
+const HOUR_MS = 3_600_000;
+/** Per granularity: the usual span of a bucket, then the shortest one (see `lastInstantOf`). */
+const PROBED_SPANS_MS: Readonly<Record<Granularity, readonly number[]>> = {
+  hour: [HOUR_MS, HOUR_MS / 2],
+  day: [24 * HOUR_MS, 23 * HOUR_MS],
+  week: [7 * 24 * HOUR_MS, (7 * 24 - 1) * HOUR_MS],
+  month: [28 * 24 * HOUR_MS, (28 * 24 - 1) * HOUR_MS],
+};
+
 /** Above this many groups in a bucket, groups are found through a keyed map instead of a scan. */
 const LISTED_GROUPS = 16;
 
@@ -94,6 +103,8 @@ export class RollupAccumulator {
   private readonly table = new PartialTable();
   private readonly dimensionTable = new PartialTable();
   private bucket: number | null = null;
+  /** See `lastInstantOf`; -Infinity when unknown. */
+  private bucketLast = -Infinity;
   private readonly groups: GroupState[] = [];
   private keyed: Map<string, GroupState> | null = null;
   private last: GroupState | null = null;
@@ -122,20 +133,42 @@ export class RollupAccumulator {
   ) {}
 
   /** `bucketStart` may be passed when the caller already knows it (`bucketOf(event.ts)`). */
-  add(event: EvaluableEvent, bucketStart: number = this.bucketOf(event.ts)): void {
+  add(event: EvaluableEvent, bucketStart?: number): void {
+    const ts = event.ts;
+    if (bucketStart === undefined) {
+      const open = this.bucket;
+      bucketStart = open !== null && ts >= open && ts <= this.bucketLast ? open : this.bucketOf(ts);
+    }
     if (bucketStart !== this.bucket) {
       if (this.bucket !== null && bucketStart < this.bucket) {
         throw new Error(`events must come in bucket order (${bucketStart} after ${this.bucket})`);
       }
       this.flush();
       this.bucket = bucketStart;
+      this.bucketLast = this.lastInstantOf(bucketStart);
     }
     this.group = this.groupOf(event.orgId ?? '', event.project, event.tag);
     this.dimensions = null;
     this.eventNumber++;
-    this.ts = event.ts;
+    this.ts = ts;
     this.attrs = event.attrs;
     this.compiled.forEachMatch(event, this.visit);
+  }
+
+  /**
+   * The last millisecond known to fall in the bucket starting at `start`, so that the open
+   * bucket's events skip `bucketOf` (a time-zone computation per event otherwise). `bucketOf`
+   * never decreases, so when a probe lands in the same bucket every instant in between does:
+   * one probe at the bucket's usual span, a second at the shortest a time zone allows (a DST
+   * change moves the clock by 30 minutes at least). A bucket shorter still (a query's partial
+   * piece) fails both and its events keep calling `bucketOf`.
+   */
+  private lastInstantOf(start: number): number {
+    for (const span of PROBED_SPANS_MS[this.granularity]) {
+      const probe = start + span - 1;
+      if (this.bucketOf(probe) === start) return probe;
+    }
+    return -Infinity;
   }
 
   /** Emits the rows of the open bucket; the accumulator can then take events of any later bucket. */
@@ -311,6 +344,7 @@ export class RollupAccumulator {
     this.table.reset();
     this.dimensionTable.reset();
     this.bucket = null;
+    this.bucketLast = -Infinity;
   }
 }
 
