@@ -83,8 +83,9 @@ export interface EventReader {
   /** Non-superseded events with ts in [from, to), ordered by ts. */
   scanEvents(scan: EventScan): Promise<StoredEvent[]>;
   /**
-   * The events `scanEvents` returns, in the same order, handed to `visit` one by one as they
-   * are read, with the fields a fold needs (`FoldedEvent`): the store holds at most a bounded
+   * The events `scanEvents` returns, ordered by ts (equal timestamps in an order the adapter
+   * fixes, the same on every scan of unchanged rows, not necessarily scanEvents' by id: ADR
+   * 0010), handed to `visit` one by one as they are read, with the fields a fold needs (`FoldedEvent`): the store holds at most a bounded
    * batch of rows, never the whole range, so a caller folding them (raw query edges, hour
    * recomputation) needs memory for its partials only. Reads one consistent snapshot. `visit`
    * runs synchronously, must not keep the event (adapters reuse one object) and must not call

@@ -126,6 +126,42 @@ describe('SQLite storage specifics', () => {
     await expect(storage.ping()).rejects.toBeInstanceOf(UnavailableError);
   });
 
+  it('forEachEvent visits equal timestamps in storage order, whatever their ids (ADR 0010)', async () => {
+    const storage = await openStorage(join(dataDir, 'ties'));
+    const org = makeOrg();
+    await storage.createOrg(org, 1);
+    const ts = Date.UTC(2030, 0, 1);
+    // Ids in descending order: scanEvents' (ts, id) order is the reverse of insertion order.
+    const events = Array.from({ length: 5_000 }, (_, i) => makeEvent({ id: `evt-${String(9_999 - i).padStart(4, '0')}`, ts: ts + Math.floor(i / 2_500), attrs: { seq: i } }));
+    await storage.insertEvents(org.id, events, hourOf, 2);
+    const visited: unknown[] = [];
+    expect(await storage.forEachEvent({ orgId: org.id, from: ts, to: ts + 2 }, (event) => visited.push(event.attrs['seq']))).toBe(5_000);
+    expect(visited).toEqual(events.map((_, i) => i));
+    await storage.close();
+  });
+
+  it('forEachEvent reads one snapshot: rows another connection commits during the scan are not visited', async () => {
+    const dir = join(dataDir, 'snapshot');
+    const storage = await openStorage(dir);
+    const org = makeOrg();
+    await storage.createOrg(org, 1);
+    const ts = Date.UTC(2030, 0, 1);
+    await storage.insertEvents(org.id, Array.from({ length: 10_000 }, (_, i) => makeEvent({ ts: ts + i })), hourOf, 2);
+    const writer = new Database(join(dir, 'meterboard.db'));
+    const insert = writer.prepare(
+      "INSERT INTO events (org_id, id, type, ts, project, tag, attrs, received_at) VALUES (?, ?, 'llm_call', ?, 'default', '', '{}', 3)",
+    );
+    let visited = 0;
+    const count = await storage.forEachEvent({ orgId: org.id, from: ts, to: ts + 20_000 }, () => {
+      // Committed after the scan's first rows were read, later than every one of them.
+      if (++visited === 1) for (let i = 0; i < 10; i++) insert.run(org.id, `late-${i}`, ts + 15_000 + i);
+    });
+    expect(count).toBe(10_000);
+    expect(await storage.forEachEvent({ orgId: org.id, from: ts, to: ts + 20_000 }, () => {})).toBe(10_010);
+    writer.close();
+    await storage.close();
+  });
+
   it('stores 10,000 events in one call and reports each position', async () => {
     const storage = await openStorage(join(dataDir, 'bulk'));
     const org = makeOrg();

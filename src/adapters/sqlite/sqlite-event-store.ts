@@ -2,20 +2,32 @@ import type { Database, Statement } from 'better-sqlite3';
 import { lazy } from './lazy-statement.ts';
 import type { Attributes, NewEvent, StoredEvent } from '../../domain/event.ts';
 import { dirtyHoursAfterInsert, resolveSupersede, type SupersedeContender, type SupersedeOutcome } from '../../domain/supersede.ts';
-import type { DirtyMark, DirtyQueue, EventAppender, EventReader, InsertEventsResult, RetentionStore } from '../../ports/storage.ts';
+import type { DirtyMark, DirtyQueue, EventAppender, EventReader, FoldedEvent, InsertEventsResult, RetentionStore } from '../../ports/storage.ts';
 
 type EventRow = [string, string, string, number, string, string, string, number, string | null];
-type FoldRow = [type: string, ts: number, project: string, tag: string, attrs: string];
+type FoldRow = [type: string, ts: number, project: string, tag: string, attrs: string, rowid: number];
 type HeadRow = [id: string, ts: number, receivedAt: number];
 
 const EVENT_COLUMNS = 'org_id, id, type, ts, project, tag, attrs, received_at, supersede_key';
-/** What scanEvents and forEachEvent read: the visible events of a range, filtered, in a fixed order. */
-const SCAN_RANGE = `FROM events
-  WHERE org_id = @orgId AND ts >= @from AND ts < @to AND superseded = 0
+/** What scanEvents and forEachEvent read: the visible events of a range, filtered. */
+const SCAN_FILTER = `superseded = 0
     AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))
     AND (@project IS NULL OR project = @project)
-    AND (@tag IS NULL OR tag = @tag)
-  ORDER BY ts, id`;
+    AND (@tag IS NULL OR tag = @tag)`;
+/**
+ * forEachEvent reads its range in chunks of this many rows, each with `.all()`: one call per
+ * chunk instead of one per row (iterate()), and a bounded batch in memory however many events
+ * an hour holds (up to 360,000).
+ */
+const FOLD_CHUNK_ROWS = 4_096;
+/**
+ * The fold's columns only (fewer values to copy out of SQLite per row), in index order: the
+ * (org_id, ts) index ends with the rowid, so `ts, rowid` needs no sort, where `ts, id` sorts
+ * every run of equal timestamps in a temporary B-tree (ADR 0010). The next chunk starts after
+ * the last row read, (ts, rowid) being unique.
+ */
+const FOLD_COLUMNS = 'SELECT type, ts, project, tag, attrs, rowid FROM events';
+const FOLD_ORDER = `ORDER BY ts, rowid LIMIT ${FOLD_CHUNK_ROWS}`;
 /** Rows per INSERT statement: one statement per row would cost more than the rows themselves. */
 const ROWS_PER_INSERT = 100;
 const COLUMN_COUNT = 9;
@@ -39,9 +51,21 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
       `INSERT INTO dirty_hours (org_id, hour_start, generation) VALUES (?, ?, ?)
        ON CONFLICT (org_id, hour_start) DO UPDATE SET generation = excluded.generation`,
     ),
-    scan: db.prepare<[Record<string, unknown>], EventRow>(`SELECT ${EVENT_COLUMNS} ${SCAN_RANGE}`).raw(),
-    // The fold's columns only: fewer values to copy out of SQLite per row.
-    fold: db.prepare<[Record<string, unknown>], FoldRow>(`SELECT type, ts, project, tag, attrs ${SCAN_RANGE}`).raw(),
+    scan: db
+      .prepare<[Record<string, unknown>], EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE org_id = @orgId AND ts >= @from AND ts < @to AND ${SCAN_FILTER} ORDER BY ts, id`,
+      )
+      .raw(),
+    foldFirst: db
+      .prepare<[Record<string, unknown>], FoldRow>(
+        `${FOLD_COLUMNS} WHERE org_id = @orgId AND ts >= @from AND ts < @to AND ${SCAN_FILTER} ${FOLD_ORDER}`,
+      )
+      .raw(),
+    foldNext: db
+      .prepare<[Record<string, unknown>], FoldRow>(
+        `${FOLD_COLUMNS} WHERE org_id = @orgId AND (ts, rowid) > (@afterTs, @afterRowid) AND ts < @to AND ${SCAN_FILTER} ${FOLD_ORDER}`,
+      )
+      .raw(),
     recent: db
       .prepare<[Record<string, unknown>], EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM events
@@ -154,6 +178,31 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
       return { inserted, dirtyHours };
     },
   );
+  /**
+   * One read transaction around every chunk, so the scan reads one snapshot even though each
+   * chunk is its own statement (another connection may commit in between). Synchronous: nothing
+   * else runs on the connection meanwhile; a throwing visit rolls the read back and rethrows.
+   */
+  const foldTx = db.transaction((scan: Record<string, unknown>, orgId: string, visit: (event: FoldedEvent) => void): number => {
+    const event = { orgId, type: '', ts: 0, project: '', tag: '', attrs: {} as Attributes };
+    let visited = 0;
+    let rows = sql().foldFirst.all(scan);
+    for (;;) {
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i]!;
+        event.type = row[0];
+        event.ts = row[1];
+        event.project = row[2];
+        event.tag = row[3];
+        event.attrs = JSON.parse(row[4]) as Attributes;
+        visit(event);
+      }
+      visited += rows.length;
+      if (rows.length < FOLD_CHUNK_ROWS) return visited;
+      const last = rows[rows.length - 1]!;
+      rows = sql().foldNext.all({ ...scan, afterTs: last[1], afterRowid: last[5] });
+    }
+  });
   const markTx = db.transaction((orgId: string, hours: readonly number[]) => markHours(orgId, new Set(hours)));
   const clearTx = db.transaction((marks: readonly DirtyMark[]) => {
     for (const m of marks) sql().deleteMark.run(m.orgId, m.hourStart, m.generation);
@@ -175,19 +224,7 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
     async forEachEvent(q, visit) {
       if (q.types !== undefined && q.types.length === 0) return 0;
       const params = { orgId: q.orgId, from: q.from, to: q.to, types: typesParam(q.types), project: q.project ?? null, tag: q.tag ?? null };
-      const event = { orgId: q.orgId, type: '', ts: 0, project: '', tag: '', attrs: {} as Attributes };
-      let visited = 0;
-      // iterate() steps one row at a time; leaving the loop (a throwing visit) resets the statement.
-      for (const row of sql().fold.iterate(params)) {
-        event.type = row[0];
-        event.ts = row[1];
-        event.project = row[2];
-        event.tag = row[3];
-        event.attrs = JSON.parse(row[4]) as Attributes;
-        visit(event);
-        visited++;
-      }
-      return visited;
+      return foldTx.deferred(params, q.orgId, visit);
     },
     async recentEvents(orgId, types, limit) {
       return sql().recent.all({ orgId, types: typesParam(types), limit }).map(toEvent);

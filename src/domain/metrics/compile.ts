@@ -1,4 +1,4 @@
-import { metricEventTypes, type Condition, type MetricDefinition } from './definition.ts';
+import { metricEventTypes, type Condition, type MetricDefinition, type MetricKind } from './definition.ts';
 import { distinctHash } from '../distinct-sketch.ts';
 import type { AttributeValue, Attributes } from '../event.ts';
 import { MISSING_DIMENSION_VALUE } from '../rollup-types.ts';
@@ -28,6 +28,8 @@ export interface EvaluableEvent {
 
 export interface CompiledMetric {
   readonly definition: MetricDefinition;
+  /** `definition.kind`, read per event. */
+  readonly kind: MetricKind;
   /** Dense index, stable for the life of the compiled set (dynamic gauges are appended). */
   readonly index: number;
   readonly dimensions: readonly string[];
@@ -80,13 +82,33 @@ export function dimensionValue(value: AttributeValue | undefined): string {
   return value === null || value === undefined ? MISSING_DIMENSION_VALUE : String(value);
 }
 
+function sameAsAny(actual: AttributeValue | undefined, members: readonly AttributeValue[]): boolean {
+  for (let i = 0; i < members.length; i++) {
+    if (sameValue(actual, members[i])) return true;
+  }
+  return false;
+}
+
+/** Every check of a condition object must hold; an empty object holds for anything. */
+function allOf(checks: readonly Predicate[]): Predicate {
+  if (checks.length === 0) return () => true;
+  if (checks.length === 1) return checks[0] as Predicate;
+  return (v) => {
+    for (let i = 0; i < checks.length; i++) {
+      if (!(checks[i] as Predicate)(v)) return false;
+    }
+    return true;
+  };
+}
+
+/** A predicate per condition, built once: evaluating it allocates nothing (it runs per event). */
 function compileCondition(condition: Condition): Predicate {
   if (condition === null || typeof condition !== 'object') {
     return (v) => sameValue(v, condition);
   }
   const checks: Predicate[] = [];
   const { in: members, eq, ne, gte, gt, lte, lt } = condition;
-  if (members !== undefined) checks.push((v) => members.some((m) => sameValue(v, m)));
+  if (members !== undefined) checks.push((v) => sameAsAny(v, members));
   if (eq !== undefined) checks.push((v) => sameValue(v, eq));
   if (ne !== undefined) checks.push((v) => !sameValue(v, ne));
   const bound = (limit: number | undefined, test: (n: number, limit: number) => boolean): void => {
@@ -100,14 +122,15 @@ function compileCondition(condition: Condition): Predicate {
   bound(gt, (n, l) => n > l);
   bound(lte, (n, l) => n <= l);
   bound(lt, (n, l) => n < l);
-  return (v) => checks.every((check) => check(v));
+  return allOf(checks);
 }
 
 /** `matchOn` is what is evaluated; it differs from `definition` only for discovered gauges. */
 function compileMetric(definition: MetricDefinition, index: number, matchOn: MetricDefinition = definition): CompiledMetric {
-  const conditions = Object.entries(matchOn.where ?? {}).map(
-    ([attribute, condition]) => [attribute, compileCondition(condition)] as const,
-  );
+  const where = Object.entries(matchOn.where ?? {});
+  // Parallel arrays, read by index per event (no iterator, no destructuring).
+  const conditionAttributes = where.map(([attribute]) => attribute);
+  const conditionTests = where.map(([, condition]) => compileCondition(condition));
   const valueAttribute = definition.kind === 'counter' ? undefined : definition.value;
   const unique = definition.kind === 'unique';
   if (definition.kind !== 'counter' && valueAttribute === undefined) {
@@ -115,11 +138,12 @@ function compileMetric(definition: MetricDefinition, index: number, matchOn: Met
   }
   return {
     definition,
+    kind: definition.kind,
     index,
     dimensions: definition.dimensions,
     valueOf(attrs) {
-      for (const [attribute, test] of conditions) {
-        if (!test(attrs[attribute])) return undefined;
+      for (let i = 0; i < conditionTests.length; i++) {
+        if (!(conditionTests[i] as Predicate)(attrs[conditionAttributes[i] as string])) return undefined;
       }
       if (valueAttribute === undefined) return 1;
       return unique ? distinctHash(attrs[valueAttribute]) : numericValue(attrs[valueAttribute]);
@@ -178,10 +202,11 @@ export function compileMetrics(definitions: readonly MetricDefinition[], options
     const attrs = event.attrs;
     let declaredGaugeMatched = false;
     if (candidates !== undefined) {
-      for (const metric of candidates) {
+      for (let i = 0; i < candidates.length; i++) {
+        const metric = candidates[i] as CompiledMetric;
         const value = metric.valueOf(attrs);
         if (value === undefined) continue;
-        if (metric.definition.kind === 'gauge') declaredGaugeMatched = true;
+        if (metric.kind === 'gauge') declaredGaugeMatched = true;
         visit(metric, value);
       }
     }

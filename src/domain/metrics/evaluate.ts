@@ -40,12 +40,50 @@ interface GroupState {
   touched: CompiledMetric[];
 }
 
+/**
+ * The distinct values of one dimension in one org's open bucket, numbered from 0 as first
+ * seen. A value is looked up once per event, however many metrics read that dimension (the
+ * api_request metrics share four dimensions, the llm_call ones overlap on most of theirs).
+ */
+interface DimensionValues {
+  byText: Map<string, number>;
+  /** Numbers and booleans, whose value is their text (`200` and `"200"` are one value). */
+  byPrimitive: Map<number | boolean, number>;
+  texts: string[];
+}
+
+/** One metric's partials for one of its dimensions. */
+interface MetricDimension {
+  /** By value id; -1 = no partial yet. */
+  slots: number[];
+  /** Value ids in the order they were first fed, which is the order their rows are emitted in. */
+  order: number[];
+}
+
 /** Dimension partials of one org in the open bucket, across its projects and tags. */
 interface DimensionState {
-  /** By metric index, per declared dimension: value → slot. */
-  byMetric: (Map<string, number>[] | undefined)[];
+  /** By dimension id. */
+  values: (DimensionValues | undefined)[];
+  /** By metric index, per declared dimension. */
+  byMetric: (MetricDimension[] | undefined)[];
   touched: CompiledMetric[];
 }
+
+function newValue(values: DimensionValues, text: string): number {
+  const id = values.texts.length;
+  values.texts.push(text);
+  values.byText.set(text, id);
+  return id;
+}
+
+const HOUR_MS = 3_600_000;
+/** Per granularity: the usual span of a bucket, then the shortest one (see `lastInstantOf`). */
+const PROBED_SPANS_MS: Readonly<Record<Granularity, readonly number[]>> = {
+  hour: [HOUR_MS, HOUR_MS / 2],
+  day: [24 * HOUR_MS, 23 * HOUR_MS],
+  week: [7 * 24 * HOUR_MS, (7 * 24 - 1) * HOUR_MS],
+  month: [28 * 24 * HOUR_MS, (28 * 24 - 1) * HOUR_MS],
+};
 
 /** Above this many groups in a bucket, groups are found through a keyed map instead of a scan. */
 const LISTED_GROUPS = 16;
@@ -65,12 +103,21 @@ export class RollupAccumulator {
   private readonly table = new PartialTable();
   private readonly dimensionTable = new PartialTable();
   private bucket: number | null = null;
+  /** See `lastInstantOf`; -Infinity when unknown. */
+  private bucketLast = -Infinity;
   private readonly groups: GroupState[] = [];
   private keyed: Map<string, GroupState> | null = null;
   private last: GroupState | null = null;
   private readonly dimensionsByOrg = new Map<string, DimensionState>();
   /** By metric index, per declared dimension: whether this run builds its rows. */
   private readonly wanted: (boolean[] | undefined)[] = [];
+  /** Dimension names numbered once for the accumulator's life, and each metric's dimensions as those numbers. */
+  private readonly dimensionIds = new Map<string, number>();
+  private readonly metricDimensionIds: (number[] | undefined)[] = [];
+  /** Per dimension id: the event its value was last looked up for, and that value's id. */
+  private readonly resolvedFor: number[] = [];
+  private readonly resolvedValue: number[] = [];
+  private eventNumber = 0;
   private group: GroupState | null = null;
   private dimensions: DimensionState | null = null;
   private ts = 0;
@@ -86,19 +133,42 @@ export class RollupAccumulator {
   ) {}
 
   /** `bucketStart` may be passed when the caller already knows it (`bucketOf(event.ts)`). */
-  add(event: EvaluableEvent, bucketStart: number = this.bucketOf(event.ts)): void {
+  add(event: EvaluableEvent, bucketStart?: number): void {
+    const ts = event.ts;
+    if (bucketStart === undefined) {
+      const open = this.bucket;
+      bucketStart = open !== null && ts >= open && ts <= this.bucketLast ? open : this.bucketOf(ts);
+    }
     if (bucketStart !== this.bucket) {
       if (this.bucket !== null && bucketStart < this.bucket) {
         throw new Error(`events must come in bucket order (${bucketStart} after ${this.bucket})`);
       }
       this.flush();
       this.bucket = bucketStart;
+      this.bucketLast = this.lastInstantOf(bucketStart);
     }
     this.group = this.groupOf(event.orgId ?? '', event.project, event.tag);
     this.dimensions = null;
-    this.ts = event.ts;
+    this.eventNumber++;
+    this.ts = ts;
     this.attrs = event.attrs;
     this.compiled.forEachMatch(event, this.visit);
+  }
+
+  /**
+   * The last millisecond known to fall in the bucket starting at `start`, so that the open
+   * bucket's events skip `bucketOf` (a time-zone computation per event otherwise). `bucketOf`
+   * never decreases, so when a probe lands in the same bucket every instant in between does:
+   * one probe at the bucket's usual span, a second at the shortest a time zone allows (a DST
+   * change moves the clock by 30 minutes at least). A bucket shorter still (a query's partial
+   * piece) fails both and its events keep calling `bucketOf`.
+   */
+  private lastInstantOf(start: number): number {
+    for (const span of PROBED_SPANS_MS[this.granularity]) {
+      const probe = start + span - 1;
+      if (this.bucketOf(probe) === start) return probe;
+    }
+    return -Infinity;
   }
 
   /** Emits the rows of the open bucket; the accumulator can then take events of any later bucket. */
@@ -143,8 +213,54 @@ export class RollupAccumulator {
     return wanted;
   }
 
+  private dimensionIdsOf(metric: CompiledMetric): number[] {
+    let ids = this.metricDimensionIds[metric.index];
+    if (ids === undefined) {
+      ids = metric.dimensions.map((name) => {
+        let id = this.dimensionIds.get(name);
+        if (id === undefined) {
+          id = this.dimensionIds.size;
+          this.dimensionIds.set(name, id);
+          this.resolvedFor.push(-1);
+          this.resolvedValue.push(-1);
+        }
+        return id;
+      });
+      this.metricDimensionIds[metric.index] = ids;
+    }
+    return ids;
+  }
+
+  /** The id of the current event's value of dimension `id` (`name`) in the open bucket's org. */
+  private valueIdOf(dimensions: DimensionState, id: number, name: string): number {
+    if (this.resolvedFor[id] === this.eventNumber) return this.resolvedValue[id] as number;
+    let values = dimensions.values[id];
+    if (values === undefined) {
+      values = { byText: new Map(), byPrimitive: new Map(), texts: [] };
+      while (dimensions.values.length < id) dimensions.values.push(undefined);
+      dimensions.values[id] = values;
+    }
+    const raw = this.attrs[name];
+    let valueId: number | undefined;
+    if (typeof raw === 'string') {
+      valueId = values.byText.get(raw) ?? newValue(values, raw);
+    } else if (raw === null || raw === undefined) {
+      valueId = values.byText.get(MISSING_DIMENSION_VALUE) ?? newValue(values, MISSING_DIMENSION_VALUE);
+    } else {
+      valueId = values.byPrimitive.get(raw);
+      if (valueId === undefined) {
+        const text = String(raw);
+        valueId = values.byText.get(text) ?? newValue(values, text);
+        values.byPrimitive.set(raw, valueId);
+      }
+    }
+    this.resolvedFor[id] = this.eventNumber;
+    this.resolvedValue[id] = valueId;
+    return valueId;
+  }
+
   private fold(metric: CompiledMetric, value: number): void {
-    const kind = metric.definition.kind;
+    const kind = metric.kind;
     const group = this.group as GroupState;
     let slot = group.slots[metric.index];
     if (slot === undefined || slot < 0) {
@@ -157,31 +273,32 @@ export class RollupAccumulator {
     const names = metric.dimensions;
     if (names.length === 0) return;
     const wanted = this.wantedOf(metric);
+    const ids = this.dimensionIdsOf(metric);
     let dimensions = this.dimensions;
     if (dimensions === null) {
       dimensions = this.dimensionsByOrg.get(group.orgId) ?? null;
       if (dimensions === null) {
-        dimensions = { byMetric: [], touched: [] };
+        dimensions = { values: [], byMetric: [], touched: [] };
         this.dimensionsByOrg.set(group.orgId, dimensions);
       }
       this.dimensions = dimensions;
     }
     let byDimension = dimensions.byMetric[metric.index];
     if (byDimension === undefined) {
-      byDimension = names.map(() => new Map<string, number>());
+      byDimension = names.map(() => ({ slots: [], order: [] }));
       dimensions.byMetric[metric.index] = byDimension;
       dimensions.touched.push(metric);
     }
-    const attrs = this.attrs;
     for (let i = 0; i < names.length; i++) {
       if (!wanted[i]) continue;
-      const byValue = byDimension[i] as Map<string, number>;
-      const raw = attrs[names[i] as string];
-      const dimValue = raw === null || raw === undefined ? MISSING_DIMENSION_VALUE : String(raw);
-      let dimensionSlot = byValue.get(dimValue);
-      if (dimensionSlot === undefined) {
+      const valueId = this.valueIdOf(dimensions, ids[i] as number, names[i] as string);
+      const partials = byDimension[i] as MetricDimension;
+      let dimensionSlot = partials.slots[valueId];
+      if (dimensionSlot === undefined || dimensionSlot < 0) {
         dimensionSlot = this.dimensionTable.open(kind);
-        byValue.set(dimValue, dimensionSlot);
+        while (partials.slots.length < valueId) partials.slots.push(-1);
+        partials.slots[valueId] = dimensionSlot;
+        partials.order.push(valueId);
       }
       this.dimensionTable.add(dimensionSlot, value, this.ts);
     }
@@ -205,11 +322,15 @@ export class RollupAccumulator {
       const dimensions = this.dimensionsByOrg.get(orgId);
       if (dimensions === undefined) continue;
       for (const metric of dimensions.touched) {
-        const byDimension = dimensions.byMetric[metric.index] as Map<string, number>[];
-        byDimension.forEach((byValue, i) => {
+        const byDimension = dimensions.byMetric[metric.index] as MetricDimension[];
+        const ids = this.dimensionIdsOf(metric);
+        byDimension.forEach((partials, i) => {
+          // A dimension this run does not build (RowSelection) was never fed.
+          if (partials.order.length === 0) return;
           const dimName = metric.dimensions[i] as string;
-          for (const [dimValue, slot] of byValue) {
-            this.emitRow(this.dimensionTable, orgId, ALL_SCOPES_PROJECT, ALL_SCOPES_TAG, metric.definition.name, dimName, dimValue, slot);
+          const texts = (dimensions.values[ids[i] as number] as DimensionValues).texts;
+          for (const valueId of partials.order) {
+            this.emitRow(this.dimensionTable, orgId, ALL_SCOPES_PROJECT, ALL_SCOPES_TAG, metric.definition.name, dimName, texts[valueId] as string, partials.slots[valueId] as number);
           }
         });
       }
@@ -223,6 +344,7 @@ export class RollupAccumulator {
     this.table.reset();
     this.dimensionTable.reset();
     this.bucket = null;
+    this.bucketLast = -Infinity;
   }
 }
 

@@ -297,6 +297,34 @@ describe('aggregateEvents', () => {
     expect(sortRows(emitted)).toEqual(sortRows(expected));
   });
 
+  it('RollupAccumulator calls bucketOf about once per bucket, and still places events right in buckets shorter than an hour', () => {
+    const events = randomEvents(8000, 7).sort((x, y) => x.ts - y.ts);
+    const sortRows = (rows: RollupRow[]) => [...rows].sort((x, y) => (rowKey(x) < rowKey(y) ? -1 : 1));
+    const stream = (bucketOf: (ts: number) => number) => {
+      const rows: RollupRow[] = [];
+      const accumulator = new RollupAccumulator(compileMetrics(TEST_METRICS), bucketOf, 'hour', (row) => rows.push(row));
+      for (const e of events) accumulator.add(e);
+      accumulator.finish();
+      return rows;
+    };
+    // Zurich hours across the 25-hour day: the open hour's events skip the zone computation.
+    let calls = 0;
+    const hourRows = stream((ts) => {
+      calls++;
+      return hourOf(ts);
+    });
+    const hours = new Set(events.map((e) => hourOf(e.ts))).size;
+    expect(calls).toBeLessThanOrEqual(3 * hours);
+    expect(sortRows(hourRows)).toEqual(sortRows(aggregateEvents(events, compileMetrics(TEST_METRICS), hourOf)));
+    // Pieces as a query cuts them: a 10-minute edge, whole hours, then 20-minute pieces.
+    const first = Date.parse('2026-10-24T12:00:00Z');
+    const starts = [first - 3_600_000, first, first + 600_000];
+    for (let t = first + 3_600_000; t < first + 20 * 3_600_000; t += 3_600_000) starts.push(t);
+    for (let t = first + 20 * 3_600_000; t < first + 41 * 3_600_000; t += 1_200_000) starts.push(t);
+    const pieceOf = (ts: number) => starts.filter((start) => start <= ts).at(-1)!;
+    expect(sortRows(stream(pieceOf))).toEqual(sortRows(aggregateEvents(events, compileMetrics(TEST_METRICS), pieceOf)));
+  });
+
   it('RollupAccumulator refuses an event of a bucket earlier than the open one', () => {
     const accumulator = new RollupAccumulator(compileMetrics(TEST_METRICS), hourOf, 'hour', () => {});
     accumulator.add(event('call', { model: 'gpt', status: 'ok', latency: 1, cost: 1 }, Date.parse('2026-01-01T11:00:00Z')));
