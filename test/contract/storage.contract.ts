@@ -184,7 +184,7 @@ export function describeStorageContract(engine: string, makeStorage: () => Promi
 
       it('forEachEvent visits what scanEvents returns, in the same order, across many batches', async () => {
         const org = await newOrg();
-        // More rows than a PostgreSQL cursor batch (2,000) twice over, in four hours, two projects,
+        // Thousands of rows (many socket reads on PostgreSQL), in four hours, two projects,
         // two tags, three types, with equal timestamps (ordered by id) and superseded events.
         const events = Array.from({ length: 4_500 }, (_, i) =>
           makeEvent({
