@@ -184,6 +184,31 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
       expect(visible[0]?.supersedeKey).toBe('file_execution\u0000exec-0\u0000a.pdf');
     });
 
+    it('rollup writes commit without waiting for the WAL flush; clearing the dirty marks waits for it (ADR 0011)', async () => {
+      const { storage, schema } = await fresh();
+      const org = makeOrg();
+      await storage.createOrg(org, 1);
+      // Every write records the synchronous_commit of its transaction.
+      await sql(
+        schema,
+        `CREATE TABLE commit_modes (tbl text, mode text);
+         CREATE FUNCTION record_commit_mode() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN INSERT INTO commit_modes VALUES (TG_TABLE_NAME, current_setting('synchronous_commit')); RETURN NULL; END $$;
+         CREATE TRIGGER packs_mode AFTER INSERT OR UPDATE OR DELETE ON rollup_packs FOR EACH STATEMENT EXECUTE FUNCTION record_commit_mode();
+         CREATE TRIGGER marks_mode AFTER DELETE ON dirty_hours FOR EACH STATEMENT EXECUTE FUNCTION record_commit_mode();`,
+      );
+      const B0 = Date.UTC(2031, 0, 1);
+      await storage.markDirty(org.id, [B0]);
+      await storage.replaceBuckets(org.id, 'hour', [B0], [makeRollupRow({ orgId: org.id, bucketStart: B0, count: 1, sum: 1 })]);
+      await storage.writeRollupRows(org.id, [makeRollupRow({ orgId: org.id, granularity: 'day', bucketStart: B0, count: 1, sum: 1 })], []);
+      await storage.clearDirty(await storage.listDirty(org.id, 10));
+      const modes = await sql<{ tbl: string; mode: string }>(schema, 'SELECT DISTINCT tbl, mode FROM commit_modes ORDER BY tbl');
+      expect(modes).toEqual([
+        { tbl: 'dirty_hours', mode: 'on' },
+        { tbl: 'rollup_packs', mode: 'off' },
+      ]);
+    });
+
     it('replaceBuckets writes large bucket sets in several statements, atomically', async () => {
       const { storage } = await fresh();
       const org = makeOrg();

@@ -3,7 +3,7 @@ import type { Granularity, RollupKey, RollupRow } from '../../domain/rollup-type
 import type { RollupReader, RollupWriter } from '../../ports/storage.ts';
 import { DecodedPacks, packIdsOf, rewritePacks, rowsForKeys, type PackId, type StoredPackBlob } from '../rollup-pack-changes.ts';
 import { assertRowChanges } from '../rollup-row-changes.ts';
-import { byteaArray, numberArray, textArray } from './array-literals.ts';
+import { binaryByteaArray, numberArray, textArray } from './array-literals.ts';
 import { inTransaction } from './db.ts';
 
 /**
@@ -123,11 +123,12 @@ export function createRollupRows(pool: Pool): Pick<RollupReader, 'readRollupsByK
              SELECT $1::text, u.* FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::int[], $7::bytea[]) AS u
              ON CONFLICT (org_id, granularity, bucket_start, metric, dim_name) DO UPDATE
                 SET value_count = excluded.value_count, packed = excluded.packed`,
-            [orgId, ...packIdArrays(chunk), numberArray(chunk.map((p) => p.valueCount)), byteaArray(chunk.map((p) => p.packed))],
+            [orgId, ...packIdArrays(chunk), numberArray(chunk.map((p) => p.valueCount)), binaryByteaArray(chunk.map((p) => p.packed))],
           );
         }
         if (await hasLegacyRows(client, orgId)) await legacy.deleteKeys(client, orgId, [...deletes, ...upserts]);
-      });
+        // Recomputable, and the dirty marks go only with a later durable commit (ADR 0011).
+      }, { durableCommit: false });
     },
   };
 }
