@@ -184,6 +184,25 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
       expect(visible[0]?.supersedeKey).toBe('file_execution\u0000exec-0\u0000a.pdf');
     });
 
+    it('replaceBuckets failing on a duplicate key after earlier packs were sent leaves every bucket as it was', async () => {
+      const { storage } = await fresh();
+      const org = makeOrg();
+      await storage.createOrg(org, 1);
+      const hours = Array.from({ length: 30 }, (_, i) => Date.UTC(2031, 0, 1) + i * H);
+      const rowsOf = (count: number) =>
+        hours.flatMap((bucketStart) =>
+          Array.from({ length: 1000 }, (_, j) => makeRollupRow({ orgId: org.id, bucketStart, dimName: 'model', dimValue: `m-${j}`, count, sum: j })),
+        );
+      await storage.replaceBuckets(org.id, 'hour', hours, rowsOf(1));
+      // Packed in steps of whole buckets: the duplicate sits in the last bucket, after the first steps' statements ran.
+      const broken = rowsOf(2);
+      broken.push({ ...broken[broken.length - 1]! });
+      await expect(storage.replaceBuckets(org.id, 'hour', hours, broken)).rejects.toThrow(/duplicate/);
+      const read = await storage.readRollups({ orgId: org.id, granularity: 'hour', from: hours[0]!, to: hours[29]! + H });
+      expect(read).toHaveLength(30_000);
+      expect(read.every((row) => row.count === 1)).toBe(true);
+    });
+
     it('rollup writes commit without waiting for the WAL flush; clearing the dirty marks waits for it (ADR 0011)', async () => {
       const { storage, schema } = await fresh();
       const org = makeOrg();

@@ -10,6 +10,9 @@ type StoredPackKey = { bucket_start: string | number; metric: string; dim_name: 
 
 const packKey = (bucketStart: number, metric: string, dimName: string) => `${bucketStart}\u0000${metric}\u0000${dimName}`;
 
+/** Rows packed per step: the server inserts one step's packs while Node packs the next. */
+const ROWS_PER_STEP = 8_000;
+
 /**
  * Replaces every rollup of `bucketStarts` with `rows`, inside the caller's transaction, in the
  * packed layout (ADR 0006; src/adapters/rollup-packs.ts). The buckets' stored pack keys are
@@ -18,10 +21,14 @@ const packKey = (bucketStart: number, metric: string, dimName: string) => `${buc
  * a plain INSERT (a full pass writes almost only these, and ON CONFLICT's speculative insertion
  * cost the server ≈ 50 % more), stored keys with an upsert that skips a pack whose bytes did not
  * change (re-aggregating unchanged buckets writes nothing), and stored keys without a new pack
- * are deleted. Column arrays go through unnest, the blobs as one binary `bytea[]`. The caller
- * holds the org lease (no other writer adds keys meanwhile; if one did, the INSERT fails on the
- * primary key and the transaction rolls back). Duplicate row keys fail (packRows) before
- * anything is written.
+ * are deleted. Column arrays go through unnest, the blobs as one binary `bytea[]`.
+ *
+ * Rows are packed a few buckets at a time, and each step's statements are chained without
+ * waiting for them, so the server inserts one step while Node encodes the next; everything is
+ * awaited before returning. A failure anywhere rolls the caller's transaction back, so a duplicate row key
+ * (packRows throws) still leaves the buckets as they were. The caller holds the org lease (no
+ * other writer adds keys meanwhile; if one did, the INSERT fails on the primary key and the
+ * transaction rolls back).
  */
 export async function replaceBucketRows(
   client: PoolClient,
@@ -30,21 +37,67 @@ export async function replaceBucketRows(
   bucketStarts: readonly number[],
   rows: readonly RollupRow[],
 ): Promise<void> {
-  const packs = packRows(rows);
-  const stored = await client.query<StoredPackKey>(
+  const storedKeys = client.query<StoredPackKey>(
     `WITH legacy AS (DELETE FROM rollups WHERE org_id = $1 AND granularity = $2 AND bucket_start = ANY($3::bigint[]))
      SELECT bucket_start, metric, dim_name FROM rollup_packs WHERE org_id = $1 AND granularity = $2 AND bucket_start = ANY($3::bigint[])`,
     [orgId, granularity, numberArray(bucketStarts)],
   );
-  const gone = new Map<string, StoredPackKey>();
-  for (const row of stored.rows) gone.set(packKey(Number(row.bucket_start), row.metric, row.dim_name), row);
-  const fresh: Pack[] = [];
-  const rewritten: Pack[] = [];
-  for (const pack of packs) (gone.delete(packKey(pack.bucketStart, pack.metric, pack.dimName)) ? rewritten : fresh).push(pack);
+  // One statement in flight at a time (pg deprecates overlapping client.query calls): each is
+  // chained after the previous, and Node packs the next step meanwhile. After a failure the
+  // rest of the chain does not run.
+  let chain: Promise<unknown> = storedKeys;
+  chain.catch(() => undefined);
+  const then = (statement: () => Promise<unknown>): void => {
+    chain = chain.then(statement);
+    // Awaited below; until then a failure must not count as an unhandled rejection.
+    chain.catch(() => undefined);
+  };
+  try {
+    let gone: Map<string, StoredPackKey> | undefined;
+    for (const step of rowsByBucketSteps(rows)) {
+      const packs = packRows(step);
+      gone ??= storedKeyMap((await storedKeys).rows);
+      const fresh: Pack[] = [];
+      const rewritten: Pack[] = [];
+      for (const pack of packs) (gone.delete(packKey(pack.bucketStart, pack.metric, pack.dimName)) ? rewritten : fresh).push(pack);
+      for (const batch of byBytes(fresh)) then(() => writePacks(client, orgId, granularity, batch, 'insert'));
+      for (const batch of byBytes(rewritten)) then(() => writePacks(client, orgId, granularity, batch, 'upsert'));
+    }
+    gone ??= storedKeyMap((await storedKeys).rows);
+    const vanished = [...gone.values()];
+    if (vanished.length > 0) then(() => deletePacks(client, orgId, granularity, vanished));
+  } finally {
+    // Also when packing threw: the caller's ROLLBACK must wait for the statement in flight.
+    await chain.catch(() => undefined);
+  }
+  await chain;
+}
 
-  if (gone.size > 0) await deletePacks(client, orgId, granularity, [...gone.values()]);
-  for (const batch of byBytes(fresh)) await writePacks(client, orgId, granularity, batch, 'insert');
-  for (const batch of byBytes(rewritten)) await writePacks(client, orgId, granularity, batch, 'upsert');
+function storedKeyMap(rows: readonly StoredPackKey[]): Map<string, StoredPackKey> {
+  const keys = new Map<string, StoredPackKey>();
+  for (const row of rows) keys.set(packKey(Number(row.bucket_start), row.metric, row.dim_name), row);
+  return keys;
+}
+
+/** The rows in steps of whole buckets, about ROWS_PER_STEP rows each (a pack never spans two steps). */
+function rowsByBucketSteps(rows: readonly RollupRow[]): RollupRow[][] {
+  const byBucket = new Map<number, RollupRow[]>();
+  for (const row of rows) {
+    const list = byBucket.get(row.bucketStart);
+    if (list === undefined) byBucket.set(row.bucketStart, [row]);
+    else list.push(row);
+  }
+  const steps: RollupRow[][] = [];
+  let step: RollupRow[] = [];
+  for (const bucketRows of byBucket.values()) {
+    for (const row of bucketRows) step.push(row);
+    if (step.length >= ROWS_PER_STEP) {
+      steps.push(step);
+      step = [];
+    }
+  }
+  if (step.length > 0) steps.push(step);
+  return steps;
 }
 
 /** Consecutive batches of at most BYTES_PER_STATEMENT packed bytes (a larger pack goes alone). */
