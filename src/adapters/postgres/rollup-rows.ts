@@ -104,14 +104,20 @@ export function createRollupRows(pool: Pool): Pick<RollupReader, 'readRollupsByK
   const decoded = new DecodedPacks();
   return {
     async readRollupsByKey(orgId, keys) {
-      const rows = rowsForKeys(orgId, await storedPacks(pool, orgId, keys, false), keys, decoded);
-      if (await hasLegacyRows(pool, orgId)) rows.push(...(await legacy.readRollupsByKey(orgId, keys)));
+      // Two pooled connections at once: one round trip of waiting, not two.
+      const [packs, hasLegacy] = await Promise.all([storedPacks(pool, orgId, keys, false), hasLegacyRows(pool, orgId)]);
+      const rows = rowsForKeys(orgId, packs, keys, decoded);
+      if (hasLegacy) rows.push(...(await legacy.readRollupsByKey(orgId, keys)));
       return rows;
     },
 
     async writeRollupRows(orgId, upserts, deletes) {
       assertRowChanges(orgId, upserts, deletes);
       if (upserts.length + deletes.length === 0) return;
+      // Asked beside the transaction (nothing writes pre-pack rows any more, so the answer
+      // cannot change under it), saving a round trip inside it.
+      const legacyCheck = hasLegacyRows(pool, orgId);
+      legacyCheck.catch(() => undefined);
       await inTransaction(pool, async (client) => {
         const changes = rewritePacks(orgId, await storedPacks(client, orgId, [...upserts, ...deletes], true), upserts, deletes, decoded);
         for (const chunk of chunks(changes.remove)) {
@@ -126,7 +132,7 @@ export function createRollupRows(pool: Pool): Pick<RollupReader, 'readRollupsByK
             [orgId, ...packIdArrays(chunk), numberArray(chunk.map((p) => p.valueCount)), binaryByteaArray(chunk.map((p) => p.packed))],
           );
         }
-        if (await hasLegacyRows(client, orgId)) await legacy.deleteKeys(client, orgId, [...deletes, ...upserts]);
+        if (await legacyCheck) await legacy.deleteKeys(client, orgId, [...deletes, ...upserts]);
         // Recomputable, and the dirty marks go only with a later durable commit (ADR 0011).
       }, { durableCommit: false });
     },
