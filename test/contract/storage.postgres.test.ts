@@ -203,6 +203,23 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
       expect(read.every((row) => row.count === 1)).toBe(true);
     });
 
+    it('stores large pack blobs out of line without compression (migration 051)', async () => {
+      const { storage, schema } = await fresh();
+      const org = makeOrg();
+      await storage.createOrg(org, 1);
+      const B0 = Date.UTC(2031, 0, 1);
+      const rows = Array.from({ length: 1000 }, (_, j) => makeRollupRow({ orgId: org.id, granularity: 'day', bucketStart: B0, dimName: 'model', dimValue: `model-${j}`, count: 2, sum: 2 }));
+      await storage.replaceBuckets(org.id, 'day', [B0], rows);
+      const stored = await sql<{ bytes: number; compression: string | null }>(
+        schema,
+        'SELECT length(packed) AS bytes, pg_column_compression(packed) AS compression FROM rollup_packs',
+      );
+      expect(stored).toHaveLength(1);
+      expect(stored[0]!.bytes).toBeGreaterThan(4_000);
+      expect(stored[0]!.compression).toBeNull();
+      expect(await storage.readRollups({ orgId: org.id, granularity: 'day', from: B0, to: B0 + DAY })).toHaveLength(1000);
+    });
+
     it('rollup writes commit without waiting for the WAL flush; clearing the dirty marks waits for it (ADR 0011)', async () => {
       const { storage, schema } = await fresh();
       const org = makeOrg();
