@@ -184,10 +184,9 @@ export function describeStorageContract(engine: string, makeStorage: () => Promi
 
       it('forEachEvent visits what scanEvents returns, by timestamp, in a fixed order, across many batches', async () => {
         const org = await newOrg();
-        // More rows than a PostgreSQL cursor batch (2,000) twice over and than a SQLite chunk
-        // (4,096), in four hours, two projects, two tags, three types, with runs of equal
-        // timestamps that straddle those batch boundaries, and superseded events. `seq` tells
-        // the events apart.
+        // More rows than a SQLite chunk (4,096) and many socket reads on PostgreSQL, in four
+        // hours, two projects, two tags, three types, with runs of equal timestamps that
+        // straddle those batch boundaries, and superseded events. `seq` tells the events apart.
         const events = Array.from({ length: 4_500 }, (_, i) =>
           makeEvent({
             ts: T0 + Math.floor(i / 3) * 9_000,

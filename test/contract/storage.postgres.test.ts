@@ -184,6 +184,67 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
       expect(visible[0]?.supersedeKey).toBe('file_execution\u0000exec-0\u0000a.pdf');
     });
 
+    it('replaceBuckets failing on a duplicate key after earlier packs were sent leaves every bucket as it was', async () => {
+      const { storage } = await fresh();
+      const org = makeOrg();
+      await storage.createOrg(org, 1);
+      const hours = Array.from({ length: 30 }, (_, i) => Date.UTC(2031, 0, 1) + i * H);
+      const rowsOf = (count: number) =>
+        hours.flatMap((bucketStart) =>
+          Array.from({ length: 1000 }, (_, j) => makeRollupRow({ orgId: org.id, bucketStart, dimName: 'model', dimValue: `m-${j}`, count, sum: j })),
+        );
+      await storage.replaceBuckets(org.id, 'hour', hours, rowsOf(1));
+      // Packed in steps of whole buckets: the duplicate sits in the last bucket, after the first steps' statements ran.
+      const broken = rowsOf(2);
+      broken.push({ ...broken[broken.length - 1]! });
+      await expect(storage.replaceBuckets(org.id, 'hour', hours, broken)).rejects.toThrow(/duplicate/);
+      const read = await storage.readRollups({ orgId: org.id, granularity: 'hour', from: hours[0]!, to: hours[29]! + H });
+      expect(read).toHaveLength(30_000);
+      expect(read.every((row) => row.count === 1)).toBe(true);
+    });
+
+    it('stores large pack blobs out of line without compression (migration 051)', async () => {
+      const { storage, schema } = await fresh();
+      const org = makeOrg();
+      await storage.createOrg(org, 1);
+      const B0 = Date.UTC(2031, 0, 1);
+      const rows = Array.from({ length: 1000 }, (_, j) => makeRollupRow({ orgId: org.id, granularity: 'day', bucketStart: B0, dimName: 'model', dimValue: `model-${j}`, count: 2, sum: 2 }));
+      await storage.replaceBuckets(org.id, 'day', [B0], rows);
+      const stored = await sql<{ bytes: number; compression: string | null }>(
+        schema,
+        'SELECT length(packed) AS bytes, pg_column_compression(packed) AS compression FROM rollup_packs',
+      );
+      expect(stored).toHaveLength(1);
+      expect(stored[0]!.bytes).toBeGreaterThan(4_000);
+      expect(stored[0]!.compression).toBeNull();
+      expect(await storage.readRollups({ orgId: org.id, granularity: 'day', from: B0, to: B0 + DAY })).toHaveLength(1000);
+    });
+
+    it('rollup writes commit without waiting for the WAL flush; clearing the dirty marks waits for it (ADR 0011)', async () => {
+      const { storage, schema } = await fresh();
+      const org = makeOrg();
+      await storage.createOrg(org, 1);
+      // Every write records the synchronous_commit of its transaction.
+      await sql(
+        schema,
+        `CREATE TABLE commit_modes (tbl text, mode text);
+         CREATE FUNCTION record_commit_mode() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN INSERT INTO commit_modes VALUES (TG_TABLE_NAME, current_setting('synchronous_commit')); RETURN NULL; END $$;
+         CREATE TRIGGER packs_mode AFTER INSERT OR UPDATE OR DELETE ON rollup_packs FOR EACH STATEMENT EXECUTE FUNCTION record_commit_mode();
+         CREATE TRIGGER marks_mode AFTER DELETE ON dirty_hours FOR EACH STATEMENT EXECUTE FUNCTION record_commit_mode();`,
+      );
+      const B0 = Date.UTC(2031, 0, 1);
+      await storage.markDirty(org.id, [B0]);
+      await storage.replaceBuckets(org.id, 'hour', [B0], [makeRollupRow({ orgId: org.id, bucketStart: B0, count: 1, sum: 1 })]);
+      await storage.writeRollupRows(org.id, [makeRollupRow({ orgId: org.id, granularity: 'day', bucketStart: B0, count: 1, sum: 1 })], []);
+      await storage.clearDirty(await storage.listDirty(org.id, 10));
+      const modes = await sql<{ tbl: string; mode: string }>(schema, 'SELECT DISTINCT tbl, mode FROM commit_modes ORDER BY tbl');
+      expect(modes).toEqual([
+        { tbl: 'dirty_hours', mode: 'on' },
+        { tbl: 'rollup_packs', mode: 'off' },
+      ]);
+    });
+
     it('replaceBuckets writes large bucket sets in several statements, atomically', async () => {
       const { storage } = await fresh();
       const org = makeOrg();

@@ -64,12 +64,23 @@ export function createPool(options: PostgresOptions): Pool {
   return pool;
 }
 
+export interface TransactionOptions {
+  /**
+   * `false`: COMMIT returns before the server flushes the transaction's WAL (`SET LOCAL
+   * synchronous_commit = off`). A server crash may then lose it, but never a later durable
+   * commit without it: only for writes something else redoes until a durable commit that
+   * follows them confirms them (rollups: ADR 0011).
+   */
+  durableCommit?: boolean;
+}
+
 /** Runs `work` in one transaction on one connection; rolls back and rethrows on any error. */
-export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query('BEGIN');
+    // One round trip either way (a simple query may hold several statements).
+    await client.query(options.durableCommit === false ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
     return result;

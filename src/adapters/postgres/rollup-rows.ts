@@ -3,7 +3,7 @@ import type { Granularity, RollupKey, RollupRow } from '../../domain/rollup-type
 import type { RollupReader, RollupWriter } from '../../ports/storage.ts';
 import { DecodedPacks, packIdsOf, rewritePacks, rowsForKeys, type PackId, type StoredPackBlob } from '../rollup-pack-changes.ts';
 import { assertRowChanges } from '../rollup-row-changes.ts';
-import { byteaArray, numberArray, textArray } from './array-literals.ts';
+import { binaryByteaArray, numberArray, textArray } from './array-literals.ts';
 import { inTransaction } from './db.ts';
 
 /**
@@ -104,14 +104,20 @@ export function createRollupRows(pool: Pool): Pick<RollupReader, 'readRollupsByK
   const decoded = new DecodedPacks();
   return {
     async readRollupsByKey(orgId, keys) {
-      const rows = rowsForKeys(orgId, await storedPacks(pool, orgId, keys, false), keys, decoded);
-      if (await hasLegacyRows(pool, orgId)) rows.push(...(await legacy.readRollupsByKey(orgId, keys)));
+      // Two pooled connections at once: one round trip of waiting, not two.
+      const [packs, hasLegacy] = await Promise.all([storedPacks(pool, orgId, keys, false), hasLegacyRows(pool, orgId)]);
+      const rows = rowsForKeys(orgId, packs, keys, decoded);
+      if (hasLegacy) rows.push(...(await legacy.readRollupsByKey(orgId, keys)));
       return rows;
     },
 
     async writeRollupRows(orgId, upserts, deletes) {
       assertRowChanges(orgId, upserts, deletes);
       if (upserts.length + deletes.length === 0) return;
+      // Asked beside the transaction (nothing writes pre-pack rows any more, so the answer
+      // cannot change under it), saving a round trip inside it.
+      const legacyCheck = hasLegacyRows(pool, orgId);
+      legacyCheck.catch(() => undefined);
       await inTransaction(pool, async (client) => {
         const changes = rewritePacks(orgId, await storedPacks(client, orgId, [...upserts, ...deletes], true), upserts, deletes, decoded);
         for (const chunk of chunks(changes.remove)) {
@@ -123,11 +129,12 @@ export function createRollupRows(pool: Pool): Pick<RollupReader, 'readRollupsByK
              SELECT $1::text, u.* FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::int[], $7::bytea[]) AS u
              ON CONFLICT (org_id, granularity, bucket_start, metric, dim_name) DO UPDATE
                 SET value_count = excluded.value_count, packed = excluded.packed`,
-            [orgId, ...packIdArrays(chunk), numberArray(chunk.map((p) => p.valueCount)), byteaArray(chunk.map((p) => p.packed))],
+            [orgId, ...packIdArrays(chunk), numberArray(chunk.map((p) => p.valueCount)), binaryByteaArray(chunk.map((p) => p.packed))],
           );
         }
-        if (await hasLegacyRows(client, orgId)) await legacy.deleteKeys(client, orgId, [...deletes, ...upserts]);
-      });
+        if (await legacyCheck) await legacy.deleteKeys(client, orgId, [...deletes, ...upserts]);
+        // Recomputable, and the dirty marks go only with a later durable commit (ADR 0011).
+      }, { durableCommit: false });
     },
   };
 }

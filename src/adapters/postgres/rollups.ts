@@ -86,7 +86,8 @@ export function createRollupStore(pool: Pool): Omit<RollupReader, 'dimensionRead
       const buckets = new Set(bucketStarts);
       assertRowsBelong(orgId, granularity, buckets, rows);
       if (buckets.size === 0) return;
-      await inTransaction(pool, (client) => replaceBucketRows(client, orgId, granularity, [...buckets], rows));
+      // Rollups are recomputable and their dirty marks are cleared only by a later durable commit (ADR 0011).
+      await inTransaction(pool, (client) => replaceBucketRows(client, orgId, granularity, [...buckets], rows), { durableCommit: false });
     },
 
     async readRollups(query) {
