@@ -1,5 +1,6 @@
 import type { Granularity, RollupKey, RollupRow } from '../domain/rollup-types.ts';
 import { packRows, unpackRows, type Pack } from './rollup-packs.ts';
+import { PackEncoder } from './rollup-pack-codec.ts';
 
 /**
  * Row-level changes (ADR 0007) applied to the packed layout (ADR 0006): a key lives in the pack
@@ -148,12 +149,14 @@ export function rewritePacks(
   for (const row of upserts) slot(row).rows.set(entryKey(row), row);
 
   const out: PackRewrite = { write: [], remove: [] };
+  // One encoder for the whole write: its packs share arenas and are dropped together.
+  const encoder = new PackEncoder();
   for (const { id, rows } of entries.values()) {
     if (rows.size === 0) {
       out.remove.push(id);
       continue;
     }
-    const [pack] = packRows([...rows.values()]);
+    const [pack] = packRows([...rows.values()], encoder);
     out.write.push({ ...id, valueCount: pack!.valueCount, packed: pack!.packed });
   }
   return out;

@@ -1,5 +1,5 @@
 import type { RollupKey, RollupPartial } from '../domain/rollup-types.ts';
-import { encodeValues } from '../domain/sketch.ts';
+import { FORMAT_VERSION, sharedMapping } from '../domain/sketch.ts';
 
 /**
  * The bytes of one rollup pack (ADR 0006, ADR 0008): the encode/decode boundary, with no
@@ -45,17 +45,35 @@ const IMPLIED_SKETCH = 128;
 /** Largest count whose sketch is re-derived on read rather than stored (bounds the work of a read). */
 const IMPLIED_SKETCH_MAX_COUNT = 256;
 
+/** Bytes of output arena an encoder starts with; packs are small (median under 128 B). */
+const ARENA_BYTES = 64 * 1024;
+
+/**
+ * Appends packs one after another into a shared arena and hands out views of it: one allocation
+ * per 64 KB instead of a scratch buffer and a copy per pack (a full pass encodes ~200k packs). A
+ * full arena is left to the views already handed out and a new one is started.
+ */
 class Writer {
-  private buffer = Buffer.allocUnsafe(256);
+  private buffer: Buffer;
+  /** Where the pack being written starts. */
+  private start = 0;
   length = 0;
+
+  /** `arena`: a full buffer is replaced by one of ARENA_BYTES, else by one twice its size. */
+  constructor(private readonly arena: boolean) {
+    this.buffer = Buffer.allocUnsafe(arena ? ARENA_BYTES : 256);
+  }
 
   private reserve(bytes: number): void {
     if (this.length + bytes <= this.buffer.length) return;
-    let size = this.buffer.length * 2;
-    while (size < this.length + bytes) size *= 2;
+    const used = this.length - this.start;
+    let size = this.arena ? ARENA_BYTES : this.buffer.length * 2;
+    while (size < used + bytes) size *= 2;
     const next = Buffer.allocUnsafe(size);
-    this.buffer.copy(next, 0, 0, this.length);
+    this.buffer.copy(next, 0, this.start, this.length);
     this.buffer = next;
+    this.start = 0;
+    this.length = used;
   }
 
   byte(value: number): void {
@@ -92,14 +110,36 @@ class Writer {
   }
 
   text(value: string): void {
+    const n = value.length;
+    if (n < 0x80) {
+      // Short ASCII (nearly every project, tag and dimension value): one byte a character, the
+      // same bytes as UTF-8, without a native call to measure and one to write.
+      this.reserve(n + 1);
+      const at = this.length + 1;
+      let i = 0;
+      while (i < n) {
+        const c = value.charCodeAt(i);
+        if (c >= 0x80) break;
+        this.buffer[at + i] = c;
+        i++;
+      }
+      if (i === n) {
+        this.buffer[this.length] = n;
+        this.length = at + n;
+        return;
+      }
+    }
     const max = Buffer.byteLength(value, 'utf8');
     this.varint(max);
     this.reserve(max);
     this.length += this.buffer.write(value, this.length, 'utf8');
   }
 
-  done(): Buffer {
-    return Buffer.from(this.buffer.subarray(0, this.length));
+  /** The pack written since the last call, as a view of the arena; the next pack starts after it. */
+  take(): Buffer {
+    const view = this.buffer.subarray(this.start, this.length);
+    this.start = this.length;
+    return view;
   }
 }
 
@@ -169,20 +209,62 @@ class Reader {
 
 const isIntegral = (n: number) => Number.isSafeInteger(n) && !Object.is(n, -0);
 
-function impliedSketch(count: number, value: number): Uint8Array {
-  return encodeValues(new Array<number>(count).fill(value));
+/** Scratch for an implied sketch's bytes (at most 1 + 3 + 2 + 8 + 3 + 1). */
+const implied = new Uint8Array(32);
+
+function putVarint(out: Uint8Array, at: number, value: number): number {
+  let v = value;
+  while (v >= 0x80) {
+    out[at++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  out[at++] = v;
+  return at;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
+/**
+ * `encodeValues` of `count` values equal to `value` (sketch.ts's compact form), written into
+ * `implied` without the array of values: a header, the zero count, then the positive and
+ * negative stores, of which at most one holds one bin. Returns its length.
+ */
+function writeImpliedSketch(count: number, value: number): number {
+  let at = 0;
+  implied[at++] = FORMAT_VERSION;
+  const limit = sharedMapping.minPossible;
+  if (!Number.isFinite(value)) {
+    // encodeValues skips non-finite values: an empty sketch.
+    implied[at++] = 0;
+    implied[at++] = 0;
+    implied[at++] = 0;
+  } else if (value > limit || value < -limit) {
+    const key = sharedMapping.key(value > limit ? value : -value);
+    implied[at++] = 0;
+    if (value < -limit) implied[at++] = 0;
+    implied[at++] = 1;
+    at = putVarint(implied, at, key >= 0 ? key * 2 : -key * 2 - 1);
+    at = putVarint(implied, at, count);
+    if (value > limit) implied[at++] = 0;
+  } else {
+    at = putVarint(implied, at, count);
+    implied[at++] = 0;
+    implied[at++] = 0;
+  }
+  return at;
+}
+
+/** The sketch of `count` values equal to `value`, as `encodeValues` gives it. */
+export function impliedSketch(count: number, value: number): Uint8Array {
+  return implied.slice(0, writeImpliedSketch(count, value));
 }
 
 function sketchIsImplied(entry: PackEntry): boolean {
   if (entry.sketch === null || !Object.is(entry.min, entry.max)) return false;
   if (!Number.isSafeInteger(entry.count) || entry.count < 1 || entry.count > IMPLIED_SKETCH_MAX_COUNT) return false;
-  return sameBytes(entry.sketch, impliedSketch(entry.count, entry.min));
+  const sketch = entry.sketch;
+  const length = writeImpliedSketch(entry.count, entry.min);
+  if (sketch.byteLength !== length) return false;
+  for (let i = 0; i < length; i++) if (sketch[i] !== implied[i]) return false;
+  return true;
 }
 
 /** Length of the prefix `b` shares with `a`, never ending inside a surrogate pair. */
@@ -199,7 +281,26 @@ function sharedPrefix(a: string, b: string): number {
 
 /** The bytes of one pack; `entries` sorted by (project, tag, dimension value), keys distinct. */
 export function encodePack(entries: readonly PackEntry[]): Buffer {
-  const w = new Writer();
+  const w = new Writer(false);
+  writePack(w, entries);
+  return Buffer.from(w.take());
+}
+
+/**
+ * Encodes many packs into shared arenas (see Writer): each result is a view that keeps its
+ * arena (64 KB) alive, so use it for packs written and dropped together, not for long-lived ones.
+ */
+export class PackEncoder {
+  private readonly writer = new Writer(true);
+
+  /** The same bytes as `encodePack(entries)`. */
+  encode(entries: readonly PackEntry[]): Buffer {
+    writePack(this.writer, entries);
+    return this.writer.take();
+  }
+}
+
+function writePack(w: Writer, entries: readonly PackEntry[]): void {
   w.byte(FORMAT_2);
   // Projects and tags repeat across a pack's entries: written once, referenced by index.
   const scopes = new Map<string, number>();
@@ -243,7 +344,6 @@ export function encodePack(entries: readonly PackEntry[]): Buffer {
     if (entry.hll !== null) w.bytes(entry.hll);
     previous = entry;
   }
-  return w.done();
 }
 
 function writeValues(w: Writer, entry: PackEntry, unit: boolean, single: boolean, integral: boolean): void {

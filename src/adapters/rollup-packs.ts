@@ -1,5 +1,5 @@
 import type { Granularity, RollupRow } from '../domain/rollup-types.ts';
-import { decodePack, encodePack } from './rollup-pack-codec.ts';
+import { decodePack, PackEncoder } from './rollup-pack-codec.ts';
 
 /**
  * The stored form of rollups (ADR 0006, migration 050): one row per (org, tier, bucket, metric,
@@ -26,16 +26,31 @@ export interface Pack extends PackKey {
 
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const entryOrder = (a: RollupRow, b: RollupRow) => compareText(a.project, b.project) || compareText(a.tag, b.tag) || compareText(a.dimValue, b.dimValue);
+/** The same order when every entry has one project and tag (all dimension packs: '' and ''). */
+const valueOrder = (a: RollupRow, b: RollupRow) => compareText(a.dimValue, b.dimValue);
+
+function oneScope(entries: readonly RollupRow[]): boolean {
+  const { project, tag } = entries[0]!;
+  for (let i = 1; i < entries.length; i++) if (entries[i]!.project !== project || entries[i]!.tag !== tag) return false;
+  return true;
+}
 
 /**
  * Rows grouped into packs, each pack's entries in (project, tag, value) order so the same rows
- * always give the same bytes. Packs come out in (bucket, metric, dimension) order.
+ * always give the same bytes. Packs come out in (bucket, metric, dimension) order. Their bytes
+ * share the encoder's arenas (PackEncoder): packs of one encoder are meant to be written and
+ * dropped together; callers packing many small sets for one write pass one encoder.
  */
-export function packRows(rows: readonly RollupRow[]): Pack[] {
+export function packRows(rows: readonly RollupRow[], encoder = new PackEncoder()): Pack[] {
   const groups = new Map<number, Map<string, Map<string, RollupRow[]>>>();
+  let lastBucket = NaN;
+  let byMetric: Map<string, Map<string, RollupRow[]>> | undefined;
   for (const row of rows) {
-    let byMetric = groups.get(row.bucketStart);
-    if (byMetric === undefined) groups.set(row.bucketStart, (byMetric = new Map()));
+    if (row.bucketStart !== lastBucket || byMetric === undefined) {
+      lastBucket = row.bucketStart;
+      byMetric = groups.get(lastBucket);
+      if (byMetric === undefined) groups.set(lastBucket, (byMetric = new Map()));
+    }
     let byDim = byMetric.get(row.metric);
     if (byDim === undefined) byMetric.set(row.metric, (byDim = new Map()));
     const list = byDim.get(row.dimName);
@@ -48,13 +63,15 @@ export function packRows(rows: readonly RollupRow[]): Pack[] {
     for (const metric of [...byMetric.keys()].sort(compareText)) {
       const byDim = byMetric.get(metric)!;
       for (const dimName of [...byDim.keys()].sort(compareText)) {
-        const entries = byDim.get(dimName)!.sort(entryOrder);
+        const entries = byDim.get(dimName)!;
+        const order = oneScope(entries) ? valueOrder : entryOrder;
+        entries.sort(order);
         for (let i = 1; i < entries.length; i++) {
-          if (entryOrder(entries[i - 1]!, entries[i]!) === 0) {
+          if (order(entries[i - 1]!, entries[i]!) === 0) {
             throw new Error(`rollup pack: duplicate row ${bucketStart}/${metric}/${dimName}/${entries[i]!.project}/${entries[i]!.tag}/${entries[i]!.dimValue}`);
           }
         }
-        packs.push({ bucketStart, metric, dimName, valueCount: entries.length, packed: encodePack(entries) });
+        packs.push({ bucketStart, metric, dimName, valueCount: entries.length, packed: encoder.encode(entries) });
       }
     }
   }

@@ -1,4 +1,5 @@
 import type { Organization } from '../domain/organization.ts';
+import { floorBucket } from '../domain/time-buckets.ts';
 import type { DirtyMark } from '../ports/storage.ts';
 import type { AppContext } from './context.ts';
 import { OrgLease, type LeaseWaiter } from './org-lease.ts';
@@ -58,8 +59,14 @@ export interface AggregateOptions {
 const IDLE_RECORD_EVERY_MS = 60_000;
 const idleRecordedAt = new WeakMap<object, number>();
 
-/** Marks listed per round: about a month of hours, so a round's day/week/month merges stay in memory. */
-const MARKS_PER_ROUND = 24 * 8;
+/**
+ * Marks listed per round: two months of hours. A round rebuilds every week and month containing
+ * its days, reading back the days it did not recompute, so rounds much shorter than a month
+ * rebuilt each month of a backlog several times (a 30-day backlog in 8-day rounds: 4 times).
+ * A round keeps no day in memory once written (coarse tiers read days back), so its size does
+ * not bound memory; it bounds the work a killed pass repeats (ADR 0002, ADR 0012).
+ */
+export const MARKS_PER_ROUND = 24 * 62;
 /** Bounds one pass when ingest keeps re-marking hours faster than they are recomputed. */
 const MAX_ROUNDS = 1_000;
 
@@ -128,8 +135,10 @@ async function aggregateOrg(ctx: AggregationDeps, orgId: string, options: Aggreg
     // Read after taking the lease: a time-zone change waits for this lease before rebuilding.
     const org = await ctx.orgStore.getOrg(orgId);
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
-      const marks = await ctx.dirtyQueue.listDirty(orgId, MARKS_PER_ROUND);
-      if (marks.length === 0) break;
+      const listed = await ctx.dirtyQueue.listDirty(orgId, MARKS_PER_ROUND);
+      if (listed.length === 0) break;
+      const more = listed.length === MARKS_PER_ROUND;
+      const marks = more && org !== null ? wholeMonthsOf(listed, org.timezone) : listed;
       if (org === null) {
         ctx.log.warn({ orgId, marks: marks.length }, 'dirty marks of an unknown organization dropped');
         await ctx.dirtyQueue.clearDirty(marks);
@@ -143,7 +152,7 @@ async function aggregateOrg(ctx: AggregationDeps, orgId: string, options: Aggreg
       // Only after the rollups are committed: a pass killed before this point loses nothing.
       await lease.keepAlive();
       await ctx.dirtyQueue.clearDirty(marks);
-      if (marks.length < MARKS_PER_ROUND) break;
+      if (!more) break;
     }
     if (total.expiredHours > 0) {
       ctx.log.warn({ orgId, hours: total.expiredHours }, 'dirty hours older than raw-event retention were not recomputed');
@@ -157,6 +166,19 @@ async function aggregateOrg(ctx: AggregationDeps, orgId: string, options: Aggreg
       await lease.release();
     }
   }
+}
+
+/**
+ * A full list of marks (sorted by hour) cut before its last month: that month's other marks
+ * are probably not listed yet, and the next round rebuilds it anyway, so this round leaves it
+ * whole to that round and each month of a backlog is rebuilt once. All marks when they lie in
+ * one month.
+ */
+export function wholeMonthsOf(marks: readonly DirtyMark[], timeZone: string): readonly DirtyMark[] {
+  const lastMonth = floorBucket(marks[marks.length - 1]!.hourStart, 'month', timeZone);
+  let end = marks.length;
+  while (end > 0 && marks[end - 1]!.hourStart >= lastMonth) end -= 1;
+  return end === 0 ? marks : marks.slice(0, end);
 }
 
 async function recomputeMarks(

@@ -13,14 +13,15 @@ export type CoarseTierDeps = Pick<AppContext, 'rollupReader' | 'rollupWriter' | 
  * month is merged from the ISO weeks lying wholly inside it plus its remaining edge days
  * (fewer rows to read than 28–31 days; the same partials, since merging is associative).
  * The decomposition is fixed per month, so a month comes out bit-identical however often
- * and by whichever path it is rebuilt. Rows not recomputed in this run are read back.
+ * and by whichever path it is rebuilt. Days written by this run and rows not recomputed in it
+ * are read back.
  */
 
 export interface CoarseTierInput {
   ctx: CoarseTierDeps;
   org: Organization;
-  /** Day rows recomputed in this run, by day start. */
-  freshDays: ReadonlyMap<number, RollupRow[]>;
+  /** Days recomputed in this run, by day start: their rows, or null when written (read back). */
+  freshDays: ReadonlyMap<number, RollupRow[] | null>;
   weeks: boolean;
   months: boolean;
   /** Buckets starting before this may have lost day rows to retention; they are left alone. */
@@ -65,44 +66,41 @@ export async function rebuildCoarseTiers(input: CoarseTierInput): Promise<number
     return { start, weeks, days: daysOf(start, end).filter((day) => !covered.has(day)) };
   });
   if (weekStarts.length === 0 && months.length === 0) return 0;
-
-  const dayRows = await gather(ctx, org.id, 'day', tz, freshDays, [
-    ...weekStarts.flatMap((w) => daysOf(w, next(w, 'week'))),
-    ...months.flatMap((m) => m.days),
-  ]);
   let written = 0;
 
+  // One week, then one month, at a time: only the rows of the bucket being merged are held
+  // (weeks' results stay for the months), whatever the number of buckets of the round.
   const freshWeeks = new Map<number, RollupRow[]>();
   if (weekStarts.length > 0) {
-    const wanted = new Set(weekStarts);
-    const weekOf = memo((day: number) => floorBucket(day, 'week', tz));
-    const rows = mergeIntoBuckets(dayRows.filter((row) => wanted.has(weekOf(row.bucketStart))), 'week', weekOf);
-    for (const row of rows) {
-      const list = freshWeeks.get(row.bucketStart);
-      if (list) list.push(row);
-      else freshWeeks.set(row.bucketStart, [row]);
+    const weekRows: RollupRow[] = [];
+    for (const week of weekStarts) {
+      const dayRows = await gather(ctx, org.id, 'day', tz, freshDays, daysOf(week, next(week, 'week')));
+      const rows = mergeIntoBuckets(dayRows, 'week', () => week);
+      freshWeeks.set(week, rows);
+      for (const row of rows) weekRows.push(row);
     }
     await input.beforeWrite();
-    await ctx.rollupWriter.replaceBuckets(org.id, 'week', weekStarts, rows);
+    await ctx.rollupWriter.replaceBuckets(org.id, 'week', weekStarts, weekRows);
     written += weekStarts.length;
     if (input.tiers) {
       input.tiers.week.buckets += weekStarts.length;
-      input.tiers.week.rows += rows.length;
+      input.tiers.week.rows += weekRows.length;
     }
   }
 
   if (months.length > 0) {
-    const weekRows = await gather(ctx, org.id, 'week', tz, freshWeeks, months.flatMap((m) => m.weeks));
-    const monthOf = memo((start: number) => floorBucket(start, 'month', tz));
-    const edgeDays = new Set(months.flatMap((m) => m.days));
-    const inputs = weekRows.concat(dayRows.filter((row) => edgeDays.has(row.bucketStart)));
-    const rows = mergeIntoBuckets(inputs, 'month', monthOf);
+    const monthRows: RollupRow[] = [];
+    for (const month of months) {
+      const inputs = await gather(ctx, org.id, 'week', tz, freshWeeks, month.weeks);
+      for (const row of await gather(ctx, org.id, 'day', tz, freshDays, month.days)) inputs.push(row);
+      for (const row of mergeIntoBuckets(inputs, 'month', () => month.start)) monthRows.push(row);
+    }
     await input.beforeWrite();
-    await ctx.rollupWriter.replaceBuckets(org.id, 'month', months.map((m) => m.start), rows);
+    await ctx.rollupWriter.replaceBuckets(org.id, 'month', months.map((m) => m.start), monthRows);
     written += months.length;
     if (input.tiers) {
       input.tiers.month.buckets += months.length;
-      input.tiers.month.rows += rows.length;
+      input.tiers.month.rows += monthRows.length;
     }
   }
   return written;
@@ -114,7 +112,7 @@ async function gather(
   orgId: string,
   granularity: Granularity,
   timeZone: string,
-  fresh: ReadonlyMap<number, RollupRow[]>,
+  fresh: ReadonlyMap<number, RollupRow[] | null>,
   starts: readonly number[],
 ): Promise<RollupRow[]> {
   const unique = [...new Set(starts)].sort(ascending);
@@ -129,16 +127,4 @@ async function gather(
     for (const row of await ctx.rollupReader.readRollups({ orgId, granularity, from, to })) rows.push(row);
   }
   return rows;
-}
-
-function memo(compute: (start: number) => number): (start: number) => number {
-  const cache = new Map<number, number>();
-  return (start) => {
-    let value = cache.get(start);
-    if (value === undefined) {
-      value = compute(start);
-      cache.set(start, value);
-    }
-    return value;
-  };
 }

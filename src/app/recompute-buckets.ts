@@ -40,8 +40,13 @@ export interface RecomputeHooks {
 const HOUR_MS = 3_600_000;
 /** Slack on the hour-retention cutoff: a pass must not trust hour rows a cleanup elsewhere may just have deleted. */
 export const RETENTION_SLACK_MS = 24 * HOUR_MS;
-/** Pending rows that trigger a write; bounds memory while keeping writes in bulk. */
-const FLUSH_ROWS = 50_000;
+/**
+ * Pending rows that trigger a write (about two busy days of the demo data at 1M events): bounds
+ * memory while keeping writes in bulk. Pending rows outlive many young-generation collections,
+ * so everything held here is promoted and inflates the old space V8 lets grow to ~4× what is
+ * live (ADR 0012).
+ */
+const FLUSH_ROWS = 20_000;
 
 /** Hours of the org's current zone that overlap a mark's hour (marks of an older zone map to one or two). */
 export function hoursOfMark(hourStart: number, timeZone: string): number[] {
@@ -82,7 +87,10 @@ export async function recomputeHours(
   const compiled = compileMetrics(ctx.metrics);
   const hourOf = (ts: number) => floorBucket(ts, 'hour', tz);
 
-  const freshDays = new Map<number, RollupRow[]>();
+  // Weeks and months read written days back; only days this run does not write stay in memory
+  // (a backfill skipping the day tier), so a long round does not hold every day it recomputed.
+  const keepDays = !tiers.day && (tiers.week || tiers.month);
+  const freshDays = new Map<number, RollupRow[] | null>();
   let pendingHours: number[] = [];
   let pendingHourRows: RollupRow[] = [];
   let pendingDays: number[] = [];
@@ -142,7 +150,7 @@ export async function recomputeHours(
       }
     }
     const dayRows = mergeIntoBuckets(dayInputs, 'day', () => day);
-    if (tiers.week || tiers.month) freshDays.set(day, dayRows);
+    if (tiers.week || tiers.month) freshDays.set(day, keepDays || day < keepDayFrom ? dayRows : null);
 
     // Expired buckets are still replaced, by nothing, so no stale row outlives its recomputation.
     for (const hour of hours) pendingHours.push(hour);

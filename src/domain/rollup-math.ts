@@ -187,19 +187,33 @@ export function mergePartials(a: RollupPartial, b: RollupPartial): RollupPartial
   return mergeAllPartials([a, b]);
 }
 
-/** Merge of any number of partials; sketches merge in their compact form. */
+/**
+ * Merge of any number of partials; sketches merge in their compact form. Arrays of sketches are
+ * made only when two or more partials carry one: most merged groups of a coarse tier have a
+ * single source with a sketch, and this runs once per group.
+ */
 export function mergeAllPartials(partials: Iterable<RollupPartial>): RollupPartial {
   let count = 0;
   let sum = 0;
   let min = Infinity;
   let max = -Infinity;
-  const sketches: Uint8Array[] = [];
-  const distinct: Uint8Array[] = [];
+  let sketch: Uint8Array | null = null;
+  let sketches: Uint8Array[] | null = null;
+  let hll: Uint8Array | null = null;
+  let distinct: Uint8Array[] | null = null;
   let lastValue: number | null = null;
   let lastTs: number | null = null;
   for (const p of partials) {
-    if (p.sketch !== null) sketches.push(p.sketch);
-    if (p.hll !== null) distinct.push(p.hll);
+    if (p.sketch !== null) {
+      if (sketch === null) sketch = p.sketch;
+      else if (sketches === null) sketches = [sketch, p.sketch];
+      else sketches.push(p.sketch);
+    }
+    if (p.hll !== null) {
+      if (hll === null) hll = p.hll;
+      else if (distinct === null) distinct = [hll, p.hll];
+      else distinct.push(p.hll);
+    }
     if (p.lastValue !== null && p.lastTs !== null && isLaterReading(p.lastTs, p.lastValue, lastTs, lastValue)) {
       lastValue = p.lastValue;
       lastTs = p.lastTs;
@@ -215,11 +229,11 @@ export function mergeAllPartials(partials: Iterable<RollupPartial>): RollupParti
     sum,
     min: count === 0 ? 0 : min,
     max: count === 0 ? 0 : max,
-    sketch: sketches.length === 0 ? null : sketches.length === 1 ? (sketches[0] as Uint8Array) : mergeEncodedSketches(sketches),
+    sketch: sketches === null ? sketch : mergeEncodedSketches(sketches),
     lastValue,
     lastTs,
     // Never summed: the union of the sets, so a range's distinct count is exact however it is cut.
-    hll: distinct.length === 0 ? null : distinct.length === 1 ? (distinct[0] as Uint8Array) : mergeDistinct(distinct),
+    hll: distinct === null ? hll : mergeDistinct(distinct),
   };
 }
 

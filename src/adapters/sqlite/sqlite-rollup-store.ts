@@ -17,6 +17,17 @@ const PACK_COLUMNS = 'org_id, granularity, bucket_start, metric, dim_name, value
 const PACK_PLACEHOLDERS = '(?, ?, ?, ?, ?, ?, ?)';
 /** Packs per multi-row INSERT: far fewer statements than one per pack (448 parameters). */
 const PACK_CHUNK = 64;
+const PACK_PARAMS = 7;
+
+function putPackParams(into: unknown[], at: number, orgId: string, granularity: Granularity, pack: Pack): void {
+  into[at] = orgId;
+  into[at + 1] = granularity;
+  into[at + 2] = pack.bucketStart;
+  into[at + 3] = pack.metric;
+  into[at + 4] = pack.dimName;
+  into[at + 5] = pack.valueCount;
+  into[at + 6] = pack.packed;
+}
 
 export function toRollup(row: StoredRollup): RollupRow {
   const [orgId, granularity, bucketStart, metric, project, tag, dimName, dimValue, count, sum, min, max, sketch, lastValue, lastTs, hll] = row;
@@ -130,14 +141,18 @@ export function sqliteRollupStore(db: Database): Omit<RollupReader, 'dimensionRe
       deleteBucket.run(orgId, granularity, bucket);
       deleteLegacyBucket.run(orgId, granularity, bucket);
     }
-    const params = (p: Pack) => [orgId, granularity, p.bucketStart, p.metric, p.dimName, p.valueCount, p.packed];
+    // One parameter array for every chunk, overwritten in place.
+    const chunk = new Array<unknown>(PACK_CHUNK * PACK_PARAMS);
     let i = 0;
     for (; i + PACK_CHUNK <= packs.length; i += PACK_CHUNK) {
-      const chunk: unknown[] = [];
-      for (let j = i; j < i + PACK_CHUNK; j++) chunk.push(...params(packs[j]!));
+      for (let j = 0; j < PACK_CHUNK; j++) putPackParams(chunk, j * PACK_PARAMS, orgId, granularity, packs[i + j]!);
       insertPackChunk.run(chunk);
     }
-    for (; i < packs.length; i++) insertPack.run(params(packs[i]!));
+    const one = new Array<unknown>(PACK_PARAMS);
+    for (; i < packs.length; i++) {
+      putPackParams(one, 0, orgId, granularity, packs[i]!);
+      insertPack.run(one);
+    }
   });
 
   return {
