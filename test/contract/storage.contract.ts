@@ -557,6 +557,25 @@ export function describeStorageContract(engine: string, makeStorage: () => Promi
         expect(await q({ metrics: ['request_latency_ms'], dimName: 'model' })).toEqual([]);
       });
 
+      it('readRollups with mergeScopes returns a global pack of several scopes as one merged row (ADR 0013)', async () => {
+        const org = await newOrg();
+        await storage.replaceBuckets(org, 'hour', [B0, B1], rowsFor(org));
+        const q = (extra: Partial<Parameters<Storage['readRollups']>[0]>) =>
+          storage.readRollups({ orgId: org, granularity: 'hour', from: B0, to: B1 + 1, metrics: ['llm_calls'], ...extra });
+        const merged = await q({ dimName: '', mergeScopes: true });
+        expect(merged.map((r) => [r.bucketStart, r.project, r.tag, r.count, r.sum])).toEqual([
+          [B0, '', '', 4, 4],
+          [B1, 'default', '', 7, 7],
+        ]);
+        expect((await q({ mergeScopes: true })).map((r) => [r.dimName, r.dimValue, r.count])).toEqual([
+          ['', '', 4],
+          ['model', 'gpt-4o', 2],
+          ['', '', 7],
+        ]);
+        // Reads that do not merge never see the merged entry.
+        expect((await q({ dimName: '' })).map((r) => r.count)).toEqual([3, 1, 7]);
+      });
+
       it('deleteAllRollups clears one organization in every tier', async () => {
         const [org, other] = [await newOrg(), await newOrg()];
         await storage.replaceBuckets(org, 'hour', [B0, B1], rowsFor(org));

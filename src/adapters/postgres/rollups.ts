@@ -112,7 +112,7 @@ export function createRollupStore(pool: Pool): Omit<RollupReader, 'dimensionRead
         readLegacyRows(pool, query),
       ]);
       const rows: RollupRow[] = [];
-      const filter = { project: query.project, tag: query.tag };
+      const filter = { project: query.project, tag: query.tag, mergeScopes: query.mergeScopes };
       for (const pack of packs.rows) {
         unpackRows(query.orgId, query.granularity, { bucketStart: pack.bucket_start, metric: pack.metric, dimName: pack.dim_name }, pack.packed, filter, rows);
       }
