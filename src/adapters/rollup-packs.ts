@@ -136,6 +136,26 @@ export function unpackRows(
   });
 }
 
+/**
+ * For a merging read (`mergeScopes`) that fetched only the first bytes of a global pack: its
+ * all-scopes entry, appended to `out`, when those bytes hold all of it. False when they do not
+ * or the pack has no such entry (written before it, or of one scope): read the whole pack then.
+ */
+export function unpackAllScopesEntry(orgId: string, granularity: Granularity, key: PackKey, prefix: Uint8Array, out: RollupRow[]): boolean {
+  if (key.dimName !== '') return false;
+  const found: RollupRow[] = [];
+  try {
+    unpackRows(orgId, granularity, key, prefix, { mergeScopes: true }, found);
+  } catch {
+    // Cut inside the first entry (or the scope table before it): the whole pack decides.
+    return false;
+  }
+  const first = found[0];
+  if (first === undefined || !isAllScopes(first)) return false;
+  out.push(first);
+  return true;
+}
+
 const ORDER_FIELDS = ['metric', 'project', 'tag', 'dimName', 'dimValue'] as const;
 
 /** The order every rollup read returns: bucket, metric, project, tag, dimension name, value. */
