@@ -367,6 +367,14 @@ function writeValues(w: Writer, entry: PackEntry, unit: boolean, single: boolean
  * for each entry (a read decodes many entries and drops some): copy what it keeps.
  */
 export function decodePack(packed: Uint8Array, visit: (entry: Readonly<PackEntry>) => void): void {
+  decodePackWhile(packed, (entry) => {
+    visit(entry);
+    return true;
+  });
+}
+
+/** `decodePack` that stops after the entry for which `visit` returns false (a read needing only a pack's first entry). */
+export function decodePackWhile(packed: Uint8Array, visit: (entry: Readonly<PackEntry>) => boolean): void {
   const r = new Reader(packed);
   const format = r.byte();
   if (format !== FORMAT_1 && format !== FORMAT_2) throw new Error(`rollup pack: unknown format ${format}`);
@@ -448,6 +456,6 @@ export function decodePack(packed: Uint8Array, visit: (entry: Readonly<PackEntry
     entry.lastValue = lastValue;
     entry.lastTs = lastTs;
     entry.hll = hll;
-    visit(entry);
+    if (!visit(entry)) return;
   }
 }

@@ -1,5 +1,6 @@
-import type { Granularity, RollupRow } from '../domain/rollup-types.ts';
-import { decodePack, PackEncoder } from './rollup-pack-codec.ts';
+import { mergeAllPartials } from '../domain/rollup-math.ts';
+import { ALL_SCOPES_PROJECT, ALL_SCOPES_TAG, type Granularity, type RollupRow } from '../domain/rollup-types.ts';
+import { decodePackWhile, PackEncoder, type PackEntry } from './rollup-pack-codec.ts';
 
 /**
  * The stored form of rollups (ADR 0006, migration 050): one row per (org, tier, bucket, metric,
@@ -10,6 +11,14 @@ import { decodePack, PackEncoder } from './rollup-pack-codec.ts';
  * adapters, so a blob written by one decodes in the other.
  *
  * The bytes of one pack (format versions, entry layout) are `rollup-pack-codec.ts`'s concern.
+ *
+ * A global pack (dimension name '') with partials of several (project, tag) scopes also holds
+ * their merge as one more entry keyed (ALL_SCOPES_PROJECT, ALL_SCOPES_TAG, '') — the key
+ * dimension packs use for "every scope"; no global row has it, an event's project is never
+ * empty (ADR 0013). It sorts first, so a read that does not filter by project or tag decodes
+ * that entry alone (`mergeScopes`) instead of every scope's entry to merge them itself; every
+ * other read skips it. It is not a partial of its own: `valueCount` does not count it. Packs
+ * written before it (and global packs of one scope) have none and are read entry by entry.
  */
 
 export interface PackKey {
@@ -71,16 +80,35 @@ export function packRows(rows: readonly RollupRow[], encoder = new PackEncoder()
             throw new Error(`rollup pack: duplicate row ${bucketStart}/${metric}/${dimName}/${entries[i]!.project}/${entries[i]!.tag}/${entries[i]!.dimValue}`);
           }
         }
-        packs.push({ bucketStart, metric, dimName, valueCount: entries.length, packed: encoder.encode(entries) });
+        const stored = dimName === '' && entries.length > 1 ? [allScopesEntry(entries), ...entries] : entries;
+        packs.push({ bucketStart, metric, dimName, valueCount: entries.length, packed: encoder.encode(stored) });
       }
     }
   }
   return packs;
 }
 
+const isAllScopes = (entry: Pick<RollupRow, 'project' | 'tag' | 'dimValue'>) =>
+  entry.project === ALL_SCOPES_PROJECT && entry.tag === ALL_SCOPES_TAG && entry.dimValue === '';
+
+/** The merge of a global pack's scope entries (see the module comment); sums add in entry order. */
+function allScopesEntry(entries: readonly RollupRow[]): PackEntry {
+  const first = entries[0]!;
+  if (isAllScopes(first)) {
+    throw new Error(`rollup pack: global row ${first.bucketStart}/${first.metric} without a project (the all-scopes key)`);
+  }
+  return { project: ALL_SCOPES_PROJECT, tag: ALL_SCOPES_TAG, dimValue: '', ...mergeAllPartials(entries) };
+}
+
 export interface UnpackFilter {
   project?: string | undefined;
   tag?: string | undefined;
+  /**
+   * The caller merges every row of a (bucket, metric, dimension value) and never reads project
+   * or tag: a global pack's all-scopes entry then stands for its scope entries (one row,
+   * project = tag = ''). Only without a project or tag filter.
+   */
+  mergeScopes?: boolean | undefined;
 }
 
 /** The rows of one pack (those matching the filter), appended to `out`. */
@@ -92,9 +120,17 @@ export function unpackRows(
   filter: UnpackFilter,
   out: RollupRow[],
 ): void {
-  decodePack(packed, (e) => {
-    if (filter.project !== undefined && e.project !== filter.project) return;
-    if (filter.tag !== undefined && e.tag !== filter.tag) return;
+  const mergeScopes = filter.mergeScopes === true;
+  if (mergeScopes && (filter.project !== undefined || filter.tag !== undefined)) {
+    throw new Error('unpackRows: mergeScopes with a project or tag filter');
+  }
+  const global = key.dimName === '';
+  decodePackWhile(packed, (e) => {
+    // In a global pack the all-scopes entry is first when present: either all a merging read needs, or a copy of the rest.
+    const allScopes = global && isAllScopes(e);
+    if (allScopes && !mergeScopes) return true;
+    if (filter.project !== undefined && e.project !== filter.project) return true;
+    if (filter.tag !== undefined && e.tag !== filter.tag) return true;
     out.push({
       orgId,
       granularity,
@@ -113,7 +149,28 @@ export function unpackRows(
       lastTs: e.lastTs,
       hll: e.hll,
     });
+    return !allScopes;
   });
+}
+
+/**
+ * For a merging read (`mergeScopes`) that fetched only the first bytes of a global pack: its
+ * all-scopes entry, appended to `out`, when those bytes hold all of it. False when they do not
+ * or the pack has no such entry (written before it, or of one scope): read the whole pack then.
+ */
+export function unpackAllScopesEntry(orgId: string, granularity: Granularity, key: PackKey, prefix: Uint8Array, out: RollupRow[]): boolean {
+  if (key.dimName !== '') return false;
+  const found: RollupRow[] = [];
+  try {
+    unpackRows(orgId, granularity, key, prefix, { mergeScopes: true }, found);
+  } catch {
+    // Cut inside the first entry (or the scope table before it): the whole pack decides.
+    return false;
+  }
+  const first = found[0];
+  if (first === undefined || !isAllScopes(first)) return false;
+  out.push(first);
+  return true;
 }
 
 const ORDER_FIELDS = ['metric', 'project', 'tag', 'dimName', 'dimValue'] as const;

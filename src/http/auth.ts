@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { authenticateKey } from '../app/authenticate.ts';
 import type { Principal } from '../app/authenticate.ts';
@@ -15,6 +16,11 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
+/** `hashApiKey`'s digest (sha256, hex), computed synchronously. */
+export function hashApiKeySync(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
 /**
  * Resolves `Authorization: Bearer <key>` to its principal, or throws UnauthorizedError (401).
  * Safe to call more than once per request; the lookup happens once.
@@ -22,7 +28,7 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 export async function authenticate(request: FastifyRequest, ctx: Parameters<typeof authenticateKey>[0]): Promise<Principal> {
   const known = principals.get(request);
   if (known) return known;
-  const principal = await authenticateKey(ctx, bearerToken(request));
+  const principal = await authenticateKey(ctx, bearerToken(request), hashApiKeySync);
   principals.set(request, principal);
   return principal;
 }

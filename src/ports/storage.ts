@@ -131,6 +131,12 @@ export interface RollupQuery {
   tag?: string;
   /** '' = global rows only; a name = that dimension's rows; undefined = all rows. */
   dimName?: string;
+  /**
+   * The caller merges every row of a (bucket, metric, dimension value) and ignores project and
+   * tag (a query without a project or tag filter): the reader may return rows already merged
+   * across scopes, with project = tag = '' (ADR 0013). Not allowed with `project` or `tag`.
+   */
+  mergeScopes?: boolean;
 }
 
 /**

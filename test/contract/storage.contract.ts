@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../src/domain/errors.ts';
 import type { RollupRow } from '../../src/domain/rollup-types.ts';
+import { mergeAllPartials } from '../../src/domain/rollup-math.ts';
+import { encodeValues } from '../../src/domain/sketch.ts';
 import type { Storage } from '../../src/ports/storage.ts';
 import {
   FACTORY_BASE_TS as T0,
@@ -567,6 +569,51 @@ export function describeStorageContract(engine: string, makeStorage: () => Promi
         expect((await q({ metrics: ['llm_calls'], dimName: '' })).map((r) => r.count)).toEqual([3, 1, 7]);
         expect((await q({ metrics: ['llm_calls'], dimName: 'model' })).map((r) => r.dimValue)).toEqual(['gpt-4o']);
         expect(await q({ metrics: ['request_latency_ms'], dimName: 'model' })).toEqual([]);
+      });
+
+      it('readRollups with mergeScopes returns a global pack of several scopes as one merged row (ADR 0013)', async () => {
+        const org = await newOrg();
+        await storage.replaceBuckets(org, 'hour', [B0, B1], rowsFor(org));
+        const q = (extra: Partial<Parameters<Storage['readRollups']>[0]>) =>
+          storage.readRollups({ orgId: org, granularity: 'hour', from: B0, to: B1 + 1, metrics: ['llm_calls'], ...extra });
+        const merged = await q({ dimName: '', mergeScopes: true });
+        expect(merged.map((r) => [r.bucketStart, r.project, r.tag, r.count, r.sum])).toEqual([
+          [B0, '', '', 4, 4],
+          [B1, 'default', '', 7, 7],
+        ]);
+        expect((await q({ mergeScopes: true })).map((r) => [r.dimName, r.dimValue, r.count])).toEqual([
+          ['', '', 4],
+          ['model', 'gpt-4o', 2],
+          ['', '', 7],
+        ]);
+        // Reads that do not merge never see the merged entry.
+        expect((await q({ dimName: '' })).map((r) => r.count)).toEqual([3, 1, 7]);
+      });
+
+      it('mergeScopes reads large global packs whole or by their first entry alike (ADR 0013)', async () => {
+        const org = await newOrg();
+        const values = (n: number, scale: number) => Array.from({ length: n }, (_, j) => (j + 1) * scale);
+        const rows = [
+          // A scope table longer than any prefix a reader may fetch first.
+          ...Array.from({ length: 150 }, (_, i) => makeRollupRow({ orgId: org, bucketStart: B0, metric: 'wide', project: `a-rather-long-project-name-${i}`, count: i + 1, sum: i + 1 })),
+          // A small merged entry in front of many sketched entries.
+          ...Array.from({ length: 40 }, (_, i) => {
+            const sketched = values(30, i + 1.5);
+            return makeRollupRow({
+              orgId: org, bucketStart: B0, metric: 'sketched', project: `p${i}`, count: 30, sum: sketched.reduce((a, b) => a + b, 0),
+              min: sketched[0]!, max: sketched.at(-1)!, sketch: encodeValues(sketched),
+            });
+          }),
+          // One scope (no merged entry) and a blob longer than the prefix.
+          makeRollupRow({ orgId: org, bucketStart: B1, metric: 'single', count: 1500, sum: 1, min: 1, max: 1.03 ** 1499, sketch: encodeValues(Array.from({ length: 1500 }, (_, j) => 1.03 ** j)) }),
+        ];
+        await storage.replaceBuckets(org, 'hour', [B0, B1], rows);
+        const read = await storage.readRollups({ orgId: org, granularity: 'hour', from: B0, to: B1 + 1, dimName: '', mergeScopes: true });
+        const expected = (metric: string) => {
+          const scopes = rows.filter((r) => r.metric === metric);
+          return scopes.length === 1 ? scopes[0]! : { ...scopes[0]!, project: '', tag: '', ...mergeAllPartials(scopes) };
+        };
+        expect(comparable(read)).toEqual(comparable(['wide', 'sketched', 'single'].map(expected)));
       });
 
       it('deleteAllRollups clears one organization in every tier', async () => {

@@ -16,6 +16,32 @@ describe('numbers in API answers', () => {
     expect(JSON.stringify([1.23456789012345, 0.000123456789012345, 98765.4321098765], withoutFloatNoise)).toBe('[1.23456789012345,0.000123456789012345,98765.4321098765]');
   });
 
+  it('gives what the digit-pattern definition gives, for any double', () => {
+    // The definition as first written: the significant digits as a string, then NOISE_TAIL.
+    const byPattern = (value: number) => {
+      const fifteen = value.toPrecision(15);
+      const digits = fifteen.replace(/e.*$/, '').replace(/[-.]/g, '').replace(/^0+/, '');
+      return Number(/(?:0{5,}|9{5,})\d$/.test(digits) ? value.toPrecision(14) : fifteen);
+    };
+    let seed = 1;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const values = [99.9999999999999, 1234567899.99991, 0.30000000000000004, 1e-15 + 1e-30, -9.99999999999999e-7, 2.000000000000013];
+    for (let i = 0; i < 40_000; i++) {
+      const kind = i % 5;
+      values.push(
+        kind === 0 ? random() * 10 ** Math.floor(random() * 40 - 20)
+          : kind === 1 ? Math.round(random() * 1e6) / 1e3 + 0.1 + 0.2
+            : kind === 2 ? 1 - random() * 1e-12
+              : kind === 3 ? Array.from({ length: 30 }, () => Math.round(random() * 1e4) / 1e4).reduce((a, b) => a + b, 0)
+                : -(Math.floor(random() * 1e5) + 0.99999) * 10 ** Math.floor(random() * 10 - 5),
+      );
+    }
+    for (const value of values) {
+      if (Number.isInteger(value)) continue;
+      expect(withoutFloatNoise('', value), String(value)).toBe(byPattern(value));
+    }
+  });
+
   it("round costs as Python's round(x, 4): the nearest, exact ties to even", () => {
     expect(roundLikePython(0.03125)).toBe(0.0312);
     expect(roundLikePython(0.03135)).toBe(0.0314);

@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { packRows, unpackRows } from '../../src/adapters/rollup-packs.ts';
 import type { RollupRow } from '../../src/domain/rollup-types.ts';
 import { encodeValues } from '../../src/domain/sketch.ts';
+import { DistinctSketch, distinctHash } from '../../src/domain/distinct-sketch.ts';
+import { encodePack } from '../../src/adapters/rollup-pack-codec.ts';
+import { mergeAllPartials } from '../../src/domain/rollup-math.ts';
+import type { RollupPartial } from '../../src/domain/rollup-types.ts';
 
 /** The packed storage form (ADR 0006) must give back exactly the rows it was given. */
 
@@ -17,6 +21,16 @@ function unpackAll(rows: readonly RollupRow[], filter: { project?: string; tag?:
   for (const pack of packRows(rows)) unpackRows('org', 'hour', pack, pack.packed, filter, out);
   return out;
 }
+
+function distinctOf(i: number): Uint8Array {
+  const sketch = new DistinctSketch();
+  for (let j = 0; j < 1 + (i % 7); j++) sketch.add(distinctHash(`user-${i}-${j}`)!);
+  return sketch.encode();
+}
+
+const pick = (p: RollupPartial): RollupPartial => ({
+  count: p.count, sum: p.sum, min: p.min, max: p.max, sketch: p.sketch, lastValue: p.lastValue, lastTs: p.lastTs, hll: p.hll,
+});
 
 const key = (r: RollupRow) => [r.bucketStart, r.metric, r.dimName, r.project, r.tag, r.dimValue].join('|');
 const sorted = (rows: readonly RollupRow[]) => [...rows].sort((a, b) => (key(a) < key(b) ? -1 : 1));
@@ -41,10 +55,11 @@ describe('rollup packs', () => {
           sum: kind === 0 ? 1 + (i % 50) : values[i % values.length]!,
           min: kind === 0 ? 1 : values[(i + 1) % values.length]!,
           max: kind === 0 ? 1 : values[(i + 2) % values.length]!,
-          sketch: kind === 2 ? Uint8Array.from({ length: 1 + (i % 40) }, (_, j) => (i * j) % 256) : null,
+          // Global packs of several scopes also store their merge (ADR 0013): their sketches must be real ones.
+          sketch: kind === 2 ? (i % 4 === 0 ? encodeValues([i, i / 3, 1e6 + i]) : Uint8Array.from({ length: 1 + (i % 40) }, (_, j) => (i * j) % 256)) : null,
           lastValue: kind === 3 ? values[i % values.length]! : null,
           lastTs: kind === 3 ? 1_800_000_000_000 + i : null,
-          hll: kind === 4 ? Uint8Array.from({ length: 300 }, (_, j) => (i + j) % 256) : null,
+          hll: kind === 4 ? (i % 4 === 0 ? distinctOf(i) : Uint8Array.from({ length: 300 }, (_, j) => (i + j) % 256)) : null,
         }),
       );
     }
@@ -138,5 +153,46 @@ describe('rollup packs', () => {
         row({ project: '', dimName: 'user_id', dimValue, count: 1, sum: 10 + i, min: 10 + i, max: 10 + i, sketch: encodeValues([10 + i]) }),
       ),
     );
+  });
+
+  describe('the all-scopes entry of a global pack (ADR 0013)', () => {
+    const scopes = [
+      row({ project: 'api', tag: '', count: 3, sum: 0.1, min: 0.02, max: 0.05, sketch: encodeValues([0.02, 0.03, 0.05]), hll: distinctOf(3) }),
+      row({ project: 'api', tag: 'eu', count: 1, sum: 0.2, min: 0.2, max: 0.2, sketch: encodeValues([0.2]), hll: distinctOf(5) }),
+      row({ project: 'web', tag: '', count: 2, sum: 7, min: 3, max: 4, sketch: encodeValues([3, 4]), hll: distinctOf(8) }),
+    ];
+    const read = (rows: readonly RollupRow[], filter: Parameters<typeof unpackRows>[4]) => {
+      const out: RollupRow[] = [];
+      for (const pack of packRows(rows)) unpackRows('org', 'hour', pack, pack.packed, filter, out);
+      return out;
+    };
+
+    it('is what a read merging scopes gets: one row, the merge of every scope entry', () => {
+      expect(read(scopes, { mergeScopes: true })).toEqual([{ ...row({ project: '', tag: '' }), ...pick(mergeAllPartials(scopes)) }]);
+      expect(packRows(scopes)[0]!.valueCount).toBe(3);
+    });
+
+    it('is skipped by every other read, filtered or not', () => {
+      expect(read(scopes, {})).toEqual(scopes);
+      expect(read(scopes, { project: 'api' })).toEqual(scopes.slice(0, 2));
+      expect(() => read(scopes, { project: 'api', mergeScopes: true })).toThrow(/mergeScopes/);
+    });
+
+    it('is absent from packs of one scope and from packs written before it, which merging reads get entry by entry', () => {
+      expect(read(scopes.slice(0, 1), { mergeScopes: true })).toEqual(scopes.slice(0, 1));
+      const before = encodePack(scopes);
+      const out: RollupRow[] = [];
+      unpackRows('org', 'hour', { bucketStart: 1_800_000_000_000, metric: 'm', dimName: '' }, before, { mergeScopes: true }, out);
+      expect(out).toEqual(scopes);
+    });
+
+    it('is never written for dimension packs, whose entries already span every scope', () => {
+      const values = ['a', 'b'].map((dimValue) => row({ project: '', dimName: 'model', dimValue }));
+      expect(read(values, { mergeScopes: true })).toEqual(values);
+    });
+
+    it('refuses a global row without a project, which would collide with it', () => {
+      expect(() => packRows([row({ project: '' }), row({ project: 'api' })])).toThrow(/without a project/);
+    });
   });
 });

@@ -167,7 +167,7 @@ export function sqliteRollupStore(db: Database): Omit<RollupReader, 'dimensionRe
       if (q.metrics !== undefined && q.metrics.length > 0) params['metrics'] = JSON.stringify(q.metrics);
       if (q.dimName !== undefined && q.dimName !== '') params['dimName'] = q.dimName;
       const rows: RollupRow[] = [];
-      const filter = { project: q.project, tag: q.tag };
+      const filter = { project: q.project, tag: q.tag, mergeScopes: q.mergeScopes };
       for (const [bucketStart, metric, dimName, packed] of packSelectFor(q).all(params)) {
         unpackRows(q.orgId, q.granularity, { bucketStart, metric, dimName }, packed, filter, rows);
       }

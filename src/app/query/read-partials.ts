@@ -119,6 +119,8 @@ export async function readPartials(ctx: PartialsDeps, request: PartialsRequest):
             project: request.project,
             tag: request.tag,
             dimName: request.dimName,
+            // Every caller merges rows per (metric, dimension value, bucket or range) and ignores their scope.
+            mergeScopes: request.project === undefined && request.tag === undefined,
           }),
     ),
   );
