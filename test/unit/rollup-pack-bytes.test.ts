@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { encodePack, impliedSketch } from '../../src/adapters/rollup-pack-codec.ts';
+import { decodePack, encodePack, impliedSketch, PackEncoder } from '../../src/adapters/rollup-pack-codec.ts';
 import { packRows } from '../../src/adapters/rollup-packs.ts';
 import type { RollupRow } from '../../src/domain/rollup-types.ts';
 import { encodeValues, sharedMapping } from '../../src/domain/sketch.ts';
@@ -56,21 +56,53 @@ const digest = (buffers: readonly Uint8Array[]) => {
   return hash.digest('hex');
 };
 
+/** The rows as packRows groups them, each group in its entry order (project, tag, value). */
+function groups(all: readonly RollupRow[]): RollupRow[][] {
+  const byKey = new Map<string, RollupRow[]>();
+  for (const row of all) {
+    const key = `${row.bucketStart}|${row.metric}|${row.dimName}`;
+    const list = byKey.get(key);
+    if (list) list.push(row);
+    else byKey.set(key, [row]);
+  }
+  const text = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...byKey.values()]
+    .sort((a, b) => a[0]!.bucketStart - b[0]!.bucketStart || text(a[0]!.metric, b[0]!.metric) || text(a[0]!.dimName, b[0]!.dimName))
+    .map((list) => list.sort((a, b) => text(a.project, b.project) || text(a.tag, b.tag) || text(a.dimValue, b.dimValue)));
+}
+
 describe('rollup pack bytes (format 2)', () => {
   it('are the bytes of the format-2 encoder as first written', () => {
-    const packs = packRows(rows());
-    expect(packs.length).toBeGreaterThan(20);
-    expect(digest(packs.map((p) => p.packed))).toBe('11f03fd255eb23fb153047530dd4661ca7ec9fc95c26742a0045397efc6f4cda');
+    const packed = groups(rows()).map((entries) => encodePack(entries));
+    expect(packed.length).toBeGreaterThan(20);
+    expect(digest(packed)).toBe('11f03fd255eb23fb153047530dd4661ca7ec9fc95c26742a0045397efc6f4cda');
   });
 
-  it('are the same from packRows and from encodePack of the same sorted entries', () => {
-    const all = rows();
-    for (const pack of packRows(all)) {
-      const entries = all
-        .filter((r) => r.bucketStart === pack.bucketStart && r.metric === pack.metric && r.dimName === pack.dimName)
-        .sort((a, b) => (a.project < b.project ? -1 : a.project > b.project ? 1 : a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : a.dimValue < b.dimValue ? -1 : 1));
-      expect(Buffer.compare(encodePack(entries), pack.packed)).toBe(0);
-    }
+  it('are the same from one shared PackEncoder (its arenas) as from encodePack, pack by pack', () => {
+    const encoder = new PackEncoder();
+    const all = groups(rows());
+    const shared = all.map((entries) => encoder.encode(entries));
+    all.forEach((entries, i) => expect(Buffer.compare(encodePack(entries), shared[i]!)).toBe(0));
+  });
+
+  it('packRows encodes each pack with those bytes (global packs of several scopes lead with their merge, ADR 0013)', () => {
+    // An event's project is never empty: '' is the all-scopes key, so global rows here have one.
+    // The merge needs real distinct sketches; the bytes above are arbitrary, so none here.
+    const all = rows()
+      .filter((row) => row.dimName !== '' || row.project !== '')
+      .map((row) => ({ ...row, hll: null }));
+    const packs = packRows(all);
+    const expected = groups(all);
+    expect(packs).toHaveLength(expected.length);
+    packs.forEach((pack, i) => {
+      const entries = expected[i]!;
+      const decoded: Array<{ project: string; tag: string; dimValue: string }> = [];
+      decodePack(pack.packed, (entry) => decoded.push({ project: entry.project, tag: entry.tag, dimValue: entry.dimValue }));
+      const leading = pack.dimName === '' && entries.length > 1 ? 1 : 0;
+      expect(decoded.slice(leading)).toEqual(entries.map(({ project, tag, dimValue }) => ({ project, tag, dimValue })));
+      if (leading === 0) expect(Buffer.compare(encodePack(entries), pack.packed)).toBe(0);
+      else expect(decoded[0]).toEqual({ project: '', tag: '', dimValue: '' });
+    });
   });
 
   it('derive an implied sketch exactly as encodeValues encodes count equal values', () => {
