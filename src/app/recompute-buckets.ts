@@ -43,8 +43,8 @@ export const RETENTION_SLACK_MS = 24 * HOUR_MS;
 /**
  * Pending rows that trigger a write (about two busy days of the demo data at 1M events): bounds
  * memory while keeping writes in bulk. Pending rows outlive many young-generation collections,
- * so everything held here is promoted and inflates the old space V8 lets grow to ~4× what is
- * live (ADR 0012).
+ * so everything held here is promoted to the old space, whose growth past what is live is what
+ * a pass's peak RSS is made of (ADR 0012).
  */
 const FLUSH_ROWS = 20_000;
 
