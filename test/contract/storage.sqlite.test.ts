@@ -132,10 +132,13 @@ describe('SQLite storage specifics', () => {
     await storage.createOrg(org, 1);
     const ts = Date.UTC(2030, 0, 1);
     // Ids in descending order: scanEvents' (ts, id) order is the reverse of insertion order.
-    const events = Array.from({ length: 5_000 }, (_, i) => makeEvent({ id: `evt-${String(9_999 - i).padStart(4, '0')}`, ts: ts + Math.floor(i / 2_500), attrs: { seq: i } }));
+    // The first run of equal timestamps spans three chunks of 4,096 rows, the second straddles one's end.
+    const events = Array.from({ length: 13_000 }, (_, i) =>
+      makeEvent({ id: `evt-${String(99_999 - i).padStart(5, '0')}`, ts: ts + (i < 10_000 ? 0 : 1), attrs: { seq: i } }),
+    );
     await storage.insertEvents(org.id, events, hourOf, 2);
     const visited: unknown[] = [];
-    expect(await storage.forEachEvent({ orgId: org.id, from: ts, to: ts + 2 }, (event) => visited.push(event.attrs['seq']))).toBe(5_000);
+    expect(await storage.forEachEvent({ orgId: org.id, from: ts, to: ts + 2 }, (event) => visited.push(event.attrs['seq']))).toBe(13_000);
     expect(visited).toEqual(events.map((_, i) => i));
     await storage.close();
   });

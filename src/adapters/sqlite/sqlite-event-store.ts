@@ -23,11 +23,10 @@ const FOLD_CHUNK_ROWS = 4_096;
 /**
  * The fold's columns only (fewer values to copy out of SQLite per row), in index order: the
  * (org_id, ts) index ends with the rowid, so `ts, rowid` needs no sort, where `ts, id` sorts
- * every run of equal timestamps in a temporary B-tree (ADR 0010). The next chunk starts after
- * the last row read, (ts, rowid) being unique.
+ * every run of equal timestamps in a temporary B-tree (ADR 0010).
  */
 const FOLD_COLUMNS = 'SELECT type, ts, project, tag, attrs, rowid FROM events';
-const FOLD_ORDER = `ORDER BY ts, rowid LIMIT ${FOLD_CHUNK_ROWS}`;
+const FOLD_LIMIT = `LIMIT ${FOLD_CHUNK_ROWS}`;
 /** Rows per INSERT statement: one statement per row would cost more than the rows themselves. */
 const ROWS_PER_INSERT = 100;
 const COLUMN_COUNT = 9;
@@ -56,14 +55,22 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
         `SELECT ${EVENT_COLUMNS} FROM events WHERE org_id = @orgId AND ts >= @from AND ts < @to AND ${SCAN_FILTER} ORDER BY ts, id`,
       )
       .raw(),
-    foldFirst: db
+    foldFrom: db
       .prepare<[Record<string, unknown>], FoldRow>(
-        `${FOLD_COLUMNS} WHERE org_id = @orgId AND ts >= @from AND ts < @to AND ${SCAN_FILTER} ${FOLD_ORDER}`,
+        `${FOLD_COLUMNS} WHERE org_id = @orgId AND ts >= @from AND ts < @to AND ${SCAN_FILTER} ORDER BY ts, rowid ${FOLD_LIMIT}`,
       )
       .raw(),
-    foldNext: db
+    // The rest of a run of equal timestamps that a chunk cut: an index seek on (ts, rowid).
+    // A row value `(ts, rowid) > (?, ?)` would seek on ts alone and re-read the run's head
+    // for every chunk, quadratic in the run's length.
+    foldTies: db
       .prepare<[Record<string, unknown>], FoldRow>(
-        `${FOLD_COLUMNS} WHERE org_id = @orgId AND (ts, rowid) > (@afterTs, @afterRowid) AND ts < @to AND ${SCAN_FILTER} ${FOLD_ORDER}`,
+        `${FOLD_COLUMNS} WHERE org_id = @orgId AND ts = @ts AND rowid > @afterRowid AND ${SCAN_FILTER} ORDER BY rowid ${FOLD_LIMIT}`,
+      )
+      .raw(),
+    foldAfter: db
+      .prepare<[Record<string, unknown>], FoldRow>(
+        `${FOLD_COLUMNS} WHERE org_id = @orgId AND ts > @afterTs AND ts < @to AND ${SCAN_FILTER} ORDER BY ts, rowid ${FOLD_LIMIT}`,
       )
       .raw(),
     recent: db
@@ -186,7 +193,9 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
   const foldTx = db.transaction((scan: Record<string, unknown>, orgId: string, visit: (event: FoldedEvent) => void): number => {
     const event = { orgId, type: '', ts: 0, project: '', tag: '', attrs: {} as Attributes };
     let visited = 0;
-    let rows = sql().foldFirst.all(scan);
+    let rows = sql().foldFrom.all(scan);
+    /** While reading the rest of a run of equal timestamps: that timestamp. */
+    let tieTs: number | null = null;
     for (;;) {
       for (let i = 0; i < rows.length; i++) {
         const row = rows[i]!;
@@ -198,9 +207,17 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
         visit(event);
       }
       visited += rows.length;
-      if (rows.length < FOLD_CHUNK_ROWS) return visited;
-      const last = rows[rows.length - 1]!;
-      rows = sql().foldNext.all({ ...scan, afterTs: last[1], afterRowid: last[5] });
+      if (rows.length === FOLD_CHUNK_ROWS) {
+        // A full chunk may have cut a run of equal timestamps: its rest comes first.
+        const last = rows[rows.length - 1]!;
+        tieTs = last[1];
+        rows = sql().foldTies.all({ ...scan, ts: tieTs, afterRowid: last[5] });
+      } else if (tieTs !== null) {
+        rows = sql().foldAfter.all({ ...scan, afterTs: tieTs });
+        tieTs = null;
+      } else {
+        return visited;
+      }
     }
   });
   const markTx = db.transaction((orgId: string, hours: readonly number[]) => markHours(orgId, new Set(hours)));
