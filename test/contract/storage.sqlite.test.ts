@@ -4,10 +4,11 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { withRelaxedCommit } from '../../src/adapters/sqlite/relaxed-commit.ts';
 import { createSqliteStorage, type SqliteStorage } from '../../src/adapters/sqlite/sqlite-storage.ts';
 import { UnavailableError } from '../../src/domain/errors.ts';
-import { makeEvent, makeFileExecution, makeOrg } from '../factories/index.ts';
+import { makeEvent, makeFileExecution, makeOrg, makeRollupRow } from '../factories/index.ts';
 import { describeStorageContract } from './storage.contract.ts';
 
 /** Every numbered migration file of the engine, in order: a fresh database gets each exactly once. */
@@ -163,6 +164,44 @@ describe('SQLite storage specifics', () => {
     expect(await storage.forEachEvent({ orgId: org.id, from: ts, to: ts + 20_000 }, () => {})).toBe(10_010);
     writer.close();
     await storage.close();
+  });
+
+  it('commits rollup writes without an fsync of their own and everything else at FULL (ADR 0011)', async () => {
+    const storage = await openStorage(join(dataDir, 'relaxed-commit'));
+    const org = makeOrg();
+    await storage.createOrg(org, 1);
+    const B0 = Date.UTC(2030, 0, 1);
+    const pragmas = vi.spyOn(Database.prototype, 'pragma');
+    const levelChanges = () => pragmas.mock.calls.map(([source]) => source).filter((source) => source.includes('='));
+    try {
+      await storage.insertEvents(org.id, [makeEvent({ ts: B0 })], hourOf, 2);
+      await storage.clearDirty(await storage.listDirty(org.id, 10));
+      expect(levelChanges()).toEqual([]);
+      const row = makeRollupRow({ orgId: org.id, granularity: 'hour', bucketStart: B0, count: 2, sum: 2 });
+      await storage.replaceBuckets(org.id, 'hour', [B0], [row]);
+      expect(levelChanges()).toEqual(['synchronous = NORMAL', 'synchronous = 2']);
+      await storage.writeRollupRows(org.id, [{ ...row, count: 3, sum: 3 }], []);
+      expect(levelChanges()).toEqual(['synchronous = NORMAL', 'synchronous = 2', 'synchronous = NORMAL', 'synchronous = 2']);
+    } finally {
+      pragmas.mockRestore();
+    }
+    expect((await storage.readRollups({ orgId: org.id, granularity: 'hour', from: B0, to: B0 + 3_600_000 }))[0]?.count).toBe(3);
+    await storage.close();
+  });
+
+  it('restores the connection\'s level after a rollup write that throws', () => {
+    const db = new Database(':memory:');
+    db.pragma('synchronous = FULL');
+    let inside: unknown;
+    expect(() =>
+      withRelaxedCommit(db, () => {
+        inside = db.pragma('synchronous', { simple: true });
+        throw new Error('write failed');
+      }),
+    ).toThrow('write failed');
+    expect(inside).toBe(1);
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    db.close();
   });
 
   it('stores 10,000 events in one call and reports each position', async () => {

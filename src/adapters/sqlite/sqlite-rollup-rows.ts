@@ -4,6 +4,7 @@ import type { RollupReader, RollupWriter } from '../../ports/storage.ts';
 import { DecodedPacks, packIdsOf, rewritePacks, rowsForKeys, type PackId, type StoredPackBlob } from '../rollup-pack-changes.ts';
 import { assertRowChanges } from '../rollup-row-changes.ts';
 import { lazy } from './lazy-statement.ts';
+import { withRelaxedCommit } from './relaxed-commit.ts';
 import { ROLLUP_COLUMNS, toRollup, type StoredRollup } from './sqlite-rollup-store.ts';
 
 /**
@@ -112,7 +113,7 @@ export function sqliteRollupRows(db: Database): Pick<RollupReader, 'readRollupsB
     },
     async writeRollupRows(orgId, upserts, deletes) {
       assertRowChanges(orgId, upserts, deletes);
-      if (upserts.length + deletes.length > 0) writeTx.immediate(orgId, upserts, deletes);
+      if (upserts.length + deletes.length > 0) withRelaxedCommit(db, () => writeTx.immediate(orgId, upserts, deletes));
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { lazy } from './lazy-statement.ts';
+import { withRelaxedCommit } from './relaxed-commit.ts';
 import type { Granularity, RollupRow } from '../../domain/rollup-types.ts';
 import type { LeaseStore, RetentionStore, RollupQuery, RollupReader, RollupWriter } from '../../ports/storage.ts';
 import { packRows, unpackRows, type Pack } from '../rollup-packs.ts';
@@ -159,7 +160,10 @@ export function sqliteRollupStore(db: Database): Omit<RollupReader, 'dimensionRe
     async replaceBuckets(orgId, granularity, bucketStarts, rows) {
       const buckets = new Set(bucketStarts);
       assertRowsInBuckets(orgId, granularity, buckets, rows);
-      if (buckets.size > 0) replaceTx.immediate(orgId, granularity, buckets, packRows(rows));
+      if (buckets.size > 0) {
+        const packs = packRows(rows);
+        withRelaxedCommit(db, () => replaceTx.immediate(orgId, granularity, buckets, packs));
+      }
     },
     async readRollups(q) {
       if (q.metrics !== undefined && q.metrics.length === 0) return [];
