@@ -46,6 +46,14 @@ export const RETENTION_SLACK_MS = 24 * HOUR_MS;
  * so everything held here is promoted to the old space, whose growth past what is live is what
  * a pass's peak RSS is made of (ADR 0012).
  */
+/** Rows of one flush, handed to its write. */
+interface PendingWrite {
+  hours: number[];
+  hourRows: RollupRow[];
+  days: number[];
+  dayRows: RollupRow[];
+}
+
 const FLUSH_ROWS = 20_000;
 
 /** Hours of the org's current zone that overlap a mark's hour (marks of an older zone map to one or two). */
@@ -96,72 +104,89 @@ export async function recomputeHours(
   let pendingDays: number[] = [];
   let pendingDayRows: RollupRow[] = [];
 
+  const write = async (batch: PendingWrite): Promise<void> => {
+    if (tiers.hour && batch.hours.length > 0) {
+      await hooks.beforeWrite();
+      await ctx.rollupWriter.replaceBuckets(org.id, 'hour', batch.hours, batch.hourRows);
+      stats.buckets += batch.hours.length;
+      stats.tiers.hour.buckets += batch.hours.length;
+      stats.tiers.hour.rows += batch.hourRows.length;
+    }
+    if (tiers.day && batch.days.length > 0) {
+      await hooks.beforeWrite();
+      await ctx.rollupWriter.replaceBuckets(org.id, 'day', batch.days, batch.dayRows);
+      stats.buckets += batch.days.length;
+      stats.tiers.day.buckets += batch.days.length;
+      stats.tiers.day.rows += batch.dayRows.length;
+    }
+  };
+  // The write of one flush runs while the next days are folded: a server engine inserts while
+  // Node folds (SQLite writes synchronously, so nothing overlaps there). One write at a time,
+  // in order; a failed write surfaces at the next flush or at the end.
+  let inFlight: Promise<void> = Promise.resolve();
   const flush = async (): Promise<void> => {
-    if (tiers.hour && pendingHours.length > 0) {
-      await hooks.beforeWrite();
-      await ctx.rollupWriter.replaceBuckets(org.id, 'hour', pendingHours, pendingHourRows);
-      stats.buckets += pendingHours.length;
-      stats.tiers.hour.buckets += pendingHours.length;
-      stats.tiers.hour.rows += pendingHourRows.length;
-    }
-    if (tiers.day && pendingDays.length > 0) {
-      await hooks.beforeWrite();
-      await ctx.rollupWriter.replaceBuckets(org.id, 'day', pendingDays, pendingDayRows);
-      stats.buckets += pendingDays.length;
-      stats.tiers.day.buckets += pendingDays.length;
-      stats.tiers.day.rows += pendingDayRows.length;
-    }
+    await inFlight;
+    const batch: PendingWrite = { hours: pendingHours, hourRows: pendingHourRows, days: pendingDays, dayRows: pendingDayRows };
     pendingHours = [];
     pendingHourRows = [];
     pendingDays = [];
     pendingDayRows = [];
+    inFlight = write(batch);
+    // Handled here so a failure cannot go unhandled while the fold goes on; awaited again below.
+    inFlight.catch(() => undefined);
   };
 
-  for (const day of days) {
-    const requested = requestedByDay.get(day)!;
-    const dayEnd = nextBucket(day, 'day', tz);
-    if (day < rawCutoff) {
-      // Part of this day's events are gone: recomputing it would overwrite a complete day with a partial one.
-      stats.expiredHours += requested.size;
-      continue;
-    }
-    const allHours = bucketStartsBetween(day, dayEnd, 'hour', tz);
-    // Hour rows older than hour retention may be gone (and without the hour tier none are
-    // written), so such days are recomputed whole from raw events.
-    const wholeDay = !tiers.hour || day < hourRowsCutoff || requested.size >= allHours.length;
-    const hours = wholeDay ? allHours : allHours.filter((h) => requested.has(h));
-
-    const hourRows: RollupRow[] = [];
-    for (const [from, to] of contiguousRanges(hours, 'hour', tz)) {
-      // Folded as read: an hour can hold hundreds of thousands of events, its partials far fewer.
-      const accumulator = new RollupAccumulator(compiled, hourOf, 'hour', (row) => hourRows.push(row));
-      stats.events += await ctx.eventReader.forEachEvent({ orgId: org.id, from, to }, (event) => accumulator.add(event));
-      accumulator.finish();
-    }
-
-    let dayInputs = hourRows;
-    if (!wholeDay) {
-      // The day's other hours come from their stored rows.
-      const recomputed = new Set(hours);
-      const others = allHours.filter((hour) => !recomputed.has(hour));
-      dayInputs = hourRows.slice();
-      for (const [from, to] of contiguousRanges(others, 'hour', tz)) {
-        for (const row of await ctx.rollupReader.readRollups({ orgId: org.id, granularity: 'hour', from, to })) dayInputs.push(row);
+  try {
+    for (const day of days) {
+      const requested = requestedByDay.get(day)!;
+      const dayEnd = nextBucket(day, 'day', tz);
+      if (day < rawCutoff) {
+        // Part of this day's events are gone: recomputing it would overwrite a complete day with a partial one.
+        stats.expiredHours += requested.size;
+        continue;
       }
-    }
-    const dayRows = mergeIntoBuckets(dayInputs, 'day', () => day);
-    if (tiers.week || tiers.month) freshDays.set(day, keepDays || day < keepDayFrom ? dayRows : null);
+      const allHours = bucketStartsBetween(day, dayEnd, 'hour', tz);
+      // Hour rows older than hour retention may be gone (and without the hour tier none are
+      // written), so such days are recomputed whole from raw events.
+      const wholeDay = !tiers.hour || day < hourRowsCutoff || requested.size >= allHours.length;
+      const hours = wholeDay ? allHours : allHours.filter((h) => requested.has(h));
 
-    // Expired buckets are still replaced, by nothing, so no stale row outlives its recomputation.
-    for (const hour of hours) pendingHours.push(hour);
-    for (const row of hourRows) if (row.bucketStart >= keepHourFrom) pendingHourRows.push(row);
-    pendingDays.push(day);
-    if (day >= keepDayFrom) for (const row of dayRows) pendingDayRows.push(row);
-    if (pendingHourRows.length + pendingDayRows.length >= FLUSH_ROWS) await flush();
-    // Embedded storage answers synchronously: let the server breathe between days.
-    await new Promise((resolve) => setImmediate(resolve));
+      const hourRows: RollupRow[] = [];
+      for (const [from, to] of contiguousRanges(hours, 'hour', tz)) {
+        // Folded as read: an hour can hold hundreds of thousands of events, its partials far fewer.
+        const accumulator = new RollupAccumulator(compiled, hourOf, 'hour', (row) => hourRows.push(row));
+        stats.events += await ctx.eventReader.forEachEvent({ orgId: org.id, from, to }, (event) => accumulator.add(event));
+        accumulator.finish();
+      }
+
+      let dayInputs = hourRows;
+      if (!wholeDay) {
+        // The day's other hours come from their stored rows.
+        const recomputed = new Set(hours);
+        const others = allHours.filter((hour) => !recomputed.has(hour));
+        dayInputs = hourRows.slice();
+        for (const [from, to] of contiguousRanges(others, 'hour', tz)) {
+          for (const row of await ctx.rollupReader.readRollups({ orgId: org.id, granularity: 'hour', from, to })) dayInputs.push(row);
+        }
+      }
+      const dayRows = mergeIntoBuckets(dayInputs, 'day', () => day);
+      if (tiers.week || tiers.month) freshDays.set(day, keepDays || day < keepDayFrom ? dayRows : null);
+
+      // Expired buckets are still replaced, by nothing, so no stale row outlives its recomputation.
+      for (const hour of hours) pendingHours.push(hour);
+      for (const row of hourRows) if (row.bucketStart >= keepHourFrom) pendingHourRows.push(row);
+      pendingDays.push(day);
+      if (day >= keepDayFrom) for (const row of dayRows) pendingDayRows.push(row);
+      if (pendingHourRows.length + pendingDayRows.length >= FLUSH_ROWS) await flush();
+      // Embedded storage answers synchronously: let the server breathe between days.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await flush();
+    await inFlight;
+  } finally {
+    // Never return (or throw) with a write still running: the caller releases the lease next.
+    await inFlight.catch(() => undefined);
   }
-  await flush();
 
   if (freshDays.size > 0) {
     stats.buckets += await rebuildCoarseTiers({

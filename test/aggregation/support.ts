@@ -131,7 +131,8 @@ export async function readTier(storage: Storage, orgId: string, granularity: Gra
 
 export async function readAllTiers(storage: Storage, orgId: string): Promise<RollupRow[]> {
   const rows: RollupRow[] = [];
-  for (const granularity of ['hour', 'day', 'week', 'month'] as const) rows.push(...(await readTier(storage, orgId, granularity)));
+  // Not push(...rows): a tier of a dense backlog holds more rows than a call takes arguments.
+  for (const granularity of ['hour', 'day', 'week', 'month'] as const) for (const row of await readTier(storage, orgId, granularity)) rows.push(row);
   return rows;
 }
 
