@@ -92,6 +92,8 @@ export function createRollupStore(pool: Pool): Omit<RollupReader, 'dimensionRead
 
     async readRollups(query) {
       if (query.metrics !== undefined && query.metrics.length === 0) return [];
+      // Query reads (small, many per answer): packs and legacy rows in one round trip.
+      if (query.mergeScopes === true) return readMerging(pool, query);
       const packParams: unknown[] = [query.orgId, query.granularity, query.from, query.to];
       const packFilters: string[] = [];
       if (query.metrics !== undefined) {
@@ -102,13 +104,9 @@ export function createRollupStore(pool: Pool): Omit<RollupReader, 'dimensionRead
         packParams.push(query.dimName);
         packFilters.push(`dim_name = $${packParams.length}`);
       }
-      // A merging global read needs only each pack's all-scopes entry, which comes first (ADR 0013).
-      const prefixOnly = query.mergeScopes === true && query.dimName === '';
       const [packs, legacy] = await Promise.all([
-        pool.query<{ bucket_start: number; metric: string; dim_name: string; packed: Buffer; size: number }>(
-          `SELECT bucket_start, metric, dim_name,
-                  ${prefixOnly ? `substring(packed FROM 1 FOR ${PACK_PREFIX_BYTES}) AS packed, octet_length(packed) AS size` : 'packed, 0 AS size'}
-             FROM rollup_packs
+        pool.query<{ bucket_start: number; metric: string; dim_name: string; packed: Buffer }>(
+          `SELECT bucket_start, metric, dim_name, packed FROM rollup_packs
             WHERE org_id = $1 AND granularity = $2 AND bucket_start >= $3 AND bucket_start < $4
             ${packFilters.map((filter) => `AND ${filter}`).join(' ')}
             ORDER BY bucket_start, metric, dim_name`,
@@ -117,18 +115,9 @@ export function createRollupStore(pool: Pool): Omit<RollupReader, 'dimensionRead
         readLegacyRows(pool, query),
       ]);
       const rows: RollupRow[] = [];
-      const filter = { project: query.project, tag: query.tag, mergeScopes: query.mergeScopes };
-      const cut: PackKey[] = [];
+      const filter = { project: query.project, tag: query.tag };
       for (const pack of packs.rows) {
-        const key = { bucketStart: pack.bucket_start, metric: pack.metric, dimName: pack.dim_name };
-        if (!prefixOnly || pack.size <= PACK_PREFIX_BYTES) unpackRows(query.orgId, query.granularity, key, pack.packed, filter, rows);
-        else if (!unpackAllScopesEntry(query.orgId, query.granularity, key, pack.packed, rows)) cut.push(key);
-      }
-      if (cut.length > 0) {
-        for (const pack of await readWholePacks(pool, query, cut)) {
-          unpackRows(query.orgId, query.granularity, { bucketStart: pack.bucket_start, metric: pack.metric, dimName: pack.dim_name }, pack.packed, filter, rows);
-        }
-        sortRollupRows(rows);
+        unpackRows(query.orgId, query.granularity, { bucketStart: pack.bucket_start, metric: pack.metric, dimName: pack.dim_name }, pack.packed, filter, rows);
       }
       if (legacy.length === 0) return rows;
       // Buckets not rewritten since migration 050; row-level writes move a key into a pack, so no key is in both tables.
@@ -199,6 +188,76 @@ async function readWholePacks(pool: Pool, query: RollupQuery, keys: readonly Pac
     [query.orgId, query.granularity, keys.map((k) => k.bucketStart), keys.map((k) => k.metric), keys.map((k) => k.dimName)],
   );
   return result.rows;
+}
+
+/**
+ * A merging read (queries without a project or tag filter): one statement for packs and
+ * legacy rows, and only the front of global packs (see PACK_PREFIX_BYTES).
+ */
+async function readMerging(pool: Pool, query: RollupQuery): Promise<RollupRow[]> {
+  // A merging global read needs only each pack's all-scopes entry, which comes first (ADR 0013).
+  const prefixOnly = query.dimName === '';
+  const { text, values } = packsAndLegacyQuery(query, prefixOnly);
+  const result = await pool.query<PackOrLegacyRow>(text, values);
+  const rows: RollupRow[] = [];
+  const filter = { project: query.project, tag: query.tag, mergeScopes: true };
+  const cut: PackKey[] = [];
+  let legacyRows = 0;
+  for (const row of result.rows) {
+    if (row.packed === null) {
+      // Buckets not rewritten since migration 050; row-level writes move a key into a pack, so no key is in both tables.
+      rows.push(toRollupRow({ ...row, org_id: query.orgId, granularity: query.granularity }));
+      legacyRows += 1;
+      continue;
+    }
+    const key = { bucketStart: row.bucket_start, metric: row.metric, dimName: row.dim_name };
+    if (!prefixOnly || row.size <= PACK_PREFIX_BYTES) unpackRows(query.orgId, query.granularity, key, row.packed, filter, rows);
+    else if (!unpackAllScopesEntry(query.orgId, query.granularity, key, row.packed, rows)) cut.push(key);
+  }
+  if (cut.length > 0) {
+    for (const pack of await readWholePacks(pool, query, cut)) {
+      unpackRows(query.orgId, query.granularity, { bucketStart: pack.bucket_start, metric: pack.metric, dimName: pack.dim_name }, pack.packed, filter, rows);
+    }
+    sortRollupRows(rows);
+  }
+  return legacyRows === 0 ? rows : rows.sort((a, b) => a.bucketStart - b.bucketStart);
+}
+
+/** A pack (`packed` set) or a row of the pre-packing layout (migration 050, `packed` null). */
+type PackOrLegacyRow = Omit<RollupDbRow, 'org_id' | 'granularity'> & { packed: Buffer | null; size: number };
+
+/**
+ * Packs and rows of the pre-packing layout (migration 050, still read until their bucket is
+ * rewritten) in one statement: one round trip per read instead of two, and a dashboard makes
+ * a dozen reads. Pack rows leave the legacy columns null; legacy rows leave `packed` null.
+ */
+function packsAndLegacyQuery(query: RollupQuery, prefixOnly: boolean): { text: string; values: unknown[] } {
+  const values: unknown[] = [query.orgId, query.granularity, query.from, query.to];
+  // No project or tag filter: a merging read has none (the port's rule; unpackRows checks it).
+  const both: string[] = [];
+  const add = (sql: (placeholder: string) => string, value: unknown) => {
+    values.push(value);
+    both.push(sql(`$${values.length}`));
+  };
+  if (query.metrics !== undefined) add((p) => `metric = ANY(${p}::text[])`, query.metrics);
+  if (query.dimName !== undefined) add((p) => `dim_name = ${p}`, query.dimName);
+  const range = 'org_id = $1 AND granularity = $2 AND bucket_start >= $3 AND bucket_start < $4';
+  const and = (filters: readonly string[]) => filters.map((filter) => ` AND ${filter}`).join('');
+  const packed = prefixOnly ? `substring(packed FROM 1 FOR ${PACK_PREFIX_BYTES}) AS packed, octet_length(packed) AS size` : 'packed, 0 AS size';
+  return {
+    text: `SELECT * FROM (
+             SELECT bucket_start, metric, dim_name, ${packed},
+                    NULL AS project, NULL AS tag, NULL AS dim_value, NULL::bigint AS count, NULL::float8 AS sum, NULL::float8 AS min,
+                    NULL::float8 AS max, NULL::bytea AS sketch, NULL::float8 AS last_value, NULL::bigint AS last_ts, NULL::bytea AS hll
+               FROM rollup_packs WHERE ${range}${and(both)}
+             UNION ALL
+             SELECT bucket_start, metric, dim_name, NULL, 0,
+                    project, tag, dim_value, count, sum, min, max, sketch, last_value, last_ts, hll
+               FROM rollups WHERE ${range}${and(both)}
+           ) AS stored
+           ORDER BY bucket_start, metric, dim_name`,
+    values,
+  };
 }
 
 /** Rows of the pre-packing layout (migration 050), still read until their bucket is rewritten. */

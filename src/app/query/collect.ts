@@ -60,22 +60,27 @@ export async function collectDimensionTotals(
   wants: ReadonlyArray<{ metric: MetricDefinition; dimName: string }>,
   pieces: readonly PlanPiece[],
 ): Promise<Map<string, Totals>> {
-  // Scoped dimension questions are read from raw events (needsRawEvents): one scan, not one per pair.
-  if (ctx.rollupReader.dimensionReads === 'parallel-narrow-reads' && !needsRawEvents({ ...request, dimName: undefined })) {
-    const result = new Map<string, Totals>();
-    const answers = await Promise.all(wants.map((want) => collectTotals(ctx, { ...request, metrics: [want.metric], dimName: want.dimName }, pieces)));
-    wants.forEach((want, i) => {
-      const totals = result.get(want.dimName) ?? new Map();
-      for (const [metric, byValue] of answers[i]!) totals.set(metric, byValue);
-      result.set(want.dimName, totals);
-    });
-    return result;
-  }
   const metrics = [...new Set(wants.map((want) => want.metric))];
-  const rows = await readPartials(ctx, { ...request, metrics, dimName: undefined, pieces });
   const byDimName = new Map<string, RollupRow[]>(wants.map((want) => [want.dimName, []]));
   const wanted = new Set(wants.map((want) => `${want.metric.name}\u0000${want.dimName}`));
-  for (const row of rows) if (wanted.has(`${row.metric}\u0000${row.dimName}`)) byDimName.get(row.dimName)!.push(row);
+  const keep = (rows: readonly RollupRow[]) => {
+    for (const row of rows) if (wanted.has(`${row.metric}\u0000${row.dimName}`)) byDimName.get(row.dimName)!.push(row);
+  };
+  // Scoped dimension questions are read from raw events (needsRawEvents): one scan, not one per pair.
+  if (ctx.rollupReader.dimensionReads === 'parallel-narrow-reads' && !needsRawEvents({ ...request, dimName: undefined })) {
+    // Narrow rollup reads per pair, but raw edges scanned once for every pair: each scan is a
+    // cursor in a transaction on PostgreSQL (five round trips), and the pairs share the edges.
+    const rollupPieces = pieces.filter((piece) => piece.kind !== 'raw');
+    const rawPieces = pieces.filter((piece) => piece.kind === 'raw');
+    const [narrow, raw] = await Promise.all([
+      Promise.all(wants.map((want) => readPartials(ctx, { ...request, metrics: [want.metric], dimName: want.dimName, pieces: rollupPieces }))),
+      rawPieces.length === 0 ? [] : readPartials(ctx, { ...request, metrics, dimName: undefined, pieces: rawPieces }),
+    ]);
+    for (const rows of narrow) keep(rows);
+    keep(raw);
+  } else {
+    keep(await readPartials(ctx, { ...request, metrics, dimName: undefined, pieces }));
+  }
   const result = new Map<string, Totals>();
   for (const [dimName, dimRows] of byDimName) {
     const totals: Totals = new Map();
