@@ -82,8 +82,10 @@ export function createPromTelemetry(options: PromTelemetryOptions = {}): PromTel
   const readOldestDirty = options.readOldestDirtyHours;
   const wallClock = options.now ?? Date.now;
   if (readOldestDirty) {
-    // One read per scrape, shared by the two gauges. A failing read reports NaN (unknown), never
-    // 0, which would claim that nothing waits; the scrape itself still succeeds.
+    // One read per scrape, shared by the two gauges: a scrape starts every collect in the same
+    // tick, so the read is forgotten as soon as it settles (a timer could outlive a fast scrape
+    // and hand the next one a stale backlog). A failing read reports NaN (unknown), never 0,
+    // which would claim that nothing waits; the scrape itself still succeeds.
     let backlog: Promise<number[] | null> | null = null;
     const lagsNow = (): Promise<number[] | null> => {
       backlog ??= readOldestDirty()
@@ -92,7 +94,9 @@ export function createPromTelemetry(options: PromTelemetryOptions = {}): PromTel
           return [...oldest.values()].map((hourStart) => Math.max(0, (now - (hourStart + HOUR_MS)) / 1000));
         })
         .catch(() => null)
-        .finally(() => setTimeout(() => (backlog = null), 0));
+        .finally(() => {
+          backlog = null;
+        });
       return backlog;
     };
     // Per-organization lag (label org) is on the keyed /api/v1/prometheus endpoints only: /metrics
