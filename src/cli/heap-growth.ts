@@ -6,8 +6,8 @@ import { setFlagsFromString } from 'node:v8';
  * aggregation pass keeps ~45 MB live but promotes ~0.5 GB of rows that die soon after (hour rows
  * held until their day is merged and written, packs until their transaction ends), so a 1M-event
  * full pass peaked at 410–440 MB of RSS with a heap of ~200 MB, ~150 MB of it garbage. 1.3×
- * keeps that pass under 300 MB (50 % measured 295–313 MB) for well under a second more of full
- * collections per pass.
+ * keeps that pass near 300 MB (50 % measured 295–313 MB) for ~10–15 % more wall time of the pass
+ * (side by side, docs/PERFORMANCE.md §2): the price of more frequent full collections.
  */
 export const HEAP_GROWING_PERCENT = 30;
 
