@@ -40,9 +40,12 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
   // FULL syncs the WAL on every commit: an accepted event survives a power loss, not just a crash.
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
-  // 64 MB instead of 2 MB: random idempotency keys spread primary-key inserts over the whole
-  // index, and rollup rewrites touch every metric of a bucket.
-  db.pragma('cache_size = -65536');
+  // 32 MiB instead of 2: random idempotency keys spread primary-key inserts over the whole
+  // index, and rollup rewrites touch every metric of a bucket. Not 64: an aggregation pass's
+  // writes and read-backs fill the cache to its bound and it stays, and at 64 MiB that kept the
+  // aggregating process over 300 MB (1M-event pass: 289 MB peak at 64 MiB, 252 at 32, 239 at 16;
+  // ingest of 200k events showed no difference between 64 and 32 beyond run-to-run noise).
+  db.pragma('cache_size = -32768');
   db.pragma('temp_store = MEMORY');
 
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT');
