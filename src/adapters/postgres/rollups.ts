@@ -232,15 +232,8 @@ type PackOrLegacyRow = Omit<RollupDbRow, 'org_id' | 'granularity'> & { packed: B
  * a dozen reads. Pack rows leave the legacy columns null; legacy rows leave `packed` null.
  */
 function packsAndLegacyQuery(query: RollupQuery, prefixOnly: boolean): { text: string; values: unknown[] } {
-  const values: unknown[] = [query.orgId, query.granularity, query.from, query.to];
   // No project or tag filter: a merging read has none (the port's rule; unpackRows checks it).
-  const both: string[] = [];
-  const add = (sql: (placeholder: string) => string, value: unknown) => {
-    values.push(value);
-    both.push(sql(`$${values.length}`));
-  };
-  if (query.metrics !== undefined) add((p) => `metric = ANY(${p}::text[])`, query.metrics);
-  if (query.dimName !== undefined) add((p) => `dim_name = ${p}`, query.dimName);
+  const { values, filters: both } = rollupFilters(query, false);
   const range = 'org_id = $1 AND granularity = $2 AND bucket_start >= $3 AND bucket_start < $4';
   const and = (filters: readonly string[]) => filters.map((filter) => ` AND ${filter}`).join('');
   const packed = prefixOnly ? `substring(packed FROM 1 FOR ${PACK_PREFIX_BYTES}) AS packed, octet_length(packed) AS size` : 'packed, 0 AS size';
@@ -260,26 +253,33 @@ function packsAndLegacyQuery(query: RollupQuery, prefixOnly: boolean): { text: s
   };
 }
 
+/**
+ * The range of a rollup read as $1–$4 and its filters as `column = $n` terms after them; packs
+ * are filtered by project and tag while decoding, so only rows of the old layout take them.
+ */
+function rollupFilters(query: RollupQuery, projectAndTag: boolean): { values: unknown[]; filters: string[] } {
+  const values: unknown[] = [query.orgId, query.granularity, query.from, query.to];
+  const filters: string[] = [];
+  const add = (sql: (placeholder: string) => string, value: unknown) => {
+    values.push(value);
+    filters.push(sql(`$${values.length}`));
+  };
+  if (query.metrics !== undefined) add((p) => `metric = ANY(${p}::text[])`, query.metrics);
+  if (projectAndTag && query.project !== undefined) add((p) => `project = ${p}`, query.project);
+  if (projectAndTag && query.tag !== undefined) add((p) => `tag = ${p}`, query.tag);
+  if (query.dimName !== undefined) add((p) => `dim_name = ${p}`, query.dimName);
+  return { values, filters };
+}
+
 /** Rows of the pre-packing layout (migration 050), still read until their bucket is rewritten. */
 async function readLegacyRows(pool: Pool, query: RollupQuery): Promise<RollupRow[]> {
-  {
-      const params: unknown[] = [query.orgId, query.granularity, query.from, query.to];
-      const filters: string[] = [];
-      const add = (sql: (placeholder: string) => string, value: unknown) => {
-        params.push(value);
-        filters.push(sql(`$${params.length}`));
-      };
-      if (query.metrics !== undefined) add((p) => `metric = ANY(${p}::text[])`, query.metrics);
-      if (query.project !== undefined) add((p) => `project = ${p}`, query.project);
-      if (query.tag !== undefined) add((p) => `tag = ${p}`, query.tag);
-      if (query.dimName !== undefined) add((p) => `dim_name = ${p}`, query.dimName);
-      const result = await pool.query<RollupDbRow>(
-        `SELECT ${ROLLUP_COLUMNS} FROM rollups
-          WHERE org_id = $1 AND granularity = $2 AND bucket_start >= $3 AND bucket_start < $4
-          ${filters.map((filter) => `AND ${filter}`).join(' ')}
-          ORDER BY bucket_start, metric, project, tag, dim_name, dim_value`,
-        params,
-      );
-      return result.rows.map(toRollupRow);
-  }
+  const { values, filters } = rollupFilters(query, true);
+  const result = await pool.query<RollupDbRow>(
+    `SELECT ${ROLLUP_COLUMNS} FROM rollups
+      WHERE org_id = $1 AND granularity = $2 AND bucket_start >= $3 AND bucket_start < $4
+      ${filters.map((filter) => `AND ${filter}`).join(' ')}
+      ORDER BY bucket_start, metric, project, tag, dim_name, dim_value`,
+    values,
+  );
+  return result.rows.map(toRollupRow);
 }
