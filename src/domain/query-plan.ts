@@ -98,16 +98,38 @@ export function planRange(
   ];
 }
 
+/**
+ * How far a range ending at `end` may be read as if it ended later: rollups of a settled tail
+ * (no visible event and no pending aggregation in `[end, quietUntil)`) hold exactly the events
+ * before `end` there, so the bucket containing `end` can be read whole instead of hour rows and
+ * a raw scan of its last minutes. The coarsest tier whose bucket around `end` starts inside the
+ * range and ends within the quiet stretch wins; `end` itself when none does.
+ */
+export function settledEnd(start: number, end: number, quietUntil: number | undefined, timeZone: string, tiers: readonly Granularity[], horizons: TierHorizons = {}): number {
+  if (quietUntil === undefined || !(quietUntil > end)) return end;
+  for (const tier of tiers) {
+    const floor = floorBucket(end, tier, timeZone);
+    if (floor === end) return end;
+    const horizon = horizons[tier];
+    if (floor < start || (horizon !== undefined && floor < horizon)) continue;
+    const ceil = nextBucket(floor, tier, timeZone);
+    if (ceil <= quietUntil) return ceil;
+  }
+  return end;
+}
+
 export interface RangePlan {
   source: ResolvedSource;
   pieces: PlanPiece[];
 }
 
 /** Plan for a total over [start, end) (summary, breakdown, compare). */
-export function planTotal(input: { start: number; end: number; storageZone: string; source: SourceParam; horizons?: TierHorizons }): RangePlan {
+export function planTotal(input: { start: number; end: number; storageZone: string; source: SourceParam; horizons?: TierHorizons; quietUntil?: number | undefined }): RangePlan {
   const horizons = input.horizons ?? {};
   const source = resolveSource(input.source, input.start, input.end, horizons);
-  return { source, pieces: planRange(input.start, input.end, input.storageZone, tiersForSource(source), horizons) };
+  const tiers = tiersForSource(source);
+  const end = settledEnd(input.start, input.end, input.quietUntil, input.storageZone, tiers, horizons);
+  return { source, pieces: planRange(input.start, end, input.storageZone, tiers, horizons) };
 }
 
 /** Every stored tier, coarsest first: weeks straddle months, so they only fill a month's edges. */
@@ -119,11 +141,12 @@ const ALL_TIERS: readonly Granularity[] = ['month', 'week', 'day', 'hour'];
  * many rows as one of its days, so a 90-day total reads a tenth of the rows the day tier needs.
  * `source` still reports what `auto` resolves to by span.
  */
-export function planTotalCoarsest(input: { start: number; end: number; storageZone: string; horizons?: TierHorizons }): RangePlan {
+export function planTotalCoarsest(input: { start: number; end: number; storageZone: string; horizons?: TierHorizons; quietUntil?: number | undefined }): RangePlan {
   const horizons = input.horizons ?? {};
+  const end = settledEnd(input.start, input.end, input.quietUntil, input.storageZone, ALL_TIERS, horizons);
   return {
     source: resolveSource('auto', input.start, input.end, horizons),
-    pieces: planRange(input.start, input.end, input.storageZone, ALL_TIERS, horizons),
+    pieces: planRange(input.start, end, input.storageZone, ALL_TIERS, horizons),
   };
 }
 
@@ -172,6 +195,8 @@ export function planSeries(input: {
   storageZone: string;
   source: SourceParam;
   horizons?: TierHorizons;
+  /** See `settledEnd`: the last point may be read from whole buckets up to this instant. */
+  quietUntil?: number | undefined;
 }): SeriesPlan {
   const horizons = input.horizons ?? {};
   const source = resolveSource(input.source, input.start, input.end, horizons);
@@ -185,7 +210,8 @@ export function planSeries(input: {
     const bucketEnd = nextBucket(bucketStart, input.granularity, input.queryZone);
     const start = Math.max(bucketStart, input.start);
     const end = Math.min(bucketEnd, input.end);
-    buckets.push({ start, end, bucketStart, pieces: planRange(start, end, input.storageZone, tiers, horizons) });
+    const readUntil = end === input.end ? settledEnd(start, end, input.quietUntil, input.storageZone, tiers, horizons) : end;
+    buckets.push({ start, end, bucketStart, pieces: planRange(start, readUntil, input.storageZone, tiers, horizons) });
     bucketStart = bucketEnd;
   }
   return { source, granularity: input.granularity, buckets };

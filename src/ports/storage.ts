@@ -99,6 +99,13 @@ export interface EventReader {
   countEvents(orgId?: string): Promise<number>;
   /** Earliest and latest event timestamp of the org (for backfill and time-zone changes); null when it has none. */
   eventTimestampsRange(orgId: string): Promise<{ min: number; max: number } | null>;
+  /**
+   * End of the settled stretch after `from`: the earlier of the first visible event at or after
+   * `from` and the start of the first dirty (not yet aggregated) hour ending after `from` —
+   * never before `from`, Infinity when neither exists. Up to it the rollups hold exactly the
+   * events before `from`, so a query ending at `from` may read whole buckets there.
+   */
+  quietAfter(orgId: string, from: number): Promise<number>;
 }
 
 export interface DirtyMark {

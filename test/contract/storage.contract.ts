@@ -381,6 +381,29 @@ export function describeStorageContract(engine: string, makeStorage: () => Promi
     });
 
     describe('dirty hours', () => {
+      it('quietAfter ends at the first visible event from `from` or at the first dirty hour ending after it', async () => {
+        const org = await newOrg();
+        expect(await storage.quietAfter(org, T0)).toBe(Infinity);
+        await storage.insertEvents(org, [makeEvent({ ts: T0 + 10 * 60_000 }), makeEvent({ ts: T0 + 2 * H + 5 })], utcHourOf, NOW);
+        // Both hours are dirty until aggregated: a range ending inside the first is not settled.
+        expect(await storage.quietAfter(org, T0 + 30 * 60_000)).toBe(T0 + 30 * 60_000);
+        expect(await storage.quietAfter(org, T0 + H + 1)).toBe(T0 + 2 * H);
+        await storage.clearDirty(await storage.listDirty(org, 100));
+        expect(await storage.quietAfter(org, T0)).toBe(T0 + 10 * 60_000);
+        expect(await storage.quietAfter(org, T0 + 30 * 60_000)).toBe(T0 + 2 * H + 5);
+        expect(await storage.quietAfter(org, T0 + 2 * H + 5)).toBe(T0 + 2 * H + 5);
+        expect(await storage.quietAfter(org, T0 + 2 * H + 6)).toBe(Infinity);
+        // A dirty hour ahead bounds the stretch; one that ended before `from` does not.
+        await storage.markDirty(org, [T0 + 5 * H]);
+        expect(await storage.quietAfter(org, T0 + 2 * H + 6)).toBe(T0 + 5 * H);
+        expect(await storage.quietAfter(org, T0 + 5 * H + 59 * 60_000)).toBe(T0 + 5 * H + 59 * 60_000);
+        expect(await storage.quietAfter(org, T0 + 6 * H)).toBe(Infinity);
+        // Other organizations' events and marks do not count.
+        const other = await newOrg();
+        await storage.insertEvents(other, [makeEvent({ ts: T0 + 3 * H })], utcHourOf, NOW);
+        expect(await storage.quietAfter(org, T0 + 2 * H + 6)).toBe(T0 + 5 * H);
+      });
+
       it('insert marks hours; a mark re-marked after listing survives clearDirty', async () => {
         const org = await newOrg();
         await storage.insertEvents(org, [makeEvent({ ts: T0 + 5 }), makeEvent({ ts: T0 + H + 5 })], utcHourOf, NOW);

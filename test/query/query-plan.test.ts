@@ -4,6 +4,8 @@ import {
   planRange,
   planSeries,
   planTotal,
+  planTotalCoarsest,
+  settledEnd,
   resolveSource,
   seriesPieces,
   tiersForSource,
@@ -274,3 +276,42 @@ describe('retention horizons', () => {
   });
 });
 
+
+describe('settled tail (settledEnd): a range ending before any later event reads the bucket holding its end whole', () => {
+  const start = utc('2026-01-10T08:20:00Z');
+  const end = utc('2026-01-14T15:42:00Z'); // a Wednesday
+
+  it('ends the plan at the coarsest bucket starting inside the range, when nothing happens until its end', () => {
+    const plan = planTotalCoarsest({ start, end, storageZone: 'UTC', quietUntil: Infinity });
+    expect(show(plan.pieces).at(-1)).toEqual(['week', '2026-01-12T00:00:00.000Z', '2026-01-19T00:00:00.000Z']);
+    expectExactCover(plan.pieces, start, utc('2026-01-19T00:00:00Z'), 'UTC');
+    expect(plan.source).toBe(planTotalCoarsest({ start, end, storageZone: 'UTC' }).source);
+  });
+
+  it('takes the finer bucket the quiet stretch allows, and nothing when it ends before the next hour', () => {
+    expect(settledEnd(start, end, utc('2026-01-15T00:00:00Z'), 'UTC', ['month', 'week', 'day', 'hour'])).toBe(utc('2026-01-15T00:00:00Z'));
+    expect(settledEnd(start, end, utc('2026-01-14T16:30:00Z'), 'UTC', ['month', 'week', 'day', 'hour'])).toBe(utc('2026-01-14T16:00:00Z'));
+    expect(settledEnd(start, end, utc('2026-01-14T15:59:59Z'), 'UTC', ['month', 'week', 'day', 'hour'])).toBe(end);
+    expect(settledEnd(start, end, end, 'UTC', ['month', 'week', 'day', 'hour'])).toBe(end);
+    expect(settledEnd(start, end, undefined, 'UTC', ['month', 'week', 'day', 'hour'])).toBe(end);
+    const plan = planTotal({ start, end, storageZone: 'UTC', source: 'hourly', quietUntil: utc('2026-01-14T16:30:00Z') });
+    expect(show(plan.pieces).at(-1)).toEqual(['hour', '2026-01-10T09:00:00.000Z', '2026-01-14T16:00:00.000Z']);
+  });
+
+  it('never reads a bucket starting before the range, nor one of an expired tier', () => {
+    const lateStart = utc('2026-01-14T10:10:00Z');
+    expect(settledEnd(lateStart, end, Infinity, 'UTC', ['month', 'week', 'day', 'hour'])).toBe(utc('2026-01-14T16:00:00Z'));
+    expect(settledEnd(start, end, Infinity, 'UTC', ['day', 'hour'], { day: utc('2026-01-14T12:00:00Z') })).toBe(utc('2026-01-14T16:00:00Z'));
+    expect(settledEnd(start, utc('2026-01-14T00:00:00Z'), Infinity, 'UTC', ['day', 'hour'])).toBe(utc('2026-01-14T00:00:00Z'));
+  });
+
+  it('follows the storage zone (a half-hour zone) and extends only the last point of a series', () => {
+    const plan = planSeries({ start, end, granularity: 'day', queryZone: 'Asia/Kolkata', storageZone: 'Asia/Kolkata', source: 'daily', quietUntil: Infinity });
+    const last = plan.buckets.at(-1)!;
+    expect(last.end).toBe(end);
+    expect(show(last.pieces)).toEqual([['day', '2026-01-13T18:30:00.000Z', '2026-01-14T18:30:00.000Z']]);
+    const plain = planSeries({ start, end, granularity: 'day', queryZone: 'Asia/Kolkata', storageZone: 'Asia/Kolkata', source: 'daily' });
+    expect(plan.buckets.slice(0, -1)).toEqual(plain.buckets.slice(0, -1));
+    expect(show(plain.buckets.at(-1)!.pieces).at(-1)![0]).toBe('raw');
+  });
+});

@@ -116,6 +116,19 @@ export async function eventTimestampsRange(pool: Pool, orgId: string): Promise<{
   return { min: row.min, max: row.max };
 }
 
+const HOUR_MS = 3_600_000;
+
+/** EventReader.quietAfter: two index seeks in one round trip. */
+export async function quietAfter(pool: Pool, orgId: string, from: number): Promise<number> {
+  const result = await pool.query<{ event: number | null; mark: number | null }>(
+    `SELECT (SELECT ts FROM events WHERE org_id = $1 AND ts >= $2 AND NOT superseded ORDER BY ts LIMIT 1) AS event,
+            (SELECT hour_start FROM dirty_hours WHERE org_id = $1 AND hour_start > $2::bigint - ${HOUR_MS} ORDER BY hour_start LIMIT 1) AS mark`,
+    [orgId, from],
+  );
+  const row = result.rows[0];
+  return Math.max(from, Math.min(row?.event ?? Infinity, row?.mark ?? Infinity));
+}
+
 export async function countEventsBefore(pool: Pool, cutoff: number): Promise<number> {
   const result = await pool.query<{ n: number }>('SELECT count(*)::bigint AS n FROM events WHERE ts < $1', [cutoff]);
   return result.rows[0]?.n ?? 0;

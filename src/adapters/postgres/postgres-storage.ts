@@ -4,7 +4,7 @@ import { createPool, type PostgresOptions } from './db.ts';
 import { createDirtyQueue, createLeaseStore } from './dirty-leases.ts';
 import { EventPartitions } from './event-partitions.ts';
 import { insertEventBatch } from './events-insert.ts';
-import { countEvents, countEventsBefore, eventTimestampsRange, forEachEvent, recentEvents, scanEvents } from './events-read.ts';
+import { countEvents, countEventsBefore, eventTimestampsRange, forEachEvent, quietAfter, recentEvents, scanEvents } from './events-read.ts';
 import { deleteEventsBefore } from './events-retention.ts';
 import { createJobHealthStore } from './job-health.ts';
 import { applyMigrations } from './migrations.ts';
@@ -49,6 +49,7 @@ export function createPostgresStorage(options: PostgresOptions): PostgresStorage
     recentEvents: (orgId, types, limit) => recentEvents(pool, orgId, types, limit),
     countEvents: (orgId) => countEvents(pool, orgId),
     eventTimestampsRange: (orgId) => eventTimestampsRange(pool, orgId),
+    quietAfter: (orgId, from) => quietAfter(pool, orgId, from),
     deleteEventsBefore: (cutoff) => deleteEventsBefore(pool, partitions, cutoff),
     countEventsBefore: (cutoff) => countEventsBefore(pool, cutoff),
 

@@ -30,6 +30,7 @@ const FOLD_LIMIT = `LIMIT ${FOLD_CHUNK_ROWS}`;
 /** Rows per INSERT statement: one statement per row would cost more than the rows themselves. */
 const ROWS_PER_INSERT = 100;
 const COLUMN_COUNT = 9;
+const HOUR_MS = 3_600_000;
 
 function toEvent(row: EventRow): StoredEvent {
   const [orgId, id, type, ts, project, tag, attrs, receivedAt, supersedeKey] = row;
@@ -81,6 +82,12 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
          ORDER BY ts DESC, received_at DESC, id DESC LIMIT @limit`,
       )
       .raw(),
+    // Two scalar subqueries, each one index seek: the first visible event from @from, the
+    // first dirty hour ending after @from.
+    quiet: db.prepare<[Record<string, unknown>], { event: number | null; mark: number | null }>(
+      `SELECT (SELECT ts FROM events WHERE org_id = @orgId AND ts >= @from AND superseded = 0 ORDER BY ts LIMIT 1) AS event,
+              (SELECT hour_start FROM dirty_hours WHERE org_id = @orgId AND hour_start > @from - ${HOUR_MS} ORDER BY hour_start LIMIT 1) AS mark`,
+    ),
     countAll: db.prepare<[], number>('SELECT count(*) FROM events').pluck(),
     countOrg: db.prepare<[string], number>('SELECT count(*) FROM events WHERE org_id = ?').pluck(),
     // Two scalar subqueries so each uses the (org_id, ts) index's min/max shortcut.
@@ -245,6 +252,10 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
     },
     async recentEvents(orgId, types, limit) {
       return sql().recent.all({ orgId, types: typesParam(types), limit }).map(toEvent);
+    },
+    async quietAfter(orgId, from) {
+      const { event, mark } = sql().quiet.get({ orgId, from })!;
+      return Math.max(from, Math.min(event ?? Infinity, mark ?? Infinity));
     },
     /** Every stored event, superseded ones included. */
     async countEvents(orgId) {

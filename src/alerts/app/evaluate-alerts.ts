@@ -30,7 +30,7 @@ async function windowValue(ctx: AppContext, org: Organization, rule: AlertRuleDe
   if (metric === undefined) return null; // removed from the config since the rule was made
   const scope: QueryScope = { org, zone: org.timezone, storageZone: org.timezone, start, end, endIsNow: false, startIsDefault: false };
   const dimName = rule.dimension?.name ?? '';
-  const totals = await collectTotals(ctx, { orgId: org.id, metrics: [metric], dimName }, planFor(ctx, scope, 'auto').pieces);
+  const totals = await collectTotals(ctx, { orgId: org.id, metrics: [metric], dimName }, (await planFor(ctx, scope, 'auto')).pieces);
   return comparableValue(metric, statsOf(totals.get(metric.name)?.get(rule.dimension?.value ?? '')));
 }
 

@@ -51,7 +51,7 @@ export async function breakdown(ctx: QueryDeps, input: BreakdownInput): Promise<
       version,
     },
     async (): Promise<BreakdownResponse> => {
-      const plan = planFor(ctx, scope, source);
+      const plan = await planFor(ctx, scope, source);
       const totals = await collectTotals(
         ctx,
         { orgId: scope.org.id, metrics: [metric], project: scope.project, tag: scope.tag, dimName: dimension },

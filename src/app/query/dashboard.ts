@@ -6,7 +6,7 @@ import { addLocalDays, floorBucket, localDate, startOfLocalDate } from '../../do
 import type { QueryDeps } from './query-deps.ts';
 import { cachedJson, prefetchDataVersion, type CachedJson } from './cached-query.ts';
 import { collectDimensionTotals, collectSeries, statsOf, type Totals } from './collect.ts';
-import { loadOrganization, tierHorizons, type QueryScope } from './scope.ts';
+import { loadOrganization, quietUntil, tierHorizons, type QueryScope } from './scope.ts';
 import { formatInstant, formatLabel, MAX_RANGE_DAYS, resolveRange, resolveTimeZone } from './time-input.ts';
 
 /**
@@ -120,8 +120,9 @@ async function computeDashboard(ctx: QueryDeps, scope: QueryScope, range: Dashbo
   const base = { orgId: scope.org.id, project: scope.project, tag: scope.tag };
   // The dashboard picks tiers freely: the coarsest stored buckets that fit each point.
   const horizons = tierHorizons(ctx);
-  const plan = planSeries({ start: scope.start, end: scope.end, granularity: grain, queryZone: scope.zone, storageZone: scope.storageZone, source: 'monthly', horizons });
-  const totalPieces = planTotalCoarsest({ start: scope.start, end: scope.end, storageZone: scope.storageZone, horizons }).pieces;
+  const quiet = await quietUntil(ctx, scope);
+  const plan = planSeries({ start: scope.start, end: scope.end, granularity: grain, queryZone: scope.zone, storageZone: scope.storageZone, source: 'monthly', horizons, quietUntil: quiet });
+  const totalPieces = planTotalCoarsest({ start: scope.start, end: scope.end, storageZone: scope.storageZone, horizons, quietUntil: quiet }).pieces;
   const [series, byDimension] = await Promise.all([
     collectSeries(ctx, { ...base, metrics: [requests, errors, latency, cost], dimName: '' }, plan),
     collectDimensionTotals(

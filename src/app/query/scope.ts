@@ -1,6 +1,7 @@
 import { NotFoundError } from '../../domain/errors.ts';
 import type { Organization } from '../../domain/organization.ts';
 import type { TierHorizons } from '../../domain/query-plan.ts';
+import { floorBucket } from '../../domain/time-buckets.ts';
 import type { AppContext } from '../context.ts';
 import { MAX_RANGE_DAYS, resolveRange, resolveTimeZone } from './time-input.ts';
 
@@ -75,6 +76,16 @@ export async function resolveScope(ctx: Pick<AppContext, 'orgStore' | 'clock' | 
     project: input.project || undefined,
     tag: input.tag ?? undefined,
   };
+}
+
+/**
+ * How far past its end the range may be read (query-plan `settledEnd`); asked only when the end
+ * lies inside a day of the storage zone, as a range ending "now" does: one index probe that
+ * spares the hour rows and the raw scan of the end's day.
+ */
+export async function quietUntil(ctx: Pick<AppContext, 'eventReader'>, scope: QueryScope): Promise<number | undefined> {
+  if (floorBucket(scope.end, 'day', scope.storageZone) === scope.end) return undefined;
+  return ctx.eventReader.quietAfter(scope.org.id, scope.end);
 }
 
 /** Where retention has already removed rollups: the planner reads finer tiers or raw events there. */

@@ -7,7 +7,7 @@ import type { QueryDeps } from './query-deps.ts';
 import { cachedJson, prefetchDataVersion, type CachedJson } from './cached-query.ts';
 import { collectSeries, reportedMetrics, statsOf, valueOf, type SeriesCells } from './collect.ts';
 import { discoveredGauge, parseMetricNames, requireDimension, selectMetrics, type MetricSelection } from './metric-selection.ts';
-import { resolveScope, scopeKey, tierHorizons, type CommonQueryInput, type QueryScope } from './scope.ts';
+import { quietUntil, resolveScope, scopeKey, tierHorizons, type CommonQueryInput, type QueryScope } from './scope.ts';
 import type { QueryOptions } from './summary.ts';
 import { formatInstant } from './time-input.ts';
 
@@ -232,6 +232,7 @@ export async function series(ctx: QueryDeps, input: SeriesInput, options: Series
         storageZone: scope.storageZone,
         source,
         horizons: tierHorizons(ctx),
+        quietUntil: await quietUntil(ctx, scope),
       });
       return computeSeries(ctx, scope, request, plan, plan.source);
     },

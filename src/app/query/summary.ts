@@ -1,10 +1,10 @@
 import { apiMetricType, type MetricDefinition } from '../../domain/metrics/definition.ts';
-import { planTotal, planTotalCoarsest, type PlanPiece, type SourceParam } from '../../domain/query-plan.ts';
+import { planTotal, planTotalCoarsest, type PlanPiece, type RangePlan, type SourceParam } from '../../domain/query-plan.ts';
 import type { QueryDeps } from './query-deps.ts';
 import { cachedJson, prefetchDataVersion, type CachedJson } from './cached-query.ts';
 import { collectTotals, reportedMetrics, statsOf, valueOf } from './collect.ts';
 import { discoveredGauge, parseMetricNames, selectMetrics, type MetricSelection } from './metric-selection.ts';
-import { resolveScope, scopeKey, tierHorizons, type CommonQueryInput, type QueryScope, type ScopeOptions } from './scope.ts';
+import { quietUntil, resolveScope, scopeKey, tierHorizons, type CommonQueryInput, type QueryScope, type ScopeOptions } from './scope.ts';
 import { formatInstant } from './time-input.ts';
 
 /** `summary` (seed 000 shape): one line of totals per metric over [start, end). */
@@ -92,12 +92,12 @@ export async function summary(ctx: QueryDeps, input: SummaryInput, options: Quer
       refresh: input.refresh,
       version,
     },
-    () => computeSummary(ctx, scope, selection, planFor(ctx, scope, source)),
+    async () => computeSummary(ctx, scope, selection, await planFor(ctx, scope, source)),
   );
 }
 
 /** An explicit source pins its tiers; `auto` lets any stored tier answer (same totals, fewer rows). */
-export function planFor(ctx: QueryDeps, scope: QueryScope, source: SourceParam) {
-  const range = { start: scope.start, end: scope.end, storageZone: scope.storageZone, horizons: tierHorizons(ctx) };
+export async function planFor(ctx: QueryDeps, scope: QueryScope, source: SourceParam): Promise<RangePlan> {
+  const range = { start: scope.start, end: scope.end, storageZone: scope.storageZone, horizons: tierHorizons(ctx), quietUntil: await quietUntil(ctx, scope) };
   return source === 'auto' ? planTotalCoarsest(range) : planTotal({ ...range, source });
 }
