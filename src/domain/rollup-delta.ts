@@ -1,6 +1,6 @@
 import { mergeDistinct } from './distinct-sketch.ts';
 import type { RollupPartial } from './rollup-types.ts';
-import { replaceEncodedBins } from './sketch.ts';
+import { applySketchDelta, FLOAT_COUNTS, sketchDelta, type SketchDelta } from './sketch.ts';
 
 /**
  * A coarse bucket's partial after some of its finer buckets were recomputed, derived from the
@@ -84,13 +84,39 @@ function extreme(stored: number, before: number | undefined, after: number | und
 const lower = (x: number, y: number) => x < y;
 const higher = (x: number, y: number) => x > y;
 
+/**
+ * What replacing `before` by `after` does to any coarser partial containing it, with the parts
+ * that do not depend on the coarser partial worked out once: a steady pass applies the same
+ * contribution to the day, week and month (ADR 0015), so the sketches' bin difference and the
+ * distinct sketch's check are computed once, not per tier.
+ */
+export interface Contribution {
+  readonly before: RollupPartial | undefined;
+  readonly after: RollupPartial | undefined;
+  readonly unchanged: boolean;
+  /** The sketches' bin difference, computed on first use (null: float counts, re-merge). */
+  sketch?: SketchDelta | null;
+  /** Whether `after`'s distinct sketch still holds every value of `before`'s, computed on first use. */
+  hllKeepsBefore?: boolean;
+}
+
+export function contributionOf(before: RollupPartial | undefined, after: RollupPartial | undefined): Contribution {
+  const unchanged = (before === undefined && after === undefined) || (before !== undefined && after !== undefined && samePartial(before, after));
+  return { before, after, unchanged };
+}
+
 export function replaceContribution(
   stored: RollupPartial | undefined,
   before: RollupPartial | undefined,
   after: RollupPartial | undefined,
 ): ContributionOutcome {
-  if (before === undefined && after === undefined) return UNCHANGED;
-  if (before !== undefined && after !== undefined && samePartial(before, after)) return UNCHANGED;
+  return applyContribution(stored, contributionOf(before, after));
+}
+
+/** `replaceContribution(stored, c.before, c.after)`, reusing what `c` already worked out. */
+export function applyContribution(stored: RollupPartial | undefined, c: Contribution): ContributionOutcome {
+  const { before, after } = c;
+  if (c.unchanged) return UNCHANGED;
   if (stored === undefined) {
     // Nothing stored means nothing fed the bucket before; anything else is an inconsistency.
     return before === undefined ? { kind: 'set', partial: after! } : REMERGE;
@@ -116,7 +142,9 @@ export function replaceContribution(
 
   let sketch: Uint8Array | null = null;
   if (stored.sketch !== null) {
-    sketch = replaceEncodedBins(stored.sketch, before?.sketch ? [before.sketch] : [], after?.sketch ? [after.sketch] : []);
+    if (((stored.sketch[0] ?? 0) & FLOAT_COUNTS) !== 0) return REMERGE;
+    if (c.sketch === undefined) c.sketch = sketchDelta(before?.sketch ?? null, after?.sketch ?? null);
+    sketch = c.sketch === null ? null : applySketchDelta(stored.sketch, c.sketch);
     if (sketch === null) return REMERGE;
   } else if (before?.sketch || after?.sketch) {
     return REMERGE;
@@ -126,7 +154,8 @@ export function replaceContribution(
   if (stored.hll !== null) {
     if (before?.hll) {
       // A union cannot forget values: only when `after` still holds all of `before`'s.
-      if (!after?.hll || !bytesEqual(mergeDistinct([before.hll, after.hll]), after.hll)) return REMERGE;
+      c.hllKeepsBefore ??= after?.hll != null && bytesEqual(mergeDistinct([before.hll, after.hll]), after.hll);
+      if (!c.hllKeepsBefore) return REMERGE;
     }
     hll = after?.hll ? mergeDistinct([stored.hll, after.hll]) : stored.hll;
   } else if (before?.hll || after?.hll) {
