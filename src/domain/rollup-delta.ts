@@ -47,23 +47,20 @@ export function samePartial(a: RollupPartial, b: RollupPartial): boolean {
   );
 }
 
-interface Reading {
-  ts: number;
-  value: number;
-}
-
-function readingOf(p: RollupPartial | undefined): Reading | null {
-  return p === undefined || p.lastTs === null || p.lastValue === null ? null : { ts: p.lastTs, value: p.lastValue };
+/** A partial with a last reading (both halves set); no object per reading (three per row of a pass). */
+function hasReading(p: RollupPartial | undefined): p is RollupPartial & { lastTs: number; lastValue: number } {
+  return p !== undefined && p.lastTs !== null && p.lastValue !== null;
 }
 
 /** The merge rule of rollup-math: later timestamp wins, on a tie the larger value. */
-function later(a: Reading, b: Reading): boolean {
-  return a.ts > b.ts || (a.ts === b.ts && a.value > b.value);
+function later(a: RollupPartial, b: RollupPartial): boolean {
+  return a.lastTs! > b.lastTs! || (a.lastTs === b.lastTs && a.lastValue! > b.lastValue!);
 }
 
-function latest(a: Reading | null, b: Reading | null): Reading | null {
-  if (a === null) return b;
-  if (b === null) return a;
+/** The partial holding the later reading of two (undefined when neither has one). */
+function latest(a: RollupPartial | undefined, b: RollupPartial | undefined): RollupPartial | undefined {
+  if (!hasReading(a)) return hasReading(b) ? b : undefined;
+  if (!hasReading(b)) return a;
   return later(b, a) ? b : a;
 }
 
@@ -98,6 +95,8 @@ export interface Contribution {
   sketch?: SketchDelta | null;
   /** Whether `after`'s distinct sketch still holds every value of `before`'s, computed on first use. */
   hllKeepsBefore?: boolean;
+  /** Whether `after`'s distinct sketch is `before`'s byte for byte (the stored union then stays as it is). */
+  hllSameAsBefore?: boolean;
 }
 
 export function contributionOf(before: RollupPartial | undefined, after: RollupPartial | undefined): Contribution {
@@ -132,12 +131,9 @@ export function applyContribution(stored: RollupPartial | undefined, c: Contribu
   const max = extreme(stored.max, before?.max, after?.max, higher);
   if (min === undefined || max === undefined) return REMERGE;
 
-  const storedReading = readingOf(stored);
-  const beforeReading = readingOf(before);
-  const afterReading = readingOf(after);
-  let reading: Reading | null;
-  if (beforeReading === null || (afterReading !== null && !later(beforeReading, afterReading))) reading = latest(storedReading, afterReading);
-  else if (storedReading !== null && later(storedReading, beforeReading)) reading = latest(storedReading, afterReading);
+  let reading: RollupPartial | undefined;
+  if (!hasReading(before) || (hasReading(after) && !later(before, after))) reading = latest(stored, after);
+  else if (hasReading(stored) && later(stored, before)) reading = latest(stored, after);
   else return REMERGE;
 
   let sketch: Uint8Array | null = null;
@@ -157,7 +153,9 @@ export function applyContribution(stored: RollupPartial | undefined, c: Contribu
       c.hllKeepsBefore ??= after?.hll != null && bytesEqual(mergeDistinct([before.hll, after.hll]), after.hll);
       if (!c.hllKeepsBefore) return REMERGE;
     }
-    hll = after?.hll ? mergeDistinct([stored.hll, after.hll]) : stored.hll;
+    // `after` holding exactly `before`'s values adds nothing to a union that already holds them.
+    c.hllSameAsBefore ??= before?.hll != null && after?.hll != null && bytesEqual(before.hll, after.hll);
+    hll = after?.hll && !c.hllSameAsBefore ? mergeDistinct([stored.hll, after.hll]) : stored.hll;
   } else if (before?.hll || after?.hll) {
     return REMERGE;
   }
@@ -170,8 +168,8 @@ export function applyContribution(stored: RollupPartial | undefined, c: Contribu
       min,
       max,
       sketch,
-      lastValue: reading === null ? null : reading.value,
-      lastTs: reading === null ? null : reading.ts,
+      lastValue: reading === undefined ? null : reading.lastValue,
+      lastTs: reading === undefined ? null : reading.lastTs,
       hll,
     },
   };
