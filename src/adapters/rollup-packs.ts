@@ -72,20 +72,30 @@ export function packRows(rows: readonly RollupRow[], encoder = new PackEncoder()
     for (const metric of [...byMetric.keys()].sort(compareText)) {
       const byDim = byMetric.get(metric)!;
       for (const dimName of [...byDim.keys()].sort(compareText)) {
-        const entries = byDim.get(dimName)!;
-        const order = oneScope(entries) ? valueOrder : entryOrder;
-        entries.sort(order);
-        for (let i = 1; i < entries.length; i++) {
-          if (order(entries[i - 1]!, entries[i]!) === 0) {
-            throw new Error(`rollup pack: duplicate row ${bucketStart}/${metric}/${dimName}/${entries[i]!.project}/${entries[i]!.tag}/${entries[i]!.dimValue}`);
-          }
-        }
-        const stored = dimName === '' && entries.length > 1 ? [allScopesEntry(entries), ...entries] : entries;
-        packs.push({ bucketStart, metric, dimName, valueCount: entries.length, packed: encoder.encode(stored) });
+        packs.push(packOne({ bucketStart, metric, dimName }, byDim.get(dimName)!, encoder));
       }
     }
   }
   return packs;
+}
+
+/** One pack of `entries` (rows of that pack, any order; sorted here, in place). */
+export function packOne(key: PackKey, entries: RollupRow[], encoder: PackEncoder): Pack {
+  const { bucketStart, metric, dimName } = key;
+  const order = oneScope(entries) ? valueOrder : entryOrder;
+  if (!isSorted(entries, order)) entries.sort(order);
+  for (let i = 1; i < entries.length; i++) {
+    if (order(entries[i - 1]!, entries[i]!) === 0) {
+      throw new Error(`rollup pack: duplicate row ${bucketStart}/${metric}/${dimName}/${entries[i]!.project}/${entries[i]!.tag}/${entries[i]!.dimValue}`);
+    }
+  }
+  const stored = dimName === '' && entries.length > 1 ? [allScopesEntry(entries), ...entries] : entries;
+  return { bucketStart, metric, dimName, valueCount: entries.length, packed: encoder.encode(stored) };
+}
+
+function isSorted(entries: readonly RollupRow[], order: (a: RollupRow, b: RollupRow) => number): boolean {
+  for (let i = 1; i < entries.length; i++) if (order(entries[i - 1]!, entries[i]!) > 0) return false;
+  return true;
 }
 
 const isAllScopes = (entry: Pick<RollupRow, 'project' | 'tag' | 'dimValue'>) =>

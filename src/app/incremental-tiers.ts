@@ -1,6 +1,6 @@
 import { compileMetrics, RollupAccumulator } from '../domain/metrics/evaluate.ts';
 import type { Organization } from '../domain/organization.ts';
-import { replaceContribution, samePartial } from '../domain/rollup-delta.ts';
+import { applyContribution, contributionOf, samePartial, type Contribution } from '../domain/rollup-delta.ts';
 import { mergeAllPartials } from '../domain/rollup-math.ts';
 import { rollupRow, type Granularity, type RollupKey, type RollupPartial, type RollupRow } from '../domain/rollup-types.ts';
 import { floorBucket } from '../domain/time-buckets.ts';
@@ -42,14 +42,13 @@ interface Change {
 
 interface ChangeGroup {
   key: RollupKey;
-  before: RollupPartial | undefined;
-  after: RollupPartial | undefined;
+  contribution: Contribution;
 }
 
 /** The changes of one series key over the dirty hours, in hour order, with their merge once computed. */
 interface KeyChanges {
   changes: Change[];
-  merged?: { before: RollupPartial | undefined; after: RollupPartial | undefined };
+  merged?: Contribution;
 }
 
 function byKey(changes: readonly Change[]): Map<string, KeyChanges> {
@@ -62,14 +61,15 @@ function byKey(changes: readonly Change[]): Map<string, KeyChanges> {
   return out;
 }
 
-function mergeChanges(changes: readonly Change[]): { before: RollupPartial | undefined; after: RollupPartial | undefined } {
+function mergeChanges(changes: readonly Change[]): Contribution {
   const before: RollupPartial[] = [];
   const after: RollupPartial[] = [];
   for (const change of changes) {
     if (change.before) before.push(change.before);
     if (change.after) after.push(change.after);
   }
-  return { before: mergedOrNone(before), after: mergedOrNone(after) };
+  // One contribution for the day, week and month: what does not depend on their stored rows is worked out once.
+  return contributionOf(mergedOrNone(before), mergedOrNone(after));
 }
 
 /**
@@ -78,10 +78,10 @@ function mergeChanges(changes: readonly Change[]): { before: RollupPartial | und
  */
 function groupChanges(keys: ReadonlyMap<string, KeyChanges>, granularity: Granularity, bucketOfHour: ReadonlyMap<number, number>): Map<number, Map<string, ChangeGroup>> {
   const groups = new Map<number, Map<string, ChangeGroup>>();
-  const add = (bucket: number, key: string, template: RollupRow, merged: { before: RollupPartial | undefined; after: RollupPartial | undefined }) => {
+  const add = (bucket: number, key: string, template: RollupRow, contribution: Contribution) => {
     let inBucket = groups.get(bucket);
     if (inBucket === undefined) groups.set(bucket, (inBucket = new Map()));
-    inBucket.set(key, { key: keyIn(template, granularity, bucket), before: merged.before, after: merged.after });
+    inBucket.set(key, { key: keyIn(template, granularity, bucket), contribution });
   };
   for (const [key, keyChanges] of keys) {
     const { changes } = keyChanges;
@@ -228,7 +228,7 @@ export async function recomputeHoursIncrementally(
       const storedInBucket = storedInTier?.get(bucket);
       for (const [key, group] of inBucket) {
         const storedRow = storedInBucket?.get(key);
-        const outcome = replaceContribution(storedRow, group.before, group.after);
+        const outcome = applyContribution(storedRow, group.contribution);
         if (outcome.kind === 'set') {
           const row = rowOf(group.key, outcome.partial);
           upserts.push(row);

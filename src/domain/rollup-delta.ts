@@ -1,6 +1,6 @@
 import { mergeDistinct } from './distinct-sketch.ts';
 import type { RollupPartial } from './rollup-types.ts';
-import { replaceEncodedBins } from './sketch.ts';
+import { applySketchDelta, FLOAT_COUNTS, sketchDelta, type SketchDelta } from './sketch.ts';
 
 /**
  * A coarse bucket's partial after some of its finer buckets were recomputed, derived from the
@@ -47,23 +47,20 @@ export function samePartial(a: RollupPartial, b: RollupPartial): boolean {
   );
 }
 
-interface Reading {
-  ts: number;
-  value: number;
-}
-
-function readingOf(p: RollupPartial | undefined): Reading | null {
-  return p === undefined || p.lastTs === null || p.lastValue === null ? null : { ts: p.lastTs, value: p.lastValue };
+/** A partial with a last reading (both halves set); no object per reading (three per row of a pass). */
+function hasReading(p: RollupPartial | undefined): p is RollupPartial & { lastTs: number; lastValue: number } {
+  return p !== undefined && p.lastTs !== null && p.lastValue !== null;
 }
 
 /** The merge rule of rollup-math: later timestamp wins, on a tie the larger value. */
-function later(a: Reading, b: Reading): boolean {
-  return a.ts > b.ts || (a.ts === b.ts && a.value > b.value);
+function later(a: RollupPartial, b: RollupPartial): boolean {
+  return a.lastTs! > b.lastTs! || (a.lastTs === b.lastTs && a.lastValue! > b.lastValue!);
 }
 
-function latest(a: Reading | null, b: Reading | null): Reading | null {
-  if (a === null) return b;
-  if (b === null) return a;
+/** The partial holding the later reading of two (undefined when neither has one). */
+function latest(a: RollupPartial | undefined, b: RollupPartial | undefined): RollupPartial | undefined {
+  if (!hasReading(a)) return hasReading(b) ? b : undefined;
+  if (!hasReading(b)) return a;
   return later(b, a) ? b : a;
 }
 
@@ -84,13 +81,41 @@ function extreme(stored: number, before: number | undefined, after: number | und
 const lower = (x: number, y: number) => x < y;
 const higher = (x: number, y: number) => x > y;
 
+/**
+ * What replacing `before` by `after` does to any coarser partial containing it, with the parts
+ * that do not depend on the coarser partial worked out once: a steady pass applies the same
+ * contribution to the day, week and month (ADR 0015), so the sketches' bin difference and the
+ * distinct sketch's check are computed once, not per tier.
+ */
+export interface Contribution {
+  readonly before: RollupPartial | undefined;
+  readonly after: RollupPartial | undefined;
+  readonly unchanged: boolean;
+  /** The sketches' bin difference, computed on first use (null: float counts, re-merge). */
+  sketch?: SketchDelta | null;
+  /** Whether `after`'s distinct sketch still holds every value of `before`'s, computed on first use. */
+  hllKeepsBefore?: boolean;
+  /** Whether `after`'s distinct sketch is `before`'s byte for byte (the stored union then stays as it is). */
+  hllSameAsBefore?: boolean;
+}
+
+export function contributionOf(before: RollupPartial | undefined, after: RollupPartial | undefined): Contribution {
+  const unchanged = (before === undefined && after === undefined) || (before !== undefined && after !== undefined && samePartial(before, after));
+  return { before, after, unchanged };
+}
+
 export function replaceContribution(
   stored: RollupPartial | undefined,
   before: RollupPartial | undefined,
   after: RollupPartial | undefined,
 ): ContributionOutcome {
-  if (before === undefined && after === undefined) return UNCHANGED;
-  if (before !== undefined && after !== undefined && samePartial(before, after)) return UNCHANGED;
+  return applyContribution(stored, contributionOf(before, after));
+}
+
+/** `replaceContribution(stored, c.before, c.after)`, reusing what `c` already worked out. */
+export function applyContribution(stored: RollupPartial | undefined, c: Contribution): ContributionOutcome {
+  const { before, after } = c;
+  if (c.unchanged) return UNCHANGED;
   if (stored === undefined) {
     // Nothing stored means nothing fed the bucket before; anything else is an inconsistency.
     return before === undefined ? { kind: 'set', partial: after! } : REMERGE;
@@ -106,17 +131,16 @@ export function replaceContribution(
   const max = extreme(stored.max, before?.max, after?.max, higher);
   if (min === undefined || max === undefined) return REMERGE;
 
-  const storedReading = readingOf(stored);
-  const beforeReading = readingOf(before);
-  const afterReading = readingOf(after);
-  let reading: Reading | null;
-  if (beforeReading === null || (afterReading !== null && !later(beforeReading, afterReading))) reading = latest(storedReading, afterReading);
-  else if (storedReading !== null && later(storedReading, beforeReading)) reading = latest(storedReading, afterReading);
+  let reading: RollupPartial | undefined;
+  if (!hasReading(before) || (hasReading(after) && !later(before, after))) reading = latest(stored, after);
+  else if (hasReading(stored) && later(stored, before)) reading = latest(stored, after);
   else return REMERGE;
 
   let sketch: Uint8Array | null = null;
   if (stored.sketch !== null) {
-    sketch = replaceEncodedBins(stored.sketch, before?.sketch ? [before.sketch] : [], after?.sketch ? [after.sketch] : []);
+    if (((stored.sketch[0] ?? 0) & FLOAT_COUNTS) !== 0) return REMERGE;
+    if (c.sketch === undefined) c.sketch = sketchDelta(before?.sketch ?? null, after?.sketch ?? null);
+    sketch = c.sketch === null ? null : applySketchDelta(stored.sketch, c.sketch);
     if (sketch === null) return REMERGE;
   } else if (before?.sketch || after?.sketch) {
     return REMERGE;
@@ -126,9 +150,12 @@ export function replaceContribution(
   if (stored.hll !== null) {
     if (before?.hll) {
       // A union cannot forget values: only when `after` still holds all of `before`'s.
-      if (!after?.hll || !bytesEqual(mergeDistinct([before.hll, after.hll]), after.hll)) return REMERGE;
+      c.hllKeepsBefore ??= after?.hll != null && bytesEqual(mergeDistinct([before.hll, after.hll]), after.hll);
+      if (!c.hllKeepsBefore) return REMERGE;
     }
-    hll = after?.hll ? mergeDistinct([stored.hll, after.hll]) : stored.hll;
+    // `after` holding exactly `before`'s values adds nothing to a union that already holds them.
+    c.hllSameAsBefore ??= before?.hll != null && after?.hll != null && bytesEqual(before.hll, after.hll);
+    hll = after?.hll && !c.hllSameAsBefore ? mergeDistinct([stored.hll, after.hll]) : stored.hll;
   } else if (before?.hll || after?.hll) {
     return REMERGE;
   }
@@ -141,8 +168,8 @@ export function replaceContribution(
       min,
       max,
       sketch,
-      lastValue: reading === null ? null : reading.value,
-      lastTs: reading === null ? null : reading.ts,
+      lastValue: reading === undefined ? null : reading.lastValue,
+      lastTs: reading === undefined ? null : reading.lastTs,
       hll,
     },
   };

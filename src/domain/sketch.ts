@@ -383,3 +383,69 @@ function mergeSortedBins(a: Bins, b: Bins, sign: 1 | -1): Bins | null {
   }
   return { keys, counts, length: keys.length };
 }
+
+/**
+ * The bins `plus` minus `minus` (whole counts, so exact), signed: what replacing one finer
+ * bucket's sketch by another does to every coarser bucket containing it. Computed once and
+ * applied to the day, week and month (`applySketchDelta`) instead of parsing and merging both
+ * encodings again per tier (ADR 0015). null when either has float counts.
+ */
+export interface SketchDelta {
+  zeroCount: number;
+  positive: Bins;
+  negative: Bins;
+}
+
+const NO_BINS: Bins = { keys: [], counts: [], length: 0 };
+
+export function sketchDelta(minus: Uint8Array | null, plus: Uint8Array | null): SketchDelta | null {
+  let zeroCount = 0;
+  let positive = NO_BINS;
+  let negative = NO_BINS;
+  if (plus !== null) {
+    if ((plus[0] as number) & FLOAT_COUNTS) return null;
+    const parsed = parseSketch(plus);
+    ({ zeroCount, positive, negative } = parsed);
+  }
+  if (minus !== null) {
+    if ((minus[0] as number) & FLOAT_COUNTS) return null;
+    const parsed = parseSketch(minus);
+    zeroCount -= parsed.zeroCount;
+    positive = signedDifference(positive, parsed.positive);
+    negative = signedDifference(negative, parsed.negative);
+  }
+  return { zeroCount, positive, negative };
+}
+
+/** `a − b` bin by bin, counts may go negative; bins reaching zero are dropped. */
+function signedDifference(a: Bins, b: Bins): Bins {
+  if (b.length === 0) return a;
+  const keys: number[] = [];
+  const counts: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const ka = i < a.length ? (a.keys[i] as number) : Infinity;
+    const kb = j < b.length ? (b.keys[j] as number) : Infinity;
+    const count = (ka <= kb ? (a.counts[i++] as number) : 0) - (kb <= ka ? (b.counts[j++] as number) : 0);
+    if (count !== 0) {
+      keys.push(Math.min(ka, kb));
+      counts.push(count);
+    }
+  }
+  return { keys, counts, length: keys.length };
+}
+
+/**
+ * `replaceEncodedBins(base, [minus], [plus])` from their `sketchDelta`: the same bytes, or null
+ * in the same cases (float counts, a bin or the zero count ending negative).
+ */
+export function applySketchDelta(base: Uint8Array, delta: SketchDelta): Uint8Array | null {
+  if ((base[0] as number) & FLOAT_COUNTS) return null;
+  const parsedBase = parseSketch(base);
+  const zeroCount = parsedBase.zeroCount + delta.zeroCount;
+  const positive = mergeSortedBins(parsedBase.positive, delta.positive, 1);
+  const negative = mergeSortedBins(parsedBase.negative, delta.negative, 1);
+  if (positive === null || negative === null || zeroCount < 0) return null;
+  return writeSketch(zeroCount, positive, negative);
+}

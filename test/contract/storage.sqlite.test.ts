@@ -166,6 +166,26 @@ describe('SQLite storage specifics', () => {
     await storage.close();
   });
 
+  it('a steady write reads a pack again when another connection committed after the by-key read (ADR 0015)', async () => {
+    const dir = join(dataDir, 'reuse-after-commit');
+    const storage = await openStorage(dir);
+    const other = await openStorage(dir);
+    const org = makeOrg();
+    await storage.createOrg(org, 1);
+    const B0 = Date.UTC(2030, 0, 1);
+    const user = (dimValue: string, count: number) =>
+      makeRollupRow({ orgId: org.id, granularity: 'day', bucketStart: B0, metric: 'llm_calls', dimName: 'user', dimValue, count, sum: count });
+    await storage.replaceBuckets(org.id, 'day', [B0], [user('a', 1), user('b', 2)]);
+    expect((await storage.readRollupsByKey(org.id, [user('a', 0)])).map((r) => r.count)).toEqual([1]);
+    // Nothing on this connection changed since its read; another one rewrote the pack.
+    await other.replaceBuckets(org.id, 'day', [B0], [user('a', 1), user('b', 5), user('c', 7)]);
+    await storage.writeRollupRows(org.id, [user('a', 3)], []);
+    const day = await storage.readRollups({ orgId: org.id, granularity: 'day', from: B0, to: B0 + 1 });
+    expect(day.map((r) => [r.dimValue, r.count])).toEqual([['a', 3], ['b', 5], ['c', 7]]);
+    await other.close();
+    await storage.close();
+  });
+
   it('commits rollup writes without an fsync of their own and everything else at FULL (ADR 0011)', async () => {
     const storage = await openStorage(join(dataDir, 'relaxed-commit'));
     const org = makeOrg();

@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Granularity, RollupKey, RollupRow } from '../../domain/rollup-types.ts';
 import type { RollupReader, RollupWriter } from '../../ports/storage.ts';
-import { DecodedPacks, packIdsOf, rewritePacks, rowsForKeys, type PackId, type StoredPackBlob } from '../rollup-pack-changes.ts';
+import { DecodedPacks, packIdsOf, packIdString, rewritePacks, rowsForKeys, type PackId, type StoredPackBlob } from '../rollup-pack-changes.ts';
 import { assertRowChanges } from '../rollup-row-changes.ts';
 import { binaryByteaArray, numberArray, textArray } from './array-literals.ts';
 import { inTransaction } from './db.ts';
@@ -75,20 +75,55 @@ function packIdArrays(ids: readonly PackId[]): string[] {
 
 type Queryable = Pick<PoolClient, 'query'>;
 
-async function storedPacks(db: Queryable, orgId: string, keys: Iterable<PackId>, forUpdate: boolean): Promise<StoredPackBlob[]> {
+type StoredPackDbRow = { granularity: Granularity; bucket_start: string | number; metric: string; dim_name: string; version: string; packed: Buffer | null };
+
+async function storedPacks(db: Queryable, orgId: string, keys: Iterable<PackId>): Promise<StoredPackBlob[]> {
   const packs: StoredPackBlob[] = [];
   for (const chunk of chunks(packIdsOf(keys))) {
     // LATERAL (here and for pre-pack keys): one primary-key probe per id whatever the statistics say. A plain join let the
     // planner hash every pack of the org when the table had not been analyzed yet (~45 ms for
     // 500 ids among 50,000 packs, against ~1.5 ms probing).
-    const result = await db.query<{ granularity: Granularity; bucket_start: string | number; metric: string; dim_name: string; packed: Buffer }>(
-      `SELECT p.granularity, p.bucket_start, p.metric, p.dim_name, p.packed
+    const result = await db.query<StoredPackDbRow>(
+      `SELECT p.granularity, p.bucket_start, p.metric, p.dim_name, p.xmin::text AS version, p.packed
          FROM ${PACK_IDS_FROM}
-        CROSS JOIN LATERAL (SELECT * FROM rollup_packs AS p WHERE ${PACK_ID_JOIN}${forUpdate ? ' FOR UPDATE' : ''}) AS p`,
+        CROSS JOIN LATERAL (SELECT p.xmin, p.* FROM rollup_packs AS p WHERE ${PACK_ID_JOIN}) AS p`,
       [orgId, ...packIdArrays(chunk)],
     );
     for (const row of result.rows) {
-      packs.push({ granularity: row.granularity, bucketStart: Number(row.bucket_start), metric: row.metric, dimName: row.dim_name, packed: row.packed });
+      packs.push({ granularity: row.granularity, bucketStart: Number(row.bucket_start), metric: row.metric, dimName: row.dim_name, packed: row.packed!, version: row.version });
+    }
+  }
+  return packs;
+}
+
+/**
+ * The packs a write changes, locked (`FOR UPDATE`). A pack whose row version (`xmin`) is still
+ * the one the by-key read saw comes back without its bytes: the write reuses the bytes that read
+ * kept (a new version is a new `xmin`, so equal versions mean equal bytes). A steady pass then
+ * receives its coarse packs once instead of twice (ADR 0015).
+ */
+async function packsForUpdate(db: Queryable, orgId: string, keys: Iterable<PackId>, decoded: DecodedPacks): Promise<StoredPackBlob[]> {
+  const packs: StoredPackBlob[] = [];
+  for (const chunk of chunks(packIdsOf(keys))) {
+    // Taken now: another org's read on this adapter may replace what `decoded` keeps meanwhile.
+    const kept = new Map<string, { version: string; packed: Uint8Array }>();
+    const versions = chunk.map((id) => {
+      const found = decoded.keptVersion(orgId, id);
+      if (found !== undefined) kept.set(packIdString(id), found);
+      return found?.version ?? '';
+    });
+    const result = await db.query<StoredPackDbRow>(
+      `SELECT p.granularity, p.bucket_start, p.metric, p.dim_name, p.xmin::text AS version,
+              CASE WHEN p.xmin::text = k.version THEN NULL ELSE p.packed END AS packed
+         FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[]) AS k(granularity, bucket_start, metric, dim_name, version)
+        CROSS JOIN LATERAL (SELECT p.xmin, p.* FROM rollup_packs AS p WHERE ${PACK_ID_JOIN} FOR UPDATE) AS p`,
+      [orgId, ...packIdArrays(chunk), textArray(versions)],
+    );
+    for (const row of result.rows) {
+      const id = { granularity: row.granularity, bucketStart: Number(row.bucket_start), metric: row.metric, dimName: row.dim_name };
+      const packed = row.packed ?? kept.get(packIdString(id))?.packed;
+      if (packed === undefined) throw new Error(`rollup pack ${packIdString(id)}: version ${row.version} sent back without its bytes`);
+      packs.push({ ...id, packed, version: row.version });
     }
   }
   return packs;
@@ -105,7 +140,7 @@ export function createRollupRows(pool: Pool): Pick<RollupReader, 'readRollupsByK
   return {
     async readRollupsByKey(orgId, keys) {
       // Two pooled connections at once: one round trip of waiting, not two.
-      const [packs, hasLegacy] = await Promise.all([storedPacks(pool, orgId, keys, false), hasLegacyRows(pool, orgId)]);
+      const [packs, hasLegacy] = await Promise.all([storedPacks(pool, orgId, keys), hasLegacyRows(pool, orgId)]);
       const rows = rowsForKeys(orgId, packs, keys, decoded);
       if (hasLegacy) rows.push(...(await legacy.readRollupsByKey(orgId, keys)));
       return rows;
@@ -119,7 +154,7 @@ export function createRollupRows(pool: Pool): Pick<RollupReader, 'readRollupsByK
       const legacyCheck = hasLegacyRows(pool, orgId);
       legacyCheck.catch(() => undefined);
       await inTransaction(pool, async (client) => {
-        const changes = rewritePacks(orgId, await storedPacks(client, orgId, [...upserts, ...deletes], true), upserts, deletes, decoded);
+        const changes = rewritePacks(orgId, await packsForUpdate(client, orgId, [...upserts, ...deletes], decoded), upserts, deletes, decoded);
         for (const chunk of chunks(changes.remove)) {
           await client.query(`DELETE FROM rollup_packs AS p USING ${PACK_IDS_FROM} WHERE ${PACK_ID_JOIN}`, [orgId, ...packIdArrays(chunk)]);
         }

@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { Granularity, RollupKey, RollupRow } from '../../domain/rollup-types.ts';
 import type { RollupReader, RollupWriter } from '../../ports/storage.ts';
-import { DecodedPacks, packIdsOf, rewritePacks, rowsForKeys, type PackId, type StoredPackBlob } from '../rollup-pack-changes.ts';
+import { DecodedPacks, packIdsOf, packIdString, rewritePacks, rowsForKeys, type PackId, type StoredPackBlob } from '../rollup-pack-changes.ts';
 import { assertRowChanges } from '../rollup-row-changes.ts';
 import { lazy } from './lazy-statement.ts';
 import { withRelaxedCommit } from './relaxed-commit.ts';
@@ -69,11 +69,46 @@ export function sqliteRollupRows(db: Database): Pick<RollupReader, 'readRollupsB
       .raw(),
     deleteLegacy: db.prepare<KeyParams>(`DELETE FROM rollups WHERE ${LEGACY_KEY_WHERE}`),
     anyLegacy: db.prepare<[string], number>('SELECT 1 FROM rollups WHERE org_id = ? LIMIT 1').pluck(),
+    totalChanges: db.prepare<[], number>('SELECT total_changes()').pluck(),
   }));
 
+  /**
+   * What the last by-key read saw, and when: `data_version` moves with every commit of another
+   * connection, `total_changes()` with every row this connection changes. Both unchanged inside
+   * the write's transaction means no pack changed since that read, so the write takes the packs
+   * that read found (and knows the ones it did not find are still absent) instead of reading
+   * them again (ADR 0015). Anything else reads them again, as before.
+   */
+  let lastRead: { orgId: string; dataVersion: number; totalChanges: number; asked: Set<string>; found: Map<string, StoredPackBlob> } | null = null;
+  const stamp = () => ({ dataVersion: db.pragma('data_version', { simple: true }) as number, totalChanges: sql().totalChanges.get()! });
+
+  /** The stored packs of the write's keys: those the last by-key read saw when nothing changed since, the rest read now. */
+  function packsToRewrite(orgId: string, keys: Iterable<PackId>): StoredPackBlob[] {
+    const read = lastRead;
+    lastRead = null;
+    if (read === null || read.orgId !== orgId) return storedPacks(orgId, keys);
+    const now = stamp();
+    if (now.dataVersion !== read.dataVersion || now.totalChanges !== read.totalChanges) return storedPacks(orgId, keys);
+    const packs: StoredPackBlob[] = [];
+    const unknown: PackId[] = [];
+    for (const id of packIdsOf(keys)) {
+      const key = packIdString(id);
+      if (!read.asked.has(key)) unknown.push(id);
+      else {
+        const found = read.found.get(key);
+        if (found !== undefined) packs.push(found);
+      }
+    }
+    if (unknown.length > 0) packs.push(...storedPacksOf(orgId, unknown));
+    return packs;
+  }
+
   function storedPacks(orgId: string, keys: Iterable<PackId>): StoredPackBlob[] {
+    return storedPacksOf(orgId, packIdsOf(keys));
+  }
+
+  function storedPacksOf(orgId: string, ids: readonly PackId[]): StoredPackBlob[] {
     const { readPacks } = sql();
-    const ids = packIdsOf(keys);
     const packs: StoredPackBlob[] = [];
     for (let i = 0; i < ids.length; i += READ_CHUNK) {
       const chunk = ids.slice(i, i + READ_CHUNK).map((k) => [k.granularity, k.bucketStart, k.metric, k.dimName]);
@@ -86,7 +121,7 @@ export function sqliteRollupRows(db: Database): Pick<RollupReader, 'readRollupsB
 
   const writeTx = db.transaction((orgId: string, upserts: readonly RollupRow[], deletes: readonly RollupKey[]) => {
     const { writePack, writePackChunk, removePack, deleteLegacy, anyLegacy } = sql();
-    const changes = rewritePacks(orgId, storedPacks(orgId, [...upserts, ...deletes]), upserts, deletes, decoded);
+    const changes = rewritePacks(orgId, packsToRewrite(orgId, [...upserts, ...deletes]), upserts, deletes, decoded);
     for (const id of changes.remove) removePack.run(...packIdParams(orgId, id));
     const { write } = changes;
     let next = 0;
@@ -101,7 +136,12 @@ export function sqliteRollupRows(db: Database): Pick<RollupReader, 'readRollupsB
 
   return {
     async readRollupsByKey(orgId, keys) {
-      const rows = rowsForKeys(orgId, storedPacks(orgId, keys), keys, decoded);
+      // Stamped before reading: a commit landing between the read's statements moves the stamp.
+      const before = stamp();
+      const ids = packIdsOf(keys);
+      const packs = storedPacksOf(orgId, ids);
+      lastRead = { orgId, ...before, asked: new Set(ids.map(packIdString)), found: new Map(packs.map((pack) => [packIdString(pack), pack])) };
+      const rows = rowsForKeys(orgId, packs, keys, decoded);
       if (sql().anyLegacy.get(orgId) !== undefined) {
         const { readLegacy } = sql();
         for (let i = 0; i < keys.length; i += READ_CHUNK) {
