@@ -25,7 +25,7 @@ interface RoundStats {
  */
 export const MIN_PARALLEL_DAYS = 4;
 
-type ParallelDeps = Pick<AppContext, 'dayFolder' | 'metrics'> & { config: Pick<AppContext['config'], 'retention'> };
+type ParallelDeps = Pick<AppContext, 'dayFolder' | 'metrics' | 'log'> & { config: Pick<AppContext['config'], 'retention'> };
 
 /**
  * The shares of a round (the first is this thread's), or null when the round folds in process:
@@ -93,6 +93,7 @@ export async function foldSharesInParallel(input: ParallelFold): Promise<void> {
     if (outcome.status === 'rejected') throw outcome.reason;
     addShare(stats, outcome.value);
   }
+  ctx.log.debug({ orgId: org.id, days: input.shares.map((days) => days.length) }, 'round folded on aggregation threads (days per share)');
 }
 
 function addShare(stats: RoundStats, share: DayShareResult): void {
