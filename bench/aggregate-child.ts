@@ -111,6 +111,7 @@ async function main(input: ChildInput): Promise<ChildResult> {
       idleMs,
     };
   } finally {
+    await ctx.dayFolder?.close();
     await storage.close();
   }
 }
@@ -158,6 +159,7 @@ async function steadyMain(input: ChildInput): Promise<SteadyChildResult> {
     }
     return { fullMs, rounds, idleWallMs, idleCpuMs };
   } finally {
+    await ctx.dayFolder?.close();
     await storage.close();
   }
 }

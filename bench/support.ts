@@ -19,7 +19,7 @@ import type { Cache } from '../src/ports/cache.ts';
 import { silentLogger } from '../src/ports/logger.ts';
 import { noopTelemetry } from '../src/ports/telemetry.ts';
 import { storageRoles, type Storage } from '../src/ports/storage.ts';
-import { createSourcesRuntime } from '../src/compose.ts';
+import { aggregationThreadCount, createDayFolder, createSourcesRuntime } from '../src/compose.ts';
 
 /**
  * Shared plumbing of the benchmarks: a fresh database per run (a temporary SQLite directory
@@ -114,9 +114,17 @@ export function createBenchCache(kind: CacheKind, options: BenchOptions): Cache 
   return createRedisCache({ url: options.redisUrl, keyPrefix: `mb-bench-${randomBytes(4).toString('hex')}:` });
 }
 
-/** The AppContext src/compose.ts would build, over a given storage and cache. */
+/**
+ * The AppContext src/compose.ts would build, over a given storage and cache, aggregation threads
+ * included (AGGREGATION_THREADS from the environment; they stop with the process, or earlier
+ * through `ctx.dayFolder.close()`).
+ */
 export function createBenchContext(storage: Storage, cache: Cache, dataDir = os.tmpdir()): AppContext & { storage: Storage } {
-  const config = loadConfig({ LOG_LEVEL: 'silent', ADMIN_KEY: BENCH_ADMIN_KEY, DATA_DIR: dataDir, CONFIG_FILE: undefined }, dataDir);
+  const config = loadConfig(
+    { LOG_LEVEL: 'silent', ADMIN_KEY: BENCH_ADMIN_KEY, DATA_DIR: dataDir, CONFIG_FILE: undefined, AGGREGATION_THREADS: process.env['AGGREGATION_THREADS'] },
+    dataDir,
+  );
+  const dayFolder = createDayFolder(storage, aggregationThreadCount(config), silentLogger);
   return {
     config,
     storage,
@@ -132,6 +140,7 @@ export function createBenchContext(storage: Storage, cache: Cache, dataDir = os.
     sources: createSourcesRuntime(config, silentLogger),
     reports: createReportsRuntime(config),
     alerts: createAlertsRuntime(config),
+    ...(dayFolder !== undefined ? { dayFolder } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -18,8 +19,11 @@ import type { Cache } from './ports/cache.ts';
 import type { Logger } from './ports/logger.ts';
 import type { Scheduler } from './ports/scheduler.ts';
 import { storageRoles, type Storage } from './ports/storage.ts';
-import { createSqliteStorage } from './adapters/sqlite/sqlite-storage.ts';
-import { createPostgresStorage } from './adapters/postgres/postgres-storage.ts';
+import { createSqliteStorage, type SqliteStorage } from './adapters/sqlite/sqlite-storage.ts';
+import { createPostgresStorage, type PostgresStorage } from './adapters/postgres/postgres-storage.ts';
+import type { StorageLocation } from './adapters/storage-location.ts';
+import { createDayFoldThreads } from './adapters/threads/day-fold-threads.ts';
+import type { ParallelDayFolder } from './ports/day-folder.ts';
 import { createMemoryCache } from './adapters/cache/memory-cache.ts';
 import { createRedisCache } from './adapters/cache/redis-cache.ts';
 import { createRateLimitRedis } from './adapters/cache/redis-rate-limit-client.ts';
@@ -76,8 +80,37 @@ function toDefinitions(custom: Config['customMetrics']): MetricDefinition[] {
   }));
 }
 
-export function createStorage(config: Readonly<Config>, log?: Logger): Storage {
+export function createStorage(config: Readonly<Config>, log?: Logger): SqliteStorage | PostgresStorage {
   return config.databaseUrl ? createPostgresStorage({ url: config.databaseUrl, log }) : createSqliteStorage({ dataDir: config.dataDir });
+}
+
+/**
+ * Most threads 'auto' picks: every thread adds a V8 heap and a connection to the aggregating
+ * process, whose peak RSS must stay ≤ 300 MB (ADR 0016), and a pass is cut into few long shares.
+ */
+const AUTO_THREADS_CAP = 4;
+
+/** AGGREGATION_THREADS resolved: 'auto' is one per core, capped. */
+export function aggregationThreadCount(config: Pick<Config, 'aggregationThreads'>): number {
+  return config.aggregationThreads === 'auto' ? Math.min(os.availableParallelism(), AUTO_THREADS_CAP) : config.aggregationThreads;
+}
+
+/** An aggregation thread's entry, next to this module: `.ts` from sources (tsx, vitest), `.js` in dist. */
+const DAY_FOLD_THREAD_ENTRY = new URL(`./day-fold-thread${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+
+/** Where a storage adapter's database lives, when another thread can open it (not `:memory:`). */
+export function storageLocationOf(storage: Storage): StorageLocation | null {
+  return (storage as Partial<Pick<SqliteStorage | PostgresStorage, 'location'>>).location ?? null;
+}
+
+/**
+ * Aggregation threads for backlog passes (ADR 0016): `threads` counts the aggregating thread,
+ * so 1 (or a database no thread can reopen) means none, and passes fold in process.
+ */
+export function createDayFolder(storage: Storage, threads: number, log: Logger): ParallelDayFolder | undefined {
+  const location = storageLocationOf(storage);
+  if (threads <= 1 || location === null) return undefined;
+  return createDayFoldThreads({ entry: DAY_FOLD_THREAD_ENTRY, storage: location, threads: threads - 1, log });
 }
 
 /** SQL sources: their state in meterboard's own database (tables from migration 020) and source connections. */
@@ -111,6 +144,7 @@ export async function createContext(config: Readonly<Config>, options: ContextOp
     await storage.close().catch(() => undefined);
     throw error;
   }
+  const dayFolder = createDayFolder(storage, aggregationThreadCount(config), log);
   const cache: Cache = config.redisUrl ? createRedisCache({ url: config.redisUrl, keyPrefix: 'meterboard:cache:', log }) : createMemoryCache();
   const ctx: AppContext = {
     config,
@@ -129,6 +163,7 @@ export async function createContext(config: Readonly<Config>, options: ContextOp
     sources: createSourcesRuntime(config, log),
     reports: createReportsRuntime(config),
     alerts: createAlertsRuntime(config),
+    ...(dayFolder !== undefined ? { dayFolder } : {}),
   };
   if (config.sources.length > 0) ctx.telemetry.watchSources(() => ctx.sources.state.listStatus());
   ctx.telemetry.watchAlertNotifications?.(() => ctx.alerts.store.countByStatus());
@@ -140,6 +175,7 @@ export async function createContext(config: Readonly<Config>, options: ContextOp
       await ctx.sources.state.close().catch((error: unknown) => log.warn({ err: error }, 'closing the source state failed'));
       await ctx.reports.close().catch((error: unknown) => log.warn({ err: error }, 'closing the reports store failed'));
       await ctx.alerts.close().catch((error: unknown) => log.warn({ err: error }, 'closing the alerts store failed'));
+      await dayFolder?.close().catch((error: unknown) => log.warn({ err: error }, 'closing the aggregation threads failed'));
       await storage.close();
     },
   };

@@ -8,7 +8,7 @@ import { ALL_TIERS, hoursOfMark, recomputeHours, type RecomputeDeps, type Recomp
 import { addTierCounts, emptyTierCounts, type TierCounts } from './tier-counts.ts';
 
 /** The aggregation pass: dirty queue, org lease, recompute (raw events → every tier), data versions. */
-export type AggregationDeps = RecomputeDeps & Pick<AppContext, 'orgStore' | 'dirtyQueue' | 'leaseStore' | 'dataVersions' | 'telemetry' | 'jobHealth'>;
+export type AggregationDeps = RecomputeDeps & Pick<AppContext, 'config' | 'orgStore' | 'dirtyQueue' | 'leaseStore' | 'dataVersions' | 'telemetry' | 'jobHealth'>;
 
 /** Answer of one pass (also the body of POST /api/v1/admin/aggregate). */
 export interface AggregateResult {

@@ -6,7 +6,7 @@ import type { TierCounts } from './tier-counts.ts';
 import { contiguousRanges, mergeIntoBuckets } from './rollup-merge.ts';
 
 /** Rebuilding weeks and months reads day/week rows back and replaces whole buckets. */
-export type CoarseTierDeps = Pick<AppContext, 'rollupReader' | 'rollupWriter' | 'config' | 'log'>;
+export type CoarseTierDeps = Pick<AppContext, 'rollupReader' | 'rollupWriter' | 'log'> & { config: Pick<AppContext['config'], 'retention'> };
 
 /**
  * Weeks and months containing freshly recomputed days. A week is merged from its days. A

@@ -2,6 +2,7 @@ import type { Config } from '../config/config.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { MetricDefinition } from '../domain/metrics/definition.ts';
 import type { Cache } from '../ports/cache.ts';
+import type { ParallelDayFolder } from '../ports/day-folder.ts';
 import type { CostEstimator, CountryLookup } from '../ports/enrichment.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { StorageRoles } from '../ports/storage.ts';
@@ -34,4 +35,9 @@ export interface AppContext extends StorageRoles {
   reports: ReportsRuntime;
   /** Alert rules, their states and history (src/alerts); notifications use `reports`' mailer and webhook. */
   alerts: AlertsRuntime;
+  /**
+   * Aggregation threads (AGGREGATION_THREADS, ADR 0016): a backlog pass folds shares of its days
+   * on them. Absent (one thread, or storage a thread cannot reopen such as `:memory:`): in process.
+   */
+  dayFolder?: ParallelDayFolder;
 }

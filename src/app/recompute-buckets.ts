@@ -6,10 +6,17 @@ import { bucketStartsBetween, floorBucket, nextBucket } from '../domain/time-buc
 import { rebuildCoarseTiers } from './coarse-tiers.ts';
 import { emptyTierCounts, type TierCounts } from './tier-counts.ts';
 import type { AppContext } from './context.ts';
+import { foldSharesInParallel, parallelShares } from './parallel-days.ts';
 import { contiguousRanges, mergeIntoBuckets } from './rollup-merge.ts';
 
-/** Recomputing reads raw events and hour rows and replaces whole buckets of every tier. */
-export type RecomputeDeps = Pick<AppContext, 'eventReader' | 'rollupReader' | 'rollupWriter' | 'clock' | 'config' | 'metrics' | 'log'>;
+/**
+ * Recomputing reads raw events and hour rows and replaces whole buckets of every tier; with a
+ * `dayFolder`, a backlog's days are folded on several threads (ADR 0016). Only retention is
+ * read from the config, so an aggregation thread can build these deps from a share.
+ */
+export type RecomputeDeps = Pick<AppContext, 'eventReader' | 'rollupReader' | 'rollupWriter' | 'clock' | 'metrics' | 'log' | 'dayFolder'> & {
+  config: Pick<AppContext['config'], 'retention'>;
+};
 
 /**
  * The recomputation core shared by incremental passes, backfill and rebuilds: hour buckets
@@ -136,56 +143,69 @@ export async function recomputeHours(
     inFlight.catch(() => undefined);
   };
 
-  try {
-    for (const day of days) {
-      const requested = requestedByDay.get(day)!;
-      const dayEnd = nextBucket(day, 'day', tz);
-      if (day < rawCutoff) {
-        // Part of this day's events are gone: recomputing it would overwrite a complete day with a partial one.
-        stats.expiredHours += requested.size;
-        continue;
-      }
-      const allHours = bucketStartsBetween(day, dayEnd, 'hour', tz);
-      // Hour rows older than hour retention may be gone (and without the hour tier none are
-      // written), so such days are recomputed whole from raw events.
-      const wholeDay = !tiers.hour || day < hourRowsCutoff || requested.size >= allHours.length;
-      const hours = wholeDay ? allHours : allHours.filter((h) => requested.has(h));
-
-      const hourRows: RollupRow[] = [];
-      for (const [from, to] of contiguousRanges(hours, 'hour', tz)) {
-        // Folded as read: an hour can hold hundreds of thousands of events, its partials far fewer.
-        const accumulator = new RollupAccumulator(compiled, hourOf, 'hour', (row) => hourRows.push(row));
-        stats.events += await ctx.eventReader.forEachEvent({ orgId: org.id, from, to }, (event) => accumulator.add(event));
-        accumulator.finish();
-      }
-
-      let dayInputs = hourRows;
-      if (!wholeDay) {
-        // The day's other hours come from their stored rows.
-        const recomputed = new Set(hours);
-        const others = allHours.filter((hour) => !recomputed.has(hour));
-        dayInputs = hourRows.slice();
-        for (const [from, to] of contiguousRanges(others, 'hour', tz)) {
-          for (const row of await ctx.rollupReader.readRollups({ orgId: org.id, granularity: 'hour', from, to })) dayInputs.push(row);
+  const foldInProcess = async (daysToFold: readonly number[], stop?: () => boolean): Promise<void> => {
+    try {
+      for (const day of daysToFold) {
+        // A failed share elsewhere fails the round: folding on would only be thrown away.
+        if (stop?.()) return;
+        const requested = requestedByDay.get(day)!;
+        const dayEnd = nextBucket(day, 'day', tz);
+        if (day < rawCutoff) {
+          // Part of this day's events are gone: recomputing it would overwrite a complete day with a partial one.
+          stats.expiredHours += requested.size;
+          continue;
         }
-      }
-      const dayRows = mergeIntoBuckets(dayInputs, 'day', () => day);
-      if (tiers.week || tiers.month) freshDays.set(day, keepDays || day < keepDayFrom ? dayRows : null);
+        const allHours = bucketStartsBetween(day, dayEnd, 'hour', tz);
+        // Hour rows older than hour retention may be gone (and without the hour tier none are
+        // written), so such days are recomputed whole from raw events.
+        const wholeDay = !tiers.hour || day < hourRowsCutoff || requested.size >= allHours.length;
+        const hours = wholeDay ? allHours : allHours.filter((h) => requested.has(h));
 
-      // Expired buckets are still replaced, by nothing, so no stale row outlives its recomputation.
-      for (const hour of hours) pendingHours.push(hour);
-      for (const row of hourRows) if (row.bucketStart >= keepHourFrom) pendingHourRows.push(row);
-      pendingDays.push(day);
-      if (day >= keepDayFrom) for (const row of dayRows) pendingDayRows.push(row);
-      if (pendingHourRows.length + pendingDayRows.length >= FLUSH_ROWS) await flush();
-      // Embedded storage answers synchronously: let the server breathe between days.
-      await new Promise((resolve) => setImmediate(resolve));
+        const hourRows: RollupRow[] = [];
+        for (const [from, to] of contiguousRanges(hours, 'hour', tz)) {
+          // Folded as read: an hour can hold hundreds of thousands of events, its partials far fewer.
+          const accumulator = new RollupAccumulator(compiled, hourOf, 'hour', (row) => hourRows.push(row));
+          stats.events += await ctx.eventReader.forEachEvent({ orgId: org.id, from, to }, (event) => accumulator.add(event));
+          accumulator.finish();
+        }
+
+        let dayInputs = hourRows;
+        if (!wholeDay) {
+          // The day's other hours come from their stored rows.
+          const recomputed = new Set(hours);
+          const others = allHours.filter((hour) => !recomputed.has(hour));
+          dayInputs = hourRows.slice();
+          for (const [from, to] of contiguousRanges(others, 'hour', tz)) {
+            for (const row of await ctx.rollupReader.readRollups({ orgId: org.id, granularity: 'hour', from, to })) dayInputs.push(row);
+          }
+        }
+        const dayRows = mergeIntoBuckets(dayInputs, 'day', () => day);
+        if (tiers.week || tiers.month) freshDays.set(day, keepDays || day < keepDayFrom ? dayRows : null);
+
+        // Expired buckets are still replaced, by nothing, so no stale row outlives its recomputation.
+        for (const hour of hours) pendingHours.push(hour);
+        for (const row of hourRows) if (row.bucketStart >= keepHourFrom) pendingHourRows.push(row);
+        pendingDays.push(day);
+        if (day >= keepDayFrom) for (const row of dayRows) pendingDayRows.push(row);
+        if (pendingHourRows.length + pendingDayRows.length >= FLUSH_ROWS) await flush();
+        // Embedded storage answers synchronously: let the server breathe between days.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await flush();
+      await inFlight;
+    } finally {
+      // Never return (or throw) with a write still running: the caller releases the lease next.
+      await inFlight.catch(() => undefined);
     }
-    await flush();
-    await inFlight;
-  } finally {
-    // Never return (or throw) with a write still running: the caller releases the lease next.
-    await inFlight.catch(() => undefined);
+  };
+
+  const shares = parallelShares(ctx, tiers, days, keepDayFrom);
+  if (shares === null) {
+    await foldInProcess(days);
+  } else {
+    // Hour and day rows of different days are independent; weeks and months read them back below.
+    await foldSharesInParallel({ folder: shares.folder, org, now, ctx, shares: shares.days, requestedByDay, hooks, stats, foldInProcess });
+    if (tiers.week || tiers.month) for (const day of days) if (day >= rawCutoff && !freshDays.has(day)) freshDays.set(day, null);
   }
 
   if (freshDays.size > 0) {

@@ -74,6 +74,8 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   AGGREGATE_EVERY: duration('s', '60s'),
+  /** Threads of a backlog aggregation pass (ADR 0016); unset or 0: one per core, at most 4. */
+  AGGREGATION_THREADS: intFromEnv(0, 0, 16),
   RETENTION_RAW: duration('d', '90d'),
   RETENTION_HOUR: duration('d', '30d'),
   RETENTION_DAY: duration('d', '400d'),
@@ -152,6 +154,8 @@ export interface Config {
   /** auto: readable lines on a terminal, JSON lines otherwise. */
   logFormat: 'auto' | 'json' | 'pretty';
   aggregateEveryMs: number;
+  /** AGGREGATION_THREADS: threads folding a backlog pass's days, the aggregating one included; 'auto': one per core, capped. */
+  aggregationThreads: number | 'auto';
   retention: { rawMs: number; hourMs: number; dayMs: number; weekMs: number | null; monthMs: number | null };
   limits: { maxEventsPerRequest: number; maxBodyBytes: number; maxFutureSkewMs: number };
   smtpUrl: string | undefined;
@@ -240,6 +244,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     aggregateEveryMs: e.AGGREGATE_EVERY,
+    aggregationThreads: e.AGGREGATION_THREADS === 0 ? 'auto' : e.AGGREGATION_THREADS,
     retention: {
       rawMs: e.RETENTION_RAW,
       hourMs: e.RETENTION_HOUR,

@@ -6,7 +6,7 @@ import { makeOrg } from '../factories/org.ts';
 import { compareWithOracle, summarize } from './compare.ts';
 import { arrivalChunks, generateEvents } from './generate.ts';
 import type { SentEvent } from './oracle.ts';
-import { createAggregationContext, ENGINES, fingerprint, ingestAll, readAllTiers, readTier, seededRandom, type AggregationTestContext, HEAVY_TEST_TIMEOUT_MS } from './support.ts';
+import { countThreadShares, createAggregationContext, ENGINES, fingerprint, ingestAll, readAllTiers, readTier, seededRandom, type AggregationTestContext, HEAVY_TEST_TIMEOUT_MS } from './support.ts';
 
 /**
  * The oracle test (issue 3): random events — late, duplicated, out of order, superseding
@@ -44,9 +44,11 @@ describe.each(ENGINES)('aggregation oracle on %s', (engine) => {
   let t: AggregationTestContext;
   const orgs = ZONES.map((zone) => ({ ...makeOrg({ timezone: zone.timezone }), hotspots: zone.hotspots }));
   const sent = new Map<string, SentEvent[]>();
+  let threadShares: { folded: number };
 
   beforeAll(async () => {
     t = await createAggregationContext(engine, { now: NOW });
+    threadShares = countThreadShares(t.ctx);
     for (const org of orgs) await t.ctx.storage.createOrg(org, NOW);
   });
   afterAll(() => t.close());
@@ -67,6 +69,8 @@ describe.each(ENGINES)('aggregation oracle on %s', (engine) => {
       expect(lastPass.buckets).toBeGreaterThan(0);
     }
     expect(await t.ctx.storage.dirtyOrgs()).toEqual([]);
+    // The first chunk spreads over every day: its round's days were folded on aggregation threads too (ADR 0016).
+    expect(threadShares.folded).toBeGreaterThan(0);
 
     // Hour rows past hour retention (30 days) are merged into days but never written.
     const hourCutoff = retentionCutoffs(NOW, t.ctx.config.retention).hour!;

@@ -21,6 +21,7 @@ import { noopTelemetry } from '../../src/ports/telemetry.ts';
 import { postgresTestSchemas } from '../support/postgres.ts';
 import type { Engine } from '../support/engines.ts';
 import { testSourcesRuntime } from '../support/sources-runtime.ts';
+import { createDayFolder } from '../../src/compose.ts';
 
 /**
  * Aggregation tests run every scenario on both engines, each context on a database of its
@@ -59,6 +60,12 @@ export interface AggregationTestOptions {
   env?: Record<string, string>;
   /** Custom metrics beside the built-ins (default: the test gauge). */
   custom?: MetricDefinition[];
+  /**
+   * AGGREGATION_THREADS of every context (default 2, what `auto` picks on a two-core machine):
+   * a backlog round of four days or more folds shares of its days on aggregation threads
+   * (ADR 0016), so the suites check the path production takes; 1 folds in process.
+   */
+  threads?: number;
 }
 
 export async function createAggregationContext(engine: Engine, options: AggregationTestOptions): Promise<AggregationTestContext> {
@@ -76,7 +83,9 @@ export async function createAggregationContext(engine: Engine, options: Aggregat
   const makeContext = async (): Promise<TestAppContext> => {
     const storage = open();
     await storage.migrate();
+    const dayFolder = createDayFolder(storage, options.threads ?? 2, silentLogger);
     const ctx = testAppContext(storage, {
+      ...(dayFolder !== undefined ? { dayFolder } : {}),
       config,
       cache: createMemoryCache(),
       clock,
@@ -102,6 +111,7 @@ export async function createAggregationContext(engine: Engine, options: Aggregat
     openPeer: makeContext,
     async close() {
       for (const c of opened.splice(0)) {
+        await c.dayFolder?.close();
         await c.storage.close();
         await c.sources.state.close();
         await c.cache.close();
@@ -110,6 +120,26 @@ export async function createAggregationContext(engine: Engine, options: Aggregat
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Counts the shares the context's aggregation threads fold (a delegating wrapper around the
+ * real threads, installed in `ctx`), so a suite can prove the parallel path ran.
+ */
+export function countThreadShares(ctx: AppContext): { folded: number } {
+  const real = ctx.dayFolder;
+  if (real === undefined) throw new Error('this context has no aggregation threads');
+  const counts = { folded: 0 };
+  ctx.dayFolder = {
+    threads: real.threads,
+    close: () => real.close(),
+    foldDays: async (share, beforeWrite) => {
+      const result = await real.foldDays(share, beforeWrite);
+      counts.folded += 1;
+      return result;
+    },
+  };
+  return counts;
 }
 
 /** Ingests through the real use case in requests of at most 10,000 events; fails on any rejection. */

@@ -1,5 +1,6 @@
 import type { QueryConfig } from 'pg';
 import type { Storage } from '../../ports/storage.ts';
+import type { StorageLocation } from '../storage-location.ts';
 import { createPool, type PostgresOptions } from './db.ts';
 import { createDirtyQueue, createLeaseStore } from './dirty-leases.ts';
 import { EventPartitions } from './event-partitions.ts';
@@ -23,7 +24,11 @@ const PING_TIMEOUT_MS = 5_000;
  * table lives in that schema (created by migrate), which is how tests isolate themselves.
  */
 /** The engine's name is for diagnostics (logs, tests); use cases decide nothing by it. */
-export type PostgresStorage = Storage & { readonly engine: 'postgres' };
+export type PostgresStorage = Storage & {
+  readonly engine: 'postgres';
+  /** Server and schema, for an aggregation thread's own pool. */
+  readonly location: StorageLocation;
+};
 
 export function createPostgresStorage(options: PostgresOptions): PostgresStorage {
   const pool = createPool(options);
@@ -33,6 +38,7 @@ export function createPostgresStorage(options: PostgresOptions): PostgresStorage
   // Refused, terminated, shut down, too many clients: the port promises UnavailableError, not SQLSTATEs.
   return translateOutages<PostgresStorage>({
     engine: 'postgres',
+    location: { engine: 'postgres', url: options.url, ...(options.schema !== undefined ? { schema: options.schema } : {}) },
     // The server filters inside the index; every row returned costs more to decode than to skip.
     dimensionReads: 'parallel-narrow-reads',
     ...createOrgStore(pool),
