@@ -76,15 +76,24 @@ export function createDayFoldThreads(options: DayFoldThreadsOptions): ParallelDa
     const task = slot.task;
     if (task === null || message.task !== task.id) return;
     if (message.kind === 'before-write') {
-      const allow = async () => {
+      // The slot first, then the lease check: the write follows the check without a wait between.
+      const allow = async (): Promise<boolean> => {
         const release = await writeSlot();
-        if (slot.task !== task) return release();
+        // The share ended (its thread died) while waiting: nobody to answer.
+        if (slot.task !== task) {
+          release();
+          return false;
+        }
         slot.releaseWrite = release;
         await task.beforeWrite();
+        return true;
       };
       allow().then(
-        () => send(slot, { kind: 'write-allowed', request: message.request }),
+        (allowed) => {
+          if (allowed) send(slot, { kind: 'write-allowed', request: message.request });
+        },
         (error: unknown) => {
+          if (slot.task !== task) return;
           freeWrite(slot);
           send(slot, { kind: 'write-allowed', request: message.request, refusal: describeError(error) });
         },
