@@ -17,7 +17,7 @@ const HOUR_AND_DAY: TierSelection = { hour: true, day: true, week: false, month:
 const storage = openThreadStorage(dayFoldThreadData().storage);
 
 serveDayFolds(
-  async (share, beforeWrite) => {
+  async (share, hooks) => {
     const deps = {
       eventReader: storage,
       rollupReader: storage,
@@ -27,7 +27,7 @@ serveDayFolds(
       log: silentLogger,
       config: { retention: share.retention },
     };
-    const stats = await recomputeHours(deps, share.org, share.hours, HOUR_AND_DAY, { beforeWrite });
+    const stats = await recomputeHours(deps, share.org, share.hours, HOUR_AND_DAY, hooks);
     return {
       events: stats.events,
       expiredHours: stats.expiredHours,

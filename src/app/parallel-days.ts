@@ -96,6 +96,37 @@ export async function foldSharesInParallel(input: ParallelFold): Promise<void> {
   ctx.log.debug({ orgId: org.id, days: input.shares.map((days) => days.length) }, 'round folded on aggregation threads (days per share)');
 }
 
+/**
+ * This thread's write hooks while shares fold elsewhere: each write first waits for the write
+ * slot (asynchronously: the fold goes on meanwhile), then checks the lease, and frees the slot
+ * when it is done.
+ */
+export function withWriteSlot(
+  folder: ParallelDayFolder,
+  hooks: { beforeWrite(): Promise<void>; afterWrite?(): void },
+): { beforeWrite(): Promise<void>; afterWrite(): void } {
+  let release: (() => void) | null = null;
+  const free = () => {
+    release?.();
+    release = null;
+  };
+  return {
+    async beforeWrite() {
+      release = await folder.writeSlot();
+      try {
+        await hooks.beforeWrite();
+      } catch (error) {
+        free();
+        throw error;
+      }
+    },
+    afterWrite() {
+      free();
+      hooks.afterWrite?.();
+    },
+  };
+}
+
 function addShare(stats: RoundStats, share: DayShareResult): void {
   stats.events += share.events;
   stats.expiredHours += share.expiredHours;

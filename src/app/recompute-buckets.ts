@@ -6,7 +6,7 @@ import { bucketStartsBetween, floorBucket, nextBucket } from '../domain/time-buc
 import { rebuildCoarseTiers } from './coarse-tiers.ts';
 import { emptyTierCounts, type TierCounts } from './tier-counts.ts';
 import type { AppContext } from './context.ts';
-import { foldSharesInParallel, parallelShares } from './parallel-days.ts';
+import { foldSharesInParallel, parallelShares, withWriteSlot } from './parallel-days.ts';
 import { contiguousRanges, mergeIntoBuckets } from './rollup-merge.ts';
 
 /**
@@ -42,6 +42,8 @@ export interface RecomputeStats {
 export interface RecomputeHooks {
   /** Called before every write; throws when the org's lease was lost, so nothing stale is written. */
   beforeWrite(): Promise<void>;
+  /** Called after every write that `beforeWrite` let through, whether it succeeded or not. */
+  afterWrite?(): void;
 }
 
 const HOUR_MS = 3_600_000;
@@ -101,6 +103,9 @@ export async function recomputeHours(
   const days = [...requestedByDay.keys()].sort((a, b) => a - b);
   const compiled = compileMetrics(ctx.metrics);
   const hourOf = (ts: number) => floorBucket(ts, 'hour', tz);
+  const shares = parallelShares(ctx, tiers, days, keepDayFrom);
+  // Folding next to threads, this thread's writes take turns with theirs where the engine wants it.
+  const writeHooks = shares === null ? hooks : withWriteSlot(shares.folder, hooks);
 
   // Weeks and months read written days back; only days this run does not write stay in memory
   // (a backfill skipping the day tier), so a long round does not hold every day it recomputed.
@@ -113,15 +118,15 @@ export async function recomputeHours(
 
   const write = async (batch: PendingWrite): Promise<void> => {
     if (tiers.hour && batch.hours.length > 0) {
-      await hooks.beforeWrite();
-      await ctx.rollupWriter.replaceBuckets(org.id, 'hour', batch.hours, batch.hourRows);
+      await writeHooks.beforeWrite();
+      await ctx.rollupWriter.replaceBuckets(org.id, 'hour', batch.hours, batch.hourRows).finally(() => writeHooks.afterWrite?.());
       stats.buckets += batch.hours.length;
       stats.tiers.hour.buckets += batch.hours.length;
       stats.tiers.hour.rows += batch.hourRows.length;
     }
     if (tiers.day && batch.days.length > 0) {
-      await hooks.beforeWrite();
-      await ctx.rollupWriter.replaceBuckets(org.id, 'day', batch.days, batch.dayRows);
+      await writeHooks.beforeWrite();
+      await ctx.rollupWriter.replaceBuckets(org.id, 'day', batch.days, batch.dayRows).finally(() => writeHooks.afterWrite?.());
       stats.buckets += batch.days.length;
       stats.tiers.day.buckets += batch.days.length;
       stats.tiers.day.rows += batch.dayRows.length;
@@ -199,7 +204,6 @@ export async function recomputeHours(
     }
   };
 
-  const shares = parallelShares(ctx, tiers, days, keepDayFrom);
   if (shares === null) {
     await foldInProcess(days);
   } else {

@@ -32,9 +32,16 @@ export interface ParallelDayFolder {
   /** Shares it folds at the same time (0: none, the caller folds everything in process). */
   readonly threads: number;
   /**
-   * Folds and writes the share's days. `beforeWrite` is called (and awaited) before every
-   * write; when it throws (the org lease was lost), nothing more is written and the share
-   * rejects with that error. Rejects when the share could not be completed (its thread died,
+   * Waits until the caller may write rollups next to the shares, and returns the release.
+   * Engines with one writer at a time (SQLite) hand out one slot, shares and caller in turn, so
+   * a write waits here, asynchronously, while its thread folds on, instead of sleeping in the
+   * database's busy handler; elsewhere it resolves at once.
+   */
+  writeSlot(): Promise<() => void>;
+  /**
+   * Folds and writes the share's days. Each write holds a write slot, and `beforeWrite` is
+   * called (and awaited) once it is held, just before the write; when it throws (the org lease
+   * was lost), nothing more is written and the share rejects with that error. Rejects when the share could not be completed (its thread died,
    * storage failed); resolves or rejects only once nothing of the share is being written.
    */
   foldDays(share: DayShare, beforeWrite: () => Promise<void>): Promise<DayShareResult>;

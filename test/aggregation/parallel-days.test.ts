@@ -58,6 +58,7 @@ describe.each(ENGINES)('aggregation threads on %s', (engine) => {
     let stolen = false;
     const stealing: ParallelDayFolder = {
       threads: real.threads,
+      writeSlot: () => real.writeSlot(),
       close: () => real.close(),
       async foldDays(share, beforeWrite) {
         threadShare = share;

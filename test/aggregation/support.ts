@@ -132,6 +132,7 @@ export function countThreadShares(ctx: AppContext): { folded: number } {
   const counts = { folded: 0 };
   ctx.dayFolder = {
     threads: real.threads,
+    writeSlot: () => real.writeSlot(),
     close: () => real.close(),
     foldDays: async (share, beforeWrite) => {
       const result = await real.foldDays(share, beforeWrite);

@@ -43,3 +43,18 @@ describe('numeric environment variables', () => {
     expect(load({ PORT: '' }).port).toBe(8080);
   });
 });
+
+describe('AGGREGATION_THREADS (ADR 0016)', () => {
+  it('unset, empty or 0: auto (one per core, capped by the wiring); a number is taken as it is', () => {
+    expect(load({}).aggregationThreads).toBe('auto');
+    expect(load({ AGGREGATION_THREADS: '' }).aggregationThreads).toBe('auto');
+    expect(load({ AGGREGATION_THREADS: '0' }).aggregationThreads).toBe('auto');
+    expect(load({ AGGREGATION_THREADS: '1' }).aggregationThreads).toBe(1);
+    expect(load({ AGGREGATION_THREADS: '3' }).aggregationThreads).toBe(3);
+  });
+
+  it('a value that is not a thread count names the variable', () => {
+    expect(failure({ AGGREGATION_THREADS: 'two' }).message).toBe('AGGREGATION_THREADS: expected a whole number from 0 to 16 (got "two")');
+    expect(failure({ AGGREGATION_THREADS: '17' }).variable).toBe('AGGREGATION_THREADS');
+  });
+});

@@ -3,8 +3,9 @@ import type { StorageLocation } from '../storage-location.ts';
 
 /**
  * Messages between the aggregating thread and an aggregation thread (ADR 0016). Every write of
- * a share waits for a `write-allowed` answer to its `before-write` question: the org lease is
- * checked (and renewed) on the thread that holds it.
+ * a share waits for a `write-allowed` answer to its `before-write` question: the write slot is
+ * taken (SQLite: one writer at a time) and the org lease checked (and renewed) on the thread
+ * that holds it; `write-done` frees the slot.
  */
 
 /** What a thread is started with. */
@@ -20,6 +21,8 @@ export type ToThread =
 
 export type FromThread =
   | { kind: 'before-write'; task: number; request: number }
+  /** The write `before-write` let through has ended (its write slot is free again). */
+  | { kind: 'write-done'; task: number }
   | { kind: 'done'; task: number; result: DayShareResult }
   | { kind: 'failed'; task: number; name: string; message: string };
 

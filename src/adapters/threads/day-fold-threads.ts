@@ -36,6 +36,8 @@ interface Task {
 interface Slot {
   worker: Worker;
   task: Task | null;
+  /** Frees the write slot its current write holds. */
+  releaseWrite: (() => void) | null;
   /** Why the thread failed ('error' event), reported when it has exited. */
   crash: Error | null;
 }
@@ -51,11 +53,19 @@ export function createDayFoldThreads(options: DayFoldThreadsOptions): ParallelDa
   let closed = false;
 
   const send = (slot: Slot, message: ToThread) => slot.worker.postMessage(message);
+  // SQLite has one writer at a time: the shares and the caller take turns here, waiting
+  // asynchronously, instead of sleeping in the busy handler on the file lock.
+  const writeSlot = options.storage.engine === 'sqlite' ? oneAtATime() : async () => () => undefined;
+  const freeWrite = (slot: Slot) => {
+    slot.releaseWrite?.();
+    slot.releaseWrite = null;
+  };
 
   const finish = (slot: Slot, outcome: { result: DayShareResult } | { error: Error }) => {
     const task = slot.task;
     if (task === null) return;
     slot.task = null;
+    freeWrite(slot);
     slot.worker.unref();
     if ('result' in outcome) task.resolve(outcome.result);
     else task.reject(outcome.error);
@@ -66,11 +76,30 @@ export function createDayFoldThreads(options: DayFoldThreadsOptions): ParallelDa
     const task = slot.task;
     if (task === null || message.task !== task.id) return;
     if (message.kind === 'before-write') {
-      task.beforeWrite().then(
-        () => send(slot, { kind: 'write-allowed', request: message.request }),
-        (error: unknown) => send(slot, { kind: 'write-allowed', request: message.request, refusal: describeError(error) }),
+      // The slot first, then the lease check: the write follows the check without a wait between.
+      const allow = async (): Promise<boolean> => {
+        const release = await writeSlot();
+        // The share ended (its thread died) while waiting: nobody to answer.
+        if (slot.task !== task) {
+          release();
+          return false;
+        }
+        slot.releaseWrite = release;
+        await task.beforeWrite();
+        return true;
+      };
+      allow().then(
+        (allowed) => {
+          if (allowed) send(slot, { kind: 'write-allowed', request: message.request });
+        },
+        (error: unknown) => {
+          if (slot.task !== task) return;
+          freeWrite(slot);
+          send(slot, { kind: 'write-allowed', request: message.request, refusal: describeError(error) });
+        },
       );
-    } else if (message.kind === 'done') finish(slot, { result: message.result });
+    } else if (message.kind === 'write-done') freeWrite(slot);
+    else if (message.kind === 'done') finish(slot, { result: message.result });
     else finish(slot, { error: rebuildError(message) });
   };
 
@@ -79,7 +108,7 @@ export function createDayFoldThreads(options: DayFoldThreadsOptions): ParallelDa
       ? new Worker(tsxBootstrap(options.entry), { eval: true, workerData: data })
       : new Worker(options.entry, { workerData: data });
     worker.unref();
-    const slot: Slot = { worker, task: null, crash: null };
+    const slot: Slot = { worker, task: null, releaseWrite: null, crash: null };
     slots.add(slot);
     worker.on('message', (message: FromThread) => onMessage(slot, message));
     // An uncaught error ends the thread; its share fails when the thread has stopped ('exit').
@@ -109,6 +138,7 @@ export function createDayFoldThreads(options: DayFoldThreadsOptions): ParallelDa
 
   return {
     threads: options.threads,
+    writeSlot,
     foldDays(share, beforeWrite) {
       if (closed) return Promise.reject(new Error('aggregation threads are closed'));
       return new Promise<DayShareResult>((resolve, reject) => {
@@ -130,6 +160,20 @@ export function createDayFoldThreads(options: DayFoldThreadsOptions): ParallelDa
         }),
       );
     },
+  };
+}
+
+/** A queue of turns: each caller gets the slot when the previous holder released it (release is idempotent). */
+function oneAtATime(): () => Promise<() => void> {
+  let tail: Promise<void> = Promise.resolve();
+  return () => {
+    let free!: () => void;
+    const freed = new Promise<void>((resolve) => {
+      free = resolve;
+    });
+    const turn = tail.then(() => () => free());
+    tail = tail.then(() => freed);
+    return turn;
   };
 }
 

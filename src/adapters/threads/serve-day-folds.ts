@@ -2,8 +2,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { DayShare, DayShareResult } from '../../ports/day-folder.ts';
 import { describeError, rebuildError, type DayFoldThreadData, type FromThread, type ToThread } from './day-fold-protocol.ts';
 
-/** What an aggregation thread does with a share: fold and write it, calling `beforeWrite` before each write. */
-export type FoldShare = (share: DayShare, beforeWrite: () => Promise<void>) => Promise<DayShareResult>;
+/** What an aggregation thread does with a share: fold and write it, calling `beforeWrite` before each write and `afterWrite` after it. */
+export type FoldShare = (share: DayShare, hooks: { beforeWrite(): Promise<void>; afterWrite(): void }) => Promise<DayShareResult>;
 
 /**
  * The thread side of the day-fold protocol (day-fold-threads.ts is the other side): answers
@@ -24,8 +24,9 @@ export function serveDayFolds(fold: FoldShare, closeStorage: () => Promise<void>
         answers.set(request, { resolve, reject });
         send({ kind: 'before-write', task, request });
       });
+    const afterWrite = () => send({ kind: 'write-done', task });
     try {
-      send({ kind: 'done', task, result: await fold(share, beforeWrite) });
+      send({ kind: 'done', task, result: await fold(share, { beforeWrite, afterWrite }) });
     } catch (error) {
       send({ kind: 'failed', task, ...describeError(error) });
     }
