@@ -90,9 +90,13 @@ export function createStorage(config: Readonly<Config>, log?: Logger): SqliteSto
  */
 const AUTO_THREADS_CAP = 4;
 
-/** AGGREGATION_THREADS resolved: 'auto' is one per core, capped. */
+/**
+ * AGGREGATION_THREADS resolved: 'auto' leaves one core to the rest (the server, the database,
+ * V8's own threads): measured on two cores, a second thread gained 0–15 % of a backlog pass
+ * and cost ~100 MB (ADR 0016), so a two-core machine folds in process unless asked.
+ */
 export function aggregationThreadCount(config: Pick<Config, 'aggregationThreads'>): number {
-  return config.aggregationThreads === 'auto' ? Math.min(os.availableParallelism(), AUTO_THREADS_CAP) : config.aggregationThreads;
+  return config.aggregationThreads === 'auto' ? Math.max(1, Math.min(os.availableParallelism() - 1, AUTO_THREADS_CAP)) : config.aggregationThreads;
 }
 
 /** An aggregation thread's entry, next to this module: `.ts` from sources (tsx, vitest), `.js` in dist. */

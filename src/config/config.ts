@@ -74,7 +74,7 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   AGGREGATE_EVERY: duration('s', '60s'),
-  /** Threads of a backlog aggregation pass (ADR 0016); unset or 0: one per core, at most 4. */
+  /** Threads of a backlog aggregation pass (ADR 0016); unset or 0: one per core but one, 1 to 4. */
   AGGREGATION_THREADS: intFromEnv(0, 0, 16),
   RETENTION_RAW: duration('d', '90d'),
   RETENTION_HOUR: duration('d', '30d'),
@@ -154,7 +154,7 @@ export interface Config {
   /** auto: readable lines on a terminal, JSON lines otherwise. */
   logFormat: 'auto' | 'json' | 'pretty';
   aggregateEveryMs: number;
-  /** AGGREGATION_THREADS: threads folding a backlog pass's days, the aggregating one included; 'auto': one per core, capped. */
+  /** AGGREGATION_THREADS: threads folding a backlog pass's days, the aggregating one included; 'auto': one per core but one, 1 to 4. */
   aggregationThreads: number | 'auto';
   retention: { rawMs: number; hourMs: number; dayMs: number; weekMs: number | null; monthMs: number | null };
   limits: { maxEventsPerRequest: number; maxBodyBytes: number; maxFutureSkewMs: number };

@@ -48,7 +48,7 @@ describe('parallelShares', () => {
 
 describe('aggregation threads in the wiring', () => {
   it('auto is one thread per core, at most four; a configured number is kept', () => {
-    expect(aggregationThreadCount({ aggregationThreads: 'auto' })).toBe(Math.min(os.availableParallelism(), 4));
+    expect(aggregationThreadCount({ aggregationThreads: 'auto' })).toBe(Math.max(1, Math.min(os.availableParallelism() - 1, 4)));
     expect(aggregationThreadCount({ aggregationThreads: 3 })).toBe(3);
   });
 
