@@ -275,6 +275,45 @@ function sparseUnion(inputs: readonly Uint8Array[]): Float64Array {
   return all.subarray(0, unique);
 }
 
+/** A sparse encoding's hashes, ascending (as stored). */
+function sparseHashes(encoded: Uint8Array): Float64Array {
+  const cursor = { offset: 1 };
+  const n = readVarint(encoded, cursor);
+  const out = new Float64Array(n);
+  let hash = 0;
+  for (let i = 0; i < n; i++) {
+    hash += readVarint(encoded, cursor);
+    out[i] = hash;
+  }
+  return out;
+}
+
+/**
+ * The hashes of `after` that `before` lacks, encoded sparse; null when either is dense. A sketch's
+ * state depends only on the union of the hashes it saw, so for a union `u` that already holds
+ * `before`'s values, `mergeDistinct([u, after])` is `mergeDistinct([u, sparseAdded(before, after)])`
+ * — and `u` itself when nothing was added (`isEmptyDistinct`). A steady pass merges the few
+ * added hashes into each coarse tier's union instead of all of the hour's (ADR 0015).
+ */
+export function sparseAdded(before: Uint8Array, after: Uint8Array): Uint8Array | null {
+  if (before[0] !== SPARSE || after[0] !== SPARSE) return null;
+  const had = sparseHashes(before);
+  const has = sparseHashes(after);
+  const added = new Float64Array(has.length);
+  let n = 0;
+  let i = 0;
+  for (const hash of has) {
+    while (i < had.length && (had[i] as number) < hash) i++;
+    if (i >= had.length || had[i] !== hash) added[n++] = hash;
+  }
+  return encodeSparse(added.subarray(0, n));
+}
+
+/** A sparse sketch of no value. */
+export function isEmptyDistinct(encoded: Uint8Array): boolean {
+  return encoded[0] === SPARSE && encoded.length === 2 && encoded[1] === 0;
+}
+
 /** DistinctSketch.encode's sparse form of hashes already sorted and distinct. */
 function encodeSparse(sorted: Float64Array): Uint8Array {
   const bytes: number[] = [SPARSE];
