@@ -84,4 +84,20 @@ describe('distinct sketch', () => {
     expect(isEmptyDistinct(sparseAdded(sketchOf(range(0, 10)), sketchOf(range(2, 8)))!)).toBe(true);
     expect(sparseAdded(sketchOf(range(0, 9000)), sketchOf(range(0, 3)))).toBeNull();
   });
+
+  it('merges two sparse sketches to the bytes of the general union, up to and past the sparse limit', () => {
+    const empty = new DistinctSketch().encode();
+    const pairs: Array<[Uint8Array, Uint8Array]> = [
+      [sketchOf(range(0, 10)), sketchOf(range(5, 30))],
+      [sketchOf(range(0, 1000)), sketchOf(range(0, 1000))],
+      [sketchOf([]), sketchOf(range(0, 3))],
+      [sketchOf(range(0, 1500)), sketchOf(range(1000, 2048))], // exactly the limit
+      [sketchOf(range(0, 1500)), sketchOf(range(1000, 2600))], // past it: dense
+    ];
+    for (const [a, b] of pairs) {
+      // Three inputs take the general path (one sorted array of every hash).
+      expect(mergeDistinct([a, b])).toEqual(mergeDistinct([a, b, empty]));
+      expect(mergeDistinct([b, a])).toEqual(mergeDistinct([a, b, empty]));
+    }
+  });
 });
