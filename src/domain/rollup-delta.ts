@@ -1,6 +1,7 @@
 import { isEmptyDistinct, mergeDistinct, sparseAdded } from './distinct-sketch.ts';
 import type { RollupPartial } from './rollup-types.ts';
-import { applySketchDelta, FLOAT_COUNTS, sketchDelta, type SketchDelta } from './sketch.ts';
+import { FLOAT_COUNTS } from './sketch.ts';
+import { applySketchDelta, sketchDelta, type SketchDelta } from './sketch-delta.ts';
 
 /**
  * A coarse bucket's partial after some of its finer buckets were recomputed, derived from the

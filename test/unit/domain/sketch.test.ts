@@ -7,12 +7,10 @@ import {
   mergeManySketches,
   mergeSketches,
   quantile,
-  replaceEncodedBins,
-  applySketchDelta,
-  sketchDelta,
   sketchFromValues,
   type Sketch,
 } from '../../../src/domain/sketch.ts';
+import { applySketchDelta, replaceEncodedBins, sketchDelta } from '../../../src/domain/sketch-delta.ts';
 import { encodedQuantiles, mergeEncodedSketches } from '../../../src/domain/sketch-merge.ts';
 import { exactQuantile, expectWithinRelative, normal, seededRandom } from './random.ts';
 
