@@ -225,6 +225,10 @@ function estimateRegisters(registers: Uint8Array): number {
 /** Union of encoded sketches, encoded. */
 export function mergeDistinct(encoded: Iterable<Uint8Array>): Uint8Array {
   const inputs = [...encoded];
+  if (inputs.length === 2 && inputs[0]![0] === SPARSE && inputs[1]![0] === SPARSE) {
+    const union = unionOfTwoSparse(inputs[0]!, inputs[1]!);
+    if (union !== null) return union;
+  }
   if (inputs.every((one) => one[0] === SPARSE)) {
     const union = sparseUnion(inputs);
     if (union.length <= SPARSE_LIMIT) return encodeSparse(union);
@@ -273,6 +277,101 @@ function sparseUnion(inputs: readonly Uint8Array[]): Float64Array {
   let unique = 0;
   for (let i = 0; i < all.length; i++) if (unique === 0 || all[i] !== all[unique - 1]) all[unique++] = all[i] as number;
   return all.subarray(0, unique);
+}
+
+/** Scratch for `unionOfTwoSparse`'s varints, grown as needed. */
+let unionScratch = new Uint8Array(4096);
+
+function putVarint(at: number, value: number): number {
+  let rest = value;
+  while (rest >= 0x80) {
+    unionScratch[at++] = (rest % 0x80) | 0x80;
+    rest = Math.floor(rest / 0x80);
+  }
+  unionScratch[at++] = rest;
+  return at;
+}
+
+/**
+ * `encodeSparse(sparseUnion([a, b]))` by one walk over both ascending hash lists, writing the
+ * gaps as it goes: no array of hashes and no sort (a steady pass merges a few new hashes into
+ * each coarse tier's union of a month of values, ADR 0015). null when the union would be past
+ * SPARSE_LIMIT (the caller folds it into registers).
+ */
+function unionOfTwoSparse(a: Uint8Array, b: Uint8Array): Uint8Array | null {
+  const ca = { offset: 1 };
+  const cb = { offset: 1 };
+  let leftA = readVarint(a, ca);
+  let leftB = readVarint(b, cb);
+  // Each output gap is at most 8 bytes (53-bit hashes).
+  const bound = (leftA + leftB) * 8;
+  if (unionScratch.length < bound) unionScratch = new Uint8Array(bound * 2);
+  let ha = leftA > 0 ? readVarint(a, ca) : Infinity;
+  let hb = leftB > 0 ? readVarint(b, cb) : Infinity;
+  let at = 0;
+  let count = 0;
+  let previous = 0;
+  while (leftA > 0 || leftB > 0) {
+    const hash = ha <= hb ? ha : hb;
+    if (ha === hash) {
+      leftA--;
+      ha = leftA > 0 ? ha + readVarint(a, ca) : Infinity;
+    }
+    if (hb === hash) {
+      leftB--;
+      hb = leftB > 0 ? hb + readVarint(b, cb) : Infinity;
+    }
+    // A repeated hash (a zero gap in an input) is one value, as in sparseUnion.
+    if (count > 0 && hash === previous) continue;
+    if (++count > SPARSE_LIMIT) return null;
+    at = putVarint(at, hash - previous);
+    previous = hash;
+  }
+  const header: number[] = [SPARSE];
+  writeVarint(header, count);
+  const out = new Uint8Array(header.length + at);
+  out.set(header);
+  out.set(unionScratch.subarray(0, at), header.length);
+  return out;
+}
+
+/** A sparse encoding's hashes, ascending (as stored). */
+function sparseHashes(encoded: Uint8Array): Float64Array {
+  const cursor = { offset: 1 };
+  const n = readVarint(encoded, cursor);
+  const out = new Float64Array(n);
+  let hash = 0;
+  for (let i = 0; i < n; i++) {
+    hash += readVarint(encoded, cursor);
+    out[i] = hash;
+  }
+  return out;
+}
+
+/**
+ * The hashes of `after` that `before` lacks, encoded sparse; null when either is dense. A sketch's
+ * state depends only on the union of the hashes it saw, so for a union `u` that already holds
+ * `before`'s values, `mergeDistinct([u, after])` is `mergeDistinct([u, sparseAdded(before, after)])`
+ * — and `u` itself when nothing was added (`isEmptyDistinct`). A steady pass merges the few
+ * added hashes into each coarse tier's union instead of all of the hour's (ADR 0015).
+ */
+export function sparseAdded(before: Uint8Array, after: Uint8Array): Uint8Array | null {
+  if (before[0] !== SPARSE || after[0] !== SPARSE) return null;
+  const had = sparseHashes(before);
+  const has = sparseHashes(after);
+  const added = new Float64Array(has.length);
+  let n = 0;
+  let i = 0;
+  for (const hash of has) {
+    while (i < had.length && (had[i] as number) < hash) i++;
+    if (i >= had.length || had[i] !== hash) added[n++] = hash;
+  }
+  return encodeSparse(added.subarray(0, n));
+}
+
+/** A sparse sketch of no value. */
+export function isEmptyDistinct(encoded: Uint8Array): boolean {
+  return encoded[0] === SPARSE && encoded.length === 2 && encoded[1] === 0;
 }
 
 /** DistinctSketch.encode's sparse form of hashes already sorted and distinct. */

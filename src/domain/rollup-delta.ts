@@ -1,6 +1,7 @@
-import { mergeDistinct } from './distinct-sketch.ts';
+import { isEmptyDistinct, mergeDistinct, sparseAdded } from './distinct-sketch.ts';
 import type { RollupPartial } from './rollup-types.ts';
-import { applySketchDelta, FLOAT_COUNTS, sketchDelta, type SketchDelta } from './sketch.ts';
+import { FLOAT_COUNTS } from './sketch.ts';
+import { applySketchDelta, sketchDelta, type SketchDelta } from './sketch-delta.ts';
 
 /**
  * A coarse bucket's partial after some of its finer buckets were recomputed, derived from the
@@ -78,6 +79,12 @@ function extreme(stored: number, before: number | undefined, after: number | und
   return undefined;
 }
 
+/** Whether the distinct sketch `after` holds every value of `before` (a union cannot forget one). */
+function keepsAll(before: Uint8Array, after: Uint8Array): boolean {
+  const missing = sparseAdded(after, before);
+  return missing === null ? bytesEqual(mergeDistinct([before, after]), after) : isEmptyDistinct(missing);
+}
+
 const lower = (x: number, y: number) => x < y;
 const higher = (x: number, y: number) => x > y;
 
@@ -95,8 +102,8 @@ export interface Contribution {
   sketch?: SketchDelta | null;
   /** Whether `after`'s distinct sketch still holds every value of `before`'s, computed on first use. */
   hllKeepsBefore?: boolean;
-  /** Whether `after`'s distinct sketch is `before`'s byte for byte (the stored union then stays as it is). */
-  hllSameAsBefore?: boolean;
+  /** The hashes `after`'s distinct sketch adds to `before`'s (null: not sparse, merge all of `after`). */
+  hllAdded?: Uint8Array | null;
 }
 
 export function contributionOf(before: RollupPartial | undefined, after: RollupPartial | undefined): Contribution {
@@ -150,12 +157,17 @@ export function applyContribution(stored: RollupPartial | undefined, c: Contribu
   if (stored.hll !== null) {
     if (before?.hll) {
       // A union cannot forget values: only when `after` still holds all of `before`'s.
-      c.hllKeepsBefore ??= after?.hll != null && bytesEqual(mergeDistinct([before.hll, after.hll]), after.hll);
+      c.hllKeepsBefore ??= after?.hll != null && keepsAll(before.hll, after.hll);
       if (!c.hllKeepsBefore) return REMERGE;
     }
-    // `after` holding exactly `before`'s values adds nothing to a union that already holds them.
-    c.hllSameAsBefore ??= before?.hll != null && after?.hll != null && bytesEqual(before.hll, after.hll);
-    hll = after?.hll && !c.hllSameAsBefore ? mergeDistinct([stored.hll, after.hll]) : stored.hll;
+    if (after?.hll) {
+      // The stored union already holds `before`'s values: only what `after` adds can change it.
+      if (c.hllAdded === undefined) c.hllAdded = before?.hll ? sparseAdded(before.hll, after.hll) : null;
+      if (c.hllAdded === null) hll = mergeDistinct([stored.hll, after.hll]);
+      else hll = isEmptyDistinct(c.hllAdded) ? stored.hll : mergeDistinct([stored.hll, c.hllAdded]);
+    } else {
+      hll = stored.hll;
+    }
   } else if (before?.hll || after?.hll) {
     return REMERGE;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DistinctSketch, distinctCount, distinctHash, mergeDistinct, SPARSE_LIMIT } from '../../../src/domain/distinct-sketch.ts';
+import { DistinctSketch, distinctCount, distinctHash, isEmptyDistinct, mergeDistinct, SPARSE_LIMIT, sparseAdded } from '../../../src/domain/distinct-sketch.ts';
 import { seededRandom } from './random.ts';
 
 const sketchOf = (values: Iterable<string | number>): Uint8Array => {
@@ -65,5 +65,39 @@ describe('distinct sketch', () => {
   it('rejects bytes that are not a sketch', () => {
     expect(() => distinctCount(Uint8Array.of(9, 1, 2))).toThrow(/not an encoded distinct sketch/);
     expect(() => distinctCount(Uint8Array.of(1, 5, 0x80))).toThrow(/truncated/);
+  });
+
+  it('sparseAdded: merging only what `after` adds to `before` into a union holding `before` gives the union with all of `after` (ADR 0015)', () => {
+    const cases: Array<[Uint8Array, Uint8Array, Uint8Array]> = [
+      // [union holding before, before, after]
+      [sketchOf(range(0, 300)), sketchOf(range(10, 20)), sketchOf(range(15, 40))],
+      [sketchOf(range(0, 300)), sketchOf(range(10, 20)), sketchOf(range(12, 18))],
+      [sketchOf(range(0, 2040)), sketchOf(range(2030, 2035)), sketchOf(range(2032, 2060))], // the union turns dense
+      [sketchOf(range(0, 9000)), sketchOf(range(0, 5)), sketchOf(range(3, 30))], // already dense
+    ];
+    for (const [union, before, after] of cases) {
+      const added = sparseAdded(before, after)!;
+      expect(distinctCount(added)).toBe(distinctCount(mergeDistinct([before, after])) - distinctCount(before));
+      const expected = mergeDistinct([union, after]);
+      expect(isEmptyDistinct(added) ? union : mergeDistinct([union, added])).toEqual(expected);
+    }
+    expect(isEmptyDistinct(sparseAdded(sketchOf(range(0, 10)), sketchOf(range(2, 8)))!)).toBe(true);
+    expect(sparseAdded(sketchOf(range(0, 9000)), sketchOf(range(0, 3)))).toBeNull();
+  });
+
+  it('merges two sparse sketches to the bytes of the general union, up to and past the sparse limit', () => {
+    const empty = new DistinctSketch().encode();
+    const pairs: Array<[Uint8Array, Uint8Array]> = [
+      [sketchOf(range(0, 10)), sketchOf(range(5, 30))],
+      [sketchOf(range(0, 1000)), sketchOf(range(0, 1000))],
+      [sketchOf([]), sketchOf(range(0, 3))],
+      [sketchOf(range(0, 1500)), sketchOf(range(1000, 2048))], // exactly the limit
+      [sketchOf(range(0, 1500)), sketchOf(range(1000, 2600))], // past it: dense
+    ];
+    for (const [a, b] of pairs) {
+      // Three inputs take the general path (one sorted array of every hash).
+      expect(mergeDistinct([a, b])).toEqual(mergeDistinct([a, b, empty]));
+      expect(mergeDistinct([b, a])).toEqual(mergeDistinct([a, b, empty]));
+    }
   });
 });

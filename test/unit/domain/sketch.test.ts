@@ -7,10 +7,10 @@ import {
   mergeManySketches,
   mergeSketches,
   quantile,
-  replaceEncodedBins,
   sketchFromValues,
   type Sketch,
 } from '../../../src/domain/sketch.ts';
+import { applySketchDelta, replaceEncodedBins, sketchDelta } from '../../../src/domain/sketch-delta.ts';
 import { encodedQuantiles, mergeEncodedSketches } from '../../../src/domain/sketch-merge.ts';
 import { exactQuantile, expectWithinRelative, normal, seededRandom } from './random.ts';
 
@@ -229,6 +229,27 @@ describe('replaceEncodedBins (a finer bucket\'s contribution replaced inside a c
     expect(replaceEncodedBins(encodeValues([1, 2, 3]), [encodeValues([1000])], [])).toBeNull();
     expect(replaceEncodedBins(encodeValues([1, 2, 3]), [encodeValues([0])], [])).toBeNull();
     expect(replaceEncodedBins(encodeValues([-4, 2]), [encodeValues([-4, -4])], [])).toBeNull();
+  });
+});
+
+describe('sketchDelta + applySketchDelta (one contribution applied to day, week and month, ADR 0015)', () => {
+  const random = seededRandom(31);
+  const values = (n: number) => Array.from({ length: n }, () => (random() < 0.1 ? 0 : random() < 0.2 ? -normal(random) * 50 : Math.exp(normal(random) * 2)));
+
+  it('gives replaceEncodedBins\'s bytes for every base the same contribution is applied to, and null where it is null', () => {
+    for (let round = 0; round < 50; round++) {
+      const before = values(Math.floor(random() * 30));
+      const after = [...before.slice(0, Math.floor(before.length / 2)), ...values(Math.floor(random() * 40))];
+      const minus = before.length ? encodeValues(before) : null;
+      const plus = after.length ? encodeValues(after) : null;
+      const delta = sketchDelta(minus, plus)!;
+      // Three tiers holding `before` among different others, and one that never held it.
+      const bases = [values(50), values(5), values(300)].map((others) => encodeValues([...others, ...before]));
+      bases.push(encodeValues(values(3)));
+      for (const base of bases) {
+        expect(applySketchDelta(base, delta)).toEqual(replaceEncodedBins(base, minus ? [minus] : [], plus ? [plus] : []));
+      }
+    }
   });
 });
 
