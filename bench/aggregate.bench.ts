@@ -26,7 +26,8 @@ interface EngineFigures {
   child: ChildResult;
 }
 
-const GOALS = { fullMs: 5_000, steadyMs: 200, rssMb: 300, rollupShare: 0.2 };
+/** Issue 9: the full pass of 1M events within 5 s embedded, 8 s on the server engine. */
+const GOALS = { fullMs: { sqlite: 5_000, postgres: 8_000 } as Record<Engine, number>, steadyMs: 200, rssMb: 300, rollupShare: 0.2 };
 const CHILD = fileURLToPath(new URL('./aggregate-child.ts', import.meta.url));
 
 export function runChild<R = ChildResult>(input: ChildInput): Promise<R> {
@@ -93,7 +94,10 @@ export async function runAggregateBench(engines: readonly Engine[], config: Aggr
           ['full pass (hour → day → week → month)', ...cell((f) => `${fmtSeconds(f.child.fullMs)}${f.child.fullPasses > 1 ? ` (${f.child.fullPasses} passes)` : ''}`)],
           ['events aggregated per second', ...cell((f) => fmtInt(f.loaded / (f.child.fullMs / 1000)))],
           ['peak RSS of the aggregating process (kernel high-water / sampled)', ...cell((f) => `${fmtMb(f.child.processMaxRssMb)} / ${fmtMb(f.child.sampledPeakMb)}`)],
-          [`goal full pass ≤ ${GOALS.fullMs / 1000} s, RSS ≤ ${GOALS.rssMb} MB`, ...cell((f) => `${mark(f.child.fullMs <= GOALS.fullMs)} / ${mark(rss(f) <= GOALS.rssMb)}`)],
+          [
+            `goal full pass ≤ ${engines.map((e) => `${GOALS.fullMs[e] / 1000} s`).join(' / ')}, RSS ≤ ${GOALS.rssMb} MB`,
+            ...engines.map((e) => { const f = figures.get(e)!; return `${mark(f.child.fullMs <= GOALS.fullMs[e])} / ${mark(rss(f) <= GOALS.rssMb)}`; }),
+          ],
         ],
       },
       {
