@@ -28,8 +28,8 @@ export function replaceEncodedBins(base: Uint8Array, minus: Iterable<Uint8Array>
       if ((bytes[0] as number) & FLOAT_COUNTS) return null;
       const parsed = parseSketch(bytes);
       zeroCount += sign * parsed.zeroCount;
-      positive = mergeSortedBins(positive, parsed.positive, sign);
-      negative = mergeSortedBins(negative, parsed.negative, sign);
+      positive = combineBins(positive, parsed.positive, sign, true);
+      negative = combineBins(negative, parsed.negative, sign, true);
       if (positive === null || negative === null) return null;
     }
   }
@@ -39,10 +39,11 @@ export function replaceEncodedBins(base: Uint8Array, minus: Iterable<Uint8Array>
 
 /**
  * `a` plus `sign` × `b`, both in ascending key order (as parsed), in one linear walk; bins
- * reaching zero are dropped, null when one goes negative. Same bins as adding through a map
+ * reaching zero are dropped. With `refuseNegative`, null when one goes negative (a sketch's
+ * counts), otherwise negative counts stay (a signed delta). Same bins as adding through a map
  * and sorting, without the map.
  */
-function mergeSortedBins(a: Bins, b: Bins, sign: 1 | -1): Bins | null {
+function combineBins(a: Bins, b: Bins, sign: 1 | -1, refuseNegative: boolean): Bins | null {
   if (b.length === 0) return a;
   const keys: number[] = [];
   const counts: number[] = [];
@@ -53,8 +54,8 @@ function mergeSortedBins(a: Bins, b: Bins, sign: 1 | -1): Bins | null {
     const kb = j < b.length ? (b.keys[j] as number) : Infinity;
     const fromA = ka <= kb ? (a.counts[i++] as number) : 0;
     const count = fromA + (kb <= ka ? sign * (b.counts[j++] as number) : 0);
-    if (count < 0) return null;
-    if (count > 0) {
+    if (count < 0 && refuseNegative) return null;
+    if (count !== 0) {
       keys.push(Math.min(ka, kb));
       counts.push(count);
     }
@@ -89,30 +90,12 @@ export function sketchDelta(minus: Uint8Array | null, plus: Uint8Array | null): 
     if ((minus[0] as number) & FLOAT_COUNTS) return null;
     const parsed = parseSketch(minus);
     zeroCount -= parsed.zeroCount;
-    positive = signedDifference(positive, parsed.positive);
-    negative = signedDifference(negative, parsed.negative);
+    positive = combineBins(positive, parsed.positive, -1, false)!;
+    negative = combineBins(negative, parsed.negative, -1, false)!;
   }
   return { zeroCount, positive, negative };
 }
 
-/** `a − b` bin by bin, counts may go negative; bins reaching zero are dropped. */
-function signedDifference(a: Bins, b: Bins): Bins {
-  if (b.length === 0) return a;
-  const keys: number[] = [];
-  const counts: number[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    const ka = i < a.length ? (a.keys[i] as number) : Infinity;
-    const kb = j < b.length ? (b.keys[j] as number) : Infinity;
-    const count = (ka <= kb ? (a.counts[i++] as number) : 0) - (kb <= ka ? (b.counts[j++] as number) : 0);
-    if (count !== 0) {
-      keys.push(Math.min(ka, kb));
-      counts.push(count);
-    }
-  }
-  return { keys, counts, length: keys.length };
-}
 
 /**
  * `replaceEncodedBins(base, [minus], [plus])` from their `sketchDelta`: the same bytes, or null
@@ -167,7 +150,7 @@ function readBinsInto(input: ByteReader, maxLength: number, into: ScratchBins): 
   return into;
 }
 
-/** `mergeSortedBins(a, b, 1)` into `into`: null when a bin goes negative. */
+/** `combineBins(a, b, 1, true)` into `into`: null when a bin goes negative. */
 function addBinsInto(a: Bins, b: Bins, into: ScratchBins): Bins | null {
   if (b.length === 0) return a;
   const { keys, counts } = into.reset(a.length + b.length);
