@@ -116,21 +116,16 @@ export async function recomputeHours(
   let pendingDays: number[] = [];
   let pendingDayRows: RollupRow[] = [];
 
+  const writeTier = async (granularity: 'hour' | 'day', buckets: number[], rows: RollupRow[]): Promise<void> => {
+    await writeHooks.beforeWrite();
+    await ctx.rollupWriter.replaceBuckets(org.id, granularity, buckets, rows).finally(() => writeHooks.afterWrite?.());
+    stats.buckets += buckets.length;
+    stats.tiers[granularity].buckets += buckets.length;
+    stats.tiers[granularity].rows += rows.length;
+  };
   const write = async (batch: PendingWrite): Promise<void> => {
-    if (tiers.hour && batch.hours.length > 0) {
-      await writeHooks.beforeWrite();
-      await ctx.rollupWriter.replaceBuckets(org.id, 'hour', batch.hours, batch.hourRows).finally(() => writeHooks.afterWrite?.());
-      stats.buckets += batch.hours.length;
-      stats.tiers.hour.buckets += batch.hours.length;
-      stats.tiers.hour.rows += batch.hourRows.length;
-    }
-    if (tiers.day && batch.days.length > 0) {
-      await writeHooks.beforeWrite();
-      await ctx.rollupWriter.replaceBuckets(org.id, 'day', batch.days, batch.dayRows).finally(() => writeHooks.afterWrite?.());
-      stats.buckets += batch.days.length;
-      stats.tiers.day.buckets += batch.days.length;
-      stats.tiers.day.rows += batch.dayRows.length;
-    }
+    if (tiers.hour && batch.hours.length > 0) await writeTier('hour', batch.hours, batch.hourRows);
+    if (tiers.day && batch.days.length > 0) await writeTier('day', batch.days, batch.dayRows);
   };
   // The write of one flush runs while the next days are folded: a server engine inserts while
   // Node folds (SQLite writes synchronously, so nothing overlaps there). One write at a time,
