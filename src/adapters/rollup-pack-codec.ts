@@ -1,6 +1,7 @@
 import type { RollupKey, RollupPartial } from '../domain/rollup-types.ts';
 import { FORMAT_VERSION, sharedMapping } from '../domain/sketch.ts';
 import { PackWriter } from './rollup-pack-writer.ts';
+import { putVarint } from '../domain/varint.ts';
 
 /**
  * The bytes of one rollup pack (ADR 0006, ADR 0008): the encode/decode boundary, with no
@@ -114,16 +115,6 @@ const isIntegral = (n: number) => Number.isSafeInteger(n) && !Object.is(n, -0);
 
 /** Scratch for an implied sketch's bytes (at most 1 + 3 + 2 + 8 + 3 + 1). */
 const implied = new Uint8Array(32);
-
-function putVarint(out: Uint8Array, at: number, value: number): number {
-  let v = value;
-  while (v >= 0x80) {
-    out[at++] = (v % 0x80) | 0x80;
-    v = Math.floor(v / 0x80);
-  }
-  out[at++] = v;
-  return at;
-}
 
 /**
  * `encodeValues` of `count` values equal to `value` (sketch.ts's compact form), written into

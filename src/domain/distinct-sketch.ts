@@ -1,4 +1,5 @@
 import type { AttributeValue } from './event.ts';
+import { putVarint } from './varint.ts';
 
 /**
  * Distinct counts (`unique` metrics): a mergeable HyperLogLog with an exact sparse start.
@@ -282,16 +283,6 @@ function sparseUnion(inputs: readonly Uint8Array[]): Float64Array {
 /** Scratch for `unionOfTwoSparse`'s varints, grown as needed. */
 let unionScratch = new Uint8Array(4096);
 
-function putVarint(at: number, value: number): number {
-  let rest = value;
-  while (rest >= 0x80) {
-    unionScratch[at++] = (rest % 0x80) | 0x80;
-    rest = Math.floor(rest / 0x80);
-  }
-  unionScratch[at++] = rest;
-  return at;
-}
-
 /**
  * `encodeSparse(sparseUnion([a, b]))` by one walk over both ascending hash lists, writing the
  * gaps as it goes: no array of hashes and no sort (a steady pass merges a few new hashes into
@@ -324,7 +315,7 @@ function unionOfTwoSparse(a: Uint8Array, b: Uint8Array): Uint8Array | null {
     // A repeated hash (a zero gap in an input) is one value, as in sparseUnion.
     if (count > 0 && hash === previous) continue;
     if (++count > SPARSE_LIMIT) return null;
-    at = putVarint(at, hash - previous);
+    at = putVarint(unionScratch, at, hash - previous);
     previous = hash;
   }
   const header: number[] = [SPARSE];
