@@ -189,8 +189,17 @@ async function recomputeMarks(
   wholeBuckets: boolean,
 ): Promise<RecomputeStats> {
   const hours = new Set<number>();
-  for (const mark of marks) for (const hour of hoursOfMark(mark.hourStart, org.timezone)) hours.add(hour);
+  // Hours folded again from all their events (ADR 0019): the mark says so, or it was set in an
+  // older time zone (its events may fall into two hours of this one).
+  const refold = new Set<number>();
+  for (const mark of marks) {
+    const markHours = hoursOfMark(mark.hourStart, org.timezone);
+    for (const hour of markHours) {
+      hours.add(hour);
+      if (mark.refold || markHours[0] !== mark.hourStart) refold.add(hour);
+    }
+  }
   // Recent hours: only the changed rows travel up (ADR 0007); older ones rebuild whole buckets.
-  const steady = wholeBuckets ? null : await recomputeHoursIncrementally(ctx, org, hours, { beforeWrite });
+  const steady = wholeBuckets ? null : await recomputeHoursIncrementally(ctx, org, hours, { beforeWrite }, refold);
   return steady ?? recomputeHours(ctx, org, hours, ALL_TIERS, { beforeWrite });
 }

@@ -1,9 +1,10 @@
 import { compileMetrics, RollupAccumulator } from '../domain/metrics/evaluate.ts';
 import type { Organization } from '../domain/organization.ts';
 import { applyContribution, contributionOf, samePartial, type Contribution } from '../domain/rollup-delta.ts';
-import { mergeAllPartials } from '../domain/rollup-math.ts';
+import { mergeAllPartials, mergePartials } from '../domain/rollup-math.ts';
 import { rollupRow, type Granularity, type RollupKey, type RollupPartial, type RollupRow } from '../domain/rollup-types.ts';
-import { floorBucket } from '../domain/time-buckets.ts';
+import { floorBucket, nextBucket } from '../domain/time-buckets.ts';
+import type { FoldRange } from '../ports/storage.ts';
 import { RETENTION_SLACK_MS, type RecomputeDeps, type RecomputeHooks, type RecomputeStats } from './recompute-buckets.ts';
 import { emptyTierCounts, type TierCounts } from './tier-counts.ts';
 import { remergeRow, type Overlay } from './remerge-row.ts';
@@ -144,6 +145,7 @@ export async function recomputeHoursIncrementally(
   org: Organization,
   requestedHours: Iterable<number>,
   hooks: RecomputeHooks,
+  refold: ReadonlySet<number> = new Set(),
 ): Promise<RecomputeStats | null> {
   const tz = org.timezone;
   const now = ctx.clock.now();
@@ -160,20 +162,18 @@ export async function recomputeHoursIncrementally(
   const stats: RecomputeStats = { buckets: 0, events: 0, expiredHours: 0, tiers: emptyTierCounts() };
   if (hours.length === 0) return stats;
 
-  // 1. The dirty hours, recomputed and as stored.
-  const compiled = compileMetrics(ctx.metrics);
-  const hourOf = (ts: number) => floorBucket(ts, 'hour', tz);
-  const freshRows: RollupRow[] = [];
+  // 1. The dirty hours: their new events folded onto the stored rows where the hour has a fold
+  // (ADR 0019), otherwise folded whole from raw events; and as stored.
+  const folds = await ctx.rollupWriter.takeHourFolds(org.id, hours);
+  const { fresh, events, watermark } = await foldDirtyHours(ctx, org, hours, (hour) => (refold.has(hour) ? null : (folds.get(hour) ?? null)));
+  stats.events = events;
   const storedRows: RollupRow[] = [];
   for (const [from, to] of contiguousRanges(hours, 'hour', tz)) {
-    // Folded as read: the current hour can hold hundreds of thousands of events, its partials far fewer.
-    const accumulator = new RollupAccumulator(compiled, hourOf, 'hour', (row) => freshRows.push(row));
-    stats.events += await ctx.eventReader.forEachEvent({ orgId: org.id, from, to }, (event) => accumulator.add(event));
-    accumulator.finish();
     for (const row of await ctx.rollupReader.readRollups({ orgId: org.id, granularity: 'hour', from, to })) storedRows.push(row);
   }
-  const fresh = byBucketAndKey(freshRows);
   const stored = byBucketAndKey(storedRows);
+  // Hours as folded, or as stored: the pass's folds once its rows are written.
+  const putFolds = () => ctx.rollupWriter.putHourFolds(org.id, new Map(hours.map((hour) => [hour, watermark])), oldestDay);
 
   // 2. What changed, key by key.
   const upserts: RollupRow[] = [];
@@ -181,26 +181,42 @@ export async function recomputeHoursIncrementally(
   const changes: Change[] = [];
   const hourOverlay: Overlay = new Map();
   for (const hour of hours) {
-    const is = fresh.get(hour) ?? new Map<string, RollupRow>();
+    const folded = fresh.get(hour);
     const was = stored.get(hour) ?? new Map<string, RollupRow>();
     const overlay = new Map<string, RollupRow | null>();
-    for (const [key, after] of is) {
-      const before = was.get(key);
-      if (before !== undefined && samePartial(before, after)) continue;
-      changes.push({ hour, key, before, after });
-      upserts.push(after);
-      overlay.set(key, after);
-    }
-    for (const [key, before] of was) {
-      if (is.has(key)) continue;
-      changes.push({ hour, key, before, after: undefined });
-      deletes.push(keyIn(before, 'hour', hour));
-      overlay.set(key, null);
+    if (folded?.added === true) {
+      // Only the keys the new events touched can change; the others keep their stored rows.
+      for (const [key, added] of folded.rows) {
+        const before = was.get(key);
+        const after = before === undefined ? added : rowOf(added, mergePartials(before, added));
+        if (before !== undefined && samePartial(before, after)) continue;
+        changes.push({ hour, key, before, after });
+        upserts.push(after);
+        overlay.set(key, after);
+      }
+    } else {
+      const is = folded?.rows ?? new Map<string, RollupRow>();
+      for (const [key, after] of is) {
+        const before = was.get(key);
+        if (before !== undefined && samePartial(before, after)) continue;
+        changes.push({ hour, key, before, after });
+        upserts.push(after);
+        overlay.set(key, after);
+      }
+      for (const [key, before] of was) {
+        if (is.has(key)) continue;
+        changes.push({ hour, key, before, after: undefined });
+        deletes.push(keyIn(before, 'hour', hour));
+        overlay.set(key, null);
+      }
     }
     if (overlay.size > 0) hourOverlay.set(hour, overlay);
   }
   count(stats.tiers, 'hour', hourOverlay);
-  if (changes.length === 0) return stats;
+  if (changes.length === 0) {
+    await putFolds();
+    return stats;
+  }
 
   // 3. The stored coarse rows of every changed key, all tiers in one read (they do not depend on
   // each other), then each coarser tier in turn (a re-merge reads the finer tier's results of this pass).
@@ -258,8 +274,48 @@ export async function recomputeHoursIncrementally(
   // 4. One transaction for every tier.
   await hooks.beforeWrite();
   await ctx.rollupWriter.writeRollupRows(org.id, upserts, deletes);
+  await putFolds();
   stats.buckets = stats.tiers.hour.buckets + stats.tiers.day.buckets + stats.tiers.week.buckets + stats.tiers.month.buckets;
   return stats;
+}
+
+/** An hour's partials as folded: all of them (`added` false), or those of its new events only. */
+interface FoldedHour {
+  added: boolean;
+  rows: Map<string, RollupRow>;
+}
+
+/**
+ * Folds the dirty hours in one snapshot: an hour with a watermark reads only the events stored
+ * after it (its partials are then added to the stored rows), the others every event. Whole
+ * hours come first, so each accumulator sees its events in time order.
+ */
+async function foldDirtyHours(
+  ctx: RecomputeDeps,
+  org: Organization,
+  hours: readonly number[],
+  watermarkOf: (hour: number) => string | null,
+): Promise<{ fresh: Map<number, FoldedHour>; events: number; watermark: string }> {
+  const tz = org.timezone;
+  const compiled = compileMetrics(ctx.metrics);
+  const hourOf = (ts: number) => floorBucket(ts, 'hour', tz);
+  const fresh = new Map<number, FoldedHour>();
+  const wholeHours = hours.filter((hour) => watermarkOf(hour) === null);
+  for (const hour of hours) fresh.set(hour, { added: watermarkOf(hour) !== null, rows: new Map() });
+  const collect = (row: RollupRow) => fresh.get(row.bucketStart)!.rows.set(seriesKey(row), row);
+  const whole = new RollupAccumulator(compiled, hourOf, 'hour', collect);
+  const added = new RollupAccumulator(compiled, hourOf, 'hour', collect);
+  const ranges: FoldRange[] = contiguousRanges(wholeHours, 'hour', tz).map(([from, to]) => ({ from, to, after: null }));
+  const wholeRanges = ranges.length;
+  for (const hour of hours) {
+    const after = watermarkOf(hour);
+    if (after !== null) ranges.push({ from: hour, to: nextBucket(hour, 'hour', tz), after });
+  }
+  // Folded as read: the current hour can hold hundreds of thousands of events, its partials far fewer.
+  const { events, watermark } = await ctx.eventReader.forEachNewEvent(org.id, ranges, (event, range) => (range < wholeRanges ? whole : added).add(event));
+  whole.finish();
+  added.finish();
+  return { fresh, events, watermark };
 }
 
 function count(tiers: TierCounts, granularity: Granularity, overlay: Overlay): void {

@@ -61,6 +61,8 @@ interface PendingWrite {
   hourRows: RollupRow[];
   days: number[];
   dayRows: RollupRow[];
+  /** Hour folds (ADR 0019) of the recent hours written, recorded once their rows are. */
+  folds: Map<number, string>;
 }
 
 const FLUSH_ROWS = 20_000;
@@ -103,6 +105,12 @@ export async function recomputeHours(
   const days = [...requestedByDay.keys()].sort((a, b) => a - b);
   const compiled = compileMetrics(ctx.metrics);
   const hourOf = (ts: number) => floorBucket(ts, 'hour', tz);
+  // Whole hours are rewritten from every event: their folds (ADR 0019) would say less than the
+  // rows, so they go first; a pass that dies after this only folds those hours whole next time.
+  // Recent hours folded here get new folds once their rows are written, so the next steady
+  // pass adds only newer events to them; older hours never take the steady path.
+  if (tiers.hour && days.length > 0) await ctx.rollupWriter.dropHourFolds(org.id, days[0]!, nextBucket(days[days.length - 1]!, 'day', tz));
+  const foldsFrom = Math.max(hourRowsCutoff, rawCutoff, keepHourFrom);
   const shares = parallelShares(ctx, tiers, days, keepDayFrom);
   // Folding next to threads, this thread's writes take turns with theirs where the engine wants it.
   const writeHooks = shares === null ? hooks : withWriteSlot(shares.folder, hooks);
@@ -115,6 +123,7 @@ export async function recomputeHours(
   let pendingHourRows: RollupRow[] = [];
   let pendingDays: number[] = [];
   let pendingDayRows: RollupRow[] = [];
+  let pendingFolds = new Map<number, string>();
 
   const writeTier = async (granularity: 'hour' | 'day', buckets: number[], rows: RollupRow[]): Promise<void> => {
     await writeHooks.beforeWrite();
@@ -126,6 +135,7 @@ export async function recomputeHours(
   const write = async (batch: PendingWrite): Promise<void> => {
     if (tiers.hour && batch.hours.length > 0) await writeTier('hour', batch.hours, batch.hourRows);
     if (tiers.day && batch.days.length > 0) await writeTier('day', batch.days, batch.dayRows);
+    if (batch.folds.size > 0) await ctx.rollupWriter.putHourFolds(org.id, batch.folds, foldsFrom);
   };
   // The write of one flush runs while the next days are folded: a server engine inserts while
   // Node folds (SQLite writes synchronously, so nothing overlaps there). One write at a time,
@@ -133,7 +143,8 @@ export async function recomputeHours(
   let inFlight: Promise<void> = Promise.resolve();
   const flush = async (): Promise<void> => {
     await inFlight;
-    const batch: PendingWrite = { hours: pendingHours, hourRows: pendingHourRows, days: pendingDays, dayRows: pendingDayRows };
+    const batch: PendingWrite = { hours: pendingHours, hourRows: pendingHourRows, days: pendingDays, dayRows: pendingDayRows, folds: pendingFolds };
+    pendingFolds = new Map();
     pendingHours = [];
     pendingHourRows = [];
     pendingDays = [];
@@ -165,7 +176,13 @@ export async function recomputeHours(
         for (const [from, to] of contiguousRanges(hours, 'hour', tz)) {
           // Folded as read: an hour can hold hundreds of thousands of events, its partials far fewer.
           const accumulator = new RollupAccumulator(compiled, hourOf, 'hour', (row) => hourRows.push(row));
-          stats.events += await ctx.eventReader.forEachEvent({ orgId: org.id, from, to }, (event) => accumulator.add(event));
+          if (tiers.hour && from >= foldsFrom) {
+            const read = await ctx.eventReader.forEachNewEvent(org.id, [{ from, to, after: null }], (event) => accumulator.add(event));
+            stats.events += read.events;
+            for (const hour of hours) if (hour >= from && hour < to) pendingFolds.set(hour, read.watermark);
+          } else {
+            stats.events += await ctx.eventReader.forEachEvent({ orgId: org.id, from, to }, (event) => accumulator.add(event));
+          }
           accumulator.finish();
         }
 

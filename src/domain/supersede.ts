@@ -82,3 +82,17 @@ export function dirtyHoursAfterInsert(
   for (const outcome of outcomes) for (const ts of outcome.changedAt) hours.add(hourOf(ts));
   return [...hours].sort((a, b) => a - b);
 }
+
+/**
+ * Of those hours, the ones that lost an event they counted (a dethroned head): adding the new
+ * events to their stored rollups would keep the old head, so they are folded again from all
+ * their events (ADR 0019). Sorted, distinct.
+ */
+export function refoldHoursAfterInsert(
+  outcomes: Iterable<Pick<SupersedeOutcome<SupersedeContender>, 'dethroned'>>,
+  hourOf: (ts: number) => number,
+): number[] {
+  const hours = new Set<number>();
+  for (const outcome of outcomes) if (outcome.dethroned !== null) hours.add(hourOf(outcome.dethroned.ts));
+  return [...hours].sort((a, b) => a - b);
+}

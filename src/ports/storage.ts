@@ -75,6 +75,14 @@ export interface EventScan {
   tag?: string;
 }
 
+/** One range of `forEachNewEvent`: [from, to) on the event timestamp. */
+export interface FoldRange {
+  from: number;
+  to: number;
+  /** Watermark of an earlier read: only events stored after it; null for every event of the range. */
+  after: string | null;
+}
+
 /** What `forEachEvent` hands over per event: what metric evaluation reads, no more columns. */
 export type FoldedEvent = Readonly<Pick<StoredEvent, 'orgId' | 'type' | 'ts' | 'project' | 'tag' | 'attrs'>>;
 
@@ -93,6 +101,15 @@ export interface EventReader {
    * stops and the promise rejects with that error. Resolves with the number of events visited.
    */
   forEachEvent(scan: EventScan, visit: (event: FoldedEvent) => void): Promise<number>;
+  /**
+   * `forEachEvent` over several ranges of one org, in the order given and in one snapshot, each
+   * range restricted to the events stored after its `after` watermark (every event when null).
+   * `visit` also receives the index of the range. Resolves with the events visited and the
+   * snapshot's watermark: the events a later call with that watermark visits are exactly those
+   * stored (committed) after this read, whatever order concurrent writers commit in (ADR 0019).
+   * Watermarks are opaque to callers.
+   */
+  forEachNewEvent(orgId: string, ranges: readonly FoldRange[], visit: (event: FoldedEvent, range: number) => void): Promise<{ events: number; watermark: string }>;
   /** Newest first, non-superseded, optionally restricted to types. */
   recentEvents(orgId: string, types: readonly string[], limit: number): Promise<StoredEvent[]>;
   /** Stored events (superseded included), of one org or of all. */
@@ -113,11 +130,20 @@ export interface DirtyMark {
   hourStart: number;
   /** Generation at claim time: the mark is cleared only if no newer write re-marked it. */
   generation: number;
+  /**
+   * The hour must be folded again from all its events, not only from those stored since its
+   * last fold (ADR 0019): an event it counted lost its visibility (a dethroned supersede head),
+   * or the mark was set by hand (`markDirty`: backfill, rebuilds).
+   */
+  refold: boolean;
 }
 
 /** Hours whose rollups must be recomputed (ADR 0002). */
 export interface DirtyQueue {
-  /** Idempotent per hour; every call gives the marks a new generation, so a pass that read an older one does not clear them. */
+  /**
+   * Idempotent per hour; every call gives the marks a new generation, so a pass that read an
+   * older one does not clear them. Marks set here ask for a refold.
+   */
   markDirty(orgId: string, hourStarts: readonly number[]): Promise<void>;
   /** Orgs that have dirty hours. */
   dirtyOrgs(): Promise<string[]>;
@@ -184,8 +210,19 @@ export interface RollupWriter {
    * Set-based on a server engine: a bounded number of statements whatever the row count.
    */
   writeRollupRows(orgId: string, upserts: readonly RollupRow[], deletes: readonly RollupKey[]): Promise<void>;
-  /** Every rollup row of the org, all tiers (time-zone change). */
+  /** Every rollup row of the org, all tiers, and its hour folds (time-zone change). */
   deleteAllRollups(orgId: string): Promise<void>;
+  /**
+   * Hour folds (ADR 0019): for an hour, the watermark (from `forEachNewEvent`) of the events its
+   * stored rows include. Removes and returns those of the given hours: a pass takes them before
+   * it writes, so a pass that dies between its write and `putHourFolds` leaves hours without a
+   * fold (folded whole next time), never a fold older than the rows.
+   */
+  takeHourFolds(orgId: string, hourStarts: readonly number[]): Promise<Map<number, string>>;
+  /** Drops the org's folds of hours before `pruneBefore`, then records these (replacing any of the same hours). */
+  putHourFolds(orgId: string, folds: ReadonlyMap<number, string>, pruneBefore: number): Promise<void>;
+  /** Drops the org's folds of hours in [from, to): whole-bucket rewrites of those hours follow. */
+  dropHourFolds(orgId: string, from: number, to: number): Promise<void>;
 }
 
 /** Named, expiring mutual exclusion between processes (aggregation of one org). */

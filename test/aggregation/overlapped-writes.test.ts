@@ -26,19 +26,27 @@ interface Trace {
 function slowWriter(t: AggregationTestContext, trace: Trace, failures: { write?: number; foldDuringWrite?: boolean } = {}): AppContext {
   let calls = 0;
   let foldFailed = false;
+  // Both fold reads: recent hours are read with their watermark (ADR 0019), older ones without.
+  const beforeFold = () => {
+    if (trace.writing > 0) {
+      trace.log.push('fold during write');
+      if (failures.foldDuringWrite && !foldFailed) {
+        foldFailed = true;
+        throw new Error('scan failed');
+      }
+    }
+  };
   return {
     ...t.ctx,
     eventReader: {
       ...t.ctx.eventReader,
       forEachEvent: async (scan, visit) => {
-        if (trace.writing > 0) {
-          trace.log.push('fold during write');
-          if (failures.foldDuringWrite && !foldFailed) {
-            foldFailed = true;
-            throw new Error('scan failed');
-          }
-        }
+        beforeFold();
         return t.ctx.storage.forEachEvent(scan, visit);
+      },
+      forEachNewEvent: async (orgId, ranges, visit) => {
+        beforeFold();
+        return t.ctx.storage.forEachNewEvent(orgId, ranges, visit);
       },
     },
     rollupWriter: {

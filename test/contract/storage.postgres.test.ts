@@ -7,6 +7,7 @@ import type { RollupRow } from '../../src/domain/rollup-types.ts';
 import { makeEvent, makeFileExecution, makeOrg, makeRollupRow, sortRollupRows } from '../factories/index.ts';
 import { POSTGRES_SELECTED } from '../support/engines.ts';
 import { postgresTestSchemas, TEST_DATABASE_URL } from '../support/postgres.ts';
+import { describeHourFoldsContract } from './hour-folds.contract.ts';
 import { describeStorageContract } from './storage.contract.ts';
 
 /** Every numbered migration file of the engine, in order: a fresh database gets each exactly once. */
@@ -21,6 +22,7 @@ afterAll(() => schemas.cleanup());
 
 describe.skipIf(!available)('PostgreSQL storage', () => {
   describeStorageContract('postgres', () => schemas.makeStorage());
+  describeHourFoldsContract('postgres', () => schemas.makeStorage());
 
   describe('PostgreSQL specifics', () => {
     const H = 3_600_000;
@@ -165,6 +167,43 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
         expect(both.every((n) => n === 1)).toBe(true);
       }
       expect(await a.countEvents(org.id)).toBe(15_000);
+    });
+
+    it('a new-event fold sees transactions that commit after its watermark, whatever order they commit in (ADR 0019)', async () => {
+      const { storage, schema } = await fresh();
+      const org = makeOrg();
+      await storage.createOrg(org, 1);
+      const base = Date.UTC(2031, 5, 1);
+      const connect = async () => {
+        const client = new pg.Client({ connectionString: TEST_DATABASE_URL, options: `-c search_path=${schema}` });
+        await client.connect();
+        return client;
+      };
+      const insert = (client: pg.Client, id: string, ts: number) =>
+        client.query(`INSERT INTO events (org_id, id, type, ts, received_at, project, tag, attrs) VALUES ($1, $2, 'api_request', $3, 1, 'p', '', '{}')`, [org.id, id, ts]);
+      const early = await connect();
+      const late = await connect();
+      try {
+        // The first transaction to write (the smaller transaction id) commits last.
+        await early.query('BEGIN');
+        await insert(early, 'early', base + 1);
+        await late.query('BEGIN');
+        await insert(late, 'late', base + 2);
+        await late.query('COMMIT');
+        const newSince = async (after: string | null) => {
+          const seen: number[] = [];
+          const { watermark } = await storage.forEachNewEvent(org.id, [{ from: base, to: base + H, after }], (event) => seen.push(event.ts));
+          return { seen, watermark };
+        };
+        const first = await newSince(null);
+        expect(first.seen).toEqual([base + 2]);
+        await early.query('COMMIT');
+        const second = await newSince(first.watermark);
+        expect(second.seen).toEqual([base + 1]);
+        expect((await newSince(second.watermark)).seen).toEqual([]);
+      } finally {
+        await Promise.all([early.end(), late.end()]);
+      }
     });
 
     it('concurrent writers of one supersede key leave exactly the latest event visible', async () => {

@@ -9,6 +9,7 @@ import { withRelaxedCommit } from '../../src/adapters/sqlite/relaxed-commit.ts';
 import { createSqliteStorage, type SqliteStorage } from '../../src/adapters/sqlite/sqlite-storage.ts';
 import { UnavailableError } from '../../src/domain/errors.ts';
 import { makeEvent, makeFileExecution, makeOrg, makeRollupRow } from '../factories/index.ts';
+import { describeHourFoldsContract } from './hour-folds.contract.ts';
 import { describeStorageContract } from './storage.contract.ts';
 
 /** Every numbered migration file of the engine, in order: a fresh database gets each exactly once. */
@@ -27,6 +28,7 @@ async function openStorage(dir: string): Promise<SqliteStorage> {
 }
 
 describeStorageContract('sqlite', () => openStorage(join(dataDir, 'contract')));
+describeHourFoldsContract('sqlite', () => openStorage(join(dataDir, 'hour-folds')));
 
 describe('SQLite storage specifics', () => {
   const hourOf = (ts: number) => Math.floor(ts / 3_600_000) * 3_600_000;

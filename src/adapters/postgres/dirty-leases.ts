@@ -2,25 +2,24 @@ import type { Pool, PoolClient } from 'pg';
 import type { DirtyMark, DirtyQueue, LeaseStore } from '../../ports/storage.ts';
 
 /**
- * Marks hours dirty with a fresh generation each time, inside the caller's transaction when a
- * client is given. Hours are sorted so concurrent writers lock rows in the same order.
+ * Marks hours dirty by hand (backfill, rebuilds) with a fresh generation each time; such marks
+ * ask for a refold (ADR 0019). Hours are sorted so concurrent writers lock rows in the same order.
  */
-export async function upsertDirtyHours(db: Pool | PoolClient, orgId: string, hourStarts: Iterable<number>): Promise<number[]> {
+async function markHoursForRefold(db: Pool | PoolClient, orgId: string, hourStarts: Iterable<number>): Promise<void> {
   const hours = [...new Set(hourStarts)].sort((a, b) => a - b);
-  if (hours.length === 0) return hours;
+  if (hours.length === 0) return;
   await db.query(
-    `INSERT INTO dirty_hours (org_id, hour_start, generation)
-     SELECT $1, h, nextval('dirty_generation_seq') FROM unnest($2::bigint[]) WITH ORDINALITY AS u(h, n) ORDER BY n
-     ON CONFLICT (org_id, hour_start) DO UPDATE SET generation = EXCLUDED.generation`,
+    `INSERT INTO dirty_hours (org_id, hour_start, generation, refold)
+     SELECT $1, h, nextval('dirty_generation_seq'), true FROM unnest($2::bigint[]) WITH ORDINALITY AS u(h, n) ORDER BY n
+     ON CONFLICT (org_id, hour_start) DO UPDATE SET generation = EXCLUDED.generation, refold = true`,
     [orgId, hours],
   );
-  return hours;
 }
 
 export function createDirtyQueue(pool: Pool): DirtyQueue {
   return {
     async markDirty(orgId, hourStarts) {
-      await upsertDirtyHours(pool, orgId, hourStarts);
+      await markHoursForRefold(pool, orgId, hourStarts);
     },
 
     async dirtyOrgs() {
@@ -29,11 +28,11 @@ export function createDirtyQueue(pool: Pool): DirtyQueue {
     },
 
     async listDirty(orgId, limit) {
-      const result = await pool.query<{ hour_start: number; generation: number }>(
-        'SELECT hour_start, generation FROM dirty_hours WHERE org_id = $1 ORDER BY hour_start LIMIT $2',
+      const result = await pool.query<{ hour_start: number; generation: number; refold: boolean }>(
+        'SELECT hour_start, generation, refold FROM dirty_hours WHERE org_id = $1 ORDER BY hour_start LIMIT $2',
         [orgId, limit],
       );
-      return result.rows.map((row): DirtyMark => ({ orgId, hourStart: row.hour_start, generation: row.generation }));
+      return result.rows.map((row): DirtyMark => ({ orgId, hourStart: row.hour_start, generation: row.generation, refold: row.refold }));
     },
 
     async clearDirty(marks) {

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { NewEvent } from '../../domain/event.ts';
-import { dirtyHoursAfterInsert } from '../../domain/supersede.ts';
+import { dirtyHoursAfterInsert, refoldHoursAfterInsert } from '../../domain/supersede.ts';
 import type { InsertEventsResult } from '../../ports/storage.ts';
 import { numberArray, textArray } from './array-literals.ts';
 import { inTransaction } from './db.ts';
@@ -14,7 +14,8 @@ import { planSupersede, SUPERSEDE_WRITES, supersedeWriteParams, type SupersedeCa
  * key); only those go into the partitioned `events` table, with superseded flags decided
  * against each key's stored winner; dethroned winners flip; every hour holding an inserted or
  * flipped event is marked dirty before commit. Round trips: BEGIN, claim, (lock, read heads when
- * some events carry a supersede key), one write statement, COMMIT.
+ * some events carry a supersede key), one write statement, COMMIT. Each row's `txid` (its
+ * column default) is what new-event folds compare with their watermark snapshot (ADR 0019).
  */
 export async function insertEventBatch(
   pool: Pool,
@@ -56,7 +57,8 @@ export async function insertEventBatch(
     }
     const plan = await planSupersede(client, orgId, keyed, now);
     const dirtyHours = dirtyHoursAfterInsert(newEvents.map((event) => event.ts), plan.outcomes, hourOf);
-    await writeBatch(client, orgId, newEvents, plan, dirtyHours, now);
+    const refold = new Set(refoldHoursAfterInsert(plan.outcomes, hourOf));
+    await writeBatch(client, orgId, newEvents, plan, { hours: dirtyHours, refold }, now);
     return { inserted, dirtyHours };
   });
 }
@@ -71,7 +73,7 @@ async function writeBatch(
   orgId: string,
   events: readonly NewEvent[],
   plan: SupersedePlan,
-  dirtyHours: readonly number[],
+  dirty: { hours: readonly number[]; refold: ReadonlySet<number> },
   now: number,
 ): Promise<void> {
   // Attributes travel as one JSON array (a single native JSON.stringify, split server-side by
@@ -85,9 +87,9 @@ async function writeBatch(
            json_array_elements($8::json), unnest($9::text[]), unnest($10::boolean[])
          ) AS u(id, type, ts, project, tag, attrs, supersede_key, superseded)
      ), ${SUPERSEDE_WRITES}, dirty AS (
-       INSERT INTO dirty_hours (org_id, hour_start, generation)
-       SELECT $1, h, nextval('dirty_generation_seq') FROM unnest($17::bigint[]) WITH ORDINALITY AS u(h, n) ORDER BY n
-       ON CONFLICT (org_id, hour_start) DO UPDATE SET generation = EXCLUDED.generation
+       INSERT INTO dirty_hours (org_id, hour_start, generation, refold)
+       SELECT $1, h, nextval('dirty_generation_seq'), r FROM unnest($17::bigint[], $18::boolean[]) WITH ORDINALITY AS u(h, r, n) ORDER BY n
+       ON CONFLICT (org_id, hour_start) DO UPDATE SET generation = EXCLUDED.generation, refold = dirty_hours.refold OR EXCLUDED.refold
      )
      SELECT 1`,
     [
@@ -102,7 +104,8 @@ async function writeBatch(
       textArray(events.map((event) => encodeSupersedeKey(event.supersedeKey))),
       `{${events.map((event) => (plan.losers.has(event.id) ? 't' : 'f')).join(',')}}`,
       ...supersedeWriteParams(plan),
-      numberArray(dirtyHours),
+      numberArray(dirty.hours),
+      `{${dirty.hours.map((hour) => (dirty.refold.has(hour) ? 't' : 'f')).join(',')}}`,
     ],
   );
 }

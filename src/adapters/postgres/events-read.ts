@@ -1,7 +1,7 @@
 import pg from 'pg';
-import type { Pool, QueryArrayConfig } from 'pg';
+import type { Pool, PoolClient, QueryArrayConfig } from 'pg';
 import type { Attributes, StoredEvent } from '../../domain/event.ts';
-import type { EventScan, FoldedEvent } from '../../ports/storage.ts';
+import type { EventScan, FoldedEvent, FoldRange } from '../../ports/storage.ts';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './event-rows.ts';
 
 /** The columns a fold reads, in the order of FOLD_COLUMNS. */
@@ -9,9 +9,13 @@ type FoldRow = [type: string, ts: number, project: string, tag: string, attrs: A
 const FOLD_COLUMNS = 'type, ts, project, tag, attrs';
 
 /** The scan's statement: non-superseded events of [from, to) with the optional filters, ordered by (ts, id). */
-function scanQuery(scan: EventScan, columns = EVENT_COLUMNS): { text: string; values: unknown[] } {
+function scanQuery(scan: EventScan, columns = EVENT_COLUMNS, storedAfter: string | null = null): { text: string; values: unknown[] } {
   const params: unknown[] = [scan.orgId, scan.from, scan.to];
   const filters: string[] = [];
+  if (storedAfter !== null) {
+    params.push(storedAfter);
+    filters.push(`NOT pg_visible_in_snapshot(txid, $${params.length}::pg_snapshot)`);
+  }
   if (scan.types !== undefined) {
     params.push(scan.types);
     filters.push(`type = ANY($${params.length}::text[])`);
@@ -50,38 +54,80 @@ export async function scanEvents(pool: Pool, scan: EventScan): Promise<StoredEve
  */
 export async function forEachEvent(pool: Pool, scan: EventScan, visit: (event: FoldedEvent) => void): Promise<number> {
   if (scan.types !== undefined && scan.types.length === 0) return 0;
-  const query = scanQuery(scan, FOLD_COLUMNS);
-  const event = { orgId: scan.orgId, type: '', ts: 0, project: '', tag: '', attrs: {} as Attributes };
   const client = await pool.connect();
-  let visited = 0;
   let failure: unknown;
   try {
-    await new Promise<void>((resolve, reject) => {
-      // rowMode is honoured by pg's Query but missing from its constructor's declared config type.
-      const config: QueryArrayConfig = { ...query, rowMode: 'array' };
-      const rows = client.query(new pg.Query(config));
-      rows.on('row', (row: unknown) => {
-        if (failure !== undefined) return;
-        try {
-          [event.type, event.ts, event.project, event.tag, event.attrs] = row as FoldRow;
-          visit(event);
-          visited += 1;
-        } catch (error) {
-          failure = error ?? new Error('forEachEvent visitor threw a nullish value');
-          reject(error);
-        }
-      });
-      rows.on('error', (error: Error) => {
-        failure ??= error;
-        reject(error);
-      });
-      rows.on('end', () => resolve());
-    });
-    return visited;
+    return await streamFold(client, scanQuery(scan, FOLD_COLUMNS), scan.orgId, visit);
+  } catch (error) {
+    failure = error ?? new Error('forEachEvent failed with a nullish value');
+    throw error;
   } finally {
     // After a failure the statement may still be streaming (or the connection be broken): discard it.
     client.release(failure === undefined ? undefined : failure instanceof Error ? failure : true);
   }
+}
+
+/**
+ * EventReader.forEachNewEvent: one REPEATABLE READ transaction, so the ranges and the watermark
+ * share one snapshot. A range with a watermark reads only rows whose inserting transaction
+ * (`txid`) that snapshot did not see: committed since, whatever the order of commits (ADR 0019).
+ * Rows stored before migration 060 have no `txid` and never count as new.
+ */
+export async function forEachNewEvent(
+  pool: Pool,
+  orgId: string,
+  ranges: readonly FoldRange[],
+  visit: (event: FoldedEvent, range: number) => void,
+): Promise<{ events: number; watermark: string }> {
+  const client = await pool.connect();
+  let failure: unknown;
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const snapshot = await client.query<{ watermark: string }>('SELECT pg_current_snapshot()::text AS watermark');
+    let events = 0;
+    for (let index = 0; index < ranges.length; index++) {
+      const range = ranges[index]!;
+      const query = scanQuery({ orgId, from: range.from, to: range.to }, FOLD_COLUMNS, range.after);
+      events += await streamFold(client, query, orgId, (event) => visit(event, index));
+    }
+    await client.query('COMMIT');
+    return { events, watermark: snapshot.rows[0]!.watermark };
+  } catch (error) {
+    failure = error ?? new Error('forEachNewEvent failed with a nullish value');
+    throw error;
+  } finally {
+    // A failed read leaves the transaction open or the statement streaming: discard the connection.
+    client.release(failure === undefined ? undefined : failure instanceof Error ? failure : true);
+  }
+}
+
+/** Streams one statement's rows into `visit` as they are parsed off the socket (see forEachEvent). */
+async function streamFold(client: PoolClient, query: { text: string; values: unknown[] }, orgId: string, visit: (event: FoldedEvent) => void): Promise<number> {
+  const event = { orgId, type: '', ts: 0, project: '', tag: '', attrs: {} as Attributes };
+  let visited = 0;
+  let failure: unknown;
+  await new Promise<void>((resolve, reject) => {
+    // rowMode is honoured by pg's Query but missing from its constructor's declared config type.
+    const config: QueryArrayConfig = { ...query, rowMode: 'array' };
+    const rows = client.query(new pg.Query(config));
+    rows.on('row', (row: unknown) => {
+      if (failure !== undefined) return;
+      try {
+        [event.type, event.ts, event.project, event.tag, event.attrs] = row as FoldRow;
+        visit(event);
+        visited += 1;
+      } catch (error) {
+        failure = error ?? new Error('forEachEvent visitor threw a nullish value');
+        reject(failure);
+      }
+    });
+    rows.on('error', (error: Error) => {
+      failure ??= error;
+      reject(error);
+    });
+    rows.on('end', () => resolve());
+  });
+  return visited;
 }
 
 /** An empty `types` list means every type. */

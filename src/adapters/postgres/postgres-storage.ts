@@ -5,7 +5,7 @@ import { createPool, type PostgresOptions } from './db.ts';
 import { createDirtyQueue, createLeaseStore } from './dirty-leases.ts';
 import { EventPartitions } from './event-partitions.ts';
 import { insertEventBatch } from './events-insert.ts';
-import { countEvents, countEventsBefore, eventTimestampsRange, forEachEvent, quietAfter, recentEvents, scanEvents } from './events-read.ts';
+import { countEvents, countEventsBefore, eventTimestampsRange, forEachEvent, forEachNewEvent, quietAfter, recentEvents, scanEvents } from './events-read.ts';
 import { deleteEventsBefore } from './events-retention.ts';
 import { createJobHealthStore } from './job-health.ts';
 import { applyMigrations } from './migrations.ts';
@@ -52,6 +52,7 @@ export function createPostgresStorage(options: PostgresOptions): PostgresStorage
     insertEvents: (orgId, events, hourOf, now) => insertEventBatch(pool, partitions, orgId, events, hourOf, now),
     scanEvents: (scan) => scanEvents(pool, scan),
     forEachEvent: (scan, visit) => forEachEvent(pool, scan, visit),
+    forEachNewEvent: (orgId, ranges, visit) => forEachNewEvent(pool, orgId, ranges, visit),
     recentEvents: (orgId, types, limit) => recentEvents(pool, orgId, types, limit),
     countEvents: (orgId) => countEvents(pool, orgId),
     eventTimestampsRange: (orgId) => eventTimestampsRange(pool, orgId),

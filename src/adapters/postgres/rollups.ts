@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import type { Granularity, RollupRow } from '../../domain/rollup-types.ts';
 import type { RetentionStore, RollupQuery, RollupReader, RollupWriter } from '../../ports/storage.ts';
+import { numberArray, textArray } from './array-literals.ts';
 import { inTransaction } from './db.ts';
 import { replaceBucketRows } from './rollups-replace.ts';
 import { sortRollupRows, unpackAllScopesEntry, unpackRows, type PackKey } from '../rollup-packs.ts';
@@ -162,8 +163,45 @@ export function createRollupStore(pool: Pool): Omit<RollupReader, 'dimensionRead
     },
 
     async deleteAllRollups(orgId) {
-      await pool.query('DELETE FROM rollup_packs WHERE org_id = $1', [orgId]);
-      await pool.query('DELETE FROM rollups WHERE org_id = $1', [orgId]);
+      await inTransaction(pool, async (client) => {
+        await client.query('DELETE FROM rollup_packs WHERE org_id = $1', [orgId]);
+        await client.query('DELETE FROM rollups WHERE org_id = $1', [orgId]);
+        await client.query('DELETE FROM hour_folds WHERE org_id = $1', [orgId]);
+      });
+    },
+
+    // Fold bookkeeping commits like the rollups it describes (ADR 0011): WAL is replayed in order,
+    // so what survives a crash is a prefix (take, rows, put), never a fold newer than its rows.
+    async takeHourFolds(orgId, hourStarts) {
+      if (hourStarts.length === 0) return new Map();
+      const result = await inTransaction(
+        pool,
+        (client) =>
+          client.query<{ hour_start: number; watermark: string }>(
+            'DELETE FROM hour_folds WHERE org_id = $1 AND hour_start = ANY($2::bigint[]) RETURNING hour_start, watermark',
+            [orgId, numberArray(hourStarts)],
+          ),
+        { durableCommit: false },
+      );
+      return new Map(result.rows.map((row) => [Number(row.hour_start), row.watermark]));
+    },
+    async putHourFolds(orgId, folds, pruneBefore) {
+      const hours = [...folds.keys()];
+      await inTransaction(
+        pool,
+        (client) =>
+          client.query(
+            `WITH pruned AS (DELETE FROM hour_folds WHERE org_id = $1 AND hour_start < $4 AND hour_start <> ALL($2::bigint[]))
+             INSERT INTO hour_folds (org_id, hour_start, watermark)
+             SELECT $1, h, w FROM unnest($2::bigint[], $3::text[]) AS u(h, w)
+             ON CONFLICT (org_id, hour_start) DO UPDATE SET watermark = EXCLUDED.watermark`,
+            [orgId, numberArray(hours), textArray(hours.map((hour) => folds.get(hour)!)), pruneBefore],
+          ),
+        { durableCommit: false },
+      );
+    },
+    async dropHourFolds(orgId, from, to) {
+      await pool.query('DELETE FROM hour_folds WHERE org_id = $1 AND hour_start >= $2 AND hour_start < $3', [orgId, from, to]);
     },
   };
 }

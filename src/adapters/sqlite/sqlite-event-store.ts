@@ -1,14 +1,16 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { lazy } from './lazy-statement.ts';
 import type { Attributes, NewEvent, StoredEvent } from '../../domain/event.ts';
-import { dirtyHoursAfterInsert, resolveSupersede, type SupersedeContender, type SupersedeOutcome } from '../../domain/supersede.ts';
-import type { DirtyMark, DirtyQueue, EventAppender, EventReader, FoldedEvent, InsertEventsResult, RetentionStore } from '../../ports/storage.ts';
+import { dirtyHoursAfterInsert, refoldHoursAfterInsert, resolveSupersede, type SupersedeContender, type SupersedeOutcome } from '../../domain/supersede.ts';
+import type { DirtyMark, DirtyQueue, EventAppender, EventReader, FoldedEvent, FoldRange, InsertEventsResult, RetentionStore } from '../../ports/storage.ts';
 
 type EventRow = [string, string, string, number, string, string, string, number, string | null];
 type FoldRow = [type: string, ts: number, project: string, tag: string, attrs: string, rowid: number];
 type HeadRow = [id: string, ts: number, receivedAt: number];
 
 const EVENT_COLUMNS = 'org_id, id, type, ts, project, tag, attrs, received_at, supersede_key';
+/** Stored with every event: the dirty generation of its transaction, which new-event folds compare (ADR 0019). */
+const INSERT_COLUMNS = `${EVENT_COLUMNS}, generation`;
 /** What scanEvents and forEachEvent read: the visible events of a range, filtered. */
 const SCAN_FILTER = `superseded = 0
     AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))
@@ -29,7 +31,7 @@ const FOLD_COLUMNS = 'SELECT type, ts, project, tag, attrs, rowid FROM events';
 const FOLD_LIMIT = `LIMIT ${FOLD_CHUNK_ROWS}`;
 /** Rows per INSERT statement: one statement per row would cost more than the rows themselves. */
 const ROWS_PER_INSERT = 100;
-const COLUMN_COUNT = 9;
+const COLUMN_COUNT = 10;
 const HOUR_MS = 3_600_000;
 
 function toEvent(row: EventRow): StoredEvent {
@@ -47,10 +49,18 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
     nextGeneration: db
       .prepare<[], number>("UPDATE sequences SET value = value + 1 WHERE name = 'dirty_generation' RETURNING value")
       .pluck(),
-    upsertDirty: db.prepare<[string, number, number]>(
-      `INSERT INTO dirty_hours (org_id, hour_start, generation) VALUES (?, ?, ?)
-       ON CONFLICT (org_id, hour_start) DO UPDATE SET generation = excluded.generation`,
+    upsertDirty: db.prepare<[string, number, number, number]>(
+      `INSERT INTO dirty_hours (org_id, hour_start, generation, refold) VALUES (?, ?, ?, ?)
+       ON CONFLICT (org_id, hour_start) DO UPDATE SET generation = excluded.generation, refold = max(refold, excluded.refold)`,
     ),
+    // Writers are serialized, so the sequence read inside a read transaction is the newest
+    // generation that transaction's snapshot holds, and every event it sees has one at most that.
+    generationNow: db.prepare<[], number>("SELECT value FROM sequences WHERE name = 'dirty_generation'").pluck(),
+    foldNew: db
+      .prepare<[Record<string, unknown>], FoldRow>(
+        `${FOLD_COLUMNS} WHERE org_id = @orgId AND ts >= @from AND ts < @to AND superseded = 0 AND generation > @after ORDER BY ts, rowid`,
+      )
+      .raw(),
     scan: db
       .prepare<[Record<string, unknown>], EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM events WHERE org_id = @orgId AND ts >= @from AND ts < @to AND ${SCAN_FILTER} ORDER BY ts, id`,
@@ -97,8 +107,8 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
     deleteBefore: db.prepare<[number]>('DELETE FROM events WHERE ts < ?'),
     countBefore: db.prepare<[number], number>('SELECT count(*) FROM events WHERE ts < ?').pluck(),
     dirtyOrgs: db.prepare<[], string>('SELECT DISTINCT org_id FROM dirty_hours ORDER BY org_id').pluck(),
-    listDirty: db.prepare<[string, number], DirtyMark>(
-      `SELECT org_id AS orgId, hour_start AS hourStart, generation FROM dirty_hours
+    listDirty: db.prepare<[string, number], Omit<DirtyMark, 'refold'> & { refold: number }>(
+      `SELECT org_id AS orgId, hour_start AS hourStart, generation, refold FROM dirty_hours
        WHERE org_id = ? ORDER BY hour_start LIMIT ?`,
     ),
     deleteMark: db.prepare<[string, number, number]>(
@@ -112,7 +122,7 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
     if (statement === undefined) {
       const values = Array.from({ length: rows }, () => `(${'?, '.repeat(COLUMN_COUNT - 1)}?)`).join(', ');
       statement = db
-        .prepare<unknown[], string>(`INSERT INTO events (${EVENT_COLUMNS}) VALUES ${values} ON CONFLICT (org_id, id) DO NOTHING RETURNING id`)
+        .prepare<unknown[], string>(`INSERT INTO events (${INSERT_COLUMNS}) VALUES ${values} ON CONFLICT (org_id, id) DO NOTHING RETURNING id`)
         .pluck();
       insertStatements.set(rows, statement);
     }
@@ -120,7 +130,7 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
   }
 
   /** Inserts the rows not stored yet (rows are handled in order, so a repeated id keeps its first row); returns their ids. */
-  function insertRows(orgId: string, events: readonly NewEvent[], now: number): Set<string> {
+  function insertRows(orgId: string, events: readonly NewEvent[], now: number, generation: number): Set<string> {
     const fresh = new Set<string>();
     for (let start = 0; start < events.length; start += ROWS_PER_INSERT) {
       const end = Math.min(start + ROWS_PER_INSERT, events.length);
@@ -137,17 +147,17 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
         params[p++] = JSON.stringify(e.attrs);
         params[p++] = now;
         params[p++] = e.supersedeKey;
+        params[p++] = generation;
       }
       for (const id of insertStatement(end - start).all(...params)) fresh.add(id);
     }
     return fresh;
   }
 
-  function markHours(orgId: string, hours: Iterable<number>): void {
-    let generation: number | undefined;
+  function markHours(orgId: string, hours: Iterable<number>, refold: (hour: number) => boolean, generation?: number): void {
     for (const hour of hours) {
       generation ??= sql().nextGeneration.get()!;
-      sql().upsertDirty.run(orgId, hour, generation);
+      sql().upsertDirty.run(orgId, hour, generation, refold(hour) ? 1 : 0);
     }
   }
 
@@ -170,7 +180,8 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
       const inserted: boolean[] = new Array<boolean>(events.length);
       const insertedAt: number[] = [];
       const arrivalsByKey = new Map<string, SupersedeContender[]>();
-      const fresh = insertRows(orgId, events, now);
+      const generation = sql().nextGeneration.get()!;
+      const fresh = insertRows(orgId, events, now, generation);
       const insertedIds = new Set(fresh);
       for (let i = 0; i < events.length; i++) {
         const e = events[i]!;
@@ -188,7 +199,8 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
       }
       const outcomes = [...arrivalsByKey].map(([key, arrivals]) => applySupersede(orgId, key, arrivals, insertedIds));
       const dirtyHours = dirtyHoursAfterInsert(insertedAt, outcomes, hourOf);
-      markHours(orgId, dirtyHours);
+      const refold = new Set(refoldHoursAfterInsert(outcomes, hourOf));
+      markHours(orgId, dirtyHours, (hour) => refold.has(hour), generation);
       return { inserted, dirtyHours };
     },
   );
@@ -197,7 +209,8 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
    * chunk is its own statement (another connection may commit in between). Synchronous: nothing
    * else runs on the connection meanwhile; a throwing visit rolls the read back and rethrows.
    */
-  const foldTx = db.transaction((scan: Record<string, unknown>, orgId: string, visit: (event: FoldedEvent) => void): number => {
+  /** Visits a range's rows in (ts, rowid) order in bounded chunks; inside the caller's read transaction. */
+  function foldRange(scan: Record<string, unknown>, orgId: string, visit: (event: FoldedEvent) => void): number {
     const event = { orgId, type: '', ts: 0, project: '', tag: '', attrs: {} as Attributes };
     let visited = 0;
     let rows = sql().foldFrom.all(scan);
@@ -226,8 +239,36 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
         return visited;
       }
     }
+  }
+  const foldTx = db.transaction(foldRange);
+  /**
+   * New events (generation above the range's watermark) are few, so one statement per range
+   * iterates them; whole ranges take the chunked fold. The watermark is read in the same snapshot.
+   */
+  const foldNewTx = db.transaction((orgId: string, ranges: readonly FoldRange[], visit: (event: FoldedEvent, range: number) => void) => {
+    const watermark = sql().generationNow.get()!;
+    const event = { orgId, type: '', ts: 0, project: '', tag: '', attrs: {} as Attributes };
+    let events = 0;
+    ranges.forEach((range, index) => {
+      if (range.after === null) {
+        const scan = { orgId, from: range.from, to: range.to, types: null, project: null, tag: null };
+        events += foldRange(scan, orgId, (folded) => visit(folded, index));
+        return;
+      }
+      for (const row of sql().foldNew.iterate({ orgId, from: range.from, to: range.to, after: generationOf(range.after) })) {
+        event.type = row[0];
+        event.ts = row[1];
+        event.project = row[2];
+        event.tag = row[3];
+        event.attrs = JSON.parse(row[4]) as Attributes;
+        visit(event, index);
+        events += 1;
+      }
+    });
+    return { events, watermark: String(watermark) };
   });
-  const markTx = db.transaction((orgId: string, hours: readonly number[]) => markHours(orgId, new Set(hours)));
+  // Marks set by hand ask for a refold: nothing says which events they are about.
+  const markTx = db.transaction((orgId: string, hours: readonly number[]) => markHours(orgId, new Set(hours), () => true));
   const clearTx = db.transaction((marks: readonly DirtyMark[]) => {
     for (const m of marks) sql().deleteMark.run(m.orgId, m.hourStart, m.generation);
   });
@@ -249,6 +290,9 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
       if (q.types !== undefined && q.types.length === 0) return 0;
       const params = { orgId: q.orgId, from: q.from, to: q.to, types: typesParam(q.types), project: q.project ?? null, tag: q.tag ?? null };
       return foldTx.deferred(params, q.orgId, visit);
+    },
+    async forEachNewEvent(orgId, ranges, visit) {
+      return foldNewTx.deferred(orgId, ranges, visit);
     },
     async recentEvents(orgId, types, limit) {
       return sql().recent.all({ orgId, types: typesParam(types), limit }).map(toEvent);
@@ -279,10 +323,16 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
       return sql().dirtyOrgs.all();
     },
     async listDirty(orgId, limit) {
-      return sql().listDirty.all(orgId, limit);
+      return sql().listDirty.all(orgId, limit).map((mark) => ({ ...mark, refold: mark.refold === 1 }));
     },
     async clearDirty(marks) {
       if (marks.length > 0) clearTx.immediate(marks);
     },
   };
+}
+
+function generationOf(watermark: string): number {
+  const generation = Number(watermark);
+  if (!Number.isSafeInteger(generation)) throw new Error(`not a SQLite fold watermark: ${JSON.stringify(watermark)}`);
+  return generation;
 }

@@ -78,6 +78,14 @@ export function sqliteRollupStore(db: Database): Omit<RollupReader, 'dimensionRe
     deleteBefore: db.prepare<[Granularity, number]>('DELETE FROM rollup_packs WHERE granularity = ? AND bucket_start < ?'),
     deleteOrg: db.prepare<[string]>('DELETE FROM rollup_packs WHERE org_id = ?'),
     deleteLegacyOrg: db.prepare<[string]>('DELETE FROM rollups WHERE org_id = ?'),
+    takeFolds: db.prepare<[string, string], [hourStart: number, watermark: string]>(
+      'DELETE FROM hour_folds WHERE org_id = ? AND hour_start IN (SELECT value FROM json_each(?)) RETURNING hour_start, watermark',
+    ).raw(),
+    putFold: db.prepare<[string, number, string]>(
+      'INSERT INTO hour_folds (org_id, hour_start, watermark) VALUES (?, ?, ?) ON CONFLICT (org_id, hour_start) DO UPDATE SET watermark = excluded.watermark',
+    ),
+    dropFolds: db.prepare<[string, number, number]>('DELETE FROM hour_folds WHERE org_id = ? AND hour_start >= ? AND hour_start < ?'),
+    dropOrgFolds: db.prepare<[string]>('DELETE FROM hour_folds WHERE org_id = ?'),
     // Takes the lease when it is free, expired, or already ours; a refused upsert changes no row.
     acquireLease: db.prepare<[string, string, number, number]>(
       `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
@@ -156,6 +164,16 @@ export function sqliteRollupStore(db: Database): Omit<RollupReader, 'dimensionRe
     }
   });
 
+  const deleteAllTx = db.transaction((orgId: string) => {
+    sql().deleteOrg.run(orgId);
+    sql().deleteLegacyOrg.run(orgId);
+    sql().dropOrgFolds.run(orgId);
+  });
+  const putFoldsTx = db.transaction((orgId: string, folds: ReadonlyMap<number, string>, pruneBefore: number) => {
+    sql().dropFolds.run(orgId, -Number.MAX_SAFE_INTEGER, pruneBefore);
+    for (const [hour, watermark] of folds) sql().putFold.run(orgId, hour, watermark);
+  });
+
   return {
     async replaceBuckets(orgId, granularity, bucketStarts, rows) {
       const buckets = new Set(bucketStarts);
@@ -195,8 +213,19 @@ export function sqliteRollupStore(db: Database): Omit<RollupReader, 'dimensionRe
       return sql().countBefore.get(granularity, cutoff)! + sql().countLegacyBefore.get(granularity, cutoff)!;
     },
     async deleteAllRollups(orgId) {
-      sql().deleteOrg.run(orgId);
-      sql().deleteLegacyOrg.run(orgId);
+      deleteAllTx.immediate(orgId);
+    },
+    // Fold bookkeeping commits like the rollups it describes: the WAL keeps commits in order, so
+    // whatever survives a power loss is a prefix (take, rows, put) and never a fold newer than its rows.
+    async takeHourFolds(orgId, hourStarts) {
+      if (hourStarts.length === 0) return new Map();
+      return withRelaxedCommit(db, () => new Map(sql().takeFolds.all(orgId, JSON.stringify(hourStarts))));
+    },
+    async putHourFolds(orgId, folds, pruneBefore) {
+      withRelaxedCommit(db, () => putFoldsTx.immediate(orgId, folds, pruneBefore));
+    },
+    async dropHourFolds(orgId, from, to) {
+      sql().dropFolds.run(orgId, from, to);
     },
 
     async tryAcquireLease(name, holder, ttlMs, now) {
