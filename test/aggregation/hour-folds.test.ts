@@ -74,12 +74,27 @@ describe.each(ENGINES)('incremental hour folds on %s', (engine) => {
     await expectOracle();
   });
 
-  it('a whole-bucket rewrite of the hour (backfill) drops its fold, so later events are not added to rows that already hold older ones', async () => {
+  it('a whole-bucket rewrite of the hour (backfill) drops its fold first, so later events are never added to rows that already hold them', async () => {
     await send([request('c1', HOUR + 8 * MINUTE, 80)]);
-    // Backfill rewrites the hour from every event, c1 included, without a pass in between.
-    await backfill(t.ctx, { from: HOUR, to: HOUR + 3_600_000 });
+    // Backfill rewrites the hour from every event, c1 included, without a pass in between, and
+    // dies before it can record the hour's new fold: the old one must be gone already.
+    const writer = t.ctx.rollupWriter;
+    const putHourFolds = writer.putHourFolds;
+    writer.putHourFolds = async () => {
+      throw new Error('process killed before recording its folds');
+    };
+    try {
+      await expect(backfill(t.ctx, { from: HOUR, to: HOUR + 3_600_000 })).rejects.toThrow();
+    } finally {
+      writer.putHourFolds = putHourFolds;
+    }
     await send([request('c2', HOUR + 9 * MINUTE, 90)]);
     await aggregateDirtyBuckets(t.ctx);
+    await expectOracle();
+    // A backfill that completes records the fold: the next pass reads only what is new.
+    await backfill(t.ctx, { from: HOUR, to: HOUR + 3_600_000 });
+    await send([request('c3', HOUR + 10 * MINUTE, 100)]);
+    expect((await aggregateDirtyBuckets(t.ctx)).events).toBe(1);
     await expectOracle();
   });
 
