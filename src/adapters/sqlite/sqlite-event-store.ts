@@ -16,6 +16,8 @@ const SCAN_FILTER = `superseded = 0
     AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))
     AND (@project IS NULL OR project = @project)
     AND (@tag IS NULL OR tag = @tag)`;
+/** A fold's filter: the scan's, and only events stored after a watermark generation when one is given (ADR 0019). */
+const FOLD_FILTER = `${SCAN_FILTER} AND (@after IS NULL OR generation > @after)`;
 /**
  * forEachEvent reads its range in chunks of this many rows, each with `.all()`: one call per
  * chunk instead of one per row (iterate()), and a bounded batch in memory however many events
@@ -56,11 +58,7 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
     // Writers are serialized, so the sequence read inside a read transaction is the newest
     // generation that transaction's snapshot holds, and every event it sees has one at most that.
     generationNow: db.prepare<[], number>("SELECT value FROM sequences WHERE name = 'dirty_generation'").pluck(),
-    foldNew: db
-      .prepare<[Record<string, unknown>], FoldRow>(
-        `${FOLD_COLUMNS} WHERE org_id = @orgId AND ts >= @from AND ts < @to AND superseded = 0 AND generation > @after ORDER BY ts, rowid`,
-      )
-      .raw(),
+
     scan: db
       .prepare<[Record<string, unknown>], EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM events WHERE org_id = @orgId AND ts >= @from AND ts < @to AND ${SCAN_FILTER} ORDER BY ts, id`,
@@ -68,7 +66,7 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
       .raw(),
     foldFrom: db
       .prepare<[Record<string, unknown>], FoldRow>(
-        `${FOLD_COLUMNS} WHERE org_id = @orgId AND ts >= @from AND ts < @to AND ${SCAN_FILTER} ORDER BY ts, rowid ${FOLD_LIMIT}`,
+        `${FOLD_COLUMNS} WHERE org_id = @orgId AND ts >= @from AND ts < @to AND ${FOLD_FILTER} ORDER BY ts, rowid ${FOLD_LIMIT}`,
       )
       .raw(),
     // The rest of a run of equal timestamps that a chunk cut: an index seek on (ts, rowid).
@@ -76,12 +74,12 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
     // for every chunk, quadratic in the run's length.
     foldTies: db
       .prepare<[Record<string, unknown>], FoldRow>(
-        `${FOLD_COLUMNS} WHERE org_id = @orgId AND ts = @ts AND rowid > @afterRowid AND ${SCAN_FILTER} ORDER BY rowid ${FOLD_LIMIT}`,
+        `${FOLD_COLUMNS} WHERE org_id = @orgId AND ts = @ts AND rowid > @afterRowid AND ${FOLD_FILTER} ORDER BY rowid ${FOLD_LIMIT}`,
       )
       .raw(),
     foldAfter: db
       .prepare<[Record<string, unknown>], FoldRow>(
-        `${FOLD_COLUMNS} WHERE org_id = @orgId AND ts > @afterTs AND ts < @to AND ${SCAN_FILTER} ORDER BY ts, rowid ${FOLD_LIMIT}`,
+        `${FOLD_COLUMNS} WHERE org_id = @orgId AND ts > @afterTs AND ts < @to AND ${FOLD_FILTER} ORDER BY ts, rowid ${FOLD_LIMIT}`,
       )
       .raw(),
     recent: db
@@ -241,29 +239,14 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
     }
   }
   const foldTx = db.transaction(foldRange);
-  /**
-   * New events (generation above the range's watermark) are few, so one statement per range
-   * iterates them; whole ranges take the chunked fold. The watermark is read in the same snapshot.
-   */
+  /** Every range takes the chunked fold, restricted to new events where it has a watermark; the watermark is read in the same snapshot. */
   const foldNewTx = db.transaction((orgId: string, ranges: readonly FoldRange[], visit: (event: FoldedEvent, range: number) => void) => {
     const watermark = sql().generationNow.get()!;
-    const event = { orgId, type: '', ts: 0, project: '', tag: '', attrs: {} as Attributes };
     let events = 0;
     ranges.forEach((range, index) => {
-      if (range.after === null) {
-        const scan = { orgId, from: range.from, to: range.to, types: null, project: null, tag: null };
-        events += foldRange(scan, orgId, (folded) => visit(folded, index));
-        return;
-      }
-      for (const row of sql().foldNew.iterate({ orgId, from: range.from, to: range.to, after: generationOf(range.after) })) {
-        event.type = row[0];
-        event.ts = row[1];
-        event.project = row[2];
-        event.tag = row[3];
-        event.attrs = JSON.parse(row[4]) as Attributes;
-        visit(event, index);
-        events += 1;
-      }
+      const after = range.after === null ? null : generationOf(range.after);
+      const scan = { orgId, from: range.from, to: range.to, types: null, project: null, tag: null, after };
+      events += foldRange(scan, orgId, (folded) => visit(folded, index));
     });
     return { events, watermark: String(watermark) };
   });
@@ -288,7 +271,7 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
     },
     async forEachEvent(q, visit) {
       if (q.types !== undefined && q.types.length === 0) return 0;
-      const params = { orgId: q.orgId, from: q.from, to: q.to, types: typesParam(q.types), project: q.project ?? null, tag: q.tag ?? null };
+      const params = { orgId: q.orgId, from: q.from, to: q.to, types: typesParam(q.types), project: q.project ?? null, tag: q.tag ?? null, after: null };
       return foldTx.deferred(params, q.orgId, visit);
     },
     async forEachNewEvent(orgId, ranges, visit) {
