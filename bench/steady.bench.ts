@@ -94,7 +94,7 @@ export async function runSteadyBench(engines: readonly Engine[], config: SteadyB
           ['full pass over the history (for reference)', ...cell((r) => fmtSeconds(r.child.fullMs))],
           ['dirty hours per round', ...cell((r) => fmtInt(medianRound(r, (x) => x.dirtyHours)))],
           // Rounds add to the same hours, which a pass rereads whole: this grows round after round.
-          ['raw events read per round (whole dirty hours)', ...cell((r) => r.child.rounds.map((x) => fmtInt(x.scanned)).join(' / '))],
+          ['raw events read per round (stored since each dirty hour was last folded, ADR 0019)', ...cell((r) => r.child.rounds.map((x) => fmtInt(x.scanned)).join(' / '))],
           ['steady pass per round, wall / CPU', ...cell((r) => r.child.rounds.map((x) => `${fmtMs(x.wallMs)} / ${fmtMs(x.cpuMs)}`).join('; '))],
           ['steady pass, wall', ...cell((r) => fmtMs(medianRound(r, (x) => x.wallMs)))],
           ['steady pass, CPU of the aggregating process', ...cell((r) => fmtMs(medianRound(r, (x) => x.cpuMs)))],
