@@ -14,7 +14,7 @@ export type AggregationDeps = RecomputeDeps & Pick<AppContext, 'config' | 'orgSt
 export interface AggregateResult {
   /** Rollup buckets rewritten, all tiers together. */
   buckets: number;
-  /** Raw events read. */
+  /** Raw events read: those stored since each dirty hour's last fold, or every event of hours folded whole (ADR 0019). */
   events: number;
   duration_ms: number;
   /** Organizations aggregated by this pass. */

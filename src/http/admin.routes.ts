@@ -22,7 +22,7 @@ const LEASE_WAIT_MS = 60_000;
 
 const aggregateResponse = z.object({
   buckets: z.number().int().describe('Rollup buckets rewritten, all tiers together'),
-  events: z.number().int().describe('Raw events read'),
+  events: z.number().int().describe('Raw events read: those stored since each dirty hour was last aggregated, or all of an hour folded whole'),
   duration_ms: z.number(),
   orgs: z.number().int().optional().describe('Organizations aggregated'),
   skipped: z.array(z.string()).optional().describe('Organizations another worker was aggregating'),
