@@ -109,11 +109,15 @@ export async function recomputeHours(
   // rows, so they go first; a pass that dies after this only folds those hours whole next time.
   // Recent hours folded here get new folds once their rows are written, so the next steady
   // pass adds only newer events to them; older hours never take the steady path.
-  if (tiers.hour && days.length > 0) await ctx.rollupWriter.dropHourFolds(org.id, days[0]!, nextBucket(days[days.length - 1]!, 'day', tz));
   const foldsFrom = Math.max(hourRowsCutoff, rawCutoff, keepHourFrom);
   const shares = parallelShares(ctx, tiers, days, keepDayFrom);
   // Folding next to threads, this thread's writes take turns with theirs where the engine wants it.
   const writeHooks = shares === null ? hooks : withWriteSlot(shares.folder, hooks);
+  const asWrite = async (work: () => Promise<void>): Promise<void> => {
+    await writeHooks.beforeWrite();
+    await work().finally(() => writeHooks.afterWrite?.());
+  };
+  if (tiers.hour && days.length > 0) await asWrite(() => ctx.rollupWriter.dropHourFolds(org.id, days[0]!, nextBucket(days[days.length - 1]!, 'day', tz)));
 
   // Weeks and months read written days back; only days this run does not write stay in memory
   // (a backfill skipping the day tier), so a long round does not hold every day it recomputed.
@@ -126,8 +130,7 @@ export async function recomputeHours(
   let pendingFolds = new Map<number, string>();
 
   const writeTier = async (granularity: 'hour' | 'day', buckets: number[], rows: RollupRow[]): Promise<void> => {
-    await writeHooks.beforeWrite();
-    await ctx.rollupWriter.replaceBuckets(org.id, granularity, buckets, rows).finally(() => writeHooks.afterWrite?.());
+    await asWrite(() => ctx.rollupWriter.replaceBuckets(org.id, granularity, buckets, rows));
     stats.buckets += buckets.length;
     stats.tiers[granularity].buckets += buckets.length;
     stats.tiers[granularity].rows += rows.length;
@@ -135,7 +138,7 @@ export async function recomputeHours(
   const write = async (batch: PendingWrite): Promise<void> => {
     if (tiers.hour && batch.hours.length > 0) await writeTier('hour', batch.hours, batch.hourRows);
     if (tiers.day && batch.days.length > 0) await writeTier('day', batch.days, batch.dayRows);
-    if (batch.folds.size > 0) await ctx.rollupWriter.putHourFolds(org.id, batch.folds, foldsFrom);
+    if (batch.folds.size > 0) await asWrite(() => ctx.rollupWriter.putHourFolds(org.id, batch.folds, foldsFrom));
   };
   // The write of one flush runs while the next days are folded: a server engine inserts while
   // Node folds (SQLite writes synchronously, so nothing overlaps there). One write at a time,
