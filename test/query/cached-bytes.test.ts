@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryCache } from '../../src/adapters/cache/memory-cache.ts';
+import { createNearCache } from '../../src/adapters/cache/near-cache.ts';
 import { createRedisCache } from '../../src/adapters/cache/redis-cache.ts';
 import type { Cache } from '../../src/ports/cache.ts';
 import { waitFor } from '../contract/cache.redis-server.ts';
@@ -35,16 +36,17 @@ function getRaw(base: string, path: string, key: string): Promise<RawAnswer> {
 
 const SHARED_REDIS_URL = 'redis://127.0.0.1:6379';
 
+async function readyRedis(): Promise<Cache> {
+  const cache = createRedisCache({ url: SHARED_REDIS_URL, keyPrefix: `${uniqueId('bytes')}:` });
+  await waitFor(async () => (await cache.health()) === 'ok', 'redis cache to connect');
+  return cache;
+}
+
 const CACHES: Array<[string, () => Promise<Cache>]> = [
   ['memory LRU', async () => createMemoryCache()],
-  [
-    'redis',
-    async () => {
-      const cache = createRedisCache({ url: SHARED_REDIS_URL, keyPrefix: `${uniqueId('bytes')}:` });
-      await waitFor(async () => (await cache.health()) === 'ok', 'redis cache to connect');
-      return cache;
-    },
-  ],
+  ['redis', readyRedis],
+  // Server mode's wiring (compose.ts): hits on this process's own answers come from memory.
+  ['near LRU over redis', async () => createNearCache(await readyRedis())],
 ];
 
 describe.each(ENGINES.flatMap((engine) => CACHES.map(([name, make]) => [engine, name, make] as const)))('cached answers on the wire (%s, %s)', (engine, _name, makeCache) => {
