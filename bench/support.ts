@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { createMemoryCache } from '../src/adapters/cache/memory-cache.ts';
+import { createNearCache } from '../src/adapters/cache/near-cache.ts';
 import { createRedisCache } from '../src/adapters/cache/redis-cache.ts';
 import { createGenaiPricesCostEstimator } from '../src/adapters/enrichment/genai-prices-cost-estimator.ts';
 import { createGeoipCountryLookup } from '../src/adapters/enrichment/geoip-country-lookup.ts';
@@ -111,7 +112,8 @@ export type CacheKind = 'none' | 'memory' | 'redis';
 export function createBenchCache(kind: CacheKind, options: BenchOptions): Cache {
   if (kind === 'none') return noCache;
   if (kind === 'memory') return createMemoryCache();
-  return createRedisCache({ url: options.redisUrl, keyPrefix: `mb-bench-${randomBytes(4).toString('hex')}:` });
+  // As src/compose.ts wires server mode: Redis with the in-process near layer (ADR 0018).
+  return createNearCache(createRedisCache({ url: options.redisUrl, keyPrefix: `mb-bench-${randomBytes(4).toString('hex')}:` }));
 }
 
 /**

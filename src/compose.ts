@@ -25,6 +25,7 @@ import type { StorageLocation } from './adapters/storage-location.ts';
 import { createDayFoldThreads } from './adapters/threads/day-fold-threads.ts';
 import type { ParallelDayFolder } from './ports/day-folder.ts';
 import { createMemoryCache } from './adapters/cache/memory-cache.ts';
+import { createNearCache } from './adapters/cache/near-cache.ts';
 import { createRedisCache } from './adapters/cache/redis-cache.ts';
 import { createRateLimitRedis } from './adapters/cache/redis-rate-limit-client.ts';
 import { createGenaiPricesCostEstimator } from './adapters/enrichment/genai-prices-cost-estimator.ts';
@@ -149,7 +150,8 @@ export async function createContext(config: Readonly<Config>, options: ContextOp
     throw error;
   }
   const dayFolder = createDayFolder(storage, aggregationThreadCount(config), log);
-  const cache: Cache = config.redisUrl ? createRedisCache({ url: config.redisUrl, keyPrefix: 'meterboard:cache:', log }) : createMemoryCache();
+  // Server mode: the answers this process computed stay near as well (ADR 0018).
+  const cache: Cache = config.redisUrl ? createNearCache(createRedisCache({ url: config.redisUrl, keyPrefix: 'meterboard:cache:', log })) : createMemoryCache();
   const ctx: AppContext = {
     config,
     ...storageRoles(storage),

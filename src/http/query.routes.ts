@@ -38,7 +38,8 @@ function cacheHeader(reply: FastifyReply, ctx: AppContext, hit: boolean): Fastif
 
 function send(reply: FastifyReply, answer: CachedJson, ctx: AppContext): FastifyReply {
   cacheHeader(reply, ctx, answer.hit);
-  return reply.type('application/json; charset=utf-8').send(answer.json);
+  // A Buffer goes out as it is: fastify sets content-length from its size and skips serialization.
+  return reply.type('application/json; charset=utf-8').send(answer.body);
 }
 
 type QuerySchema = z.ZodType<Record<string, unknown>>;

@@ -26,6 +26,12 @@ export interface OrgStore {
 export interface DataVersions {
   /** 0 for an org whose rollups were never rewritten. */
   getDataVersion(orgId: string): Promise<number>;
+  /**
+   * The organization (as `getOrg`) and its data version, read together in one statement: a
+   * cached answer needs both before its key is known, and on a server database two reads were
+   * two round trips per hit (ADR 0018). null when the organization does not exist.
+   */
+  getOrgAndDataVersion(orgId: string): Promise<{ org: Organization; dataVersion: number } | null>;
   /** Atomic increment (concurrent bumps never collapse into one); returns the new value. Call after rollups of the org are rewritten. */
   bumpDataVersion(orgId: string): Promise<number>;
 }

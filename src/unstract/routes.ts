@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import type { AppContext } from '../app/context.ts';
-import type { CachedJson } from '../app/query/cached-query.ts';
+import { parseAnswer, type CachedJson } from '../app/query/cached-query.ts';
 import { health } from '../app/query/health.ts';
 import { liveSeries } from '../app/query/live-series.ts';
 import { liveSummary } from '../app/query/live-summary.ts';
@@ -35,7 +35,7 @@ const SCOPE = { maxSpanDays: 365, startField: 'start_date', endField: 'end_date'
 type Json = Record<string, unknown>;
 
 function sendJson(reply: FastifyReply, answer: CachedJson, reshape?: (body: Json) => Json): FastifyReply {
-  const json = reshape ? JSON.stringify(reshape(JSON.parse(answer.json) as Json)) : answer.json;
+  const json = reshape ? JSON.stringify(reshape(parseAnswer<Json>(answer))) : answer.body;
   return reply.header('x-cache', answer.hit ? 'hit' : 'miss').type('application/json; charset=utf-8').send(json);
 }
 

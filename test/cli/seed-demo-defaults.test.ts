@@ -37,7 +37,7 @@ describe('seed-demo defaults (sqlite)', () => {
     }
     const yesterday = new Date(Date.now() - DAY).toISOString().slice(0, 10);
     const answer = await withContext(async (ctx) => compare(ctx, { orgId: 'acme', date: yesterday, tz: 'UTC' }), loadConfig(env, dir));
-    const metrics = (JSON.parse(answer.json) as { metrics: Array<{ metric_name: string; comparisons: Record<'30', { previous: number | null }> }> }).metrics;
+    const metrics = (JSON.parse(answer.body.toString('utf8')) as { metrics: Array<{ metric_name: string; comparisons: Record<'30', { previous: number | null }> }> }).metrics;
     const withHistory = metrics.filter((m) => m.comparisons['30'].previous !== null).map((m) => m.metric_name);
     expect(withHistory).toEqual(expect.arrayContaining(['pages_processed', 'llm_calls']));
   }, 120_000);

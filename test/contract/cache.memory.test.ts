@@ -3,6 +3,8 @@ import { createMemoryCache } from '../../src/adapters/cache/memory-cache.ts';
 import { fixedClock } from '../../src/domain/clock.ts';
 import { describeCacheContract } from './cache.contract.ts';
 
+const b = (text: string) => Buffer.from(text, 'utf8');
+
 const contractClock = fixedClock(1_000_000);
 describeCacheContract(
   'memory LRU (manual clock)',
@@ -13,32 +15,32 @@ describeCacheContract(
 describe('memory cache bounds', () => {
   it('evicts the least recently used entry beyond maxEntries', async () => {
     const cache = createMemoryCache({ maxEntries: 2 });
-    await cache.set('a', '1', 60);
-    await cache.set('b', '2', 60);
-    expect(await cache.get('a')).toBe('1'); // a is now the most recently used
-    await cache.set('c', '3', 60);
+    await cache.set('a', b('1'), 60);
+    await cache.set('b', b('2'), 60);
+    expect(await cache.get('a')).toEqual(b('1')); // a is now the most recently used
+    await cache.set('c', b('3'), 60);
     expect(await cache.get('b')).toBeUndefined();
-    expect(await cache.get('a')).toBe('1');
-    expect(await cache.get('c')).toBe('3');
+    expect(await cache.get('a')).toEqual(b('1'));
+    expect(await cache.get('c')).toEqual(b('3'));
   });
 
   it('bounds total size and refuses an entry larger than the whole cache without throwing', async () => {
-    const cache = createMemoryCache({ maxChars: 100 });
-    await cache.set('k1', 'x'.repeat(40), 60);
-    await cache.set('k2', 'y'.repeat(40), 60);
-    await cache.set('k3', 'z'.repeat(40), 60);
+    const cache = createMemoryCache({ maxBytes: 100 });
+    await cache.set('k1', b('x'.repeat(40)), 60);
+    await cache.set('k2', b('y'.repeat(40)), 60);
+    await cache.set('k3', b('z'.repeat(40)), 60);
     expect(await cache.get('k1')).toBeUndefined();
-    expect(await cache.get('k3')).toBe('z'.repeat(40));
-    await cache.set('huge', 'h'.repeat(1000), 60);
+    expect(await cache.get('k3')).toEqual(b('z'.repeat(40)));
+    await cache.set('huge', b('h'.repeat(1000)), 60);
     expect(await cache.get('huge')).toBeUndefined();
   });
 
   it('expires by the injected clock', async () => {
     const clock = fixedClock(1_000_000);
     const cache = createMemoryCache({ now: () => clock.now() });
-    await cache.set('current-hour', 'v', 30);
+    await cache.set('current-hour', b('v'), 30);
     clock.advance(29_000);
-    expect(await cache.get('current-hour')).toBe('v');
+    expect(await cache.get('current-hour')).toEqual(b('v'));
     clock.advance(2_000);
     expect(await cache.get('current-hour')).toBeUndefined();
   });
@@ -47,12 +49,12 @@ describe('memory cache bounds', () => {
     const clock = fixedClock(1_000_000);
     const cache = createMemoryCache({ now: () => clock.now() });
     // Queries ending "now" have a new key each time: their entries are never read again.
-    for (let i = 0; i < 50; i++) await cache.set(`live-${i}`, 'v'.repeat(1000), 30);
-    await cache.set('historical', 'h', 6 * 3600);
+    for (let i = 0; i < 50; i++) await cache.set(`live-${i}`, b('v'.repeat(1000)), 30);
+    await cache.set('historical', b('h'), 6 * 3600);
     clock.advance(31_000);
-    await cache.set('live-next', 'v', 30);
+    await cache.set('live-next', b('v'), 30);
     expect(cache.entryCount()).toBe(2);
-    expect(await cache.get('historical')).toBe('h');
-    expect(await cache.get('live-next')).toBe('v');
+    expect(await cache.get('historical')).toEqual(b('h'));
+    expect(await cache.get('live-next')).toEqual(b('v'));
   });
 });

@@ -6,6 +6,7 @@ import { uniqueId } from '../factories/index.ts';
 import { describeCacheContract } from './cache.contract.ts';
 import { startOwnRedisServer, waitFor, type OwnRedisServer } from './cache.redis-server.ts';
 
+const bytes = (text: string) => Buffer.from(text, 'utf8');
 const SHARED_REDIS_URL = 'redis://127.0.0.1:6379';
 
 function recordingLogger() {
@@ -33,9 +34,9 @@ describe('redis cache key prefix', () => {
     const a = await readyCache(createRedisCache({ url: SHARED_REDIS_URL, keyPrefix: `${uniqueId('pa')}:` }));
     const b = await readyCache(createRedisCache({ url: SHARED_REDIS_URL, keyPrefix: `${uniqueId('pb')}:` }));
     try {
-      await a.set('same-key', 'from-a', 60);
+      await a.set('same-key', bytes('from-a'), 60);
       expect(await b.get('same-key')).toBeUndefined();
-      expect(await a.get('same-key')).toBe('from-a');
+      expect(await a.get('same-key')).toEqual(bytes('from-a'));
     } finally {
       await a.close();
       await b.close();
@@ -56,14 +57,14 @@ describe('redis cache during an outage', () => {
     const { log, count } = recordingLogger();
     const cache = await readyCache(createRedisCache({ url: server.url, log, maxRetryDelayMs: 200 }));
     try {
-      await cache.set('before', 'cached', 60);
-      expect(await cache.get('before')).toBe('cached');
+      await cache.set('before', bytes('cached'), 60);
+      expect(await cache.get('before')).toEqual(bytes('cached'));
       expect(count('warn')).toBe(0);
 
       await server.stop();
       await waitFor(async () => (await cache.health()) === 'degraded', 'health to report degraded');
       for (let i = 0; i < 20; i += 1) {
-        await expect(cache.set(`during-${i}`, 'x', 60)).resolves.toBeUndefined();
+        await expect(cache.set(`during-${i}`, bytes('x'), 60)).resolves.toBeUndefined();
         await expect(cache.get(`during-${i}`)).resolves.toBeUndefined();
       }
       expect(await cache.health()).toBe('degraded');
@@ -75,8 +76,8 @@ describe('redis cache during an outage', () => {
       expect(count('info')).toBe(1);
       // The restarted server has no persistence: the old entry is gone, new ones are cached again.
       expect(await cache.get('before')).toBeUndefined();
-      await cache.set('after', 'cached-again', 60);
-      expect(await cache.get('after')).toBe('cached-again');
+      await cache.set('after', bytes('cached-again'), 60);
+      expect(await cache.get('after')).toEqual(bytes('cached-again'));
 
       await server.stop();
       await waitFor(async () => (await cache.health()) === 'degraded', 'health to report the second outage');
@@ -96,13 +97,13 @@ describe('redis cache during an outage', () => {
     try {
       await waitFor(async () => count('warn') === 1, 'the outage to be logged');
       expect(await cache.get('anything')).toBeUndefined();
-      await cache.set('anything', 'x', 60);
+      await cache.set('anything', bytes('x'), 60);
       expect(await cache.health()).toBe('degraded');
       expect(count('warn')).toBe(1);
       await server.start();
       await readyCache(cache);
-      await cache.set('anything', 'y', 60);
-      expect(await cache.get('anything')).toBe('y');
+      await cache.set('anything', bytes('y'), 60);
+      expect(await cache.get('anything')).toEqual(bytes('y'));
     } finally {
       await cache.close();
     }

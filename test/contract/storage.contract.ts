@@ -95,6 +95,20 @@ export function describeStorageContract(engine: string, makeStorage: () => Promi
         expect(await storage.getDataVersion(a)).toBe(a2);
         expect(await storage.getDataVersion(b)).toBe(b0);
       });
+
+      it('reads an organization and its data version together, as getOrg and getDataVersion do apart', async () => {
+        const a = await newOrg();
+        expect(await storage.getOrgAndDataVersion(a)).toEqual({ org: await storage.getOrg(a), dataVersion: 0 });
+        await storage.bumpDataVersion(a);
+        const bumped = await storage.bumpDataVersion(a);
+        await storage.updateOrg(a, { timezone: 'Asia/Kolkata' }, NOW + 5);
+        const both = await storage.getOrgAndDataVersion(a);
+        expect(both?.org).toEqual(await storage.getOrg(a));
+        expect(both?.org.timezone).toBe('Asia/Kolkata');
+        expect(both?.dataVersion).toBe(Number(bumped));
+        expect(typeof both?.dataVersion).toBe('number');
+        expect(await storage.getOrgAndDataVersion(uniqueId('absent'))).toBeNull();
+      });
     });
 
     describe('API keys', () => {

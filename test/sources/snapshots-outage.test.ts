@@ -119,7 +119,7 @@ describe.each(ENGINES)('snapshots and outages with %s storage', (engine) => {
     await aggregateDirtyBuckets(ctx);
     const hourly = async (metric: string) => {
       const response = await series(ctx, { orgId: 'acme', start: '2026-11-20T10:00:00Z', end: '2026-11-20T12:00:00Z', granularity: 'hour', metric, refresh: true });
-      return (JSON.parse(response.json) as SeriesResponse).series[0]!.data.map((point) => point.value);
+      return (JSON.parse(response.body.toString('utf8')) as SeriesResponse).series[0]!.data.map((point) => point.value);
     };
     expect(await hourly('users.total')).toEqual([5, 7]);
     expect(await hourly('storage_bytes')).toEqual([3500, 0]);

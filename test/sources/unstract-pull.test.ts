@@ -47,7 +47,7 @@ async function meterboardDays(ctx: AppContext, orgId: string, timeZone: string):
     metric: [...SEED_000_METRICS],
     refresh: true,
   });
-  const body = JSON.parse(response.json) as SeriesResponse;
+  const body = JSON.parse(response.body.toString('utf8')) as SeriesResponse;
   const result: OracleDays = new Map(SEED_000_METRICS.map((metric) => [metric, new Map<string, number>()]));
   for (const entry of body.series) {
     const days = result.get(entry.metric_name);

@@ -40,7 +40,7 @@ export interface TestCache extends Cache {
 }
 
 export function makeTestCache(): TestCache {
-  const entries = new Map<string, string>();
+  const entries = new Map<string, Buffer>();
   const cache: TestCache = {
     healthy: true,
     async get(key) {

@@ -4,8 +4,8 @@ import type { Cache } from '../../ports/cache.ts';
 export interface MemoryCacheOptions {
   /** Upper bound on the number of entries. */
   maxEntries?: number;
-  /** Upper bound on the summed key + value length (UTF-16 code units, roughly bytes for JSON). */
-  maxChars?: number;
+  /** Upper bound on the summed key length (UTF-16 code units) and value bytes. */
+  maxBytes?: number;
   /** Time source for expiry, in milliseconds; tests pass a fake one. */
   now?: () => number;
 }
@@ -28,15 +28,16 @@ const PURGE_EVERY_MS = 5_000;
 export function createMemoryCache(options: MemoryCacheOptions = {}): MemoryCache {
   const now = options.now ?? (() => performance.now());
   let lastPurge = now();
-  const lru = new LRUCache<string, string>({
+  const lru = new LRUCache<string, Buffer>({
     max: options.maxEntries ?? 10_000,
-    maxSize: options.maxChars ?? 64 * 1024 * 1024,
+    maxSize: options.maxBytes ?? 64 * 1024 * 1024,
     sizeCalculation: (value, key) => Math.max(1, value.length + key.length),
     // lru-cache memoizes "now" for ttlResolution ms; an injected clock must be read every time.
     ...(options.now ? { perf: { now: options.now }, ttlResolution: 0 } : {}),
   });
   return {
     async get(key) {
+      // The stored Buffer itself, not a copy: the port's callers never modify a value.
       return lru.get(key);
     },
     async set(key, value, ttlSeconds) {

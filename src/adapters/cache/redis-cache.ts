@@ -72,7 +72,8 @@ export function createRedisCache(options: RedisCacheOptions): Cache {
 
   return {
     async get(key) {
-      const result = await attempt(() => client.get(key));
+      // getBuffer: the stored bytes as they are, with no UTF-8 decode into a string per hit.
+      const result = await attempt(() => client.getBuffer(key));
       return result.ok && result.value !== null ? result.value : undefined;
     },
     async set(key, value, ttlSeconds) {

@@ -47,6 +47,13 @@ export function createOrgStore(pool: Pool): OrgStore & DataVersions {
       return result.rows[0]?.data_version ?? 0;
     },
 
+    async getOrgAndDataVersion(orgId) {
+      const result = await pool.query<OrgRow & { data_version: number }>(`SELECT ${ORG_COLUMNS}, data_version FROM orgs WHERE id = $1`, [orgId]);
+      const row = result.rows[0];
+      // bigint arrives as text from node-postgres; the key is the same text either way.
+      return row === undefined ? null : { org: toOrg(row), dataVersion: Number(row.data_version) };
+    },
+
     async bumpDataVersion(orgId) {
       const result = await pool.query<{ data_version: number }>(
         'UPDATE orgs SET data_version = data_version + 1 WHERE id = $1 RETURNING data_version',

@@ -21,6 +21,7 @@ export function sqliteOrgStore(db: Database): OrgStore & DataVersions & KeyStore
        WHERE id = ? RETURNING ${ORG_COLUMNS}`,
     ),
     selectVersion: db.prepare<[string], number>('SELECT data_version FROM orgs WHERE id = ?').pluck(),
+    selectOrgAndVersion: db.prepare<[string], OrgRow & { data_version: number }>(`SELECT ${ORG_COLUMNS}, data_version FROM orgs WHERE id = ?`),
     bumpVersion: db
       .prepare<[string], number>('UPDATE orgs SET data_version = data_version + 1 WHERE id = ? RETURNING data_version')
       .pluck(),
@@ -61,6 +62,10 @@ export function sqliteOrgStore(db: Database): OrgStore & DataVersions & KeyStore
     },
     async getDataVersion(orgId) {
       return sql().selectVersion.get(orgId) ?? 0;
+    },
+    async getOrgAndDataVersion(orgId) {
+      const row = sql().selectOrgAndVersion.get(orgId);
+      return row ? { org: toOrg(row), dataVersion: row.data_version } : null;
     },
     async bumpDataVersion(orgId) {
       return sql().bumpVersion.get(orgId) ?? 0;

@@ -1,7 +1,7 @@
 import { ValidationError } from '../../domain/errors.ts';
 import type { SourceParam } from '../../domain/query-plan.ts';
 import type { QueryDeps } from './query-deps.ts';
-import { cachedJson, prefetchDataVersion, type CachedJson } from './cached-query.ts';
+import { cachedJson, prefetchOrgAndVersion, type CachedJson } from './cached-query.ts';
 import { collectTotals, statsOf, valueOf } from './collect.ts';
 import { parseMetricNames, requireDimension, selectMetrics } from './metric-selection.ts';
 import { resolveScope, scopeKey, type CommonQueryInput } from './scope.ts';
@@ -32,8 +32,8 @@ export async function breakdown(ctx: QueryDeps, input: BreakdownInput): Promise<
   const names = parseMetricNames(input.metric);
   if (names.length !== 1) throw ValidationError.field('metric', 'name exactly one metric to break down');
   if (!input.dimension) throw ValidationError.field('dimension', 'is required');
-  const version = prefetchDataVersion(ctx, input.orgId);
-  const scope = await resolveScope(ctx, input);
+  const { org, version } = prefetchOrgAndVersion(ctx, input.orgId);
+  const scope = await resolveScope(ctx, input, {}, org);
   const { metrics } = await selectMetrics(ctx, scope.org.id, names);
   const metric = requireDimension(metrics, input.dimension)[0]!;
   const dimension = input.dimension;

@@ -4,7 +4,7 @@ import { planSeries, planTotalCoarsest } from '../../domain/query-plan.ts';
 import { MISSING_DIMENSION_VALUE } from '../../domain/rollup-types.ts';
 import { addLocalDays, floorBucket, localDate, startOfLocalDate } from '../../domain/time-buckets.ts';
 import type { QueryDeps } from './query-deps.ts';
-import { cachedJson, prefetchDataVersion, type CachedJson } from './cached-query.ts';
+import { cachedJson, prefetchOrgAndVersion, type CachedJson } from './cached-query.ts';
 import { collectDimensionTotals, collectSeries, statsOf, type Totals } from './collect.ts';
 import { loadOrganization, quietUntil, tierHorizons, type QueryScope } from './scope.ts';
 import { formatInstant, formatLabel, MAX_RANGE_DAYS, resolveRange, resolveTimeZone } from './time-input.ts';
@@ -65,8 +65,9 @@ function top(totals: Totals, metric: string, limit: number): Array<{ key: string
 }
 
 export async function dashboard(ctx: QueryDeps, input: DashboardInput): Promise<CachedJson> {
-  const version = prefetchDataVersion(ctx, input.orgId);
-  const org = await loadOrganization(ctx, input.orgId);
+  const prefetch = prefetchOrgAndVersion(ctx, input.orgId);
+  const version = prefetch.version;
+  const org = await loadOrganization(ctx, input.orgId, prefetch.org);
   const zone = resolveTimeZone(input.tz, org);
   const now = ctx.clock.now();
   const range = input.range ?? '7d';

@@ -1,5 +1,5 @@
 import { toCsv, type CsvValue } from '../../domain/csv.ts';
-import { checkResponseBytes } from './cached-query.ts';
+import { checkResponseBytes, parseAnswer } from './cached-query.ts';
 import type { QueryDeps } from './query-deps.ts';
 import { series, type SeriesInput, type SeriesOptions, type SeriesResponse } from './series.ts';
 
@@ -23,7 +23,7 @@ export function seriesToCsv(response: SeriesResponse, withDimension: boolean): s
 
 export async function exportCsv(ctx: QueryDeps, input: SeriesInput, options: SeriesOptions = {}): Promise<{ csv: string; hit: boolean }> {
   const answer = await series(ctx, input, options);
-  const csv = seriesToCsv(JSON.parse(answer.json) as SeriesResponse, Boolean(input.dimension));
+  const csv = seriesToCsv(parseAnswer<SeriesResponse>(answer), Boolean(input.dimension));
   // A CSV line repeats the metric and dimension value a JSON series names once.
   checkResponseBytes(csv);
   return { csv, hit: answer.hit };

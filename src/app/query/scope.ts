@@ -46,14 +46,20 @@ export interface ScopeOptions {
   defaultStartFromNow?: boolean;
 }
 
-export async function loadOrganization(ctx: Pick<AppContext, 'orgStore' | 'clock' | 'config'>, orgId: string): Promise<Organization> {
-  const org = await ctx.orgStore.getOrg(orgId);
+/** `prefetched`: the organization already being read (cached-query.ts `prefetchOrgAndVersion`). */
+export async function loadOrganization(ctx: Pick<AppContext, 'orgStore' | 'clock' | 'config'>, orgId: string, prefetched?: Promise<Organization | null>): Promise<Organization> {
+  const org = await (prefetched ?? ctx.orgStore.getOrg(orgId));
   if (!org) throw new NotFoundError(`organization "${orgId}" does not exist`);
   return org;
 }
 
-export async function resolveScope(ctx: Pick<AppContext, 'orgStore' | 'clock' | 'config'>, input: CommonQueryInput, options: ScopeOptions = {}): Promise<QueryScope> {
-  const org = await loadOrganization(ctx, input.orgId);
+export async function resolveScope(
+  ctx: Pick<AppContext, 'orgStore' | 'clock' | 'config'>,
+  input: CommonQueryInput,
+  options: ScopeOptions = {},
+  prefetched?: Promise<Organization | null>,
+): Promise<QueryScope> {
+  const org = await loadOrganization(ctx, input.orgId, prefetched);
   const zone = resolveTimeZone(input.tz, org, options.tzField ?? 'tz');
   const range = resolveRange(input, {
     zone,

@@ -1,10 +1,11 @@
 import { ValidationError } from '../../domain/errors.ts';
 import { apiMetricType, type MetricDefinition } from '../../domain/metrics/definition.ts';
+import type { Organization } from '../../domain/organization.ts';
 import { countSeriesBuckets, planSeries, type SeriesPlan, type SourceParam } from '../../domain/query-plan.ts';
 import { checkResponsePoints, MAX_RESPONSE_POINTS, type NarrowingFields } from '../../domain/response-cap.ts';
 import type { Granularity } from '../../domain/rollup-types.ts';
 import type { QueryDeps } from './query-deps.ts';
-import { cachedJson, prefetchDataVersion, type CachedJson } from './cached-query.ts';
+import { cachedJson, prefetchOrgAndVersion, type CachedJson } from './cached-query.ts';
 import { collectSeries, reportedMetrics, statsOf, valueOf, type SeriesCells } from './collect.ts';
 import { discoveredGauge, parseMetricNames, requireDimension, selectMetrics, type MetricSelection } from './metric-selection.ts';
 import { quietUntil, resolveScope, scopeKey, tierHorizons, type CommonQueryInput, type QueryScope } from './scope.ts';
@@ -170,8 +171,8 @@ function rankDimensionValues(metric: MetricDefinition, byDim: Map<string, Series
     .map(({ value, cells }) => [value, cells]);
 }
 
-export async function prepareSeries(ctx: QueryDeps, input: SeriesInput, options: SeriesOptions) {
-  const scope = await resolveScope(ctx, input, options);
+export async function prepareSeries(ctx: QueryDeps, input: SeriesInput, options: SeriesOptions, org?: Promise<Organization | null>) {
+  const scope = await resolveScope(ctx, input, options, org);
   const selection = await selectMetrics(ctx, scope.org.id, parseMetricNames(input.metric), options.metricField);
   const granularity = input.granularity ?? options.defaultGranularity ?? 'day';
   const granularityField = options.granularityField ?? 'granularity';
@@ -209,8 +210,8 @@ export async function prepareSeries(ctx: QueryDeps, input: SeriesInput, options:
 }
 
 export async function series(ctx: QueryDeps, input: SeriesInput, options: SeriesOptions = {}): Promise<CachedJson> {
-  const version = prefetchDataVersion(ctx, input.orgId);
-  const { scope, request, cacheQuery } = await prepareSeries(ctx, input, options);
+  const { org, version } = prefetchOrgAndVersion(ctx, input.orgId);
+  const { scope, request, cacheQuery } = await prepareSeries(ctx, input, options, org);
   const source = input.source ?? 'auto';
   return cachedJson(
     ctx,

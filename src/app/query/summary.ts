@@ -1,7 +1,7 @@
 import { apiMetricType, type MetricDefinition } from '../../domain/metrics/definition.ts';
 import { planTotal, planTotalCoarsest, type PlanPiece, type RangePlan, type SourceParam } from '../../domain/query-plan.ts';
 import type { QueryDeps } from './query-deps.ts';
-import { cachedJson, prefetchDataVersion, type CachedJson } from './cached-query.ts';
+import { cachedJson, prefetchOrgAndVersion, type CachedJson } from './cached-query.ts';
 import { collectTotals, reportedMetrics, statsOf, valueOf } from './collect.ts';
 import { discoveredGauge, parseMetricNames, selectMetrics, type MetricSelection } from './metric-selection.ts';
 import { quietUntil, resolveScope, scopeKey, tierHorizons, type CommonQueryInput, type QueryScope, type ScopeOptions } from './scope.ts';
@@ -77,8 +77,8 @@ export function summaryItem(metric: MetricDefinition, stats: ReturnType<typeof s
 }
 
 export async function summary(ctx: QueryDeps, input: SummaryInput, options: QueryOptions = {}): Promise<CachedJson> {
-  const version = prefetchDataVersion(ctx, input.orgId);
-  const scope = await resolveScope(ctx, input, options);
+  const { org, version } = prefetchOrgAndVersion(ctx, input.orgId);
+  const scope = await resolveScope(ctx, input, options, org);
   const selection = await selectMetrics(ctx, scope.org.id, parseMetricNames(input.metric), options.metricField);
   const source = input.source ?? 'auto';
   return cachedJson(

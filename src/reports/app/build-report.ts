@@ -1,3 +1,4 @@
+import { parseAnswer } from '../../app/query/cached-query.ts';
 import { compare, type CompareResponse } from '../../app/query/compare.ts';
 import { overview, type OverviewResponse } from '../../app/query/overview.ts';
 import { loadOrganization } from '../../app/query/scope.ts';
@@ -26,7 +27,7 @@ export interface RenderedReport {
 
 export async function buildReport(ctx: AppContext, input: { orgId: string; date?: string | undefined }): Promise<RenderedReport> {
   const org = await loadOrganization(ctx, input.orgId);
-  const compared = JSON.parse((await compare(ctx, { orgId: org.id, date: input.date, refresh: true })).json) as CompareResponse;
+  const compared = parseAnswer<CompareResponse>(await compare(ctx, { orgId: org.id, date: input.date, refresh: true }));
   const date = compared.date;
   const trendNames = trendMetricsFor(compared.metrics);
   const trends = new Map<string, TrendPoint[]>();
@@ -38,7 +39,7 @@ export async function buildReport(ctx: AppContext, input: { orgId: string; date?
       metric: trendNames,
       refresh: true,
     });
-    const body = JSON.parse(answer.json) as OverviewResponse;
+    const body = parseAnswer<OverviewResponse>(answer);
     for (const name of trendNames) trends.set(name, body.daily_trend.map((day) => ({ date: day.date.slice(0, 10), value: day.metrics[name] ?? null })));
   }
   const report = buildDailyReport({
