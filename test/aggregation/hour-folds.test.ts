@@ -42,6 +42,19 @@ describe.each(ENGINES)('incremental hour folds on %s', (engine) => {
     sent.push(...events);
     await ingestAll(t.ctx, org.id, events);
   }
+  /** Runs `work` as a process that dies right after writing rows, before it records their hour folds. */
+  async function dyingBeforeFolds(work: () => Promise<unknown>): Promise<void> {
+    const writer = t.ctx.rollupWriter;
+    const putHourFolds = writer.putHourFolds;
+    writer.putHourFolds = async () => {
+      throw new Error('process killed before recording its folds');
+    };
+    try {
+      await expect(work()).rejects.toThrow();
+    } finally {
+      writer.putHourFolds = putHourFolds;
+    }
+  }
   async function expectOracle(): Promise<void> {
     expect(summarize(await compareWithOracle(t.ctx.storage, org.id, org.timezone, sent, t.ctx.metrics))).toEqual([]);
   }
@@ -56,16 +69,10 @@ describe.each(ENGINES)('incremental hour folds on %s', (engine) => {
 
   it('a pass that dies after writing its rows but before its folds is repaired by folding the hour whole', async () => {
     await send([request('b1', HOUR + 5 * MINUTE, 50), request('b2', HOUR + 6 * MINUTE, 60)]);
-    const writer = t.ctx.rollupWriter;
-    const putHourFolds = writer.putHourFolds;
-    writer.putHourFolds = async () => {
-      throw new Error('process killed before recording its folds');
-    };
-    try {
-      await expect(aggregateDirtyBuckets(t.ctx)).rejects.toBeInstanceOf(AggregationError);
-    } finally {
-      writer.putHourFolds = putHourFolds;
-    }
+    await dyingBeforeFolds(() => aggregateDirtyBuckets(t.ctx).catch((error: unknown) => {
+      expect(error).toBeInstanceOf(AggregationError);
+      throw error;
+    }));
     // The marks stayed and the hour has no fold: every event of the hour is read again, once.
     expect((await aggregateDirtyBuckets(t.ctx)).events).toBe(6);
     await expectOracle();
@@ -78,16 +85,7 @@ describe.each(ENGINES)('incremental hour folds on %s', (engine) => {
     await send([request('c1', HOUR + 8 * MINUTE, 80)]);
     // Backfill rewrites the hour from every event, c1 included, without a pass in between, and
     // dies before it can record the hour's new fold: the old one must be gone already.
-    const writer = t.ctx.rollupWriter;
-    const putHourFolds = writer.putHourFolds;
-    writer.putHourFolds = async () => {
-      throw new Error('process killed before recording its folds');
-    };
-    try {
-      await expect(backfill(t.ctx, { from: HOUR, to: HOUR + 3_600_000 })).rejects.toThrow();
-    } finally {
-      writer.putHourFolds = putHourFolds;
-    }
+    await dyingBeforeFolds(() => backfill(t.ctx, { from: HOUR, to: HOUR + 3_600_000 }));
     await send([request('c2', HOUR + 9 * MINUTE, 90)]);
     await aggregateDirtyBuckets(t.ctx);
     await expectOracle();
