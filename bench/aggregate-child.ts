@@ -59,6 +59,17 @@ async function dirtyHours(ctx: AppContext): Promise<number> {
   return total;
 }
 
+const HOUR_MS = 3_600_000;
+/**
+ * End of a round's 15 minutes: 25 past the previous hour. The window [10, 25) past the hour
+ * crosses no hour boundary in the demo zones (UTC, New York, Kolkata's :30), so a round marks one
+ * hour per organization whatever minute the bench runs at; ending at "now" made it 3 or 5 hours
+ * depending on the clock, and two runs to compare did different work.
+ */
+function steadyWindowEnd(now: number): number {
+  return Math.floor(now / HOUR_MS) * HOUR_MS - HOUR_MS + 25 * 60_000;
+}
+
 /** One scheduled run: passes until nothing is dirty (a pass may bound its own work). */
 async function aggregateAll(ctx: AppContext): Promise<{ passes: number }> {
   let passes = 0;
@@ -80,7 +91,7 @@ async function main(input: ChildInput): Promise<ChildResult> {
     const fullMs = performance.now() - start;
     const stats = await storageStats(input.location);
 
-    const endMs = Date.now();
+    const endMs = steadyWindowEnd(Date.now());
     const perOrg = Math.ceil(input.steadyEvents / input.orgs.length);
     let steadyEvents = 0;
     for (const org of input.orgs) {
@@ -117,7 +128,7 @@ async function main(input: ChildInput): Promise<ChildResult> {
 }
 
 async function ingestSteadyBatch(ctx: AppContext, input: ChildInput, seed: number): Promise<number> {
-  const endMs = Date.now();
+  const endMs = steadyWindowEnd(Date.now());
   const perOrg = Math.ceil(input.steadyEvents / input.orgs.length);
   let accepted = 0;
   for (const org of input.orgs) {
