@@ -54,15 +54,22 @@ export async function scanEvents(pool: Pool, scan: EventScan): Promise<StoredEve
  */
 export async function forEachEvent(pool: Pool, scan: EventScan, visit: (event: FoldedEvent) => void): Promise<number> {
   if (scan.types !== undefined && scan.types.length === 0) return 0;
+  return withStreamingClient(pool, (client) => streamFold(client, scanQuery(scan, FOLD_COLUMNS), scan.orgId, visit));
+}
+
+/**
+ * A pooled connection for streamed reads: after a failure the statement may still be streaming,
+ * a transaction be open, or the connection be broken, so it is discarded rather than returned.
+ */
+async function withStreamingClient<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let failure: unknown;
   try {
-    return await streamFold(client, scanQuery(scan, FOLD_COLUMNS), scan.orgId, visit);
+    return await work(client);
   } catch (error) {
-    failure = error ?? new Error('forEachEvent failed with a nullish value');
+    failure = error ?? new Error('a streamed read failed with a nullish value');
     throw error;
   } finally {
-    // After a failure the statement may still be streaming (or the connection be broken): discard it.
     client.release(failure === undefined ? undefined : failure instanceof Error ? failure : true);
   }
 }
@@ -79,9 +86,7 @@ export async function forEachNewEvent(
   ranges: readonly FoldRange[],
   visit: (event: FoldedEvent, range: number) => void,
 ): Promise<{ events: number; watermark: string }> {
-  const client = await pool.connect();
-  let failure: unknown;
-  try {
+  return withStreamingClient(pool, async (client) => {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const snapshot = await client.query<{ watermark: string }>('SELECT pg_current_snapshot()::text AS watermark');
     let events = 0;
@@ -92,13 +97,7 @@ export async function forEachNewEvent(
     }
     await client.query('COMMIT');
     return { events, watermark: snapshot.rows[0]!.watermark };
-  } catch (error) {
-    failure = error ?? new Error('forEachNewEvent failed with a nullish value');
-    throw error;
-  } finally {
-    // A failed read leaves the transaction open or the statement streaming: discard the connection.
-    client.release(failure === undefined ? undefined : failure instanceof Error ? failure : true);
-  }
+  });
 }
 
 /** Streams one statement's rows into `visit` as they are parsed off the socket (see forEachEvent). */
