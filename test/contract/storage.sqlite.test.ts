@@ -146,6 +146,40 @@ describe('SQLite storage specifics', () => {
     await storage.close();
   });
 
+  it('a run of equal timestamps across generations and chunks is read whole and in storage order, new events alone after a watermark (ADR 0020)', async () => {
+    const dir = join(dataDir, 'ties-generations');
+    const storage = await openStorage(dir);
+    const org = makeOrg();
+    await storage.createOrg(org, 1);
+    const ts = Date.UTC(2030, 0, 1);
+    // Events stored before migration 060 have no generation: written here by hand, as that schema did.
+    const writer = new Database(join(dir, 'meterboard.db'));
+    const insertLegacy = writer.prepare(
+      "INSERT INTO events (org_id, id, type, ts, project, tag, attrs, received_at) VALUES (?, ?, 'llm_call', ?, 'default', '', ?, 3)",
+    );
+    let seq = 0;
+    writer.transaction(() => {
+      for (let i = 0; i < 5_000; i++, seq++) insertLegacy.run(org.id, `legacy-${seq}`, ts, JSON.stringify({ seq }));
+    })();
+    writer.close();
+    // Three generations of the same instant, each cut by a chunk of 4,096 rows somewhere, then a later instant.
+    const batch = (n: number, at: number) => Array.from({ length: n }, () => makeEvent({ id: `evt-${seq}`, ts: at, attrs: { seq: seq++ } }));
+    const watermarks: string[] = [];
+    for (const [n, at] of [[3_000, ts], [6_000, ts], [1, ts], [2_000, ts + 1]] as const) {
+      await storage.insertEvents(org.id, batch(n, at), hourOf, 2);
+      watermarks.push((await storage.forEachNewEvent(org.id, [], () => {})).watermark);
+    }
+    const all: unknown[] = [];
+    expect(await storage.forEachEvent({ orgId: org.id, from: ts, to: ts + 2 }, (event) => all.push(event.attrs['seq']))).toBe(seq);
+    expect(all).toEqual(Array.from({ length: seq }, (_, i) => i));
+    // After the first generation's watermark: the 6,000 + 1 + 2,000 events stored later, in order.
+    const fresh: unknown[] = [];
+    const read = await storage.forEachNewEvent(org.id, [{ from: ts, to: ts + 2, after: watermarks[0]! }], (event) => fresh.push(event.attrs['seq']));
+    expect(read.events).toBe(8_001);
+    expect(fresh).toEqual(Array.from({ length: 8_001 }, (_, i) => 8_000 + i));
+    await storage.close();
+  });
+
   it('forEachEvent reads one snapshot: rows another connection commits during the scan are not visited', async () => {
     const dir = join(dataDir, 'snapshot');
     const storage = await openStorage(dir);

@@ -5,7 +5,7 @@ import { dirtyHoursAfterInsert, refoldHoursAfterInsert, resolveSupersede, type S
 import type { DirtyMark, DirtyQueue, EventAppender, EventReader, FoldedEvent, FoldRange, InsertEventsResult, RetentionStore } from '../../ports/storage.ts';
 
 type EventRow = [string, string, string, number, string, string, string, number, string | null];
-type FoldRow = [type: string, ts: number, project: string, tag: string, attrs: string, rowid: number];
+type FoldRow = [type: string, ts: number, project: string, tag: string, attrs: string, generation: number | null, rowid: number];
 type HeadRow = [id: string, ts: number, receivedAt: number];
 
 const EVENT_COLUMNS = 'org_id, id, type, ts, project, tag, attrs, received_at, supersede_key';
@@ -26,10 +26,12 @@ const FOLD_FILTER = `${SCAN_FILTER} AND (@after IS NULL OR generation > @after)`
 const FOLD_CHUNK_ROWS = 4_096;
 /**
  * The fold's columns only (fewer values to copy out of SQLite per row), in index order: the
- * (org_id, ts) index ends with the rowid, so `ts, rowid` needs no sort, where `ts, id` sorts
- * every run of equal timestamps in a temporary B-tree (ADR 0010).
+ * (org_id, ts, generation) index ends with the rowid, so `ts, generation, rowid` needs no sort
+ * (ADR 0010); a new-event fold skips the hour's older rows on the index's generation, without
+ * reading them from the table (ADR 0020). Generations and rowids both grow with insertion, so
+ * within a timestamp this is storage order, as before.
  */
-const FOLD_COLUMNS = 'SELECT type, ts, project, tag, attrs, rowid FROM events';
+const FOLD_COLUMNS = 'SELECT type, ts, project, tag, attrs, generation, rowid FROM events';
 const FOLD_LIMIT = `LIMIT ${FOLD_CHUNK_ROWS}`;
 /** Rows per INSERT statement: one statement per row would cost more than the rows themselves. */
 const ROWS_PER_INSERT = 100;
@@ -66,20 +68,27 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
       .raw(),
     foldFrom: db
       .prepare<[Record<string, unknown>], FoldRow>(
-        `${FOLD_COLUMNS} WHERE org_id = @orgId AND ts >= @from AND ts < @to AND ${FOLD_FILTER} ORDER BY ts, rowid ${FOLD_LIMIT}`,
+        `${FOLD_COLUMNS} WHERE org_id = @orgId AND ts >= @from AND ts < @to AND ${FOLD_FILTER} ORDER BY ts, generation, rowid ${FOLD_LIMIT}`,
       )
       .raw(),
-    // The rest of a run of equal timestamps that a chunk cut: an index seek on (ts, rowid).
-    // A row value `(ts, rowid) > (?, ?)` would seek on ts alone and re-read the run's head
+    // The rest of a run of equal timestamps that a chunk cut, each an index seek: first the
+    // cut generation's later rows, then the later generations. A row value
+    // `(ts, generation, rowid) > (?, ?, ?)` would seek on ts alone and re-read the run's head
     // for every chunk, quadratic in the run's length.
-    foldTies: db
+    foldSameGeneration: db
       .prepare<[Record<string, unknown>], FoldRow>(
-        `${FOLD_COLUMNS} WHERE org_id = @orgId AND ts = @ts AND rowid > @afterRowid AND ${FOLD_FILTER} ORDER BY rowid ${FOLD_LIMIT}`,
+        `${FOLD_COLUMNS} WHERE org_id = @orgId AND ts = @ts AND generation IS @generation AND rowid > @afterRowid AND ${FOLD_FILTER} ORDER BY rowid ${FOLD_LIMIT}`,
+      )
+      .raw(),
+    // NULL generations (events stored before migration 060) sort first and are never > anything.
+    foldLaterGenerations: db
+      .prepare<[Record<string, unknown>], FoldRow>(
+        `${FOLD_COLUMNS} WHERE org_id = @orgId AND ts = @ts AND generation > @generationFloor AND ${FOLD_FILTER} ORDER BY generation, rowid ${FOLD_LIMIT}`,
       )
       .raw(),
     foldAfter: db
       .prepare<[Record<string, unknown>], FoldRow>(
-        `${FOLD_COLUMNS} WHERE org_id = @orgId AND ts > @afterTs AND ts < @to AND ${FOLD_FILTER} ORDER BY ts, rowid ${FOLD_LIMIT}`,
+        `${FOLD_COLUMNS} WHERE org_id = @orgId AND ts > @afterTs AND ts < @to AND ${FOLD_FILTER} ORDER BY ts, generation, rowid ${FOLD_LIMIT}`,
       )
       .raw(),
     recent: db
@@ -207,13 +216,15 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
    * chunk is its own statement (another connection may commit in between). Synchronous: nothing
    * else runs on the connection meanwhile; a throwing visit rolls the read back and rethrows.
    */
-  /** Visits a range's rows in (ts, rowid) order in bounded chunks; inside the caller's read transaction. */
+  /** Visits a range's rows in (ts, generation, rowid) order in bounded chunks; inside the caller's read transaction. */
   function foldRange(scan: Record<string, unknown>, orgId: string, visit: (event: FoldedEvent) => void): number {
     const event = { orgId, type: '', ts: 0, project: '', tag: '', attrs: {} as Attributes };
     let visited = 0;
     let rows = sql().foldFrom.all(scan);
-    /** While reading the rest of a run of equal timestamps: that timestamp. */
-    let tieTs: number | null = null;
+    /** Which statement read `rows`; after a short chunk of a cut run, the next one of the run. */
+    let step: 'range' | 'sameGeneration' | 'laterGenerations' = 'range';
+    /** The last row of the last full chunk: where a cut run of equal timestamps resumes. */
+    let cut: FoldRow | null = null;
     for (;;) {
       for (let i = 0; i < rows.length; i++) {
         const row = rows[i]!;
@@ -227,12 +238,15 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
       visited += rows.length;
       if (rows.length === FOLD_CHUNK_ROWS) {
         // A full chunk may have cut a run of equal timestamps: its rest comes first.
-        const last = rows[rows.length - 1]!;
-        tieTs = last[1];
-        rows = sql().foldTies.all({ ...scan, ts: tieTs, afterRowid: last[5] });
-      } else if (tieTs !== null) {
-        rows = sql().foldAfter.all({ ...scan, afterTs: tieTs });
-        tieTs = null;
+        cut = rows[rows.length - 1]!;
+        rows = sql().foldSameGeneration.all({ ...scan, ts: cut[1], generation: cut[5], afterRowid: cut[6] });
+        step = 'sameGeneration';
+      } else if (step === 'sameGeneration') {
+        rows = sql().foldLaterGenerations.all({ ...scan, ts: cut![1], generationFloor: cut![5] ?? Number.MIN_SAFE_INTEGER });
+        step = 'laterGenerations';
+      } else if (step === 'laterGenerations') {
+        rows = sql().foldAfter.all({ ...scan, afterTs: cut![1] });
+        step = 'range';
       } else {
         return visited;
       }
