@@ -14,6 +14,9 @@ function scanQuery(scan: EventScan, columns = EVENT_COLUMNS, storedAfter: string
   const filters: string[] = [];
   if (storedAfter !== null) {
     params.push(storedAfter);
+    // Implied by the visibility test (a txid below the snapshot's xmin had ended before it), and
+    // an index condition on (org_id, ts, txid): the hour's older rows are never fetched (ADR 0020).
+    filters.push(`txid >= pg_snapshot_xmin($${params.length}::pg_snapshot)`);
     filters.push(`NOT pg_visible_in_snapshot(txid, $${params.length}::pg_snapshot)`);
   }
   if (scan.types !== undefined) {
