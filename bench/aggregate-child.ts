@@ -1,7 +1,6 @@
 import { aggregateDirtyBuckets, type AggregateResult } from '../src/app/aggregate.ts';
 import type { AppContext } from '../src/app/context.ts';
 import { generateDemoBatches } from '../src/app/demo-events.ts';
-import { limitHeapGrowth } from '../src/cli/heap-growth.ts';
 import { ingestEvents } from '../src/app/ingest-events.ts';
 import { storageStats, type StorageStats } from './db-stats.ts';
 import { createBenchContext, noCache, openStorage, withRssSampling, type DatabaseLocation } from './support.ts';
@@ -175,8 +174,6 @@ async function steadyMain(input: ChildInput): Promise<SteadyChildResult> {
   }
 }
 
-// As every service process does (src/main.ts, ADR 0012): the peak measured is the service's.
-limitHeapGrowth();
 const input = JSON.parse(process.argv[2] ?? '{}') as ChildInput;
 const result = input.mode === 'steady' ? await steadyMain(input) : await main(input);
 process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);

@@ -1,9 +1,5 @@
 import { createHttpServer } from '../src/compose.ts';
 import { createBenchCache, createBenchContext, noCache, openStorage, ownPeakRssMb, type BenchOptions, type CacheKind, type DatabaseLocation } from './support.ts';
-import { limitHeapGrowth } from '../src/cli/heap-growth.ts';
-
-// As every service process does (src/main.ts, ADR 0012).
-limitHeapGrowth();
 
 /**
  * The query benchmark's server, in a process of its own (spawned by query.bench.ts) so that

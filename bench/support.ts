@@ -21,6 +21,7 @@ import { silentLogger } from '../src/ports/logger.ts';
 import { noopTelemetry } from '../src/ports/telemetry.ts';
 import { storageRoles, type Storage } from '../src/ports/storage.ts';
 import { aggregationThreadCount, createDayFolder, createSourcesRuntime } from '../src/compose.ts';
+import { createHeapGrowthLimit } from '../src/adapters/runtime/heap-growth.ts';
 
 /**
  * Shared plumbing of the benchmarks: a fresh database per run (a temporary SQLite directory
@@ -143,6 +144,7 @@ export function createBenchContext(storage: Storage, cache: Cache, dataDir = os.
     reports: createReportsRuntime(config),
     alerts: createAlertsRuntime(config),
     ...(dayFolder !== undefined ? { dayFolder } : {}),
+    passMemory: createHeapGrowthLimit(),
   };
 }
 

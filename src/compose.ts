@@ -38,6 +38,7 @@ import { aggregateJob } from './worker/jobs/aggregate.ts';
 import { buildServer } from './http/server.ts';
 import type { SourcesRuntime } from './sources/ports.ts';
 import { createSqliteSourceState } from './sources/adapters/sqlite-source-state.ts';
+import { createHeapGrowthLimit } from './adapters/runtime/heap-growth.ts';
 import { createPostgresSourceState } from './sources/adapters/postgres-source-state.ts';
 import { createPgSourceConnector } from './sources/adapters/pg-source-connector.ts';
 import { createReportsRuntime } from './reports/compose.ts';
@@ -170,6 +171,7 @@ export async function createContext(config: Readonly<Config>, options: ContextOp
     reports: createReportsRuntime(config),
     alerts: createAlertsRuntime(config),
     ...(dayFolder !== undefined ? { dayFolder } : {}),
+    passMemory: createHeapGrowthLimit(),
   };
   if (config.sources.length > 0) ctx.telemetry.watchSources(() => ctx.sources.state.listStatus());
   ctx.telemetry.watchAlertNotifications?.(() => ctx.alerts.store.countByStatus());

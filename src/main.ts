@@ -6,9 +6,6 @@ const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.stdout.write(`${VERSION}\n`);
 } else {
-  // Every service process (server, worker, CLI) starts here through bin/meterboard (ADR 0012).
-  const { limitHeapGrowth } = await import('./cli/heap-growth.ts');
-  limitHeapGrowth();
   const { buildProgram } = await import('./cli/program.ts');
   const { exitCodeFor, oneLineReason } = await import('./cli/exit.ts');
   const program = buildProgram();

@@ -1,5 +1,6 @@
 import type { Organization } from '../domain/organization.ts';
 import { floorBucket } from '../domain/time-buckets.ts';
+import { enginePassMemory } from '../ports/pass-memory.ts';
 import type { DirtyMark } from '../ports/storage.ts';
 import type { AppContext } from './context.ts';
 import { OrgLease, type LeaseWaiter } from './org-lease.ts';
@@ -8,7 +9,7 @@ import { ALL_TIERS, hoursOfMark, recomputeHours, type RecomputeDeps, type Recomp
 import { addTierCounts, emptyTierCounts, type TierCounts } from './tier-counts.ts';
 
 /** The aggregation pass: dirty queue, org lease, recompute (raw events → every tier), data versions. */
-export type AggregationDeps = RecomputeDeps & Pick<AppContext, 'config' | 'orgStore' | 'dirtyQueue' | 'leaseStore' | 'dataVersions' | 'telemetry' | 'jobHealth'>;
+export type AggregationDeps = RecomputeDeps & Pick<AppContext, 'config' | 'orgStore' | 'dirtyQueue' | 'leaseStore' | 'dataVersions' | 'telemetry' | 'jobHealth' | 'passMemory'>;
 
 /** Answer of one pass (also the body of POST /api/v1/admin/aggregate). */
 export interface AggregateResult {
@@ -85,23 +86,27 @@ export async function aggregateDirtyBuckets(ctx: AggregationDeps, options: Aggre
   const result: AggregateResult = { buckets: 0, events: 0, duration_ms: 0, orgs: 0, skipped: [], tiers: emptyTierCounts() };
   const failures: AggregationFailure[] = [];
 
-  for (const orgId of orgIds) {
-    try {
-      const stats = await aggregateOrg(ctx, orgId, options);
-      if (stats === null) {
-        result.skipped.push(orgId);
-        continue;
+  // Under the pass's heap policy only when there is work: an idle pass allocates next to nothing.
+  const drain = async () => {
+    for (const orgId of orgIds) {
+      try {
+        const stats = await aggregateOrg(ctx, orgId, options);
+        if (stats === null) {
+          result.skipped.push(orgId);
+          continue;
+        }
+        result.orgs += 1;
+        result.buckets += stats.buckets;
+        result.events += stats.events;
+        addTierCounts(result.tiers!, stats.tiers);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        failures.push({ orgId, message });
+        ctx.log.error({ orgId, err: error }, 'aggregation failed for organization');
       }
-      result.orgs += 1;
-      result.buckets += stats.buckets;
-      result.events += stats.events;
-      addTierCounts(result.tiers!, stats.tiers);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      failures.push({ orgId, message });
-      ctx.log.error({ orgId, err: error }, 'aggregation failed for organization');
     }
-  }
+  };
+  if (orgIds.length > 0) await (ctx.passMemory ?? enginePassMemory).during(drain);
 
   result.duration_ms = Math.round(performance.now() - wallStart);
   const finishedAt = Math.max(started, ctx.clock.now());

@@ -10,6 +10,7 @@ import type { Telemetry } from '../ports/telemetry.ts';
 import type { SourcesRuntime } from '../sources/ports.ts';
 import type { ReportsRuntime } from '../reports/ports.ts';
 import type { AlertsRuntime } from '../alerts/ports.ts';
+import type { PassMemory } from '../ports/pass-memory.ts';
 
 /**
  * Everything a use case may depend on, built once by src/compose.ts and passed in.
@@ -40,4 +41,6 @@ export interface AppContext extends StorageRoles {
    * on them. Absent (one thread, or storage a thread cannot reopen such as `:memory:`): in process.
    */
   dayFolder?: ParallelDayFolder;
+  /** The heap policy an aggregation pass runs under (ADR 0021); the engine's own when absent. */
+  passMemory?: PassMemory;
 }

@@ -42,6 +42,25 @@ describe.each(ENGINES)('aggregation lifecycle on %s', (engine) => {
     expect(await t.ctx.storage.getDataVersion(org.id)).toBeGreaterThan(version);
   }, HEAVY_TEST_TIMEOUT_MS);
 
+  it('runs a pass with work under the heap policy of its context, and an idle pass without it (ADR 0021)', async () => {
+    t = await createAggregationContext(engine, { now: NOW });
+    const { org, sent } = await orgWithEvents('UTC', 2, 200, 5);
+    const seen: string[] = [];
+    t.ctx.passMemory = {
+      async during(work) {
+        seen.push(`start, dirty: ${(await t.ctx.storage.dirtyOrgs()).join()}`);
+        const result = await work();
+        seen.push(`end, dirty: ${(await t.ctx.storage.dirtyOrgs()).join()}`);
+        return result;
+      },
+    };
+    await aggregateDirtyBuckets(t.ctx);
+    await aggregateDirtyBuckets(t.ctx);
+    // The organization's marks were drained inside the policy's window, and the idle pass never entered it.
+    expect(seen).toEqual([`start, dirty: ${org.id}`, 'end, dirty: ']);
+    expect(summarize(await compareWithOracle(t.ctx.storage, org.id, 'UTC', sent, t.ctx.metrics))).toEqual([]);
+  });
+
   it('after retention deleted old hour rows, late events still yield exact days, weeks and months', async () => {
     t = await createAggregationContext(engine, { now: NOW });
     const { org, sent } = await orgWithEvents('Asia/Kolkata', 60, 2000, 11);
