@@ -5,7 +5,7 @@ import { dirtyHoursAfterInsert, refoldHoursAfterInsert, resolveSupersede, type S
 import type { DirtyMark, DirtyQueue, EventAppender, EventReader, FoldedEvent, FoldRange, InsertEventsResult, RetentionStore } from '../../ports/storage.ts';
 
 type EventRow = [string, string, string, number, string, string, string, number, string | null];
-type FoldRow = [type: string, ts: number, project: string, tag: string, attrs: string, generation: number | null, rowid: number];
+type FoldRow = [type: string, ts: number, project: string, tag: string, attrs: string, rowid: number];
 type HeadRow = [id: string, ts: number, receivedAt: number];
 
 const EVENT_COLUMNS = 'org_id, id, type, ts, project, tag, attrs, received_at, supersede_key';
@@ -29,9 +29,10 @@ const FOLD_CHUNK_ROWS = 4_096;
  * (org_id, ts, generation) index ends with the rowid, so `ts, generation, rowid` needs no sort
  * (ADR 0010); a new-event fold skips the hour's older rows on the index's generation, without
  * reading them from the table (ADR 0020). Generations and rowids both grow with insertion, so
- * within a timestamp this is storage order, as before.
+ * within a timestamp this is storage order, as before. The generation itself is not among the
+ * columns: only a chunk's cut row needs it, read then by rowid.
  */
-const FOLD_COLUMNS = 'SELECT type, ts, project, tag, attrs, generation, rowid FROM events';
+const FOLD_COLUMNS = 'SELECT type, ts, project, tag, attrs, rowid FROM events';
 const FOLD_LIMIT = `LIMIT ${FOLD_CHUNK_ROWS}`;
 /** Rows per INSERT statement: one statement per row would cost more than the rows themselves. */
 const ROWS_PER_INSERT = 100;
@@ -86,6 +87,7 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
         `${FOLD_COLUMNS} WHERE org_id = @orgId AND ts = @ts AND generation > @generationFloor AND ${FOLD_FILTER} ORDER BY generation, rowid ${FOLD_LIMIT}`,
       )
       .raw(),
+    generationOfRow: db.prepare<[number], number | null>('SELECT generation FROM events WHERE rowid = ?').pluck(),
     foldAfter: db
       .prepare<[Record<string, unknown>], FoldRow>(
         `${FOLD_COLUMNS} WHERE org_id = @orgId AND ts > @afterTs AND ts < @to AND ${FOLD_FILTER} ORDER BY ts, generation, rowid ${FOLD_LIMIT}`,
@@ -223,8 +225,8 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
     let rows = sql().foldFrom.all(scan);
     /** Which statement read `rows`; after a short chunk of a cut run, the next one of the run. */
     let step: 'range' | 'sameGeneration' | 'laterGenerations' = 'range';
-    /** The last row of the last full chunk: where a cut run of equal timestamps resumes. */
-    let cut: FoldRow | null = null;
+    /** Where a cut run of equal timestamps resumes: the last row of the last full chunk. */
+    let cut = { ts: 0, generation: null as number | null };
     for (;;) {
       for (let i = 0; i < rows.length; i++) {
         const row = rows[i]!;
@@ -238,14 +240,15 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
       visited += rows.length;
       if (rows.length === FOLD_CHUNK_ROWS) {
         // A full chunk may have cut a run of equal timestamps: its rest comes first.
-        cut = rows[rows.length - 1]!;
-        rows = sql().foldSameGeneration.all({ ...scan, ts: cut[1], generation: cut[5], afterRowid: cut[6] });
+        const last = rows[rows.length - 1]!;
+        cut = { ts: last[1], generation: sql().generationOfRow.get(last[5]) ?? null };
+        rows = sql().foldSameGeneration.all({ ...scan, ts: cut.ts, generation: cut.generation, afterRowid: last[5] });
         step = 'sameGeneration';
       } else if (step === 'sameGeneration') {
-        rows = sql().foldLaterGenerations.all({ ...scan, ts: cut![1], generationFloor: cut![5] ?? Number.MIN_SAFE_INTEGER });
+        rows = sql().foldLaterGenerations.all({ ...scan, ts: cut.ts, generationFloor: cut.generation ?? Number.MIN_SAFE_INTEGER });
         step = 'laterGenerations';
       } else if (step === 'laterGenerations') {
-        rows = sql().foldAfter.all({ ...scan, afterTs: cut![1] });
+        rows = sql().foldAfter.all({ ...scan, afterTs: cut.ts });
         step = 'range';
       } else {
         return visited;
