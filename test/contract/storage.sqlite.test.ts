@@ -32,6 +32,14 @@ describeHourFoldsContract('sqlite', () => openStorage(join(dataDir, 'hour-folds'
 
 describe('SQLite storage specifics', () => {
   const hourOf = (ts: number) => Math.floor(ts / 3_600_000) * 3_600_000;
+  /** A database of its own with one organization, and an instant to put its events at. */
+  async function storageWithOrg(name: string) {
+    const dir = join(dataDir, name);
+    const storage = await openStorage(dir);
+    const org = makeOrg();
+    await storage.createOrg(org, 1);
+    return { dir, storage, org, ts: Date.UTC(2030, 0, 1) };
+  }
 
   it('applies the numbered migrations once and records them', async () => {
     const dir = join(dataDir, 'migrations');
@@ -147,11 +155,7 @@ describe('SQLite storage specifics', () => {
   });
 
   it('a run of equal timestamps across generations and chunks is read whole and in storage order, new events alone after a watermark (ADR 0020)', async () => {
-    const dir = join(dataDir, 'ties-generations');
-    const storage = await openStorage(dir);
-    const org = makeOrg();
-    await storage.createOrg(org, 1);
-    const ts = Date.UTC(2030, 0, 1);
+    const { dir, storage, org, ts } = await storageWithOrg('ties-generations');
     // Events stored before migration 060 have no generation: written here by hand, as that schema did.
     const writer = new Database(join(dir, 'meterboard.db'));
     const insertLegacy = writer.prepare(
@@ -181,11 +185,7 @@ describe('SQLite storage specifics', () => {
   });
 
   it('forEachEvent reads one snapshot: rows another connection commits during the scan are not visited', async () => {
-    const dir = join(dataDir, 'snapshot');
-    const storage = await openStorage(dir);
-    const org = makeOrg();
-    await storage.createOrg(org, 1);
-    const ts = Date.UTC(2030, 0, 1);
+    const { dir, storage, org, ts } = await storageWithOrg('snapshot');
     await storage.insertEvents(org.id, Array.from({ length: 10_000 }, (_, i) => makeEvent({ ts: ts + i })), hourOf, 2);
     const writer = new Database(join(dir, 'meterboard.db'));
     const insert = writer.prepare(
