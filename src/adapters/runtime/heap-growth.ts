@@ -23,9 +23,10 @@ export function heapGrowthSetByUser(execArgv: readonly string[] = process.execAr
 
 /**
  * The pass memory policy of a service process: the between-passes growth from its creation, the
- * pass limit from when the first of possibly overlapping passes starts until the last one ends. V8 reads the flag at every full
- * collection, on the thread that runs it, so changing it between collections takes effect at the
- * next one; the flag is process-wide, so aggregation threads (ADR 0016) run under it too.
+ * pass limit from when the first of possibly overlapping passes starts until the last one ends.
+ * V8 reads the flag at every full collection, so changing it between collections takes effect at
+ * the next one. The flag is process-wide (aggregation threads, ADR 0016, run under it too), so
+ * the overlap is counted per policy: compose.ts builds one context, hence one policy, per process.
  */
 export function createHeapGrowthLimit(setFlags: (flags: string) => void = setFlagsFromString, setByUser = heapGrowthSetByUser()): PassMemory {
   if (setByUser) return enginePassMemory;
