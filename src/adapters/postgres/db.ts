@@ -13,6 +13,11 @@ export interface PostgresOptions {
   schema?: string;
   /** Pool size; 10 when absent. */
   maxConnections?: number;
+  /**
+   * Keep organization rows with their data version between changes, told by a LISTEN
+   * connection of their own (ADR 0022); true when absent.
+   */
+  rememberOrgs?: boolean;
   /** Where failures of idle pooled connections are reported; a process warning when absent. */
   log?: Logger;
 }

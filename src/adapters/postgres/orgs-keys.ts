@@ -3,12 +3,21 @@ import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import { KEY_COLUMNS, ORG_COLUMNS, toKey, toOrg, type KeyRow, type OrgRow } from '../org-rows.ts';
 import type { DataVersions, KeyStore, OrgStore } from '../../ports/storage.ts';
 import { sqlState } from './db.ts';
+import type { OrgWithVersion, RememberedOrgs } from './remembered-orgs.ts';
 
 const UNIQUE_VIOLATION = '23505';
 const FOREIGN_KEY_VIOLATION = '23503';
 
 
-export function createOrgStore(pool: Pool): OrgStore & DataVersions {
+/** With `remembered`, the data version reads answer from rows kept between changes (ADR 0022). */
+export function createOrgStore(pool: Pool, remembered?: RememberedOrgs): OrgStore & DataVersions {
+  const loadWithVersion = async (orgId: string): Promise<OrgWithVersion | null> => {
+    const result = await pool.query<OrgRow & { data_version: number }>(`SELECT ${ORG_COLUMNS}, data_version FROM orgs WHERE id = $1`, [orgId]);
+    const row = result.rows[0];
+    // bigint arrives as text from node-postgres; the key is the same text either way.
+    return row === undefined ? null : { org: toOrg(row), dataVersion: Number(row.data_version) };
+  };
+  const withVersion = (orgId: string) => (remembered === undefined ? loadWithVersion(orgId) : remembered.read(orgId, () => loadWithVersion(orgId)));
   return {
     async createOrg(org, now) {
       const result = await pool.query<OrgRow>(
@@ -38,27 +47,23 @@ export function createOrgStore(pool: Pool): OrgStore & DataVersions {
          WHERE id = $1 RETURNING ${ORG_COLUMNS}`,
         [id, patch.name ?? null, patch.timezone ?? null, now],
       );
+      remembered?.forget(id);
       const row = result.rows[0];
       return row === undefined ? null : toOrg(row);
     },
 
     async getDataVersion(orgId) {
-      const result = await pool.query<{ data_version: number }>('SELECT data_version FROM orgs WHERE id = $1', [orgId]);
-      return result.rows[0]?.data_version ?? 0;
+      return (await withVersion(orgId))?.dataVersion ?? 0;
     },
 
-    async getOrgAndDataVersion(orgId) {
-      const result = await pool.query<OrgRow & { data_version: number }>(`SELECT ${ORG_COLUMNS}, data_version FROM orgs WHERE id = $1`, [orgId]);
-      const row = result.rows[0];
-      // bigint arrives as text from node-postgres; the key is the same text either way.
-      return row === undefined ? null : { org: toOrg(row), dataVersion: Number(row.data_version) };
-    },
+    getOrgAndDataVersion: withVersion,
 
     async bumpDataVersion(orgId) {
       const result = await pool.query<{ data_version: number }>(
         'UPDATE orgs SET data_version = data_version + 1 WHERE id = $1 RETURNING data_version',
         [orgId],
       );
+      remembered?.forget(orgId);
       return result.rows[0]?.data_version ?? 0;
     },
   };

@@ -14,6 +14,7 @@ import { isPostgresOutage } from './outage.ts';
 import { createKeyStore, createOrgStore } from './orgs-keys.ts';
 import { createRollupRows } from './rollup-rows.ts';
 import { createRollupStore } from './rollups.ts';
+import { RememberedOrgs } from './remembered-orgs.ts';
 
 export type { PostgresOptions } from './db.ts';
 
@@ -33,6 +34,7 @@ export type PostgresStorage = Storage & {
 export function createPostgresStorage(options: PostgresOptions): PostgresStorage {
   const pool = createPool(options);
   const partitions = new EventPartitions(pool);
+  const remembered = options.rememberOrgs === false ? undefined : new RememberedOrgs({ url: options.url, schema: options.schema, log: options.log });
   let closing: Promise<void> | undefined;
 
   // Refused, terminated, shut down, too many clients: the port promises UnavailableError, not SQLSTATEs.
@@ -41,7 +43,7 @@ export function createPostgresStorage(options: PostgresOptions): PostgresStorage
     location: { engine: 'postgres', url: options.url, ...(options.schema !== undefined ? { schema: options.schema } : {}) },
     // The server filters inside the index; every row returned costs more to decode than to skip.
     dimensionReads: 'parallel-narrow-reads',
-    ...createOrgStore(pool),
+    ...createOrgStore(pool, remembered),
     ...createKeyStore(pool),
     ...createDirtyQueue(pool),
     ...createRollupStore(pool),
@@ -66,7 +68,7 @@ export function createPostgresStorage(options: PostgresOptions): PostgresStorage
       await pool.query({ text: 'SELECT 1', query_timeout: PING_TIMEOUT_MS } as QueryConfig);
     },
     close() {
-      closing ??= pool.end();
+      closing ??= Promise.all([remembered?.close(), pool.end()]).then(() => undefined);
       return closing;
     },
   }, isPostgresOutage);
