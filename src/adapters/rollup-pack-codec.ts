@@ -99,22 +99,18 @@ class Reader {
     return out;
   }
 
-  /** Steps over a text (varint length + UTF-8). */
-  skipText(): void {
+  /** Steps over a text (varint length + UTF-8); returns where its UTF-8 starts (it ends at `offset`). */
+  skipText(): number {
     const length = this.varint();
     if (this.offset + length > this.buffer.length) throw new Error('rollup pack: truncated');
+    const start = this.offset;
     this.offset += length;
+    return start;
   }
 
-  /** The text whose length varint starts at `at` (one `skipText` already checked), leaving `offset` alone. */
-  textAt(at: number): string {
-    const resume = this.offset;
-    this.offset = at;
-    try {
-      return this.text();
-    } finally {
-      this.offset = resume;
-    }
+  /** The UTF-8 text between two offsets that `skipText` reported, leaving `offset` alone. */
+  textBetween(start: number, end: number): string {
+    return start === end ? '' : this.asBuffer.toString('utf8', start, end);
   }
 
   text(): string {
@@ -294,15 +290,16 @@ export function decodePackWhile(packed: Uint8Array, visit: (entry: Readonly<Pack
   // stops after its all-scopes entry, which names only '' (ADR 0013), and decoding every
   // project and tag of ~1,800 packs was a tenth of a 30-day series.
   const scopeCount = r.varint();
-  const scopeAt = new Array<number>(scopeCount);
+  const scopeStarts = new Array<number>(scopeCount);
+  const scopeEnds = new Array<number>(scopeCount);
   for (let i = 0; i < scopeCount; i++) {
-    scopeAt[i] = r.offset;
-    r.skipText();
+    scopeStarts[i] = r.skipText();
+    scopeEnds[i] = r.offset;
   }
   const scopes = new Array<string | undefined>(scopeCount);
   const scope = (index: number): string => {
     if (!(index < scopeCount)) throw new Error('rollup pack: bad project/tag reference');
-    return (scopes[index] ??= r.textAt(scopeAt[index]!));
+    return (scopes[index] ??= r.textBetween(scopeStarts[index]!, scopeEnds[index]!));
   };
   let project = '';
   let tag = '';
