@@ -1,6 +1,7 @@
 import type { Granularity, RollupKey, RollupRow } from '../domain/rollup-types.ts';
 import { packOne, unpackRows, type Pack } from './rollup-packs.ts';
 import { PackEncoder } from './rollup-pack-codec.ts';
+import type { TotalChange } from './rollup-totals.ts';
 
 /**
  * Row-level changes (ADR 0007) applied to the packed layout (ADR 0006): a key lives in the pack
@@ -160,6 +161,8 @@ export interface PackRewrite {
   write: Array<PackId & Pick<Pack, 'valueCount' | 'packed'>>;
   /** Packs left with no entry. */
   remove: PackId[];
+  /** Global packs changed or removed: their metric's new total in its bucket's totals (ADR 0024). */
+  totals: TotalChange[];
 }
 
 /**
@@ -218,18 +221,20 @@ export function rewritePacks(
     found.rows.set(entry, row);
   }
 
-  const out: PackRewrite = { write: [], remove: [] };
+  const out: PackRewrite = { write: [], remove: [], totals: [] };
   // One encoder for the whole write: its packs share arenas and are dropped together.
   const encoder = new PackEncoder();
   for (const { id, rows, stored: before } of entries.values()) {
     if (rows.size === 0) {
       out.remove.push(id);
+      if (id.dimName === '') out.totals.push({ granularity: id.granularity, bucketStart: id.bucketStart, metric: id.metric, total: null });
       continue;
     }
     const pack = packOne(id, [...rows.values()], encoder);
     // Same entries, same bytes (packs are canonical): nothing to write.
     if (before !== null && Buffer.compare(before, pack.packed) === 0) continue;
     out.write.push({ ...id, valueCount: pack.valueCount, packed: pack.packed });
+    if (pack.scopesMerged !== undefined) out.totals.push({ granularity: id.granularity, bucketStart: id.bucketStart, metric: id.metric, total: pack.scopesMerged });
   }
   return out;
 }

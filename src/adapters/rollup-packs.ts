@@ -1,5 +1,5 @@
 import { mergeAllPartials } from '../domain/rollup-math.ts';
-import { ALL_SCOPES_PROJECT, ALL_SCOPES_TAG, type Granularity, type RollupRow } from '../domain/rollup-types.ts';
+import { ALL_SCOPES_PROJECT, ALL_SCOPES_TAG, type Granularity, type RollupPartial, type RollupRow } from '../domain/rollup-types.ts';
 import { decodePackWhile, PackEncoder, type PackEntry } from './rollup-pack-codec.ts';
 
 /**
@@ -31,6 +31,8 @@ export interface Pack extends PackKey {
   /** Number of partials packed (what retention counts as rows). */
   valueCount: number;
   packed: Buffer;
+  /** Global packs: the merge of their scopes (the all-scopes entry, or the one entry), for the bucket's totals (ADR 0024). */
+  scopesMerged?: RollupPartial;
 }
 
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -89,8 +91,10 @@ export function packOne(key: PackKey, entries: RollupRow[], encoder: PackEncoder
       throw new Error(`rollup pack: duplicate row ${bucketStart}/${metric}/${dimName}/${entries[i]!.project}/${entries[i]!.tag}/${entries[i]!.dimValue}`);
     }
   }
-  const stored = dimName === '' && entries.length > 1 ? [allScopesEntry(entries), ...entries] : entries;
-  return { bucketStart, metric, dimName, valueCount: entries.length, packed: encoder.encode(stored) };
+  if (dimName !== '') return { bucketStart, metric, dimName, valueCount: entries.length, packed: encoder.encode(entries) };
+  if (entries.length === 1) return { bucketStart, metric, dimName, valueCount: 1, packed: encoder.encode(entries), scopesMerged: entries[0]! };
+  const merged = allScopesEntry(entries);
+  return { bucketStart, metric, dimName, valueCount: entries.length, packed: encoder.encode([merged, ...entries]), scopesMerged: merged };
 }
 
 function isSorted(entries: readonly RollupRow[], order: (a: RollupRow, b: RollupRow) => number): boolean {

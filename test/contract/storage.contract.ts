@@ -645,12 +645,93 @@ export function describeStorageContract(engine: string, makeStorage: () => Promi
           makeRollupRow({ orgId: org, bucketStart: B1, metric: 'single', count: 1500, sum: 1, min: 1, max: 1.03 ** 1499, sketch: encodeValues(Array.from({ length: 1500 }, (_, j) => 1.03 ** j)) }),
         ];
         await storage.replaceBuckets(org, 'hour', [B0, B1], rows);
-        const read = await storage.readRollups({ orgId: org, granularity: 'hour', from: B0, to: B1 + 1, dimName: '', mergeScopes: true });
+        // A merged row's scope is not the caller's business (the port's rule): compared without it.
+        const unscoped = (list: readonly RollupRow[]) => comparable(list.map((r) => ({ ...r, project: '', tag: '' })));
         const expected = (metric: string) => {
           const scopes = rows.filter((r) => r.metric === metric);
-          return scopes.length === 1 ? scopes[0]! : { ...scopes[0]!, project: '', tag: '', ...mergeAllPartials(scopes) };
+          return scopes.length === 1 ? scopes[0]! : { ...scopes[0]!, ...mergeAllPartials(scopes) };
         };
-        expect(comparable(read)).toEqual(comparable(['wide', 'sketched', 'single'].map(expected)));
+        // Every metric (bucket totals, ADR 0024) and a few named ones (their packs).
+        for (const metrics of [undefined, ['wide', 'sketched', 'single']]) {
+          const read = await storage.readRollups({ orgId: org, granularity: 'hour', from: B0, to: B1 + 1, dimName: '', mergeScopes: true, ...(metrics ? { metrics } : {}) });
+          expect(unscoped(read)).toEqual(unscoped(['wide', 'sketched', 'single'].map(expected)));
+        }
+      });
+
+      it('a merging read of every metric equals the scopes merged from what is stored, after replaces, row changes and retention (bucket totals, ADR 0024)', async () => {
+        const org = await newOrg();
+        const sketched = (values: number[], over: Partial<RollupRow>) =>
+          makeRollupRow({ orgId: org, count: values.length, sum: values.reduce((a, b) => a + b, 0), min: Math.min(...values), max: Math.max(...values), sketch: encodeValues(values), ...over });
+        // The stored rows as this test keeps them, independently of the engine.
+        let stored = new Map<string, RollupRow>();
+        const keyOf = (r: RollupRow) => [r.granularity, r.bucketStart, r.metric, r.project, r.tag, r.dimName, r.dimValue].join('|');
+        const put = (rows: readonly RollupRow[]) => rows.forEach((r) => stored.set(keyOf(r), r));
+        const expected = (granularity: RollupRow['granularity']) => {
+          const groups = new Map<string, RollupRow[]>();
+          for (const r of stored.values()) {
+            if (r.granularity !== granularity || r.dimName !== '') continue;
+            const id = `${r.bucketStart}|${r.metric}`;
+            groups.set(id, [...(groups.get(id) ?? []), r]);
+          }
+          return [...groups.values()].map((scopes) => {
+            const ordered = [...scopes].sort((a, b) => (a.project + '\u0000' + a.tag < b.project + '\u0000' + b.tag ? -1 : 1));
+            return { ...ordered[0]!, project: '', tag: '', ...mergeAllPartials(ordered) };
+          });
+        };
+        const read = (granularity: RollupRow['granularity']) =>
+          storage.readRollups({ orgId: org, granularity, from: B0 - 24 * H, to: B1 + 24 * H, dimName: '', mergeScopes: true });
+        const check = async () => {
+          for (const granularity of ['hour', 'day'] as const) {
+            expect(comparable((await read(granularity)).map((r) => ({ ...r, project: '', tag: '' })))).toEqual(comparable(expected(granularity)));
+          }
+        };
+
+        const first = [
+          sketched([1, 2, 3], { bucketStart: B0, metric: 'latency', project: 'a' }),
+          sketched([10], { bucketStart: B0, metric: 'latency', project: 'b', tag: 'eu' }),
+          makeRollupRow({ orgId: org, bucketStart: B0, metric: 'calls', project: 'a', count: 3, sum: 3 }),
+          makeRollupRow({ orgId: org, bucketStart: B0, metric: 'calls', dimName: 'model', dimValue: 'x', project: '', count: 3, sum: 3 }),
+          makeRollupRow({ orgId: org, bucketStart: B1, metric: 'calls', project: 'a', count: 2, sum: 2 }),
+          makeRollupRow({ orgId: org, bucketStart: B1, metric: 'gauge', project: 'a', count: 1, sum: 5, min: 5, max: 5, lastValue: 5, lastTs: B1 + 10 }),
+          makeRollupRow({ orgId: org, granularity: 'day', bucketStart: B0, metric: 'calls', project: 'a', count: 5, sum: 5 }),
+        ];
+        await storage.replaceBuckets(org, 'hour', [B0, B1], first.filter((r) => r.granularity === 'hour'));
+        await storage.replaceBuckets(org, 'day', [B0], first.filter((r) => r.granularity === 'day'));
+        put(first);
+        await check();
+
+        // A scope changes, a scope and a metric appear, every scope of a metric goes, a day row changes.
+        const changed = sketched([4, 5], { bucketStart: B0, metric: 'latency', project: 'a' });
+        const added = [
+          makeRollupRow({ orgId: org, bucketStart: B1, metric: 'calls', project: 'c', count: 4, sum: 4 }),
+          makeRollupRow({ orgId: org, bucketStart: B1, metric: 'new_metric', project: 'a', count: 1, sum: 9, min: 9, max: 9 }),
+          makeRollupRow({ orgId: org, granularity: 'day', bucketStart: B0, metric: 'calls', project: 'a', count: 8, sum: 8 }),
+        ];
+        const gone = [...stored.values()].filter((r) => r.metric === 'gauge');
+        await storage.writeRollupRows(org, [changed, ...added], gone);
+        put([changed, ...added]);
+        for (const r of gone) stored.delete(keyOf(r));
+        await check();
+
+        // Every global row of a bucket goes by row-level deletes: its totals go too.
+        const b0Global = [...stored.values()].filter((r) => r.granularity === 'hour' && r.bucketStart === B0 && r.dimName === '');
+        await storage.writeRollupRows(org, [], b0Global);
+        for (const r of b0Global) stored.delete(keyOf(r));
+        await check();
+
+        // A whole-bucket replace with no rows empties the bucket.
+        await storage.replaceBuckets(org, 'hour', [B1], []);
+        stored = new Map([...stored].filter(([, r]) => !(r.granularity === 'hour' && r.bucketStart === B1)));
+        await check();
+        expect(await read('hour')).toEqual([]);
+
+        // Retention drops totals with their packs.
+        await storage.replaceBuckets(org, 'hour', [B0, B1], first.filter((r) => r.granularity === 'hour'));
+        await storage.deleteRollupsBefore('hour', B1);
+        expect([...new Set((await read('hour')).map((r) => r.bucketStart))]).toEqual([B1]);
+        await storage.deleteAllRollups(org);
+        expect(await read('hour')).toEqual([]);
+        expect(await read('day')).toEqual([]);
       });
 
       it('deleteAllRollups clears one organization in every tier', async () => {

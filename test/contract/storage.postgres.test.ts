@@ -9,6 +9,7 @@ import { POSTGRES_SELECTED } from '../support/engines.ts';
 import { postgresTestSchemas, TEST_DATABASE_URL } from '../support/postgres.ts';
 import { describeHourFoldsContract } from './hour-folds.contract.ts';
 import { describeStorageContract } from './storage.contract.ts';
+import { totalsBackfillCase } from './totals-backfill.ts';
 
 /** Every numbered migration file of the engine, in order: a fresh database gets each exactly once. */
 const MIGRATION_NAMES = readdirSync(new URL('../../src/migrations/postgres/', import.meta.url))
@@ -72,6 +73,30 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
       expect(await open(schema).migrate()).toEqual([]);
       const recorded = await sql<{ name: string }>(schema, 'SELECT name FROM schema_migrations');
       expect(recorded.map((r) => r.name)).toEqual(MIGRATION_NAMES);
+    });
+
+    it('migration 063 fills bucket totals from the packs already stored, old packs without a merged entry included (ADR 0024)', async () => {
+      const { storage, schema } = await fresh();
+      const org = makeOrg();
+      await storage.createOrg(org, 1);
+      const hour = hourOf(Date.UTC(2030, 0, 1));
+      const { written, oldPack, expected } = totalsBackfillCase(org.id, hour);
+      await storage.replaceBuckets(org.id, 'hour', [hour, hour + H], written);
+      // The database as it was before migration 063, plus a pack written before ADR 0013.
+      const client = new pg.Client({ connectionString: TEST_DATABASE_URL, options: `-c search_path=${schema}` });
+      await client.connect();
+      try {
+        await client.query('INSERT INTO rollup_packs (org_id, granularity, bucket_start, metric, dim_name, value_count, packed) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+          org.id, 'hour', oldPack.bucketStart, oldPack.metric, oldPack.dimName, oldPack.valueCount, oldPack.packed,
+        ]);
+        await client.query("DROP TABLE rollup_totals; DELETE FROM schema_migrations WHERE name = '063_rollup_totals'");
+      } finally {
+        await client.end();
+      }
+      expect(await storage.migrate()).toEqual(['063_rollup_totals']);
+      const read = await storage.readRollups({ orgId: org.id, granularity: 'hour', from: hour, to: hour + 2 * H, dimName: '', mergeScopes: true });
+      const unscoped = (rows: readonly RollupRow[]) => rows.map((r) => ({ ...r, project: '', tag: '', sketch: r.sketch === null ? null : [...r.sketch] }));
+      expect(unscoped(read)).toEqual(unscoped(expected));
     });
 
     it('ping rejects when the database does not answer', async () => {

@@ -11,6 +11,8 @@ import { UnavailableError } from '../../src/domain/errors.ts';
 import { makeEvent, makeFileExecution, makeOrg, makeRollupRow } from '../factories/index.ts';
 import { describeHourFoldsContract } from './hour-folds.contract.ts';
 import { describeStorageContract } from './storage.contract.ts';
+import { totalsBackfillCase } from './totals-backfill.ts';
+import type { RollupRow } from '../../src/domain/rollup-types.ts';
 
 /** Every numbered migration file of the engine, in order: a fresh database gets each exactly once. */
 const MIGRATION_NAMES = readdirSync(new URL('../../src/migrations/sqlite/', import.meta.url))
@@ -50,6 +52,24 @@ describe('SQLite storage specifics', () => {
     const reopened = createSqliteStorage({ dataDir: dir });
     expect(await reopened.migrate()).toEqual([]);
     await reopened.close();
+  });
+
+  it('migration 063 fills bucket totals from the packs already stored, old packs without a merged entry included (ADR 0024)', async () => {
+    const { dir, storage, org, ts } = await storageWithOrg('totals-backfill');
+    const hour = hourOf(ts);
+    const { written, oldPack, expected } = totalsBackfillCase(org.id, hour);
+    await storage.replaceBuckets(org.id, 'hour', [hour, hour + 3_600_000], written);
+    // The database as it was before migration 063, plus a pack written before ADR 0013.
+    const raw = new Database(join(dir, 'meterboard.db'));
+    raw.prepare('INSERT INTO rollup_packs (org_id, granularity, bucket_start, metric, dim_name, value_count, packed) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(org.id, 'hour', oldPack.bucketStart, oldPack.metric, oldPack.dimName, oldPack.valueCount, oldPack.packed);
+    raw.exec("DROP TABLE rollup_totals; DELETE FROM schema_migrations WHERE name = '063_rollup_totals'");
+    raw.close();
+    expect(await storage.migrate()).toEqual(['063_rollup_totals']);
+    const read = await storage.readRollups({ orgId: org.id, granularity: 'hour', from: hour, to: hour + 7_200_000, dimName: '', mergeScopes: true });
+    const unscoped = (rows: readonly RollupRow[]) => rows.map((r) => ({ ...r, project: '', tag: '', sketch: r.sketch === null ? null : [...r.sketch] }));
+    expect(unscoped(read)).toEqual(unscoped(expected));
+    await storage.close();
   });
 
   it('keeps stored events, their superseded state and idempotency across close and reopen', async () => {

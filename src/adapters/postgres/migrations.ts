@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import { backfillPostgresTotals } from './rollup-totals.ts';
 import { inTransaction } from './db.ts';
 
 const MIGRATIONS_DIR = new URL('../../migrations/postgres/', import.meta.url);
@@ -10,6 +11,11 @@ export interface Migration {
   name: string;
   sql: string;
 }
+
+/** Data a migration's new table needs, computed in its transaction (a reader never sees the table without it). */
+const AFTER_MIGRATION: Record<string, (client: PoolClient) => Promise<unknown>> = {
+  '063_rollup_totals': backfillPostgresTotals,
+};
 
 /** Numbered migration files (`001_init.sql`, …) in apply order. */
 export async function loadMigrations(): Promise<Migration[]> {
@@ -45,6 +51,7 @@ export async function applyMigrations(pool: Pool, schema: string | undefined): P
     for (const migration of migrations) {
       if (applied.has(migration.name)) continue;
       await client.query(migration.sql);
+      await AFTER_MIGRATION[migration.name]?.(client);
       await client.query('INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)', [
         migration.name,
         Date.now(),

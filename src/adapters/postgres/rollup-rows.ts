@@ -4,6 +4,7 @@ import type { RollupReader, RollupWriter } from '../../ports/storage.ts';
 import { DecodedPacks, packIdsOf, packIdString, rewritePacks, rowsForKeys, type PackId, type StoredPackBlob } from '../rollup-pack-changes.ts';
 import { assertRowChanges } from '../rollup-row-changes.ts';
 import { binaryByteaArray, numberArray, textArray } from './array-literals.ts';
+import { applyTotalChanges } from './rollup-totals.ts';
 import { inTransaction } from './db.ts';
 
 /**
@@ -167,6 +168,7 @@ export function createRollupRows(pool: Pool): Pick<RollupReader, 'readRollupsByK
             [orgId, ...packIdArrays(chunk), numberArray(chunk.map((p) => p.valueCount)), binaryByteaArray(chunk.map((p) => p.packed))],
           );
         }
+        await applyTotalChanges(client, orgId, changes.totals);
         if (await legacyCheck) await legacy.deleteKeys(client, orgId, [...deletes, ...upserts]);
         // Recomputable, and the dirty marks go only with a later durable commit (ADR 0011).
       }, { durableCommit: false });

@@ -2,6 +2,8 @@ import type { PoolClient } from 'pg';
 import type { Granularity, RollupRow } from '../../domain/rollup-types.ts';
 import { packRows, type Pack } from '../rollup-packs.ts';
 import { binaryByteaArray, numberArray, textArray } from './array-literals.ts';
+import { totalsOfPacks } from '../rollup-totals.ts';
+import { writeBucketTotals } from './rollup-totals.ts';
 
 /** Packed bytes per insert or upsert statement: bounds the message size. */
 const BYTES_PER_STATEMENT = 4_000_000;
@@ -54,15 +56,22 @@ export async function replaceBucketRows(
   };
   try {
     let gone: Map<string, StoredPackKey> | undefined;
+    // Buckets no step holds (no rows left) lose their totals at the end.
+    const emptied = new Set(bucketStarts);
     for (const step of rowsByBucketSteps(rows)) {
       const packs = packRows(step);
+      const stepBuckets = new Set(step.map((row) => row.bucketStart));
+      for (const bucket of stepBuckets) emptied.delete(bucket);
+      const totals = totalsOfPacks(stepBuckets, packs);
       gone ??= storedKeyMap((await storedKeys).rows);
       const fresh: Pack[] = [];
       const rewritten: Pack[] = [];
       for (const pack of packs) (gone.delete(packKey(pack.bucketStart, pack.metric, pack.dimName)) ? rewritten : fresh).push(pack);
       for (const batch of byBytes(fresh)) then(() => writePacks(client, orgId, granularity, batch, 'insert'));
       for (const batch of byBytes(rewritten)) then(() => writePacks(client, orgId, granularity, batch, 'upsert'));
+      then(() => writeBucketTotals(client, orgId, granularity, totals));
     }
+    if (emptied.size > 0) then(() => writeBucketTotals(client, orgId, granularity, [...emptied].map((bucketStart) => ({ bucketStart, packed: null }))));
     gone ??= storedKeyMap((await storedKeys).rows);
     const vanished = [...gone.values()];
     if (vanished.length > 0) then(() => deletePacks(client, orgId, granularity, vanished));

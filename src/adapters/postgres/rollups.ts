@@ -4,6 +4,8 @@ import type { RetentionStore, RollupQuery, RollupReader, RollupWriter } from '..
 import { numberArray, textArray } from './array-literals.ts';
 import { inTransaction } from './db.ts';
 import { replaceBucketRows } from './rollups-replace.ts';
+import { readTotals } from './rollup-totals.ts';
+import { readsTotals } from '../rollup-totals.ts';
 import { sortRollupRows, unpackAllScopesEntry, unpackRows, type PackKey } from '../rollup-packs.ts';
 
 interface RollupDbRow {
@@ -93,6 +95,10 @@ export function createRollupStore(pool: Pool): Omit<RollupReader, 'dimensionRead
 
     async readRollups(query) {
       if (query.metrics !== undefined && query.metrics.length === 0) return [];
+      if (readsTotals(query)) {
+        const totals = await readTotals(pool, query);
+        if (totals !== null) return totals;
+      }
       // Query reads (small, many per answer): packs and legacy rows in one round trip.
       if (query.mergeScopes === true) return readMerging(pool, query);
       const packParams: unknown[] = [query.orgId, query.granularity, query.from, query.to];
@@ -138,7 +144,9 @@ export function createRollupStore(pool: Pool): Omit<RollupReader, 'dimensionRead
       let removed = 0;
       for (const orgId of await rollupOrgIds(pool)) {
         const result = await pool.query<{ n: number }>(
-          `WITH gone AS (DELETE FROM rollup_packs WHERE org_id = $1 AND granularity = $2 AND bucket_start < $3 RETURNING value_count)
+          // Packs and their buckets' totals in one statement: a reader never sees one without the other.
+          `WITH gone AS (DELETE FROM rollup_packs WHERE org_id = $1 AND granularity = $2 AND bucket_start < $3 RETURNING value_count),
+                totals AS (DELETE FROM rollup_totals WHERE org_id = $1 AND granularity = $2 AND bucket_start < $3)
            SELECT coalesce(sum(value_count), 0)::bigint AS n FROM gone`,
           [orgId, granularity, cutoff],
         );
@@ -165,6 +173,7 @@ export function createRollupStore(pool: Pool): Omit<RollupReader, 'dimensionRead
     async deleteAllRollups(orgId) {
       await inTransaction(pool, async (client) => {
         await client.query('DELETE FROM rollup_packs WHERE org_id = $1', [orgId]);
+        await client.query('DELETE FROM rollup_totals WHERE org_id = $1', [orgId]);
         await client.query('DELETE FROM rollups WHERE org_id = $1', [orgId]);
         await client.query('DELETE FROM hour_folds WHERE org_id = $1', [orgId]);
       });

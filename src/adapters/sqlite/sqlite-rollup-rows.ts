@@ -4,6 +4,7 @@ import type { RollupReader, RollupWriter } from '../../ports/storage.ts';
 import { DecodedPacks, packIdsOf, packIdString, rewritePacks, rowsForKeys, type PackId, type StoredPackBlob } from '../rollup-pack-changes.ts';
 import { assertRowChanges } from '../rollup-row-changes.ts';
 import { lazy } from './lazy-statement.ts';
+import { sqliteRollupTotals } from './sqlite-rollup-totals.ts';
 import { withRelaxedCommit } from './relaxed-commit.ts';
 import { ROLLUP_COLUMNS, toRollup, type StoredRollup } from './sqlite-rollup-store.ts';
 
@@ -119,6 +120,7 @@ export function sqliteRollupRows(db: Database): Pick<RollupReader, 'readRollupsB
     return packs;
   }
 
+  const totals = sqliteRollupTotals(db);
   const writeTx = db.transaction((orgId: string, upserts: readonly RollupRow[], deletes: readonly RollupKey[]) => {
     const { writePack, writePackChunk, removePack, deleteLegacy, anyLegacy } = sql();
     const changes = rewritePacks(orgId, packsToRewrite(orgId, [...upserts, ...deletes]), upserts, deletes, decoded);
@@ -129,6 +131,7 @@ export function sqliteRollupRows(db: Database): Pick<RollupReader, 'readRollupsB
       writePackChunk.run(...write.slice(next, next + WRITE_CHUNK).flatMap((pack) => [...packIdParams(orgId, pack), pack.valueCount, pack.packed]));
     }
     for (const pack of write.slice(next)) writePack.run(...packIdParams(orgId, pack), pack.valueCount, pack.packed);
+    totals.apply(orgId, changes.totals);
     if (anyLegacy.get(orgId) !== undefined) {
       for (const key of [...deletes, ...upserts]) deleteLegacy.run(...keyParams(orgId, key));
     }

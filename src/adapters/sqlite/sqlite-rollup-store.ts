@@ -4,6 +4,8 @@ import { withRelaxedCommit } from './relaxed-commit.ts';
 import type { Granularity, RollupRow } from '../../domain/rollup-types.ts';
 import type { LeaseStore, RetentionStore, RollupQuery, RollupReader, RollupWriter } from '../../ports/storage.ts';
 import { packRows, unpackRows, type Pack } from '../rollup-packs.ts';
+import { readsTotals } from '../rollup-totals.ts';
+import { sqliteRollupTotals } from './sqlite-rollup-totals.ts';
 
 export type StoredRollup = [
   orgId: string, granularity: Granularity, bucketStart: number, metric: string, project: string, tag: string,
@@ -154,6 +156,7 @@ export function sqliteRollupStore(db: Database): Omit<RollupReader, 'dimensionRe
     return statement;
   }
 
+  const totals = sqliteRollupTotals(db);
   const replaceTx = db.transaction((orgId: string, granularity: Granularity, buckets: ReadonlySet<number>, packs: readonly Pack[]) => {
     const { deleteBucket, deleteLegacyBucket, insertPack, insertPackChunk } = sql();
     for (const bucket of buckets) {
@@ -172,12 +175,21 @@ export function sqliteRollupStore(db: Database): Omit<RollupReader, 'dimensionRe
       putPackParams(one, 0, orgId, granularity, packs[i]!);
       insertPack.run(one);
     }
+    totals.replace(orgId, granularity, buckets, packs);
   });
 
   const deleteAllTx = db.transaction((orgId: string) => {
     sql().deleteOrg.run(orgId);
+    totals.removeOrg(orgId);
     sql().deleteLegacyOrg.run(orgId);
     sql().dropOrgFolds.run(orgId);
+  });
+  // Packs and their buckets' totals go together, or a reader could see one without the other.
+  const deleteBeforeTx = db.transaction((granularity: Granularity, cutoff: number): number => {
+    const removed = sql().countBefore.get(granularity, cutoff)!;
+    sql().deleteBefore.run(granularity, cutoff);
+    totals.removeBefore(granularity, cutoff);
+    return removed + sql().deleteLegacyBefore.run(granularity, cutoff).changes;
   });
   const putFoldsTx = db.transaction((orgId: string, folds: ReadonlyMap<number, string>, pruneBefore: number) => {
     sql().dropFolds.run(orgId, -Number.MAX_SAFE_INTEGER, pruneBefore);
@@ -195,6 +207,10 @@ export function sqliteRollupStore(db: Database): Omit<RollupReader, 'dimensionRe
     },
     async readRollups(q) {
       if (q.metrics !== undefined && q.metrics.length === 0) return [];
+      // Buckets of the pre-packing layout have no totals (ADR 0024): such an org is read pack by pack.
+      if (readsTotals(q) && sql().legacyRowsOf.get(q.orgId) === undefined) {
+        return totals.read(q.orgId, q.granularity, q.from, q.to, q.metrics === undefined ? null : new Set(q.metrics));
+      }
       const params: Record<string, unknown> = { orgId: q.orgId, granularity: q.granularity, from: q.from, to: q.to };
       if (q.metrics !== undefined && q.metrics.length > 0) params['metrics'] = JSON.stringify(q.metrics);
       if (q.dimName !== undefined && q.dimName !== '') params['dimName'] = q.dimName;
@@ -218,9 +234,7 @@ export function sqliteRollupStore(db: Database): Omit<RollupReader, 'dimensionRe
       return sql().metricNames.all(orgId, orgId);
     },
     async deleteRollupsBefore(granularity, cutoff) {
-      const removed = sql().countBefore.get(granularity, cutoff)!;
-      sql().deleteBefore.run(granularity, cutoff);
-      return removed + sql().deleteLegacyBefore.run(granularity, cutoff).changes;
+      return deleteBeforeTx.immediate(granularity, cutoff);
     },
     async countRollupsBefore(granularity, cutoff) {
       return sql().countBefore.get(granularity, cutoff)! + sql().countLegacyBefore.get(granularity, cutoff)!;

@@ -11,6 +11,7 @@ import { sqliteEventStore } from './sqlite-event-store.ts';
 import { sqliteJobHealthStore } from './sqlite-job-health.ts';
 import { sqliteOrgStore } from './sqlite-org-store.ts';
 import { sqliteRollupRows } from './sqlite-rollup-rows.ts';
+import { backfillSqliteTotals } from './sqlite-rollup-totals.ts';
 import { sqliteRollupStore } from './sqlite-rollup-store.ts';
 
 export const SQLITE_FILE_NAME = 'meterboard.db';
@@ -21,6 +22,11 @@ export type SqliteStorageOptions =
   | { dataDir: string; busyTimeoutMs?: number; cacheSizeKib?: number }
   /** Explicit database file (or `:memory:`), for tools and tests. */
   | { file: string; busyTimeoutMs?: number; cacheSizeKib?: number };
+
+/** Data a migration's new table needs, computed in its transaction (a reader never sees the table without it). */
+const AFTER_MIGRATION: Record<string, (db: Database.Database) => void> = {
+  '063_rollup_totals': (db) => void backfillSqliteTotals(db),
+};
 
 /** Page cache of a storage connection, KiB (see the pragma below). */
 const CACHE_SIZE_KIB = 32_768;
@@ -64,6 +70,7 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
   const applyOne = db.transaction((name: string, sql: string): boolean => {
     if (isApplied.get(name) !== undefined) return false;
     db.exec(sql);
+    AFTER_MIGRATION[name]?.(db);
     recordApplied.run(name, Date.now());
     return true;
   });
