@@ -6,7 +6,7 @@ import { withPgClient, type DatabaseLocation } from './support.ts';
 
 /** Rollup and raw-event storage as the engine reports it (tables plus their indexes). */
 export interface StorageStats {
-  /** Stored rows (packs of migration 050 plus any rows of the older one-row-per-value table). */
+  /** Stored rows (packs of migration 050, bucket totals of migration 063, and any rows of the older one-row-per-value table). */
   rollupRows: Record<Granularity, number>;
   rollupRowsTotal: number;
   /** Partials stored (one per metric × bucket × project/tag or dimension value): the rows of the old layout. */
@@ -33,7 +33,8 @@ function assemble(counts: RollupCount[], rollupBytes: number, eventBytes: number
 }
 
 const COUNT_SQL = (schema: string) => `SELECT granularity, count(*) AS rows, sum(value_count) AS vals FROM ${schema}rollup_packs GROUP BY granularity
-  UNION ALL SELECT granularity, count(*) AS rows, count(*) AS vals FROM ${schema}rollups GROUP BY granularity`;
+  UNION ALL SELECT granularity, count(*) AS rows, count(*) AS vals FROM ${schema}rollups GROUP BY granularity
+  UNION ALL SELECT granularity, count(*) AS rows, 0 AS vals FROM ${schema}rollup_totals GROUP BY granularity`;
 
 export async function storageStats(location: DatabaseLocation): Promise<StorageStats> {
   if (location.engine === 'sqlite') {
@@ -44,7 +45,7 @@ export async function storageStats(location: DatabaseLocation): Promise<StorageS
         Number(
           (db.prepare(`SELECT sum(d.pgsize) AS b FROM dbstat d JOIN sqlite_master m ON m.name = d.name WHERE m.tbl_name = ?`).get(table) as { b: number | null }).b ?? 0,
         );
-      return assemble(counts, bytesOf('rollups') + bytesOf('rollup_packs'), bytesOf('events'));
+      return assemble(counts, bytesOf('rollups') + bytesOf('rollup_packs') + bytesOf('rollup_totals'), bytesOf('events'));
     } finally {
       db.close();
     }
@@ -52,7 +53,7 @@ export async function storageStats(location: DatabaseLocation): Promise<StorageS
   return withPgClient(location.url, async (client) => {
     const s = location.schema;
     const counts = (await client.query<RollupCount>(COUNT_SQL(`${s}.`))).rows;
-    const rollupBytes = Number((await client.query(`SELECT pg_total_relation_size('${s}.rollups') + pg_total_relation_size('${s}.rollup_packs') AS b`)).rows[0].b);
+    const rollupBytes = Number((await client.query(`SELECT pg_total_relation_size('${s}.rollups') + pg_total_relation_size('${s}.rollup_packs') + pg_total_relation_size('${s}.rollup_totals') AS b`)).rows[0].b);
     const partitions = await client.query(
       `SELECT coalesce(sum(pg_total_relation_size(i.inhrelid)), 0) AS b FROM pg_inherits i WHERE i.inhparent = '${s}.events'::regclass`,
     );
