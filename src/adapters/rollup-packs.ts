@@ -1,5 +1,5 @@
 import { mergeAllPartials } from '../domain/rollup-math.ts';
-import { ALL_SCOPES_PROJECT, ALL_SCOPES_TAG, type Granularity, type RollupPartial, type RollupRow } from '../domain/rollup-types.ts';
+import { ALL_SCOPES_PROJECT, ALL_SCOPES_TAG, rollupRow, type Granularity, type RollupPartial, type RollupRow } from '../domain/rollup-types.ts';
 import { decodePackWhile, PackEncoder, type PackEntry } from './rollup-pack-codec.ts';
 
 /**
@@ -145,24 +145,7 @@ export function unpackRows(
     if (allScopes && !mergeScopes) return true;
     if (filter.project !== undefined && e.project !== filter.project) return true;
     if (filter.tag !== undefined && e.tag !== filter.tag) return true;
-    out.push({
-      orgId,
-      granularity,
-      bucketStart: key.bucketStart,
-      metric: key.metric,
-      project: e.project,
-      tag: e.tag,
-      dimName: key.dimName,
-      dimValue: e.dimValue,
-      count: e.count,
-      sum: e.sum,
-      min: e.min,
-      max: e.max,
-      sketch: e.sketch,
-      lastValue: e.lastValue,
-      lastTs: e.lastTs,
-      hll: e.hll,
-    });
+    out.push(rollupRow(orgId, granularity, key.bucketStart, key.metric, e.project, e.tag, key.dimName, e.dimValue, e));
     return !allScopes;
   });
 }

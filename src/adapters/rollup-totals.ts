@@ -1,5 +1,5 @@
 import { mergeAllPartials } from '../domain/rollup-math.ts';
-import type { Granularity, RollupPartial, RollupRow } from '../domain/rollup-types.ts';
+import { rollupRow, type Granularity, type RollupPartial, type RollupRow } from '../domain/rollup-types.ts';
 import { decodePack, decodePackWhile, encodePack, PackEncoder, type PackEntry } from './rollup-pack-codec.ts';
 import type { Pack } from './rollup-packs.ts';
 import type { RollupQuery } from '../ports/storage.ts';
@@ -74,26 +74,7 @@ export function unpackTotals(
   out: RollupRow[],
 ): void {
   decodePackWhile(packed, (e) => {
-    if (wanted === null || wanted.has(e.dimValue)) {
-      out.push({
-        orgId,
-        granularity,
-        bucketStart,
-        metric: e.dimValue,
-        project: '',
-        tag: '',
-        dimName: '',
-        dimValue: '',
-        count: e.count,
-        sum: e.sum,
-        min: e.min,
-        max: e.max,
-        sketch: e.sketch,
-        lastValue: e.lastValue,
-        lastTs: e.lastTs,
-        hll: e.hll,
-      });
-    }
+    if (wanted === null || wanted.has(e.dimValue)) out.push(rollupRow(orgId, granularity, bucketStart, e.dimValue, '', '', '', '', e));
     return true;
   });
 }

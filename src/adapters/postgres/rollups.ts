@@ -311,7 +311,10 @@ function rollupFilters(query: RollupQuery, projectAndTag: boolean): { values: un
     values.push(value);
     filters.push(sql(`$${values.length}`));
   };
-  if (query.metrics !== undefined) add((p) => `metric = ANY(${p}::text[])`, query.metrics);
+  // One metric as a plain equality: PostgreSQL then seeks it inside the primary key, where
+  // `= ANY(array)` after the bucket range is only a filter over every metric's packs.
+  if (query.metrics !== undefined && query.metrics.length === 1) add((p) => `metric = ${p}`, query.metrics[0]);
+  else if (query.metrics !== undefined) add((p) => `metric = ANY(${p}::text[])`, query.metrics);
   if (projectAndTag && query.project !== undefined) add((p) => `project = ${p}`, query.project);
   if (projectAndTag && query.tag !== undefined) add((p) => `tag = ${p}`, query.tag);
   if (query.dimName !== undefined) add((p) => `dim_name = ${p}`, query.dimName);
