@@ -1,7 +1,7 @@
 import { mergeAllPartials } from '../domain/rollup-math.ts';
 import { rollupRow, type Granularity, type RollupPartial, type RollupRow } from '../domain/rollup-types.ts';
 import { decodePack, decodePackWhile, encodePack, PackEncoder, type PackEntry } from './rollup-pack-codec.ts';
-import type { Pack } from './rollup-packs.ts';
+import { unpackRows, type Pack } from './rollup-packs.ts';
 import type { RollupQuery } from '../ports/storage.ts';
 
 /**
@@ -172,20 +172,11 @@ export class TotalsBackfill {
       this.granularity = granularity;
       this.bucketStart = bucketStart;
     }
-    // A pack written since ADR 0013 with several scopes starts with their merge; older ones
-    // (and packs of one scope) are merged here.
-    const entries: RollupPartial[] = [];
-    let allScopes: RollupPartial | null = null;
-    decodePackWhile(packed, (e) => {
-      const partial = { count: e.count, sum: e.sum, min: e.min, max: e.max, sketch: e.sketch, lastValue: e.lastValue, lastTs: e.lastTs, hll: e.hll };
-      if (entries.length === 0 && e.project === '' && e.tag === '' && e.dimValue === '') {
-        allScopes = partial;
-        return false;
-      }
-      entries.push(partial);
-      return true;
-    });
-    const total = allScopes ?? (entries.length > 0 ? scopesMerged(entries) : null);
+    // The merging read's rows: a pack's all-scopes entry alone (ADR 0013), or every scope's
+    // entry of a pack written before it (or of one scope), merged here.
+    const rows: RollupRow[] = [];
+    unpackRows('', granularity, { bucketStart, metric, dimName: '' }, packed, { mergeScopes: true }, rows);
+    const total = rows.length > 0 ? scopesMerged(rows) : null;
     if (total !== null) this.totals.set(metric, total);
   }
 
