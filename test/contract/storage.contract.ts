@@ -3,7 +3,7 @@ import { ConflictError } from '../../src/domain/errors.ts';
 import type { RollupRow } from '../../src/domain/rollup-types.ts';
 import { mergeAllPartials } from '../../src/domain/rollup-math.ts';
 import { encodeValues } from '../../src/domain/sketch.ts';
-import type { Storage } from '../../src/ports/storage.ts';
+import type { RollupQuery, Storage } from '../../src/ports/storage.ts';
 import {
   FACTORY_BASE_TS as T0,
   makeEvent,
@@ -732,6 +732,51 @@ export function describeStorageContract(engine: string, makeStorage: () => Promi
         await storage.deleteAllRollups(org);
         expect(await read('hour')).toEqual([]);
         expect(await read('day')).toEqual([]);
+      });
+
+      it('merging reads started together each return what they return alone (ADR 0025)', async () => {
+        const [org, other] = [await newOrg(), await newOrg()];
+        const row = (orgId: string, over: Partial<RollupRow>) => makeRollupRow({ orgId, count: 2, sum: 3, min: 1, max: 2, ...over });
+        for (const [orgId, scale] of [[org, 1], [other, 10]] as const) {
+          const hours = [B0, B1].flatMap((bucketStart) => [
+            row(orgId, { bucketStart, metric: 'calls', project: 'a', sum: scale }),
+            row(orgId, { bucketStart, metric: 'calls', project: 'b', tag: 'eu', sum: 2 * scale }),
+            row(orgId, { bucketStart, metric: 'cost', project: 'a', sum: 3 * scale }),
+            row(orgId, { bucketStart, metric: 'calls', project: '', dimName: 'model', dimValue: 'm1', sum: scale }),
+            row(orgId, { bucketStart, metric: 'calls', project: '', dimName: 'model', dimValue: 'm2', sum: 4 * scale }),
+            row(orgId, { bucketStart, metric: 'cost', project: '', dimName: 'country', dimValue: 'DE', sum: 5 * scale }),
+          ]);
+          await storage.replaceBuckets(orgId, 'hour', [B0, B1], hours);
+          await storage.replaceBuckets(orgId, 'day', [B0], [row(orgId, { granularity: 'day', bucketStart: B0, metric: 'calls', project: 'a', sum: 7 * scale })]);
+        }
+        const range = { from: B0, to: B1 + H, mergeScopes: true } as const;
+        const reads: RollupQuery[] = [
+          { orgId: org, granularity: 'hour', ...range, dimName: '' },
+          { orgId: org, granularity: 'day', ...range, dimName: '' },
+          { orgId: org, granularity: 'hour', ...range, dimName: '', metrics: ['calls'] },
+          { orgId: org, granularity: 'hour', ...range, dimName: '', metrics: ['cost', 'calls', 'cost'] },
+          { orgId: org, granularity: 'hour', ...range, dimName: 'model', metrics: ['calls'] },
+          { orgId: org, granularity: 'hour', ...range, dimName: 'country', metrics: ['calls', 'cost'] },
+          { orgId: org, granularity: 'hour', ...range, dimName: 'model' },
+          { orgId: org, granularity: 'hour', ...range, metrics: ['calls'] },
+          { orgId: org, granularity: 'hour', from: B1, to: B1 + H, mergeScopes: true, dimName: 'model', metrics: ['calls'] },
+          { orgId: org, granularity: 'hour', ...range, dimName: '', metrics: [] },
+          { orgId: other, granularity: 'hour', ...range, dimName: '', metrics: ['calls'] },
+          { orgId: other, granularity: 'hour', ...range, dimName: 'model', metrics: ['calls'] },
+          { orgId: other, granularity: 'day', ...range, dimName: '' },
+        ];
+        const alone: RollupRow[][] = [];
+        for (const query of reads) alone.push(await storage.readRollups(query));
+        // Each read alone answers from its own org, tier, range, metrics and dimension.
+        expect(alone[2]!.map((r) => [r.bucketStart, r.metric, r.sum])).toEqual([[B0, 'calls', 3], [B1, 'calls', 3]]);
+        expect(alone[4]!.map((r) => [r.bucketStart, r.dimValue, r.sum])).toEqual([[B0, 'm1', 1], [B0, 'm2', 4], [B1, 'm1', 1], [B1, 'm2', 4]]);
+        expect(alone[5]!.map((r) => [r.metric, r.dimValue, r.sum])).toEqual([['cost', 'DE', 5], ['cost', 'DE', 5]]);
+        expect(alone[8]!.map((r) => r.bucketStart)).toEqual([B1, B1]);
+        expect(alone[9]).toEqual([]);
+        expect(alone[10]!.map((r) => [r.orgId, r.sum])).toEqual([[other, 30], [other, 30]]);
+        expect(alone[12]!.map((r) => [r.orgId, r.granularity, r.sum])).toEqual([[other, 'day', 70]]);
+        const together = await Promise.all(reads.map((query) => storage.readRollups(query)));
+        together.forEach((rows, i) => expect(rows, `read ${i}`).toEqual(alone[i]));
       });
 
       it('deleteAllRollups clears one organization in every tier', async () => {

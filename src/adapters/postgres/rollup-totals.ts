@@ -11,28 +11,40 @@ import { rewriteTotals, totalsIdsOf, TotalsBackfill, unpackTotals, type BucketTo
  */
 
 /**
- * A merging read of many metrics from bucket totals, in one round trip: the totals of the
- * range, or — when the org still has rows of the pre-packing layout (migration 050), which
- * totals do not cover — a single marker row (bucket_start null); null is then returned and the
- * caller reads pack by pack.
+ * Merging reads of many metrics from bucket totals, several in one round trip (ADR 0025): each
+ * read's totals rows, or null for a read whose org still has rows of the pre-packing layout
+ * (migration 050), which the totals do not cover — the caller reads those pack by pack.
  */
-export async function readTotals(pool: Pool, query: RollupQuery): Promise<RollupRow[] | null> {
-  const result = await pool.query<{ bucket_start: number | null; packed: Buffer | null }>(
-    `WITH legacy AS (SELECT EXISTS (SELECT 1 FROM rollups WHERE org_id = $1) AS present)
-     SELECT t.bucket_start, t.packed FROM rollup_totals AS t, legacy
-      WHERE NOT legacy.present AND t.org_id = $1 AND t.granularity = $2 AND t.bucket_start >= $3 AND t.bucket_start < $4
-     UNION ALL
-     SELECT NULL, NULL FROM legacy WHERE legacy.present
-     ORDER BY 1`,
-    [query.orgId, query.granularity, query.from, query.to],
+export async function readTotals(pool: Pool, queries: readonly RollupQuery[]): Promise<(RollupRow[] | null)[]> {
+  const result = await pool.query<{ read: string; bucket_start: number | null; packed: Buffer | null }>(
+    `SELECT r.read, x.bucket_start, x.packed
+       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) WITH ORDINALITY AS r(org_id, granularity, range_from, range_to, read)
+       CROSS JOIN LATERAL (
+         SELECT NULL::bigint AS bucket_start, NULL::bytea AS packed WHERE EXISTS (SELECT 1 FROM rollups WHERE org_id = r.org_id COLLATE "C")
+         UNION ALL
+         SELECT bucket_start, packed FROM rollup_totals
+          WHERE org_id = r.org_id COLLATE "C" AND granularity = r.granularity COLLATE "C"
+            AND bucket_start >= r.range_from AND bucket_start < r.range_to
+       ) AS x
+      ORDER BY r.read, x.bucket_start NULLS FIRST`,
+    [
+      textArray(queries.map((q) => q.orgId)),
+      textArray(queries.map((q) => q.granularity)),
+      numberArray(queries.map((q) => q.from)),
+      numberArray(queries.map((q) => q.to)),
+    ],
   );
-  const wanted = query.metrics === undefined ? null : new Set(query.metrics);
-  const rows: RollupRow[] = [];
+  const answers = queries.map((): RollupRow[] | null => []);
+  const wanted = queries.map((q) => (q.metrics === undefined ? null : new Set(q.metrics)));
   for (const row of result.rows) {
-    if (row.bucket_start === null || row.packed === null) return null;
-    unpackTotals(query.orgId, query.granularity, row.bucket_start, row.packed, wanted, rows);
+    const index = Number(row.read) - 1;
+    const query = queries[index]!;
+    const out = answers[index]!;
+    // The marker sorts first (NULLS FIRST): the read then gets nothing from the totals.
+    if (row.bucket_start === null || row.packed === null) answers[index] = null;
+    else if (out !== null) unpackTotals(query.orgId, query.granularity, row.bucket_start, row.packed, wanted[index]!, out);
   }
-  return rows;
+  return answers;
 }
 
 /** Inside a whole-bucket replace: these buckets' totals (null = the bucket has no global rows). */
