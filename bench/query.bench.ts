@@ -7,7 +7,7 @@ import { openRawBaseline, type BaselineQuery } from './raw-baseline.ts';
 import type { ServerChildInput, ServerChildReady, ServerChildReport } from './query-server-child.ts';
 import type { BenchSection, BenchTable } from './report.ts';
 import {
-  BENCH_ADMIN_KEY, createBenchContext, createBenchDatabase, fmtInt, fmtMb, fmtMs, fmtSeconds, mark, noCache, percentile,
+  BENCH_ADMIN_KEY, createBenchContext, createBenchDatabase, fmtInt, settleDatabase, fmtMb, fmtMs, fmtSeconds, mark, noCache, percentile,
   type BenchOptions, type CacheKind, type Engine,
 } from './support.ts';
 
@@ -44,6 +44,7 @@ interface EngineFigures {
   loaded: number;
   loadMs: number;
   aggregateMs: number;
+  settleMs: number;
   duckEvents: number;
   duckLoadMs: number;
   cacheKind: CacheKind;
@@ -197,6 +198,8 @@ async function measureEngine(engine: Engine, config: QueryBenchConfig, options: 
     const aggregateMs = performance.now() - aggregateStart;
     options.log(`  ${engine}: ${fmtInt(seeded.accepted)} events loaded in ${fmtSeconds(loadMs)}, aggregated in ${fmtSeconds(aggregateMs)}`);
     await db.closeStorage();
+    const settleMs = await settleDatabase(db.location);
+    options.log(`  ${engine}: database brought to rest (${engine === 'postgres' ? 'VACUUM (ANALYZE)' : 'WAL checkpoint'}) in ${fmtSeconds(settleMs)}`);
 
     duck = await openDuckBaseline(db.location);
     options.log(`  ${engine}: ${fmtInt(duck.events)} events copied into DuckDB in ${fmtSeconds(duck.loadMs)}`);
@@ -230,7 +233,7 @@ async function measureEngine(engine: Engine, config: QueryBenchConfig, options: 
     const report = await server.report();
     options.log(`  ${engine}: server peak RSS ${fmtMb(report.maxRssMb)} (${fmtMb(server.ready.startRssMb)} at start)`);
     return {
-      loaded: seeded.accepted, loadMs, aggregateMs, duckEvents: duck.events, duckLoadMs: duck.loadMs, cacheKind,
+      loaded: seeded.accepted, loadMs, aggregateMs, settleMs, duckEvents: duck.events, duckLoadMs: duck.loadMs, cacheKind,
       server: { ...server.ready, ...report }, endpoints: figures,
     };
   } finally {
@@ -247,7 +250,8 @@ function engineTable(engine: Engine, f: EngineFigures): BenchTable {
   const label = engine === 'sqlite' ? 'SQLite, in-process LRU cache' : 'PostgreSQL, Redis cache';
   return {
     caption:
-      `${label} — ${fmtInt(f.loaded)} events loaded in ${fmtSeconds(f.loadMs)}, aggregated in ${fmtSeconds(f.aggregateMs)}; ` +
+      `${label} — ${fmtInt(f.loaded)} events loaded in ${fmtSeconds(f.loadMs)}, aggregated in ${fmtSeconds(f.aggregateMs)}, ` +
+      `brought to rest (${engine === 'postgres' ? 'VACUUM (ANALYZE)' : 'WAL checkpoint'}) in ${fmtSeconds(f.settleMs)}; ` +
       `copied into DuckDB in ${fmtSeconds(f.duckLoadMs)}; server peak RSS ${fmtMb(f.server.maxRssMb)} ${mark(f.server.maxRssMb <= GOALS.rssMb)} ` +
       `(${fmtMb(f.server.startRssMb)} at start)`,
     header: [
