@@ -150,7 +150,7 @@ await step('aggregate', () =>
 );
 await step('steady', () => {
   const sizes = (values['steady-sizes'] ?? (scale === 'quick' ? '30000,100000' : '100000,1000000')).split(',').map((n) => count(n, 0, 'steady-sizes'));
-  return runSteadyBench(engines, { sizes, orgs: 3, days: 30, steadyEvents: 10_000, rounds: count(values['steady-rounds'], 3, 'steady-rounds') }, options);
+  return runSteadyBench(engines, { sizes, orgs: 3, days: 30, steadyEvents: 10_000, rounds: count(values['steady-rounds'], 7, 'steady-rounds') }, options);
 });
 await step('query', () =>
   runQueryBench(
