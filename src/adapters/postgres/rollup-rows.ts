@@ -6,6 +6,7 @@ import { assertRowChanges } from '../rollup-row-changes.ts';
 import { binaryByteaArray, numberArray, textArray } from './array-literals.ts';
 import { applyTotalChanges } from './rollup-totals.ts';
 import { inTransaction } from './db.ts';
+import { toRollupRow, type RollupDbRow } from './rollup-db-row.ts';
 
 /**
  * Row-level rollup reads and writes for incremental coarse tiers (ADR 0007) over the packed
@@ -25,23 +26,7 @@ const KEY_JOIN = `r.org_id = $1 AND r.granularity = k.granularity COLLATE "C" AN
   AND r.metric = k.metric COLLATE "C" AND r.project = k.project COLLATE "C" AND r.tag = k.tag COLLATE "C"
   AND r.dim_name = k.dim_name COLLATE "C" AND r.dim_value = k.dim_value COLLATE "C"`;
 
-interface KeyedDbRow {
-  granularity: Granularity;
-  bucket_start: number;
-  metric: string;
-  project: string;
-  tag: string;
-  dim_name: string;
-  dim_value: string;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  sketch: Buffer | null;
-  last_value: number | null;
-  last_ts: number | null;
-  hll: Buffer | null;
-}
+type KeyedDbRow = Omit<RollupDbRow, 'org_id'>;
 
 function keyArrays(keys: readonly RollupKey[]): string[] {
   return [
@@ -189,24 +174,7 @@ function legacyRollupRows(pool: Pool) {
           [orgId, ...keyArrays(chunk)],
         );
         for (const row of result.rows) {
-          rows.push({
-            orgId,
-            granularity: row.granularity,
-            bucketStart: row.bucket_start,
-            metric: row.metric,
-            project: row.project,
-            tag: row.tag,
-            dimName: row.dim_name,
-            dimValue: row.dim_value,
-            count: row.count,
-            sum: row.sum,
-            min: row.min,
-            max: row.max,
-            sketch: row.sketch === null ? null : new Uint8Array(row.sketch),
-            lastValue: row.last_value,
-            lastTs: row.last_ts,
-            hll: row.hll === null ? null : new Uint8Array(row.hll),
-          });
+          rows.push(toRollupRow({ ...row, org_id: orgId }));
         }
       }
       return rows;
