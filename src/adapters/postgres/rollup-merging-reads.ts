@@ -49,12 +49,17 @@ export function createMergingReader(pool: Pool): MergingReader {
         (answers) => reads.forEach((read, i) => read.resolve(answers[i]!)),
         (error: unknown) => reads.forEach((read) => read.reject(error)),
       );
-    const totals = batch.filter((read) => readsTotals(read.query));
-    const packs = batch.filter((read) => !readsTotals(read.query) && batchesPacks(read.query));
-    const alone = batch.filter((read) => !readsTotals(read.query) && !batchesPacks(read.query));
-    if (totals.length > 0) void settle(totals, readTotalsOrPacks(pool, totals.map((read) => read.query)));
-    if (packs.length > 0) void settle(packs, readPacksBatch(pool, packs.map((read) => read.query)));
-    for (const read of alone) void settle([read], readPacksAlone(pool, read.query).then((rows) => [rows]));
+    // A microtask that throws would take the process down: whatever goes wrong rejects the reads instead.
+    try {
+      const totals = batch.filter((read) => readsTotals(read.query));
+      const packs = batch.filter((read) => !readsTotals(read.query) && batchesPacks(read.query));
+      const alone = batch.filter((read) => !readsTotals(read.query) && !batchesPacks(read.query));
+      if (totals.length > 0) void settle(totals, readTotalsOrPacks(pool, totals.map((read) => read.query)));
+      if (packs.length > 0) void settle(packs, readPacksBatch(pool, packs.map((read) => read.query)));
+      for (const read of alone) void settle([read], readPacksAlone(pool, read.query).then((rows) => [rows]));
+    } catch (error) {
+      for (const read of batch) read.reject(error);
+    }
   };
 
   return (query) =>
