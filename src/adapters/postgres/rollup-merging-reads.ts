@@ -51,9 +51,9 @@ export function createMergingReader(pool: Pool): MergingReader {
       );
     // A microtask that throws would take the process down: whatever goes wrong rejects the reads instead.
     try {
-      const totals = batch.filter((read) => readsTotals(read.query));
-      const packs = batch.filter((read) => !readsTotals(read.query) && batchesPacks(read.query));
-      const alone = batch.filter((read) => !readsTotals(read.query) && !batchesPacks(read.query));
+      const kinds = { totals: [] as PendingRead[], packs: [] as PendingRead[], alone: [] as PendingRead[] };
+      for (const read of batch) kinds[readKind(read.query)].push(read);
+      const { totals, packs, alone } = kinds;
       if (totals.length > 0) void settle(totals, readTotalsOrPacks(pool, totals.map((read) => read.query)));
       if (packs.length > 0) void settle(packs, readPacksBatch(pool, packs.map((read) => read.query)));
       for (const read of alone) void settle([read], readPacksAlone(pool, read.query).then((rows) => [rows]));
@@ -75,9 +75,13 @@ async function readTotalsOrPacks(pool: Pool, queries: readonly RollupQuery[]): P
   return Promise.all(totals.map((rows, i) => rows ?? readPacksAlone(pool, queries[i]!)));
 }
 
-/** Named metrics of one dimension (or of none): each (read, metric) becomes a primary-key seek. */
-function batchesPacks(query: RollupQuery): boolean {
-  return query.metrics !== undefined && query.metrics.length > 0 && query.dimName !== undefined;
+/**
+ * Bucket totals (ADR 0024); packs of named metrics of one dimension (or of none), each (read,
+ * metric) a primary-key seek in one statement; or, for every metric or every dimension, alone.
+ */
+function readKind(query: RollupQuery): 'totals' | 'packs' | 'alone' {
+  if (readsTotals(query)) return 'totals';
+  return query.metrics !== undefined && query.metrics.length > 0 && query.dimName !== undefined ? 'packs' : 'alone';
 }
 
 const PACK_OR_LEGACY_COLUMNS = (packed: string) => `bucket_start, metric, dim_name, ${packed},

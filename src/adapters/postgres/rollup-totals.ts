@@ -16,9 +16,9 @@ import { rewriteTotals, totalsIdsOf, TotalsBackfill, unpackTotals, type BucketTo
  * (migration 050), which the totals do not cover — the caller reads those pack by pack.
  */
 export async function readTotals(pool: Pool, queries: readonly RollupQuery[]): Promise<(RollupRow[] | null)[]> {
-  const result = await pool.query<{ read: string; bucket_start: number | null; packed: Buffer | null }>(
+  const result = await pool.query<{ read: number; bucket_start: number | null; packed: Buffer | null }>(
     `SELECT r.read, x.bucket_start, x.packed
-       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) WITH ORDINALITY AS r(org_id, granularity, range_from, range_to, read)
+       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::int[]) AS r(org_id, granularity, range_from, range_to, read)
        CROSS JOIN LATERAL (
          SELECT NULL::bigint AS bucket_start, NULL::bytea AS packed WHERE EXISTS (SELECT 1 FROM rollups WHERE org_id = r.org_id COLLATE "C")
          UNION ALL
@@ -32,17 +32,17 @@ export async function readTotals(pool: Pool, queries: readonly RollupQuery[]): P
       textArray(queries.map((q) => q.granularity)),
       numberArray(queries.map((q) => q.from)),
       numberArray(queries.map((q) => q.to)),
+      numberArray(queries.map((_, read) => read)),
     ],
   );
   const answers = queries.map((): RollupRow[] | null => []);
   const wanted = queries.map((q) => (q.metrics === undefined ? null : new Set(q.metrics)));
   for (const row of result.rows) {
-    const index = Number(row.read) - 1;
-    const query = queries[index]!;
-    const out = answers[index]!;
+    const query = queries[row.read]!;
+    const out = answers[row.read]!;
     // The marker sorts first (NULLS FIRST): the read then gets nothing from the totals.
-    if (row.bucket_start === null || row.packed === null) answers[index] = null;
-    else if (out !== null) unpackTotals(query.orgId, query.granularity, row.bucket_start, row.packed, wanted[index]!, out);
+    if (row.bucket_start === null || row.packed === null) answers[row.read] = null;
+    else if (out !== null) unpackTotals(query.orgId, query.granularity, row.bucket_start, row.packed, wanted[row.read]!, out);
   }
   return answers;
 }
