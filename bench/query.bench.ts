@@ -1,20 +1,22 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import http from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { aggregateDirtyBuckets } from '../src/app/aggregate.ts';
 import { seedDemo } from '../src/app/seed-demo.ts';
 import { openDuckBaseline } from './duckdb-baseline.ts';
 import { openRawBaseline, type BaselineQuery } from './raw-baseline.ts';
+import type { ClientChildInput, ClientChildResult } from './query-client-child.ts';
 import type { ServerChildInput, ServerChildReady, ServerChildReport } from './query-server-child.ts';
 import type { BenchSection, BenchTable } from './report.ts';
 import {
-  BENCH_ADMIN_KEY, createBenchContext, createBenchDatabase, fmtInt, settleDatabase, fmtMb, fmtMs, fmtSeconds, mark, noCache, percentile,
+  createBenchContext, createBenchDatabase, fmtInt, settleDatabase, fmtMb, fmtMs, fmtSeconds, mark, noCache, percentile,
   type BenchOptions, type CacheKind, type Engine,
 } from './support.ts';
 
 /**
  * Query latency through HTTP over a generated history (default 1M events, 4 organizations,
  * 90 days; `--full` is the issue's 10M / 20 / 90). The server runs in a child process
- * (query-server-child.ts) so its peak RSS is the query mix's alone. Uncached figures come from
+ * (query-server-child.ts) so its peak RSS is the query mix's alone, and requests are timed from a
+ * client process of its own (query-client-child.ts). Uncached figures come from
  * a server whose cache never hits, cached ones from the mode's real cache; in the same run the
  * raw GROUP BY baseline runs on the same database, and DuckDB answers the same questions from
  * the same raw events copied into it.
@@ -26,6 +28,13 @@ export interface QueryBenchConfig {
   days: number;
   uncachedRequests: number;
   cachedRequests: number;
+  /**
+   * Untimed requests per endpoint and server before the timed ones, rotating organizations. A
+   * fresh server process runs the query path unoptimized at first: one request per organization
+   * left the JIT's warm-up in the uncached p95 (a 30-day series answered in 14 ms p95 over its
+   * first 25 requests, 7 ms from the 50th on), which a running service pays once, not per request.
+   */
+  warmupRequests: number;
   baselineRuns: number;
 }
 
@@ -135,28 +144,20 @@ function startServerChild(input: ServerChildInput): Promise<ServerChild> {
   });
 }
 
-/**
- * One keep-alive connection through node:http, as a service calling meterboard would hold. Not
- * `fetch`: undici's web streams added 2–3 ms of p95 of their own in this process, measured
- * against a server answering a fixed body (ADR 0018), which is the client's time, not the answer's.
- */
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const CLIENT_CHILD = fileURLToPath(new URL('./query-client-child.ts', import.meta.url));
 
-function get(base: string, path: string): Promise<{ ms: number; bytes: number }> {
+/** Times requests from a client process of its own (query-client-child.ts). */
+function runClient(input: ClientChildInput): Promise<ClientChildResult> {
   return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const request = http.get(base + path, { agent, headers: { authorization: `Bearer ${BENCH_ADMIN_KEY}` } }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('error', reject);
-      response.on('end', () => {
-        const ms = performance.now() - started;
-        const body = Buffer.concat(chunks);
-        if (response.statusCode !== 200) reject(new Error(`GET ${path} answered ${response.statusCode}: ${body.toString('utf8', 0, 300)}`));
-        else resolve({ ms, bytes: body.length });
-      });
+    const child = spawn(process.execPath, ['--import', 'tsx', CLIENT_CHILD, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code !== 0 || !line) reject(new Error(`query client child exited with ${code}`));
+      else resolve(JSON.parse(line.slice('RESULT '.length)) as ClientChildResult);
     });
-    request.on('error', reject);
   });
 }
 
@@ -212,10 +213,11 @@ async function measureEngine(engine: Engine, config: QueryBenchConfig, options: 
     for (const endpoint of endpoints(now)) {
       const f: EndpointFigures = { name: endpoint.name, uncached: [], cached: [], baseline: [], duck: [], bytes: 0, serverMaxRssMb: NaN };
       // Warm-up: JIT and the database's page cache, on every organization.
-      for (const org of orgIds) f.bytes = (await get(uncachedBase, endpoint.path(org))).bytes;
-      for (let i = 0; i < config.uncachedRequests; i++) f.uncached.push((await get(uncachedBase, endpoint.path(orgIds[i % orgIds.length]!))).ms);
-      for (const org of orgIds) await get(cachedBase, endpoint.path(org));
-      for (let i = 0; i < config.cachedRequests; i++) f.cached.push((await get(cachedBase, endpoint.path(orgIds[i % orgIds.length]!))).ms);
+      const paths = orgIds.map((org) => endpoint.path(org));
+      const warmups = Math.max(orgIds.length, config.warmupRequests);
+      const uncached = await runClient({ base: uncachedBase, paths, warmups, runs: config.uncachedRequests });
+      [f.uncached, f.bytes] = [uncached.times, uncached.bytes];
+      f.cached = (await runClient({ base: cachedBase, paths, warmups, runs: config.cachedRequests })).times;
       f.serverMaxRssMb = (await server.memory()).maxRssMb;
       const question = endpoint.baseline;
       if (question !== null) {
@@ -289,7 +291,7 @@ export async function runQueryBench(engines: readonly Engine[], config: QueryBen
     scale:
       `${fmtInt(perOrg * config.orgs)} demo events, ${config.orgs} organizations × ${config.days} days (${fmtInt(perOrg)} per organization)` +
       `${full ? ' — the issue\'s scale' : ` — below the issue's 10M / 20 orgs (run with --full for it)`}; ` +
-      `${config.uncachedRequests} uncached and ${config.cachedRequests} cached sequential requests per endpoint over one keep-alive HTTP connection (node:http), rotating organizations; ` +
+      `${config.uncachedRequests} uncached and ${config.cachedRequests} cached sequential requests per endpoint over one keep-alive HTTP connection (node:http) from a client process of its own, rotating organizations, each after ${config.warmupRequests} untimed ones; ` +
       `${config.baselineRuns} raw GROUP BY and DuckDB runs per question (after one warming run), rotating organizations; ratios are the baseline's p95 ÷ meterboard's uncached p95`,
     tables: engines.map((e) => engineTable(e, figures.get(e)!)),
     findings: [],
