@@ -90,7 +90,12 @@ export async function forEachNewEvent(
   visit: (event: FoldedEvent, range: number) => void,
 ): Promise<{ events: number; watermark: string }> {
   return withStreamingClient(pool, async (client) => {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    // The planner expects about one new row (its statistics only know committed, older txids),
+    // so it would read every new row and sort them before sending the first: the fold waited the
+    // whole scan (~10 ms for 3,300 rows) with nothing to do. Without plain sorts it keeps the
+    // index's ts order and sorts each timestamp's few rows by id (Incremental Sort), and the
+    // rows stream while the server reads on. Same order, same rows; this transaction only.
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL enable_sort = off');
     const snapshot = await client.query<{ watermark: string }>('SELECT pg_current_snapshot()::text AS watermark');
     let events = 0;
     for (let index = 0; index < ranges.length; index++) {
