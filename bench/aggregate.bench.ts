@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { seedDemo } from '../src/app/seed-demo.ts';
 import { BUILTIN_METRICS } from '../src/domain/metrics/catalog.ts';
 import type { ChildInput, ChildResult } from './aggregate-child.ts';
 import type { BenchSection } from './report.ts';
-import { createBenchContext, createBenchDatabase, fmtBytes, fmtInt, fmtMb, fmtMs, fmtSeconds, mark, noCache, percentile, type BenchOptions, type Engine } from './support.ts';
+import { createBenchContext, createBenchDatabase, fmtBytes, fmtInt, fmtMb, fmtMs, fmtSeconds, mark, noCache, percentile, runResultChild, type BenchOptions, type Engine } from './support.ts';
 
 /**
  * Aggregation of a fresh backlog (default 1M demo events, 30 days, 3 organizations in three
@@ -31,17 +30,7 @@ const GOALS = { fullMs: { sqlite: 5_000, postgres: 8_000 } as Record<Engine, num
 const CHILD = fileURLToPath(new URL('./aggregate-child.ts', import.meta.url));
 
 export function runChild<R = ChildResult>(input: ChildInput): Promise<R> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-      if (code !== 0 || !line) reject(new Error(`aggregation child exited with ${code}: ${out.slice(-500)}`));
-      else resolve(JSON.parse(line.slice('RESULT '.length)) as R);
-    });
-  });
+  return runResultChild<R>(CHILD, input, 'aggregation child');
 }
 
 async function measureEngine(engine: Engine, config: AggregateBenchConfig, options: BenchOptions): Promise<EngineFigures> {

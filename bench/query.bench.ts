@@ -8,7 +8,7 @@ import type { ClientChildInput, ClientChildResult } from './query-client-child.t
 import type { ServerChildInput, ServerChildReady, ServerChildReport } from './query-server-child.ts';
 import type { BenchSection, BenchTable } from './report.ts';
 import {
-  createBenchContext, createBenchDatabase, fmtInt, settleDatabase, fmtMb, fmtMs, fmtSeconds, mark, noCache, percentile,
+  createBenchContext, createBenchDatabase, fmtInt, settleDatabase, fmtMb, fmtMs, fmtSeconds, mark, noCache, percentile, runResultChild,
   type BenchOptions, type CacheKind, type Engine,
 } from './support.ts';
 
@@ -148,17 +148,7 @@ const CLIENT_CHILD = fileURLToPath(new URL('./query-client-child.ts', import.met
 
 /** Times requests from a client process of its own (query-client-child.ts). */
 function runClient(input: ClientChildInput): Promise<ClientChildResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLIENT_CHILD, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-      if (code !== 0 || !line) reject(new Error(`query client child exited with ${code}`));
-      else resolve(JSON.parse(line.slice('RESULT '.length)) as ClientChildResult);
-    });
-  });
+  return runResultChild<ClientChildResult>(CLIENT_CHILD, input, 'query client child');
 }
 
 async function timeRuns(runs: number, rotate: readonly string[], run: (orgId: string) => Promise<unknown>): Promise<number[]> {

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -171,6 +172,24 @@ export function createBenchContext(storage: Storage, cache: Cache, dataDir = os.
     ...(dayFolder !== undefined ? { dayFolder } : {}),
     passMemory: createHeapGrowthLimit(),
   };
+}
+
+/**
+ * Runs a benchmark script in a process of its own under tsx, its input as one JSON argument, and
+ * resolves with the JSON of the `RESULT {json}` line it prints (its stderr goes to ours).
+ */
+export function runResultChild<R>(script: string, input: unknown, label: string): Promise<R> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code !== 0 || !line) reject(new Error(`${label} exited with ${code}: ${out.slice(-500)}`));
+      else resolve(JSON.parse(line.slice('RESULT '.length)) as R);
+    });
+  });
 }
 
 // ---- measuring -------------------------------------------------------------------------------
