@@ -131,26 +131,45 @@ export function sqliteRollupStore(db: Database): Omit<RollupReader, 'dimensionRe
   }
 
   const packSelects = new Map<string, Statement<[Record<string, unknown>], StoredPack>>();
+  /** How a pack read finds its packs (see packSelectFor). */
+  type PackAccess = 'range' | 'narrow' | 'keyed';
+  function packAccessOf(q: RollupQuery): PackAccess {
+    const few = q.metrics !== undefined && q.metrics.length > 0 && q.metrics.length <= NARROW_READ_METRICS;
+    if (!few) return 'range';
+    return q.dimName !== undefined && q.dimName !== '' ? 'narrow' : 'keyed';
+  }
   function packSelectFor(q: RollupQuery): Statement<[Record<string, unknown>], StoredPack> {
     const byMetric = q.metrics !== undefined && q.metrics.length > 0;
-    // A few metrics of one named dimension: seek each in rollup_packs_by_metric (migration 062).
-    // Many metrics, global packs or every dimension: the range in primary-key order.
-    const narrow = byMetric && q.metrics!.length <= NARROW_READ_METRICS && q.dimName !== undefined && q.dimName !== '';
-    const shape = [byMetric, narrow, q.dimName === undefined ? 'any' : q.dimName === '' ? 'global' : 'dim'].join();
+    const access = packAccessOf(q);
+    const shape = [byMetric, access, q.dimName === undefined ? 'any' : q.dimName === '' ? 'global' : 'dim'].join();
     let statement = packSelects.get(shape);
     if (statement === undefined) {
-      const where = ['org_id = @orgId', 'granularity = @granularity', 'bucket_start >= @from', 'bucket_start < @to'];
-      if (byMetric) where.push('metric IN (SELECT value FROM json_each(@metrics))');
-      if (q.dimName === '') where.push("dim_name = ''");
-      else if (q.dimName !== undefined) where.push('dim_name = @dimName');
-      // The partial index's own condition, literally: only then may a statement name it.
-      if (narrow) where.push("dim_name <> ''");
-      statement = db
-        .prepare<[Record<string, unknown>], StoredPack>(
-          `SELECT bucket_start, metric, dim_name, packed FROM rollup_packs${narrow ? ' INDEXED BY rollup_packs_by_metric' : ''}
-            WHERE ${where.join(' AND ')} ORDER BY bucket_start, metric, dim_name`,
-        )
-        .raw();
+      const dimFilter = q.dimName === '' ? ["dim_name = ''"] : q.dimName !== undefined ? ['dim_name = @dimName'] : [];
+      let text: string;
+      if (access === 'keyed') {
+        // A few metrics, global or of every dimension: the primary key's bucket range would
+        // visit every metric's packs of those buckets (~190 µs for a dashboard's 4 metrics over
+        // 7 days at 10M events, ~120 µs this way). The buckets come from the totals' keys (a
+        // covering index: every bucket holding a global pack has its totals row, and no metric
+        // has dimension packs without its global pack, ADR 0024), then each (bucket, metric) is
+        // a primary-key seek. @metrics holds each metric once.
+        text = `SELECT p.bucket_start, p.metric, p.dim_name, p.packed
+                  FROM rollup_totals AS t CROSS JOIN json_each(@metrics) AS m CROSS JOIN rollup_packs AS p
+                 WHERE t.org_id = @orgId AND t.granularity = @granularity AND t.bucket_start >= @from AND t.bucket_start < @to
+                   AND p.org_id = t.org_id AND p.granularity = t.granularity AND p.bucket_start = t.bucket_start AND p.metric = m.value
+                   ${dimFilter.map((f) => `AND p.${f}`).join(' ')}
+                 ORDER BY p.bucket_start, p.metric, p.dim_name`;
+      } else {
+        // A few metrics of one named dimension: seek each in rollup_packs_by_metric (migration 062).
+        // Many metrics or none named: the range in primary-key order.
+        const where = ['org_id = @orgId', 'granularity = @granularity', 'bucket_start >= @from', 'bucket_start < @to', ...dimFilter];
+        if (byMetric) where.push('metric IN (SELECT value FROM json_each(@metrics))');
+        // The partial index's own condition, literally: only then may a statement name it.
+        if (access === 'narrow') where.push("dim_name <> ''");
+        text = `SELECT bucket_start, metric, dim_name, packed FROM rollup_packs${access === 'narrow' ? ' INDEXED BY rollup_packs_by_metric' : ''}
+            WHERE ${where.join(' AND ')} ORDER BY bucket_start, metric, dim_name`;
+      }
+      statement = db.prepare<[Record<string, unknown>], StoredPack>(text).raw();
       packSelects.set(shape, statement);
     }
     return statement;
@@ -212,7 +231,7 @@ export function sqliteRollupStore(db: Database): Omit<RollupReader, 'dimensionRe
         return totals.read(q.orgId, q.granularity, q.from, q.to, q.metrics === undefined ? null : new Set(q.metrics));
       }
       const params: Record<string, unknown> = { orgId: q.orgId, granularity: q.granularity, from: q.from, to: q.to };
-      if (q.metrics !== undefined && q.metrics.length > 0) params['metrics'] = JSON.stringify(q.metrics);
+      if (q.metrics !== undefined && q.metrics.length > 0) params['metrics'] = JSON.stringify([...new Set(q.metrics)]);
       if (q.dimName !== undefined && q.dimName !== '') params['dimName'] = q.dimName;
       const rows: RollupRow[] = [];
       const filter = { project: q.project, tag: q.tag, mergeScopes: q.mergeScopes };
