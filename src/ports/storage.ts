@@ -176,20 +176,22 @@ export interface RollupQuery {
    * across scopes, with project = tag = '' (ADR 0013). Not allowed with `project` or `tag`.
    */
   mergeScopes?: boolean;
+  /**
+   * Only the rows of these (metric, dimension) pairs — several dimensions' totals at once, such
+   * as a dashboard's errors by status and requests by model and by country — instead of every
+   * dimension of their metrics. Replaces `metrics` and `dimName`, which must then be absent.
+   */
+  pairs?: readonly RollupPair[];
 }
 
-/**
- * How totals for several dimensions are best read:
- * - `one-wide-read`: one read per tier with every dimension, filtered in the process (reads
- *   run one after another and each dimension read walks every row of its bucket range anyway);
- * - `parallel-narrow-reads`: one read per (metric, dimension) in parallel (the server filters
- *   inside the index, and every row returned costs more to decode than to skip).
- */
-export type DimensionReadStrategy = 'one-wide-read' | 'parallel-narrow-reads';
+/** One metric's rows of one dimension ('' = its global rows). */
+export interface RollupPair {
+  metric: string;
+  dimName: string;
+}
 
 /** Rollup reads (queries, day/week/month rebuilds). Read-only. */
 export interface RollupReader {
-  readonly dimensionReads: DimensionReadStrategy;
   readRollups(query: RollupQuery): Promise<RollupRow[]>;
   /**
    * The stored rows of exactly these keys (any tiers and buckets of one org), in no particular

@@ -7,6 +7,7 @@ import { aggregateEvents, compileMetrics } from '../../src/domain/metrics/evalua
 import { mergeAllPartials } from '../../src/domain/rollup-math.ts';
 import type { Granularity, RollupRow } from '../../src/domain/rollup-types.ts';
 import { floorBucket } from '../../src/domain/time-buckets.ts';
+import { sortRollupRows } from '../../src/adapters/rollup-packs.ts';
 import { makeOrg } from '../factories/org.ts';
 import { TEST_DATABASE_URL } from '../support/postgres.ts';
 import { compareRowsWithOracle, compareWithOracle, summarize } from './compare.ts';
@@ -181,6 +182,13 @@ describe.each(ENGINES)('steady passes over pre-pack rollups on %s', (engine) => 
     const monthRows = mixed.filter((row) => row.granularity === 'month' && row.bucketStart === lateMonth && row.dimName !== '');
     expect(monthRows.some((row) => row.project === '')).toBe(true);
     expect(monthRows.some((row) => row.project !== '')).toBe(true);
+    // A read of (metric, dimension) pairs finds the pre-pack rows of its pairs too, as one read per pair does.
+    const legacyPairs = [...new Map(monthRows.filter((row) => row.project !== '').map((row) => [`${row.metric}/${row.dimName}`, { metric: row.metric, dimName: row.dimName }])).values()].slice(0, 3);
+    const month = { orgId: org.id, granularity: 'month' as const, from: lateMonth, to: lateMonth + 1, mergeScopes: true };
+    const byPairs = await t.ctx.storage.readRollups({ ...month, pairs: legacyPairs });
+    const perPair = (await Promise.all(legacyPairs.map((pair) => t.ctx.storage.readRollups({ ...month, metrics: [pair.metric], dimName: pair.dimName })))).flat();
+    expect(byPairs.some((row) => row.project !== '')).toBe(true);
+    expect(sortRollupRows([...byPairs])).toEqual(sortRollupRows(perPair));
   }, HEAVY_TEST_TIMEOUT_MS);
 
   it('a backfill afterwards leaves exactly the oracle rows, all in packs', async () => {

@@ -779,6 +779,47 @@ export function describeStorageContract(engine: string, makeStorage: () => Promi
         together.forEach((rows, i) => expect(rows, `read ${i}`).toEqual(alone[i]));
       });
 
+      it('readRollups of (metric, dimension) pairs returns exactly the rows of those pairs, merged or filtered', async () => {
+        const org = await newOrg();
+        const row = (over: Partial<RollupRow>) => makeRollupRow({ orgId: org, count: 2, sum: 3, min: 1, max: 2, ...over });
+        const hours = [B0, B1].flatMap((bucketStart, i) => [
+          row({ bucketStart, metric: 'calls', project: 'a', sum: 1 + i }),
+          row({ bucketStart, metric: 'calls', project: 'b', tag: 'eu', sum: 2 }),
+          row({ bucketStart, metric: 'calls', project: '', dimName: 'model', dimValue: 'm1', sum: 3 }),
+          row({ bucketStart, metric: 'calls', project: '', dimName: 'model', dimValue: 'm2', sum: 4 + i }),
+          row({ bucketStart, metric: 'calls', project: '', dimName: 'country', dimValue: 'DE', sum: 5 }),
+          row({ bucketStart, metric: 'errors', project: 'a', sum: 6 }),
+          row({ bucketStart, metric: 'errors', project: '', dimName: 'status', dimValue: '500', sum: 7 }),
+          row({ bucketStart, metric: 'errors', project: '', dimName: 'model', dimValue: 'm1', sum: 8 }),
+        ]);
+        await storage.replaceBuckets(org, 'hour', [B0, B1], hours);
+        const range = { orgId: org, granularity: 'hour', from: B0, to: B1 + H } as const;
+        const pairs = [
+          { metric: 'errors', dimName: 'status' },
+          { metric: 'calls', dimName: 'model' },
+          { metric: 'calls', dimName: 'country' },
+          { metric: 'calls', dimName: 'model' },
+        ];
+        for (const flags of [{ mergeScopes: true }, {}, { project: 'a' }, { tag: 'eu' }] as const) {
+          const read = await storage.readRollups({ ...range, ...flags, pairs });
+          const alone: RollupRow[] = [];
+          for (const { metric, dimName } of pairs.slice(0, 3)) alone.push(...(await storage.readRollups({ ...range, ...flags, metrics: [metric], dimName })));
+          expect(comparable(read), JSON.stringify(flags)).toEqual(comparable(alone));
+          expect(read.map((r) => r.bucketStart)).toEqual([...read.map((r) => r.bucketStart)].sort((a, b) => a - b));
+        }
+        // Not every dimension of the pairs' metrics: errors by model and calls' global rows stay out.
+        const merged = await storage.readRollups({ ...range, mergeScopes: true, pairs });
+        expect(merged.map((r) => [r.bucketStart, r.metric, r.dimName, r.dimValue, r.sum])).toEqual([
+          [B0, 'calls', 'country', 'DE', 5], [B0, 'calls', 'model', 'm1', 3], [B0, 'calls', 'model', 'm2', 4], [B0, 'errors', 'status', '500', 7],
+          [B1, 'calls', 'country', 'DE', 5], [B1, 'calls', 'model', 'm1', 3], [B1, 'calls', 'model', 'm2', 5], [B1, 'errors', 'status', '500', 7],
+        ]);
+        const globalPair = await storage.readRollups({ ...range, mergeScopes: true, pairs: [{ metric: 'calls', dimName: '' }] });
+        expect(globalPair.map((r) => [r.bucketStart, r.sum])).toEqual([[B0, 3], [B1, 4]]);
+        expect(await storage.readRollups({ ...range, pairs: [] })).toEqual([]);
+        expect(await storage.readRollups({ ...range, pairs: [{ metric: 'calls', dimName: 'endpoint' }] })).toEqual([]);
+        await expect(storage.readRollups({ ...range, pairs, metrics: ['calls'] })).rejects.toThrow(/pairs/);
+      });
+
       it('deleteAllRollups clears one organization in every tier', async () => {
         const [org, other] = [await newOrg(), await newOrg()];
         await storage.replaceBuckets(org, 'hour', [B0, B1], rowsFor(org));

@@ -41,8 +41,6 @@ export function createPostgresStorage(options: PostgresOptions): PostgresStorage
   return translateOutages<PostgresStorage>({
     engine: 'postgres',
     location: { engine: 'postgres', url: options.url, ...(options.schema !== undefined ? { schema: options.schema } : {}) },
-    // The server filters inside the index; every row returned costs more to decode than to skip.
-    dimensionReads: 'parallel-narrow-reads',
     ...createOrgStore(pool, remembered),
     ...createKeyStore(pool),
     ...createDirtyQueue(pool),

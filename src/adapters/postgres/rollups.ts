@@ -7,6 +7,7 @@ import { replaceBucketRows } from './rollups-replace.ts';
 import { createMergingReader } from './rollup-merging-reads.ts';
 import { rollupFilters, ROLLUP_COLUMNS, toRollupRow, type RollupDbRow } from './rollup-db-row.ts';
 import { unpackRows } from '../rollup-packs.ts';
+import { byPack, pairsOf } from '../rollup-pairs.ts';
 
 function assertRowsBelong(orgId: string, granularity: Granularity, buckets: ReadonlySet<number>, rows: readonly RollupRow[]): void {
   for (const row of rows) {
@@ -39,9 +40,9 @@ async function rollupOrgIds(pool: Pool): Promise<string[]> {
   return [...ids].sort();
 }
 
-export function createRollupStore(pool: Pool): Omit<RollupReader, 'dimensionReads' | 'readRollupsByKey'> & Omit<RollupWriter, 'writeRollupRows'> & Pick<RetentionStore, 'deleteRollupsBefore' | 'countRollupsBefore'> {
+export function createRollupStore(pool: Pool): Omit<RollupReader, 'readRollupsByKey'> & Omit<RollupWriter, 'writeRollupRows'> & Pick<RetentionStore, 'deleteRollupsBefore' | 'countRollupsBefore'> {
   const readMerging = createMergingReader(pool);
-  return {
+  const store: ReturnType<typeof createRollupStore> = {
     async replaceBuckets(orgId, granularity, bucketStarts, rows) {
       const buckets = new Set(bucketStarts);
       assertRowsBelong(orgId, granularity, buckets, rows);
@@ -51,6 +52,11 @@ export function createRollupStore(pool: Pool): Omit<RollupReader, 'dimensionRead
     },
 
     async readRollups(query) {
+      if (query.pairs !== undefined) {
+        // One read per pair: merging ones started together go out as one statement (ADR 0025).
+        const answers = await Promise.all(pairsOf(query).map((pair) => store.readRollups({ ...query, pairs: undefined, metrics: [pair.metric], dimName: pair.dimName })));
+        return answers.flat().sort(byPack);
+      }
       if (query.metrics !== undefined && query.metrics.length === 0) return [];
       // Query reads (small, many per answer): batched, packs and legacy rows in one round trip.
       if (query.mergeScopes === true) return readMerging(query);
@@ -166,6 +172,7 @@ export function createRollupStore(pool: Pool): Omit<RollupReader, 'dimensionRead
       await pool.query('DELETE FROM hour_folds WHERE org_id = $1 AND hour_start >= $2 AND hour_start < $3', [orgId, from, to]);
     },
   };
+  return store;
 }
 
 /** Rows of the pre-packing layout (migration 050), still read until their bucket is rewritten. */

@@ -4,6 +4,7 @@ import { withRelaxedCommit } from './relaxed-commit.ts';
 import type { Granularity, RollupRow } from '../../domain/rollup-types.ts';
 import type { LeaseStore, RetentionStore, RollupQuery, RollupReader, RollupWriter } from '../../ports/storage.ts';
 import { packRows, unpackRows, type Pack } from '../rollup-packs.ts';
+import { pairKey, pairKeySet, pairsOf } from '../rollup-pairs.ts';
 import { readsTotals } from '../rollup-totals.ts';
 import { sqliteRollupTotals } from './sqlite-rollup-totals.ts';
 
@@ -57,7 +58,7 @@ function assertRowsInBuckets(orgId: string, granularity: Granularity, buckets: R
 /** Metrics a read may name and still seek them one by one (see packSelectFor). */
 const NARROW_READ_METRICS = 8;
 
-export function sqliteRollupStore(db: Database): Omit<RollupReader, 'dimensionReads' | 'readRollupsByKey'> & Omit<RollupWriter, 'writeRollupRows'> & Pick<RetentionStore, 'deleteRollupsBefore' | 'countRollupsBefore'> & LeaseStore {
+export function sqliteRollupStore(db: Database): Omit<RollupReader, 'readRollupsByKey'> & Omit<RollupWriter, 'writeRollupRows'> & Pick<RetentionStore, 'deleteRollupsBefore' | 'countRollupsBefore'> & LeaseStore {
   const sql = lazy(() => ({
     // Rows of the pre-packing layout (migration 050) are deleted with their bucket, never written.
     deleteLegacyBucket: db.prepare<[string, Granularity, number]>(
@@ -99,6 +100,18 @@ export function sqliteRollupStore(db: Database): Omit<RollupReader, 'dimensionRe
        WHERE leases.holder = excluded.holder OR leases.expires_at <= ?`,
     ),
     releaseLease: db.prepare<[string, string]>('DELETE FROM leases WHERE name = ? AND holder = ?'),
+    // Named (metric, dimension) pairs: buckets from the totals' keys, then one primary-key seek
+    // per (bucket, metric, dimension) — the same invariants as the keyed read below (ADR 0024).
+    pairPacks: db
+      .prepare<[Record<string, unknown>], StoredPack>(
+        `SELECT p.bucket_start, p.metric, p.dim_name, p.packed
+           FROM rollup_totals AS t CROSS JOIN json_each(@pairs) AS k CROSS JOIN rollup_packs AS p
+          WHERE t.org_id = @orgId AND t.granularity = @granularity AND t.bucket_start >= @from AND t.bucket_start < @to
+            AND p.org_id = t.org_id AND p.granularity = t.granularity AND p.bucket_start = t.bucket_start
+            AND p.metric = k.value ->> 0 AND p.dim_name = k.value ->> 1
+          ORDER BY p.bucket_start, p.metric, p.dim_name`,
+      )
+      .raw(),
   }));
 
   // One prepared statement per combination of present filters: an `(@x IS NULL OR …)` form
@@ -215,6 +228,35 @@ export function sqliteRollupStore(db: Database): Omit<RollupReader, 'dimensionRe
     for (const [hour, watermark] of folds) sql().putFold.run(orgId, hour, watermark);
   });
 
+  function unpacked(q: RollupQuery, packs: readonly StoredPack[]): RollupRow[] {
+    const rows: RollupRow[] = [];
+    const filter = { project: q.project, tag: q.tag, mergeScopes: q.mergeScopes };
+    for (const [bucketStart, metric, dimName, packed] of packs) unpackRows(q.orgId, q.granularity, { bucketStart, metric, dimName }, packed, filter, rows);
+    return rows;
+  }
+  function legacyParams(q: RollupQuery, params: Record<string, unknown>): Record<string, unknown> {
+    if (q.project !== undefined) params['project'] = q.project;
+    if (q.tag !== undefined) params['tag'] = q.tag;
+    return params;
+  }
+  /** Buckets not rewritten since migration 050; row-level writes move a key into a pack, so no key is in both tables. */
+  function withLegacyRows(rows: RollupRow[], legacy: readonly StoredRollup[]): RollupRow[] {
+    if (legacy.length === 0) return rows;
+    for (const row of legacy) rows.push(toRollup(row));
+    return rows.sort((a, b) => a.bucketStart - b.bucketStart);
+  }
+  function readPairs(q: RollupQuery): RollupRow[] {
+    const pairs = pairsOf(q);
+    if (pairs.length === 0) return [];
+    const params: Record<string, unknown> = { orgId: q.orgId, granularity: q.granularity, from: q.from, to: q.to };
+    const rows = unpacked(q, sql().pairPacks.all({ ...params, pairs: JSON.stringify(pairs.map((pair) => [pair.metric, pair.dimName])) }));
+    if (sql().legacyRowsOf.get(q.orgId) === undefined) return rows;
+    const byMetric = { ...q, pairs: undefined, metrics: [...new Set(pairs.map((pair) => pair.metric))] };
+    const legacy = selectFor(byMetric).all(legacyParams(q, { ...params, metrics: JSON.stringify(byMetric.metrics) }));
+    const wanted = pairKeySet(pairs);
+    return withLegacyRows(rows, legacy.filter((row) => wanted.has(pairKey(row[3], row[6]))));
+  }
+
   return {
     async replaceBuckets(orgId, granularity, bucketStarts, rows) {
       const buckets = new Set(bucketStarts);
@@ -225,6 +267,7 @@ export function sqliteRollupStore(db: Database): Omit<RollupReader, 'dimensionRe
       }
     },
     async readRollups(q) {
+      if (q.pairs !== undefined) return readPairs(q);
       if (q.metrics !== undefined && q.metrics.length === 0) return [];
       // Buckets of the pre-packing layout have no totals (ADR 0024): such an org is read pack by pack.
       if (readsTotals(q) && sql().legacyRowsOf.get(q.orgId) === undefined) {
@@ -233,21 +276,11 @@ export function sqliteRollupStore(db: Database): Omit<RollupReader, 'dimensionRe
       const params: Record<string, unknown> = { orgId: q.orgId, granularity: q.granularity, from: q.from, to: q.to };
       if (q.metrics !== undefined && q.metrics.length > 0) params['metrics'] = JSON.stringify([...new Set(q.metrics)]);
       if (q.dimName !== undefined && q.dimName !== '') params['dimName'] = q.dimName;
-      const rows: RollupRow[] = [];
-      const filter = { project: q.project, tag: q.tag, mergeScopes: q.mergeScopes };
-      for (const [bucketStart, metric, dimName, packed] of packSelectFor(q).all(params)) {
-        unpackRows(q.orgId, q.granularity, { bucketStart, metric, dimName }, packed, filter, rows);
-      }
+      const rows = unpacked(q, packSelectFor(q).all(params));
       // Most databases hold no row of the pre-packing layout (migration 050) any more: a probe
       // (~4 µs) instead of the filtered read (25–90 µs, several per answer).
       if (sql().legacyRowsOf.get(q.orgId) === undefined) return rows;
-      if (q.project !== undefined) params['project'] = q.project;
-      if (q.tag !== undefined) params['tag'] = q.tag;
-      const legacy = selectFor(q).all(params);
-      if (legacy.length === 0) return rows;
-      // Buckets not rewritten since migration 050; row-level writes move a key into a pack, so no key is in both tables.
-      for (const row of legacy) rows.push(toRollup(row));
-      return rows.sort((a, b) => a.bucketStart - b.bucketStart);
+      return withLegacyRows(rows, selectFor(q).all(legacyParams(q, params)));
     },
     async rollupMetricNames(orgId) {
       return sql().metricNames.all(orgId, orgId);

@@ -80,8 +80,6 @@ export function createSqliteStorage(options: SqliteStorageOptions): SqliteStorag
   return translateOutages<SqliteStorage>({
     engine: 'sqlite',
     location: file === '' || file === ':memory:' || file.startsWith('file::memory:') ? null : { engine: 'sqlite', file },
-    // Reads run one after another on one connection and each dimension read walks every row of its bucket range.
-    dimensionReads: 'one-wide-read',
     ...sqliteOrgStore(db),
     ...sqliteEventStore(db),
     ...sqliteRollupStore(db),

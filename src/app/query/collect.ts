@@ -4,7 +4,7 @@ import { seriesPieces } from '../../domain/query-plan.ts';
 import { mergeAllPartials, toStats, type RollupStats } from '../../domain/rollup-math.ts';
 import type { RollupPartial, RollupRow } from '../../domain/rollup-types.ts';
 import type { PartialsDeps } from './query-deps.ts';
-import { needsRawEvents, readPartials } from './read-partials.ts';
+import { readPartials } from './read-partials.ts';
 
 /**
  * The merge stage: rows from every tier and from raw events become one partial per
@@ -50,9 +50,8 @@ export async function collectTotals(ctx: PartialsDeps, request: CollectRequest, 
 }
 
 /**
- * Totals for several (metric, dimension) pairs. Returns dimension name → totals. The rollup
- * reader says which read pattern suits it (RollupReader.dimensionReads): one wide read per
- * tier filtered here, or one narrow read per pair in parallel.
+ * Totals for several (metric, dimension) pairs, read together (one read per tier: the reader
+ * seeks each pair's packs; raw edges scanned once for every pair). Returns dimension name → totals.
  */
 export async function collectDimensionTotals(
   ctx: PartialsDeps,
@@ -61,26 +60,9 @@ export async function collectDimensionTotals(
   pieces: readonly PlanPiece[],
 ): Promise<Map<string, Totals>> {
   const metrics = [...new Set(wants.map((want) => want.metric))];
+  const pairs = wants.map((want) => ({ metric: want.metric.name, dimName: want.dimName }));
   const byDimName = new Map<string, RollupRow[]>(wants.map((want) => [want.dimName, []]));
-  const wanted = new Set(wants.map((want) => `${want.metric.name}\u0000${want.dimName}`));
-  const keep = (rows: readonly RollupRow[]) => {
-    for (const row of rows) if (wanted.has(`${row.metric}\u0000${row.dimName}`)) byDimName.get(row.dimName)!.push(row);
-  };
-  // Scoped dimension questions are read from raw events (needsRawEvents): one scan, not one per pair.
-  if (ctx.rollupReader.dimensionReads === 'parallel-narrow-reads' && !needsRawEvents({ ...request, dimName: undefined })) {
-    // Narrow rollup reads per pair, but raw edges scanned once for every pair: each scan is a
-    // cursor in a transaction on PostgreSQL (five round trips), and the pairs share the edges.
-    const rollupPieces = pieces.filter((piece) => piece.kind !== 'raw');
-    const rawPieces = pieces.filter((piece) => piece.kind === 'raw');
-    const [narrow, raw] = await Promise.all([
-      Promise.all(wants.map((want) => readPartials(ctx, { ...request, metrics: [want.metric], dimName: want.dimName, pieces: rollupPieces }))),
-      rawPieces.length === 0 ? [] : readPartials(ctx, { ...request, metrics, dimName: undefined, pieces: rawPieces }),
-    ]);
-    for (const rows of narrow) keep(rows);
-    keep(raw);
-  } else {
-    keep(await readPartials(ctx, { ...request, metrics, dimName: undefined, pieces }));
-  }
+  for (const row of await readPartials(ctx, { ...request, metrics, dimName: undefined, pairs, pieces })) byDimName.get(row.dimName)!.push(row);
   const result = new Map<string, Totals>();
   for (const [dimName, dimRows] of byDimName) {
     const totals: Totals = new Map();

@@ -2,6 +2,7 @@ import { compileMetrics, RollupAccumulator, type CompiledMetrics } from '../../d
 import { metricEventTypes, type MetricDefinition } from '../../domain/metrics/definition.ts';
 import { fetchRanges, type PlanPiece } from '../../domain/query-plan.ts';
 import type { RollupRow } from '../../domain/rollup-types.ts';
+import type { RollupPair } from '../../ports/storage.ts';
 import type { PartialsDeps } from './query-deps.ts';
 import { ValidationError } from '../../domain/errors.ts';
 
@@ -19,6 +20,8 @@ export interface PartialsRequest {
   tag?: string | undefined;
   /** '' = global rows; a name = that dimension's rows; undefined = every dimension's rows (not global ones). */
   dimName: string | undefined;
+  /** With `dimName` undefined: only these (metric, dimension) pairs' rows (`metrics` must hold their metrics, for raw events). */
+  pairs?: readonly RollupPair[] | undefined;
   pieces: readonly PlanPiece[];
 }
 
@@ -115,22 +118,23 @@ export async function readPartials(ctx: PartialsDeps, request: PartialsRequest):
             granularity: range.granularity!,
             from: range.from,
             to: range.to,
-            metrics: metricNames,
+            ...(request.pairs === undefined ? { metrics: metricNames, dimName: request.dimName } : { pairs: request.pairs }),
             project: request.project,
             tag: request.tag,
-            dimName: request.dimName,
             // Every caller merges rows per (metric, dimension value, bucket or range) and ignores their scope.
             mergeScopes: request.project === undefined && request.tag === undefined,
           }),
     ),
   );
   const wanted = metricNames === undefined ? null : new Set(metricNames);
+  const wantedPairs = request.pairs === undefined ? null : new Set(request.pairs.map((pair) => `${pair.metric}\u0000${pair.dimName}`));
   const rows: RollupRow[] = [];
   for (const batch of batches) {
     for (const row of batch) {
       // Raw evaluation yields every metric and dimension of the scanned events; rollup reads are already narrowed.
       if (request.dimName === undefined ? row.dimName === '' : row.dimName !== request.dimName) continue;
       if (wanted !== null && !wanted.has(row.metric)) continue;
+      if (wantedPairs !== null && !wantedPairs.has(`${row.metric}\u0000${row.dimName}`)) continue;
       rows.push(row);
     }
   }
