@@ -22,6 +22,8 @@ export interface ClientChildInput {
 export interface ClientChildResult {
   /** Milliseconds per timed request, in order: from sending it to its body's last byte. */
   times: number[];
+  /** The same for the untimed warm-up requests before them (reported apart, never in the figures). */
+  warmupTimes: number[];
   /** Size of the last response body. */
   bytes: number;
 }
@@ -53,14 +55,19 @@ function get(base: string, path: string): Promise<{ ms: number; bytes: number }>
 async function main(input: ClientChildInput): Promise<ClientChildResult> {
   let bytes = 0;
   const pathAt = (i: number) => input.paths[i % input.paths.length]!;
-  for (let i = 0; i < input.warmups; i++) bytes = (await get(input.base, pathAt(i))).bytes;
+  const warmupTimes: number[] = [];
+  for (let i = 0; i < input.warmups; i++) {
+    const answer = await get(input.base, pathAt(i));
+    warmupTimes.push(answer.ms);
+    bytes = answer.bytes;
+  }
   const times: number[] = [];
   for (let i = 0; i < input.runs; i++) {
     const answer = await get(input.base, pathAt(i));
     times.push(answer.ms);
     bytes = answer.bytes;
   }
-  return { times, bytes };
+  return { times, warmupTimes, bytes };
 }
 
 const input = JSON.parse(process.argv[2] ?? '{}') as ClientChildInput;

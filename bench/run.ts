@@ -161,7 +161,7 @@ await step('query', () =>
       days: count(values['query-days'], 90, 'query-days'),
       uncachedRequests: scale === 'quick' ? 30 : 200,
       cachedRequests: scale === 'quick' ? 100 : 1_000,
-      warmupRequests: scale === 'quick' ? 20 : 100,
+      warmupRequests: scale === 'quick' ? 20 : 1_000,
       baselineRuns: scale === 'quick' ? 5 : 20,
     },
     options,
