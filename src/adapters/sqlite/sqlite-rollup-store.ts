@@ -100,8 +100,9 @@ export function sqliteRollupStore(db: Database): Omit<RollupReader, 'readRollups
        WHERE leases.holder = excluded.holder OR leases.expires_at <= ?`,
     ),
     releaseLease: db.prepare<[string, string]>('DELETE FROM leases WHERE name = ? AND holder = ?'),
-    // Named (metric, dimension) pairs: buckets from the totals' keys, then one primary-key seek
-    // per (bucket, metric, dimension) — the same invariants as the keyed read below (ADR 0024).
+    // Named (metric, dimension) pairs (ADR 0026): buckets from the totals' keys, then one seek of
+    // the pack key (its unique index, ADR 0027) per (bucket, metric, dimension) — the same
+    // invariants as the keyed read below (ADR 0024).
     pairPacks: db
       .prepare<[Record<string, unknown>], StoredPack>(
         `SELECT p.bucket_start, p.metric, p.dim_name, p.packed
@@ -160,12 +161,12 @@ export function sqliteRollupStore(db: Database): Omit<RollupReader, 'readRollups
       const dimFilter = q.dimName === '' ? ["dim_name = ''"] : q.dimName !== undefined ? ['dim_name = @dimName'] : [];
       let text: string;
       if (access === 'keyed') {
-        // A few metrics, global or of every dimension: the primary key's bucket range would
+        // A few metrics, global or of every dimension: the pack key's bucket range would
         // visit every metric's packs of those buckets (~190 µs for a dashboard's 4 metrics over
         // 7 days at 10M events, ~120 µs this way). The buckets come from the totals' keys (a
         // covering index: every bucket holding a global pack has its totals row, and no metric
         // has dimension packs without its global pack, ADR 0024), then each (bucket, metric) is
-        // a primary-key seek. @metrics holds each metric once.
+        // a seek of the pack key. @metrics holds each metric once.
         text = `SELECT p.bucket_start, p.metric, p.dim_name, p.packed
                   FROM rollup_totals AS t CROSS JOIN json_each(@metrics) AS m CROSS JOIN rollup_packs AS p
                  WHERE t.org_id = @orgId AND t.granularity = @granularity AND t.bucket_start >= @from AND t.bucket_start < @to
