@@ -109,8 +109,9 @@ export async function readPartials(ctx: PartialsDeps, request: PartialsRequest):
     assertRawEventsKept(ctx, request);
     pieces = request.pieces.map((piece): PlanPiece => (piece.kind === 'raw' ? piece : { kind: 'raw', from: piece.from, to: piece.to }));
   }
+  const ranges = fetchRanges(pieces);
   const batches = await Promise.all(
-    fetchRanges(pieces).map((range) =>
+    ranges.map((range) =>
       range.kind === 'raw'
         ? rawRows(ctx, request, range.from, range.to, pieces)
         : ctx.rollupReader.readRollups({
@@ -129,14 +130,16 @@ export async function readPartials(ctx: PartialsDeps, request: PartialsRequest):
   const wanted = metricNames === undefined ? null : new Set(metricNames);
   const wantedPairs = request.pairs === undefined ? null : new Set(request.pairs.map((pair) => `${pair.metric}\u0000${pair.dimName}`));
   const rows: RollupRow[] = [];
-  for (const batch of batches) {
+  batches.forEach((batch, i) => {
+    // Raw evaluation yields every metric and dimension of the scanned events; a read of pairs
+    // returns only its pairs, so only raw rows are matched against them (a key per row).
+    const pairsToMatch = ranges[i]!.kind === 'raw' ? wantedPairs : null;
     for (const row of batch) {
-      // Raw evaluation yields every metric and dimension of the scanned events; rollup reads are already narrowed.
       if (request.dimName === undefined ? row.dimName === '' : row.dimName !== request.dimName) continue;
       if (wanted !== null && !wanted.has(row.metric)) continue;
-      if (wantedPairs !== null && !wantedPairs.has(`${row.metric}\u0000${row.dimName}`)) continue;
+      if (pairsToMatch !== null && !pairsToMatch.has(`${row.metric}\u0000${row.dimName}`)) continue;
       rows.push(row);
     }
-  }
+  });
   return rows;
 }
