@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { aggregateDirtyBuckets } from '../src/app/aggregate.ts';
 import { seedDemo } from '../src/app/seed-demo.ts';
+import { floorBucket, nextBucket } from '../src/domain/time-buckets.ts';
 import { openDuckBaseline } from './duckdb-baseline.ts';
 import { openRawBaseline, type BaselineQuery } from './raw-baseline.ts';
 import type { ClientChildInput, ClientChildResult } from './query-client-child.ts';
@@ -65,6 +66,9 @@ interface EngineFigures {
   cacheKind: CacheKind;
   server: ServerChildReady & ServerChildReport;
   endpoints: EndpointFigures[];
+  /** When the questions' ranges end, and the organizations' time zones (see rawEdgeFinding). */
+  questionsAt: number;
+  timeZones: string[];
 }
 
 const GOALS = { uncachedP95: 20, cachedP95: 2, ratio: 50, rssMb: 300 };
@@ -245,6 +249,7 @@ async function measureEngine(engine: Engine, config: QueryBenchConfig, options: 
     return {
       loaded: seeded.accepted, loadMs, aggregateMs, settleMs, duckEvents: duck.events, duckLoadMs: duck.loadMs, cacheKind,
       server: { ...server.ready, ...report }, endpoints: figures,
+      questionsAt: now, timeZones: seeded.orgs.map((o) => o.timezone),
     };
   } finally {
     server?.kill();
@@ -295,6 +300,25 @@ function warmupFinding(engine: Engine, warmups: number, f: EngineFigures): strin
   return `${engine}: warm-up, the first ${fmtInt(warmups)} uncached requests of each question, asked in turn by a fresh server process before any is timed (p50 / p95, not in the table): ${figures.join('; ')}.`;
 }
 
+/**
+ * The questions that start N days before "now" start inside an hour, and their first piece
+ * (up to the first whole hour of the organization's zone) is folded from raw events on every
+ * request; ADR 0017 spares only the end. How many minutes that is depends on the minute the
+ * benchmark runs at (0 to 59), so runs at different minutes do different work.
+ */
+function rawEdgeFinding(engine: Engine, f: EngineFigures): string {
+  const start = f.questionsAt - 30 * DAY;
+  const byMinutes = new Map<number, Set<string>>();
+  for (const zone of new Set(f.timeZones)) {
+    const floor = floorBucket(start, 'hour', zone);
+    const minutes = floor === start ? 0 : Math.round((nextBucket(floor, 'hour', zone) - start) / 60_000);
+    (byMinutes.get(minutes) ?? byMinutes.set(minutes, new Set()).get(minutes)!).add(zone);
+  }
+  const at = new Date(f.questionsAt).toISOString().slice(11, 16);
+  const spans = [...byMinutes].map(([minutes, zones]) => `${minutes} min in ${[...zones].join(', ')}`);
+  return `${engine}: the ranges end at ${at} UTC; the summary, series and breakdown start 90 or 30 days earlier, inside an hour, and each of their requests also folds the raw events before the range's first whole hour: ${spans.join('; ')} (0–59 minutes depending on when the benchmark runs; the dashboard starts at local midnight).`;
+}
+
 export async function runQueryBench(engines: readonly Engine[], config: QueryBenchConfig, options: BenchOptions): Promise<BenchSection> {
   const figures = new Map<Engine, EngineFigures>();
   for (const engine of engines) figures.set(engine, await measureEngine(engine, config, options));
@@ -308,6 +332,6 @@ export async function runQueryBench(engines: readonly Engine[], config: QueryBen
       `${config.uncachedRequests} uncached and ${config.cachedRequests} cached sequential requests per endpoint over one keep-alive HTTP connection (node:http) from a client process of its own, rotating organizations, after ${config.warmupRequests} untimed ones of every question (the mix first, then each question's own again), and once the benchmark's own process (which loaded the history and holds DuckDB) is idle; ` +
       `${config.baselineRuns} raw GROUP BY and DuckDB runs per question (after one warming run), rotating organizations; ratios are the baseline's p95 ÷ meterboard's uncached p95`,
     tables: engines.map((e) => engineTable(e, figures.get(e)!)),
-    findings: engines.map((e) => warmupFinding(e, config.warmupRequests, figures.get(e)!)),
+    findings: engines.flatMap((e) => [warmupFinding(e, config.warmupRequests, figures.get(e)!), rawEdgeFinding(e, figures.get(e)!)]),
   };
 }
