@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withoutFloatNoise } from '../../src/app/query/cached-query.ts';
+import { stringifyWithoutFloatNoise, withoutFloatNoise } from '../../src/app/query/json-numbers.ts';
 import { roundLikePython } from '../../src/domain/python-round.ts';
 
 describe('numbers in API answers', () => {
@@ -39,6 +39,49 @@ describe('numbers in API answers', () => {
     for (const value of values) {
       if (Number.isInteger(value)) continue;
       expect(withoutFloatNoise('', value), String(value)).toBe(byPattern(value));
+      // Cleaning a cleaned number changes nothing (stringifyWithoutFloatNoise relies on it).
+      expect(withoutFloatNoise('', withoutFloatNoise('', value)), String(value)).toBe(byPattern(value));
+    }
+  });
+
+  it('serialize an answer to the same text as JSON.stringify with the replacer, whatever it holds', () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const number = () => [0.1 + 0.2, random() * 1e3, Math.round(random() * 1e4) / 1e4 + 0.7, 4.444722829999995, 42, -0, NaN, Infinity][Math.floor(random() * 8)]!;
+    const tree = (depth: number): unknown => {
+      const kind = Math.floor(random() * (depth > 3 ? 4 : 7));
+      if (kind === 0) return number();
+      if (kind === 1) return ['text', null, true, undefined][Math.floor(random() * 4)];
+      if (kind === 2 || kind === 3) return number();
+      if (kind === 4) return Array.from({ length: Math.floor(random() * 5) }, () => tree(depth + 1));
+      const object: Record<string, unknown> = {};
+      for (let i = 0; i < Math.floor(random() * 5); i++) object[`k${i}`] = tree(depth + 1);
+      return object;
+    };
+    const expected = (value: unknown) => JSON.stringify(value, withoutFloatNoise);
+    for (let i = 0; i < 2_000; i++) {
+      const value = tree(0);
+      const before = expected(value);
+      expect(stringifyWithoutFloatNoise(value)).toBe(before);
+    }
+    // What the in-place path leaves to the replacer: toJSON, class instances, frozen or read-only holders.
+    class Point {
+      constructor(readonly x: number) {}
+    }
+    const readOnly = Object.defineProperty({}, 'cost', { get: () => 0.1 + 0.2, enumerable: true });
+    const odd = [
+      { at: new Date(0), cost: 0.1 + 0.2 },
+      { point: new Point(0.1 + 0.2), cost: 0.1 + 0.2 },
+      { series: [Object.freeze({ cost: 0.1 + 0.2 })], total: 0.1 + 0.2 },
+      { nested: readOnly, total: 0.1 + 0.2 },
+      { custom: { toJSON: () => ({ cost: 0.1 + 0.2 }) } },
+      Object.assign(Object.create(null) as object, { cost: 0.1 + 0.2 }),
+      [new Map([['a', 1]]), 0.1 + 0.2],
+    ];
+    for (const value of odd) {
+      const text = stringifyWithoutFloatNoise(value);
+      expect(text).toBe(expected(value));
+      expect(text).not.toContain('0.30000000000000004');
     }
   });
 

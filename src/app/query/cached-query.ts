@@ -3,6 +3,7 @@ import type { Organization } from '../../domain/organization.ts';
 import { MAX_RESPONSE_BYTES, responseTooLarge } from '../../domain/response-cap.ts';
 import { floorBucket } from '../../domain/time-buckets.ts';
 import type { AppContext } from '../context.ts';
+import { stringifyWithoutFloatNoise } from './json-numbers.ts';
 
 /**
  * Whole-response caching for query endpoints. The key holds the organization, its data
@@ -115,7 +116,7 @@ export async function cachedJson(ctx: Pick<AppContext, 'cache' | 'clock' | 'data
     const cached = await safely(ctx, () => ctx.cache.get(key));
     if (cached !== undefined) return { body: cached, hit: true };
   }
-  const json = JSON.stringify(await compute(), withoutFloatNoise);
+  const json = stringifyWithoutFloatNoise(await compute());
   checkResponseBytes(json);
   // Encoded once here: the socket would encode the text anyway, and every hit reuses these bytes.
   const body = Buffer.from(json, 'utf8');
@@ -132,44 +133,6 @@ export function checkResponseBytes(text: string, hint = NARROWING_HINT): void {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_RESPONSE_BYTES) throw responseTooLarge(bytes, hint);
 }
-
-/**
- * Sums of decimal inputs pick up binary noise (0.1 + 0.2 = 0.30000000000000004). Fifteen
- * significant digits are exact for every decimal a double can carry, so rounding there drops
- * a single addition's noise. A float sum of hundreds of values (a busy hour's costs) drifts
- * into the 15th digit itself (4.44472282999999 for 4.44472283): a 15-digit form that ends in a
- * run of 0s or 9s and one stray digit is rounded to 14. The only digit that can cost is a
- * 15th significant digit sent right after five 0s or 9s (1.00000000000001 → 1).
- */
-export function withoutFloatNoise(_key: string, value: unknown): unknown {
-  if (typeof value !== 'number' || !Number.isFinite(value) || Number.isInteger(value)) return value;
-  const fifteen = value.toPrecision(15);
-  return Number(hasNoiseTail(fifteen) ? value.toPrecision(14) : fifteen);
-}
-
-/**
- * Whether the fifteen significant digits of a `toPrecision(15)` text end in five or more 0s or
- * 9s and one stray digit (/(?:0{5,}|9{5,})\d$/ on the digits), read in place: building the
- * digit string with three regular expressions per number was three quarters of serializing a
- * 91 KiB series. A run of 0s cannot reach leading zeros (a significant digit comes first).
- */
-function hasNoiseTail(text: string): boolean {
-  const exponent = text.indexOf('e');
-  const last = (exponent < 0 ? text.length : exponent) - 1;
-  let i = last - 1;
-  if (text[i] === '.') i -= 1;
-  const repeated = text[i];
-  if (repeated !== '0' && repeated !== '9') return false;
-  let run = 0;
-  for (; i >= 0 && run < 5; i -= 1) {
-    const c = text[i];
-    if (c === '.') continue;
-    if (c !== repeated) break;
-    run += 1;
-  }
-  return run >= 5;
-}
-
 
 /** The Cache port promises never to throw; should an adapter break that promise, a query still answers. */
 async function safely<T>(ctx: Pick<AppContext, 'cache' | 'clock' | 'dataVersions' | 'log' | 'metrics'>, operation: () => Promise<T>): Promise<T | undefined> {
