@@ -63,6 +63,34 @@ export function describeHourFoldsContract(engine: string, makeStorage: () => Pro
       expect((await idsOf(org, [{ from: T0, to: T0 + 2 * H, after: second.watermark }])).ids).toEqual([]);
     });
 
+    it('reads the new events of hours that start at :30 and :45 and of ranges over two hours, edges included, in time order', async () => {
+      const org = await newOrg();
+      const half = T0 + 30 * 60_000;
+      const threeQuarters = T0 + 5 * H + 45 * 60_000;
+      const long = { from: T0 + 10 * H + 15 * 60_000, to: T0 + 13 * H };
+      const around = (from: number, to: number) => [from - 1, from, from + 15 * 60_000 - 1, from + 15 * 60_000, to - 1, to];
+      const instants = [...around(half, half + H), ...around(threeQuarters, threeQuarters + H), ...around(long.from, long.to)];
+      await storage.insertEvents(org, instants.map((ts) => makeEvent({ ts })), utcHourOf, NOW);
+      const ranges = (after: string | null): FoldRange[] => [
+        { from: half, to: half + H, after },
+        { from: threeQuarters, to: threeQuarters + H, after },
+        { ...long, after },
+      ];
+      const { watermark } = await idsOf(org, ranges(null));
+
+      // Stored since the watermark: the same instants again (one of them twice), in another order.
+      const later = [...instants].reverse();
+      await storage.insertEvents(org, [...later.map((ts) => makeEvent({ ts })), makeEvent({ ts: half })], utcHourOf, NOW + 1);
+      const inRange = (from: number, to: number) => instants.filter((ts) => ts >= from && ts < to);
+      const expected = (index: number, from: number, to: number, extra: number[] = []) =>
+        [...inRange(from, to), ...extra].sort((a, b) => a - b).map((ts): [number, number] => [index, ts]);
+      expect((await idsOf(org, ranges(watermark))).ids).toEqual([
+        ...expected(0, half, half + H, [half]),
+        ...expected(1, threeQuarters, threeQuarters + H),
+        ...expected(2, long.from, long.to),
+      ]);
+    });
+
     it('leaves superseded events out, new or old, and a resent event is not new', async () => {
       const org = await newOrg();
       const error = makeFileExecution('exec-f', 'a.pdf', 'ERROR', T0 + 100);

@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { newEventsQuery } from '../../src/adapters/postgres/events-read.ts';
 import { createPostgresStorage } from '../../src/adapters/postgres/postgres-storage.ts';
 import type { Storage } from '../../src/ports/storage.ts';
 import type { RollupRow } from '../../src/domain/rollup-types.ts';
@@ -229,6 +230,53 @@ describe.skipIf(!available)('PostgreSQL storage', () => {
       } finally {
         await Promise.all([early.end(), late.end()]);
       }
+    });
+
+    it('reads an hour\'s new events by seeking to them, not by walking the events the hour already holds (ADR 0028)', async () => {
+      const { storage, schema } = await fresh();
+      const org = makeOrg();
+      await storage.createOrg(org, 1);
+      // An hour of a half-hour zone, and statistics taken early in it, as autovacuum leaves them
+      // in a running service (a partition is analyzed once it holds a few rows, then again at
+      // every tenth more).
+      const hour = Date.UTC(2031, 2, 1, 10, 30);
+      await storage.insertEvents(org.id, Array.from({ length: 500 }, (_, i) => makeEvent({ ts: hour + i * 1000 })), hourOf, 1);
+      await sql(schema, 'ANALYZE events');
+      for (let batch = 0; batch < 4; batch++) {
+        const events = Array.from({ length: 5000 }, (_, i) => makeEvent({ ts: hour + 500_000 + ((batch * 5000 + i) * 179) % (H - 500_000) }));
+        await storage.insertEvents(org.id, events, hourOf, 1);
+      }
+      const range = { from: hour, to: hour + H };
+      const { watermark } = await storage.forEachNewEvent(org.id, [{ ...range, after: null }], () => undefined);
+      const stored = Array.from({ length: 40 }, (_, i) => makeEvent({ ts: hour + i * 60_000 }));
+      await storage.insertEvents(org.id, stored, hourOf, 2);
+
+      const { query, sorts } = newEventsQuery(org.id, { ...range, after: watermark });
+      const client = new pg.Client({ connectionString: TEST_DATABASE_URL, options: `-c search_path=${schema}` });
+      await client.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query(`SET LOCAL enable_sort = ${sorts ? 'on' : 'off'}`);
+        const explained = await client.query<{ 'QUERY PLAN': unknown }>({ text: `EXPLAIN (ANALYZE, FORMAT JSON) ${query.text}`, values: query.values });
+        await client.query('ROLLBACK');
+        type PlanNode = { 'Node Type': string; 'Index Cond'?: string; 'Actual Rows': number; Plans?: PlanNode[] };
+        const scans: PlanNode[] = [];
+        const walk = (node: PlanNode): void => {
+          if (node['Index Cond'] !== undefined) scans.push(node);
+          node.Plans?.forEach(walk);
+        };
+        walk((explained.rows[0]!['QUERY PLAN'] as Array<{ Plan: PlanNode }>)[0]!.Plan);
+        // Every index scan seeks by quarter hour and txid; none by the time range, which would
+        // pass over the hour's 20,000 older entries.
+        expect(scans.length).toBeGreaterThan(0);
+        for (const scan of scans) expect(scan['Index Cond']).toMatch(/ts \/ 900000.*txid >=/);
+        expect(scans.reduce((rows, scan) => rows + scan['Actual Rows'], 0)).toBe(stored.length);
+      } finally {
+        await client.end();
+      }
+      const seen: number[] = [];
+      await storage.forEachNewEvent(org.id, [{ ...range, after: watermark }], (event) => seen.push(event.ts));
+      expect(seen).toEqual(stored.map((e) => e.ts));
     });
 
     it('concurrent writers of one supersede key leave exactly the latest event visible', async () => {

@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Pool, PoolClient, QueryArrayConfig } from 'pg';
 import type { Attributes, StoredEvent } from '../../domain/event.ts';
 import type { EventScan, FoldedEvent, FoldRange } from '../../ports/storage.ts';
+import { QUARTER_MS, quartersOf } from '../event-quarters.ts';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './event-rows.ts';
 
 /** The columns a fold reads, in the order of FOLD_COLUMNS. */
@@ -15,9 +16,17 @@ function scanQuery(scan: EventScan, columns = EVENT_COLUMNS, storedAfter: string
   if (storedAfter !== null) {
     params.push(storedAfter);
     // Implied by the visibility test (a txid below the snapshot's xmin had ended before it), and
-    // an index condition on (org_id, ts, txid): the hour's older rows are never fetched (ADR 0020).
+    // an index condition: the hour's older rows are never fetched (ADR 0020).
     filters.push(`txid >= pg_snapshot_xmin($${params.length}::pg_snapshot)`);
     filters.push(`NOT pg_visible_in_snapshot(txid, $${params.length}::pg_snapshot)`);
+    const quarters = quartersOf(scan.from, scan.to);
+    if (quarters !== null) {
+      // Implied by the time range; with the txid bound, one seek per quarter hour on
+      // events_org_quarter_txid_idx to the rows stored since, where (org_id, ts, txid) walks every
+      // entry of the range (ADR 0028).
+      params.push(quarters);
+      filters.push(`ts / ${QUARTER_MS} = ANY($${params.length}::bigint[])`);
+    }
   }
   if (scan.types !== undefined) {
     params.push(scan.types);
@@ -90,22 +99,36 @@ export async function forEachNewEvent(
   visit: (event: FoldedEvent, range: number) => void,
 ): Promise<{ events: number; watermark: string }> {
   return withStreamingClient(pool, async (client) => {
-    // The planner expects about one new row (its statistics only know committed, older txids),
-    // so it would read every new row and sort them before sending the first: the fold waited the
-    // whole scan (~10 ms for 3,300 rows) with nothing to do. Without plain sorts it keeps the
-    // index's ts order and sorts each timestamp's few rows by id (Incremental Sort), and the
-    // rows stream while the server reads on. Same order, same rows; this transaction only.
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL enable_sort = off');
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const snapshot = await client.query<{ watermark: string }>('SELECT pg_current_snapshot()::text AS watermark');
     let events = 0;
+    let sorting = true;
     for (let index = 0; index < ranges.length; index++) {
       const range = ranges[index]!;
-      const query = scanQuery({ orgId, from: range.from, to: range.to }, FOLD_COLUMNS, range.after);
+      // A range read whole streams in the (org_id, ts, txid) index's order, each timestamp's few
+      // rows sorted by id (Incremental Sort): with statistics that miss the current hour the
+      // planner expects a handful of rows and would otherwise read and sort them all before
+      // sending the first, so plain sorts are off for it. A range's new rows come from the
+      // (org_id, quarter hour, txid) seeks in txid order and are sorted before the first is
+      // sent: with sorts off the planner would walk the hour in ts order instead (ADR 0028).
+      const { query, sorts } = newEventsQuery(orgId, range);
+      if (sorts !== sorting) {
+        await client.query(`SET LOCAL enable_sort = ${sorts ? 'on' : 'off'}`);
+        sorting = sorts;
+      }
       events += await streamFold(client, query, orgId, (event) => visit(event, index));
     }
     await client.query('COMMIT');
     return { events, watermark: snapshot.rows[0]!.watermark };
   });
+}
+
+/** A range's statement in forEachNewEvent, and whether the planner must be allowed plain sorts for it. */
+export function newEventsQuery(orgId: string, range: FoldRange): { query: { text: string; values: unknown[] }; sorts: boolean } {
+  return {
+    query: scanQuery({ orgId, from: range.from, to: range.to }, FOLD_COLUMNS, range.after),
+    sorts: range.after !== null && quartersOf(range.from, range.to) !== null,
+  };
 }
 
 /** Streams one statement's rows into `visit` as they are parsed off the socket (see forEachEvent). */
