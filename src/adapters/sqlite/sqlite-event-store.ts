@@ -40,6 +40,16 @@ const ROWS_PER_INSERT = 100;
 const COLUMN_COUNT = 10;
 const HOUR_MS = 3_600_000;
 
+/** Fills the fold's one reused event from a row and visits it (the visitor copies what it keeps). */
+function visitRow(event: { -readonly [K in keyof FoldedEvent]: FoldedEvent[K] }, row: FoldRow, visit: (event: FoldedEvent) => void): void {
+  event.type = row[0];
+  event.ts = row[1];
+  event.project = row[2];
+  event.tag = row[3];
+  event.attrs = JSON.parse(row[4]) as Attributes;
+  visit(event);
+}
+
 function toEvent(row: EventRow): StoredEvent {
   const [orgId, id, type, ts, project, tag, attrs, receivedAt, supersedeKey] = row;
   return { orgId, id, type, ts, project, tag, attrs: JSON.parse(attrs) as Attributes, receivedAt, supersedeKey };
@@ -240,15 +250,7 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
     /** Where a cut run of equal timestamps resumes: the last row of the last full chunk. */
     let cut = { ts: 0, generation: null as number | null };
     for (;;) {
-      for (let i = 0; i < rows.length; i++) {
-        const row = rows[i]!;
-        event.type = row[0];
-        event.ts = row[1];
-        event.project = row[2];
-        event.tag = row[3];
-        event.attrs = JSON.parse(row[4]) as Attributes;
-        visit(event);
-      }
+      for (let i = 0; i < rows.length; i++) visitRow(event, rows[i]!, visit);
       visited += rows.length;
       if (rows.length === FOLD_CHUNK_ROWS) {
         // A full chunk may have cut a run of equal timestamps: its rest comes first.
@@ -276,12 +278,7 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
     const event = { orgId, type: '', ts: 0, project: '', tag: '', attrs: {} as Attributes };
     let visited = 0;
     for (const row of sql().foldNewByQuarter.iterate(scan)) {
-      event.type = row[0];
-      event.ts = row[1];
-      event.project = row[2];
-      event.tag = row[3];
-      event.attrs = JSON.parse(row[4]) as Attributes;
-      visit(event);
+      visitRow(event, row, visit);
       visited += 1;
     }
     return visited;
