@@ -10,7 +10,12 @@ type FoldRow = [type: string, ts: number, project: string, tag: string, attrs: A
 const FOLD_COLUMNS = 'type, ts, project, tag, attrs';
 
 /** The scan's statement: non-superseded events of [from, to) with the optional filters, ordered by (ts, id). */
-function scanQuery(scan: EventScan, columns = EVENT_COLUMNS, storedAfter: string | null = null): { text: string; values: unknown[] } {
+function scanQuery(
+  scan: EventScan,
+  columns = EVENT_COLUMNS,
+  storedAfter: string | null = null,
+  quarters: readonly number[] | null = null,
+): { text: string; values: unknown[] } {
   const params: unknown[] = [scan.orgId, scan.from, scan.to];
   const filters: string[] = [];
   if (storedAfter !== null) {
@@ -19,7 +24,6 @@ function scanQuery(scan: EventScan, columns = EVENT_COLUMNS, storedAfter: string
     // an index condition: the hour's older rows are never fetched (ADR 0020).
     filters.push(`txid >= pg_snapshot_xmin($${params.length}::pg_snapshot)`);
     filters.push(`NOT pg_visible_in_snapshot(txid, $${params.length}::pg_snapshot)`);
-    const quarters = quartersOf(scan.from, scan.to);
     if (quarters !== null) {
       // Implied by the time range; with the txid bound, one seek per quarter hour on
       // events_org_quarter_txid_idx to the rows stored since, where (org_id, ts, txid) walks every
@@ -125,10 +129,8 @@ export async function forEachNewEvent(
 
 /** A range's statement in forEachNewEvent, and whether the planner must be allowed plain sorts for it. */
 export function newEventsQuery(orgId: string, range: FoldRange): { query: { text: string; values: unknown[] }; sorts: boolean } {
-  return {
-    query: scanQuery({ orgId, from: range.from, to: range.to }, FOLD_COLUMNS, range.after),
-    sorts: range.after !== null && quartersOf(range.from, range.to) !== null,
-  };
+  const quarters = range.after === null ? null : quartersOf(range.from, range.to);
+  return { query: scanQuery({ orgId, from: range.from, to: range.to }, FOLD_COLUMNS, range.after, quarters), sorts: quarters !== null };
 }
 
 /** Streams one statement's rows into `visit` as they are parsed off the socket (see forEachEvent). */

@@ -101,7 +101,7 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
     generationOfRow: db.prepare<[number], number | null>('SELECT generation FROM events WHERE rowid = ?').pluck(),
     // An hour's new rows by seeks on (org_id, quarter, generation), one per quarter hour, then
     // sorted: the (org_id, ts, generation) order would walk every row the hour already counted
-    // (ADR 0028). Named, because the planner, like PostgreSQL's, rates that walk as cheap.
+    // (ADR 0028). The index is named so that the planner cannot take the walk for its order.
     foldNewByQuarter: db
       .prepare<[Record<string, unknown>], FoldRow>(
         `${FOLD_COLUMNS} INDEXED BY events_org_quarter_generation
