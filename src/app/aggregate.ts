@@ -86,7 +86,6 @@ export async function aggregateDirtyBuckets(ctx: AggregationDeps, options: Aggre
   const result: AggregateResult = { buckets: 0, events: 0, duration_ms: 0, orgs: 0, skipped: [], tiers: emptyTierCounts() };
   const failures: AggregationFailure[] = [];
 
-  // Under the pass's heap policy only when there is work: an idle pass allocates next to nothing.
   const drain = async () => {
     for (const orgId of orgIds) {
       try {
@@ -106,7 +105,7 @@ export async function aggregateDirtyBuckets(ctx: AggregationDeps, options: Aggre
       }
     }
   };
-  if (orgIds.length > 0) await (ctx.passMemory ?? enginePassMemory).during(drain);
+  await drain();
 
   result.duration_ms = Math.round(performance.now() - wallStart);
   const finishedAt = Math.max(started, ctx.clock.now());
@@ -206,5 +205,8 @@ async function recomputeMarks(
   }
   // Recent hours: only the changed rows travel up (ADR 0007); older ones rebuild whole buckets.
   const steady = wholeBuckets ? null : await recomputeHoursIncrementally(ctx, org, hours, { beforeWrite }, refold);
-  return steady ?? recomputeHours(ctx, org, hours, ALL_TIERS, { beforeWrite });
+  // Only a rebuild of whole buckets runs under the pass's heap policy (ADR 0021, ADR 0029): it is
+  // what promotes rows by the hundred megabytes; a steady pass holds little, and the policy's
+  // tight limit only cost it a full collection or two per pass.
+  return steady ?? (ctx.passMemory ?? enginePassMemory).during(() => recomputeHours(ctx, org, hours, ALL_TIERS, { beforeWrite }));
 }

@@ -2,6 +2,7 @@ import { NotFoundError, UnavailableError, ValidationError } from '../domain/erro
 import type { Organization } from '../domain/organization.ts';
 import type { Granularity } from '../domain/rollup-types.ts';
 import { bucketStartsBetween, floorBucket, nextBucket, startOfLocalDate } from '../domain/time-buckets.ts';
+import { enginePassMemory } from '../ports/pass-memory.ts';
 import { aggregateDirtyBuckets, type AggregateResult, type AggregationDeps } from './aggregate.ts';
 import type { AppContext } from './context.ts';
 import { OrgLease } from './org-lease.ts';
@@ -155,7 +156,8 @@ async function recomputeUnderLease(ctx: AggregationDeps, org: Organization, hour
     // Re-read under the lease: the zone may have changed since the plan was made.
     const current = await requireOrg(ctx, org.id);
     if (current.timezone !== org.timezone) throw new UnavailableError(`time zone of "${org.id}" changed during backfill; run it again`);
-    return await recomputeHours(ctx, current, hours, tiers, { beforeWrite: () => lease.keepAlive() });
+    // A backfill rebuilds whole buckets: under the pass's heap policy (ADR 0021, ADR 0029).
+    return await (ctx.passMemory ?? enginePassMemory).during(() => recomputeHours(ctx, current, hours, tiers, { beforeWrite: () => lease.keepAlive() }));
   } finally {
     try {
       await ctx.dataVersions.bumpDataVersion(org.id);

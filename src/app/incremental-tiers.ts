@@ -164,14 +164,15 @@ export async function recomputeHoursIncrementally(
 
   // 1. The dirty hours: their new events folded onto the stored rows where the hour has a fold
   // (ADR 0019), otherwise folded whole from raw events; and as stored.
+  // The stored rows are read while the new events are folded: nothing but this pass (it holds the
+  // org's lease) writes them, and a server engine answers the read during the fold.
+  const storedRead = Promise.all(contiguousRanges(hours, 'hour', tz).map(([from, to]) => ctx.rollupReader.readRollups({ orgId: org.id, granularity: 'hour', from, to })));
+  // Awaited below; a failure of the fold must not leave it unhandled.
+  storedRead.catch(() => undefined);
   const folds = await ctx.rollupWriter.takeHourFolds(org.id, hours);
   const { fresh, events, watermark } = await foldDirtyHours(ctx, org, hours, (hour) => (refold.has(hour) ? null : (folds.get(hour) ?? null)));
   stats.events = events;
-  const storedRows: RollupRow[] = [];
-  for (const [from, to] of contiguousRanges(hours, 'hour', tz)) {
-    for (const row of await ctx.rollupReader.readRollups({ orgId: org.id, granularity: 'hour', from, to })) storedRows.push(row);
-  }
-  const stored = byBucketAndKey(storedRows);
+  const stored = byBucketAndKey((await storedRead).flat());
   // Hours as folded, or as stored: the pass's folds once its rows are written.
   const putFolds = () => ctx.rollupWriter.putHourFolds(org.id, new Map(hours.map((hour) => [hour, watermark])), oldestDay);
 

@@ -42,23 +42,31 @@ describe.each(ENGINES)('aggregation lifecycle on %s', (engine) => {
     expect(await t.ctx.storage.getDataVersion(org.id)).toBeGreaterThan(version);
   }, HEAVY_TEST_TIMEOUT_MS);
 
-  it('runs a pass with work under the heap policy of its context, and an idle pass without it (ADR 0021)', async () => {
+  it('rebuilds whole buckets under the heap policy of its context, steady and idle passes without it (ADR 0021, ADR 0029)', async () => {
     t = await createAggregationContext(engine, { now: NOW });
-    const { org, sent } = await orgWithEvents('UTC', 2, 200, 5);
+    // Five days of hours: more than a steady pass takes (MAX_INCREMENTAL_HOURS), so whole buckets are rebuilt.
+    const { org, sent } = await orgWithEvents('UTC', 5, 600, 5);
     const seen: string[] = [];
     t.ctx.passMemory = {
       async during(work) {
         seen.push(`start, dirty: ${(await t.ctx.storage.dirtyOrgs()).join()}`);
         const result = await work();
-        seen.push(`end, dirty: ${(await t.ctx.storage.dirtyOrgs()).join()}`);
+        seen.push('end');
         return result;
       },
     };
     await aggregateDirtyBuckets(t.ctx);
+    // The rebuild ran inside the policy's window, while the organization's marks were still set.
+    expect(seen).toEqual([`start, dirty: ${org.id}`, 'end']);
+
+    // A late hour of new events takes the steady path (ADR 0007), outside the window; then an idle pass.
+    const late = generateEvents({ random: seededRandom(51), idPrefix: `${org.id}-late`, from: NOW - 3 * 3_600_000, to: NOW - 2 * 3_600_000, count: 30 });
+    await ingestAll(t.ctx, org.id, late);
+    const steady = await aggregateDirtyBuckets(t.ctx);
+    expect(steady.tiers!.hour.buckets).toBe(1);
     await aggregateDirtyBuckets(t.ctx);
-    // The organization's marks were drained inside the policy's window, and the idle pass never entered it.
-    expect(seen).toEqual([`start, dirty: ${org.id}`, 'end, dirty: ']);
-    expect(summarize(await compareWithOracle(t.ctx.storage, org.id, 'UTC', sent, t.ctx.metrics))).toEqual([]);
+    expect(seen).toEqual([`start, dirty: ${org.id}`, 'end']);
+    expect(summarize(await compareWithOracle(t.ctx.storage, org.id, 'UTC', [...sent, ...late], t.ctx.metrics))).toEqual([]);
   });
 
   it('after retention deleted old hour rows, late events still yield exact days, weeks and months', async () => {
