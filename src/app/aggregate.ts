@@ -1,11 +1,10 @@
 import type { Organization } from '../domain/organization.ts';
 import { floorBucket } from '../domain/time-buckets.ts';
-import { enginePassMemory } from '../ports/pass-memory.ts';
 import type { DirtyMark } from '../ports/storage.ts';
 import type { AppContext } from './context.ts';
 import { OrgLease, type LeaseWaiter } from './org-lease.ts';
 import { recomputeHoursIncrementally } from './incremental-tiers.ts';
-import { ALL_TIERS, hoursOfMark, recomputeHours, type RecomputeDeps, type RecomputeStats } from './recompute-buckets.ts';
+import { ALL_TIERS, hoursOfMark, rebuildWholeBuckets, type RecomputeDeps, type RecomputeStats } from './recompute-buckets.ts';
 import { addTierCounts, emptyTierCounts, type TierCounts } from './tier-counts.ts';
 
 /** The aggregation pass: dirty queue, org lease, recompute (raw events → every tier), data versions. */
@@ -86,26 +85,23 @@ export async function aggregateDirtyBuckets(ctx: AggregationDeps, options: Aggre
   const result: AggregateResult = { buckets: 0, events: 0, duration_ms: 0, orgs: 0, skipped: [], tiers: emptyTierCounts() };
   const failures: AggregationFailure[] = [];
 
-  const drain = async () => {
-    for (const orgId of orgIds) {
-      try {
-        const stats = await aggregateOrg(ctx, orgId, options);
-        if (stats === null) {
-          result.skipped.push(orgId);
-          continue;
-        }
-        result.orgs += 1;
-        result.buckets += stats.buckets;
-        result.events += stats.events;
-        addTierCounts(result.tiers!, stats.tiers);
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        failures.push({ orgId, message });
-        ctx.log.error({ orgId, err: error }, 'aggregation failed for organization');
+  for (const orgId of orgIds) {
+    try {
+      const stats = await aggregateOrg(ctx, orgId, options);
+      if (stats === null) {
+        result.skipped.push(orgId);
+        continue;
       }
+      result.orgs += 1;
+      result.buckets += stats.buckets;
+      result.events += stats.events;
+      addTierCounts(result.tiers!, stats.tiers);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      failures.push({ orgId, message });
+      ctx.log.error({ orgId, err: error }, 'aggregation failed for organization');
     }
-  };
-  await drain();
+  }
 
   result.duration_ms = Math.round(performance.now() - wallStart);
   const finishedAt = Math.max(started, ctx.clock.now());
@@ -205,8 +201,5 @@ async function recomputeMarks(
   }
   // Recent hours: only the changed rows travel up (ADR 0007); older ones rebuild whole buckets.
   const steady = wholeBuckets ? null : await recomputeHoursIncrementally(ctx, org, hours, { beforeWrite }, refold);
-  // Only a rebuild of whole buckets runs under the pass's heap policy (ADR 0021, ADR 0029): it is
-  // what promotes rows by the hundred megabytes; a steady pass holds little, and the policy's
-  // tight limit only cost it a full collection or two per pass.
-  return steady ?? (ctx.passMemory ?? enginePassMemory).during(() => recomputeHours(ctx, org, hours, ALL_TIERS, { beforeWrite }));
+  return steady ?? rebuildWholeBuckets(ctx, org, hours, ALL_TIERS, { beforeWrite });
 }

@@ -2,11 +2,10 @@ import { NotFoundError, UnavailableError, ValidationError } from '../domain/erro
 import type { Organization } from '../domain/organization.ts';
 import type { Granularity } from '../domain/rollup-types.ts';
 import { bucketStartsBetween, floorBucket, nextBucket, startOfLocalDate } from '../domain/time-buckets.ts';
-import { enginePassMemory } from '../ports/pass-memory.ts';
 import { aggregateDirtyBuckets, type AggregateResult, type AggregationDeps } from './aggregate.ts';
 import type { AppContext } from './context.ts';
 import { OrgLease } from './org-lease.ts';
-import { recomputeHours, type TierSelection } from './recompute-buckets.ts';
+import { rebuildWholeBuckets, type TierSelection } from './recompute-buckets.ts';
 
 export interface BackfillProgress {
   orgId: string;
@@ -156,8 +155,7 @@ async function recomputeUnderLease(ctx: AggregationDeps, org: Organization, hour
     // Re-read under the lease: the zone may have changed since the plan was made.
     const current = await requireOrg(ctx, org.id);
     if (current.timezone !== org.timezone) throw new UnavailableError(`time zone of "${org.id}" changed during backfill; run it again`);
-    // A backfill rebuilds whole buckets: under the pass's heap policy (ADR 0021, ADR 0029).
-    return await (ctx.passMemory ?? enginePassMemory).during(() => recomputeHours(ctx, current, hours, tiers, { beforeWrite: () => lease.keepAlive() }));
+    return await rebuildWholeBuckets(ctx, current, hours, tiers, { beforeWrite: () => lease.keepAlive() });
   } finally {
     try {
       await ctx.dataVersions.bumpDataVersion(org.id);

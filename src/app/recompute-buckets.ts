@@ -3,6 +3,7 @@ import type { Organization } from '../domain/organization.ts';
 import { retentionCutoffs } from '../domain/retention.ts';
 import type { Granularity, RollupRow } from '../domain/rollup-types.ts';
 import { bucketStartsBetween, floorBucket, nextBucket } from '../domain/time-buckets.ts';
+import { enginePassMemory } from '../ports/pass-memory.ts';
 import { rebuildCoarseTiers } from './coarse-tiers.ts';
 import { emptyTierCounts, type TierCounts } from './tier-counts.ts';
 import type { AppContext } from './context.ts';
@@ -240,4 +241,18 @@ export async function recomputeHours(
     });
   }
   return stats;
+}
+
+/**
+ * `recomputeHours` under the context's heap policy (ADR 0021, ADR 0029): a rebuild of whole
+ * buckets promotes rows by the hundred megabytes; a steady pass holds little and runs outside it.
+ */
+export function rebuildWholeBuckets(
+  ctx: RecomputeDeps & Pick<AppContext, 'passMemory'>,
+  org: Organization,
+  requestedHours: Iterable<number>,
+  tiers: TierSelection,
+  hooks: RecomputeHooks,
+): Promise<RecomputeStats> {
+  return (ctx.passMemory ?? enginePassMemory).during(() => recomputeHours(ctx, org, requestedHours, tiers, hooks));
 }
