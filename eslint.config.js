@@ -24,7 +24,7 @@ const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patter
 const NO_WALL_CLOCK = { 'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'Pass a Clock in.' }] };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'dist/', 'web/dist/', 'test-results/', 'coverage/'] },
+  { ignores: ['node_modules/', 'data/', 'dist/', '.bench-build/', 'web/dist/', 'test-results/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

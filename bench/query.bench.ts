@@ -9,7 +9,7 @@ import type { ClientChildInput, ClientChildResult } from './query-client-child.t
 import type { ServerChildInput, ServerChildReady, ServerChildReport } from './query-server-child.ts';
 import type { BenchSection, BenchTable } from './report.ts';
 import {
-  createBenchContext, createBenchDatabase, fmtInt, settleDatabase, fmtMb, fmtMs, fmtSeconds, mark, noCache, percentile, runResultChild, waitUntilQuiet,
+  createBenchContext, createBenchDatabase, fmtInt, settleDatabase, fmtMb, fmtMs, fmtSeconds, mark, noCache, percentile, runResultChild, waitUntilQuiet, compiledChild,
   type BenchOptions, type CacheKind, type Engine,
 } from './support.ts';
 
@@ -127,7 +127,7 @@ interface ServerChild {
 }
 
 function startServerChild(input: ServerChildInput): Promise<ServerChild> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SERVER_CHILD, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const child: ChildProcess = spawn(process.execPath, [compiledChild(SERVER_CHILD), JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const ask = (question: 'memory' | 'report') =>
     new Promise<ServerChildReport>((done) => {
       child.once('message', (message) => done(message as ServerChildReport));
