@@ -6,11 +6,11 @@ import { TEST_DATABASE_URL, uniqueSchemaName } from '../support/postgres.ts';
 
 /**
  * A real Unstract database for source tests: a schema of its own on the test server, loaded
- * with shared/fixtures/unstract-schema.sql (CI has shared/ beside the clone), filled with
+ * with test/fixtures/unstract-schema.sql (a copy of shared/fixtures/unstract-schema.sql), filled with
  * generated rows, and the seed 000 metrics computed by plain SQL over it (the oracle).
  */
 
-export const UNSTRACT_SCHEMA_SQL = fileURLToPath(new URL('../../../shared/fixtures/unstract-schema.sql', import.meta.url));
+export const UNSTRACT_SCHEMA_SQL = fileURLToPath(new URL('../fixtures/unstract-schema.sql', import.meta.url));
 
 export interface UnstractDb {
   schema: string;
