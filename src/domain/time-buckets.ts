@@ -43,11 +43,26 @@ function mod(a: number, n: number): number {
   return r < 0 ? r + n : r;
 }
 
+type CoarseGranularity = Exclude<Granularity, 'hour'>;
+
+/** Stores `value` under `key` and returns it; a full memo is emptied first, like the zone's other memos. */
+function remember(memo: Map<number, number>, key: number, value: number): number {
+  if (memo.size >= MEMO_LIMIT) memo.clear();
+  memo.set(key, value);
+  return value;
+}
+
 class Zone {
   private readonly format: Intl.DateTimeFormat;
   /** UTC hour index → offset valid for [hour - 1 h, hour + 1 h), or NaN when that window has a transition. */
   private readonly stableOffsets = new Map<number, number>();
   private readonly dayStarts = new Map<string, number>();
+  /**
+   * Day, week and month boundaries by instant: a query plan asks for the same few boundaries
+   * again and again (per point and per tier), and each computation allocates dates and keys.
+   */
+  private readonly coarseFloors = { day: new Map<number, number>(), week: new Map<number, number>(), month: new Map<number, number>() };
+  private readonly coarseNexts = { day: new Map<number, number>(), week: new Map<number, number>(), month: new Map<number, number>() };
   private lastHourStart = NaN;
   private lastHourEnd = NaN;
 
@@ -161,6 +176,26 @@ class Zone {
     }
   }
 
+  floorCoarse(ts: number, granularity: CoarseGranularity): number {
+    const memo = this.coarseFloors[granularity];
+    const known = memo.get(ts);
+    if (known !== undefined) return known;
+    return remember(memo, ts, this.startOfDate(firstDayOfBucket(this.bucketDate(ts), granularity)));
+  }
+
+  nextCoarse(bucketStart: number, granularity: CoarseGranularity): number {
+    const memo = this.coarseNexts[granularity];
+    const known = memo.get(bucketStart);
+    if (known !== undefined) return known;
+    const first = firstDayOfBucket(this.bucketDate(bucketStart), granularity);
+    const next =
+      granularity === 'day' ? addDays(first, 1)
+      : granularity === 'week' ? addDays(first, 7)
+      : first.month === 12 ? { year: first.year + 1, month: 1, day: 1 }
+      : { year: first.year, month: first.month + 1, day: 1 };
+    return remember(memo, bucketStart, this.startOfDate(next));
+  }
+
   /**
    * Local date whose day bucket holds `ts`. Equals the wall-clock date except right after a
    * fall-back that crosses back over midnight, where the new date has already begun.
@@ -259,19 +294,13 @@ export function parseLocalDate(date: string): LocalDate {
 /** Start of the bucket containing `ts`. */
 export function floorBucket(ts: number, granularity: Granularity, timeZone: string): number {
   const z = zone(timeZone);
-  if (granularity === 'hour') return z.floorHour(ts);
-  return z.startOfDate(firstDayOfBucket(z.bucketDate(ts), granularity));
+  return granularity === 'hour' ? z.floorHour(ts) : z.floorCoarse(ts, granularity);
 }
 
 /** Start of the bucket after the one starting at (or containing) `bucketStart`. */
 export function nextBucket(bucketStart: number, granularity: Granularity, timeZone: string): number {
   const z = zone(timeZone);
-  if (granularity === 'hour') return z.nextHour(bucketStart);
-  const first = firstDayOfBucket(z.bucketDate(bucketStart), granularity);
-  if (granularity === 'day') return z.startOfDate(addDays(first, 1));
-  if (granularity === 'week') return z.startOfDate(addDays(first, 7));
-  const nextMonth = first.month === 12 ? { year: first.year + 1, month: 1, day: 1 } : { year: first.year, month: first.month + 1, day: 1 };
-  return z.startOfDate(nextMonth);
+  return granularity === 'hour' ? z.nextHour(bucketStart) : z.nextCoarse(bucketStart, granularity);
 }
 
 /** Starts of every bucket that overlaps [from, to), ascending. */
