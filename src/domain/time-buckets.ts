@@ -45,8 +45,8 @@ function mod(a: number, n: number): number {
 
 type CoarseGranularity = Exclude<Granularity, 'hour'>;
 
-/** Stores `value` under `key` and returns it; a full memo is emptied first, like the zone's other memos. */
-function remember(memo: Map<number, number>, key: number, value: number): number {
+/** Stores `value` under `key` and returns it; a full memo is emptied first (every memo of a zone is bounded). */
+function remember<K>(memo: Map<K, number>, key: K, value: number): number {
   if (memo.size >= MEMO_LIMIT) memo.clear();
   memo.set(key, value);
   return value;
@@ -106,16 +106,12 @@ class Zone {
 
   private stableOffsetAround(ts: number): number {
     const utcHour = Math.floor(ts / HOUR);
-    let cached = this.stableOffsets.get(utcHour);
-    if (cached === undefined) {
-      const start = utcHour * HOUR;
-      const before = this.exactOffset(start - HOUR);
-      const after = this.exactOffset(start + HOUR - 1000);
-      cached = before === after && this.exactOffset(start) === before ? before : NaN;
-      if (this.stableOffsets.size >= MEMO_LIMIT) this.stableOffsets.clear();
-      this.stableOffsets.set(utcHour, cached);
-    }
-    return cached;
+    const cached = this.stableOffsets.get(utcHour);
+    if (cached !== undefined) return cached;
+    const start = utcHour * HOUR;
+    const before = this.exactOffset(start - HOUR);
+    const after = this.exactOffset(start + HOUR - 1000);
+    return remember(this.stableOffsets, utcHour, before === after && this.exactOffset(start) === before ? before : NaN);
   }
 
   /** Wall-clock fields of `ts` encoded as a UTC instant. */
@@ -213,13 +209,8 @@ class Zone {
 
   startOfDate(date: LocalDate): number {
     const key = `${date.year}-${date.month}-${date.day}`;
-    let start = this.dayStarts.get(key);
-    if (start === undefined) {
-      start = this.computeStartOfDate(date);
-      if (this.dayStarts.size >= MEMO_LIMIT) this.dayStarts.clear();
-      this.dayStarts.set(key, start);
-    }
-    return start;
+    const start = this.dayStarts.get(key);
+    return start !== undefined ? start : remember(this.dayStarts, key, this.computeStartOfDate(date));
   }
 
   private computeStartOfDate(date: LocalDate): number {
@@ -266,7 +257,7 @@ function isoWeekday(date: LocalDate): number {
   return weekday === 0 ? 7 : weekday;
 }
 
-function firstDayOfBucket(date: LocalDate, granularity: 'day' | 'week' | 'month'): LocalDate {
+function firstDayOfBucket(date: LocalDate, granularity: CoarseGranularity): LocalDate {
   if (granularity === 'day') return date;
   if (granularity === 'week') return addDays(date, 1 - isoWeekday(date));
   return { year: date.year, month: date.month, day: 1 };
