@@ -8,7 +8,7 @@ import { TEST_DATABASE_URL } from '../support/postgres.ts';
 import { aggregate, createOrg, createQueryTestContext, ENGINES, ok, query, QUERY_NOW, type QueryTestContext, type TestOrg } from '../query/support.ts';
 
 /**
- * End to end from a real Unstract database (shared/fixtures/unstract-schema.sql) pulled by the
+ * End to end from a real Unstract database (test/fixtures/unstract-schema.sql) pulled by the
  * `unstract` preset: what the aliases answer equals what the original module's own queries
  * (services.py get_deployment_usage and get_recent_activity), written here as plain SQL over
  * the same tables, answer. APP pipelines are among the rows: the original shows them in none
