@@ -3,7 +3,8 @@ import { floorBucket } from '../domain/time-buckets.ts';
 import type { DirtyMark } from '../ports/storage.ts';
 import type { AppContext } from './context.ts';
 import { OrgLease, type LeaseWaiter } from './org-lease.ts';
-import { recomputeHoursIncrementally } from './incremental-tiers.ts';
+import { MAX_INCREMENTAL_HOURS, recomputeHoursIncrementally } from './incremental-tiers.ts';
+import { PassGate } from './pass-gate.ts';
 import { ALL_TIERS, hoursOfMark, rebuildWholeBuckets, type RecomputeDeps, type RecomputeStats } from './recompute-buckets.ts';
 import { addTierCounts, emptyTierCounts, type TierCounts } from './tier-counts.ts';
 
@@ -85,22 +86,24 @@ export async function aggregateDirtyBuckets(ctx: AggregationDeps, options: Aggre
   const result: AggregateResult = { buckets: 0, events: 0, duration_ms: 0, orgs: 0, skipped: [], tiers: emptyTierCounts() };
   const failures: AggregationFailure[] = [];
 
-  for (const orgId of orgIds) {
-    try {
-      const stats = await aggregateOrg(ctx, orgId, options);
-      if (stats === null) {
-        result.skipped.push(orgId);
-        continue;
-      }
-      result.orgs += 1;
-      result.buckets += stats.buckets;
-      result.events += stats.events;
-      addTierCounts(result.tiers!, stats.tiers);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+  const outcomes = await eachOrg(ctx, orgIds, options);
+  for (const [index, orgId] of orgIds.entries()) {
+    const outcome = outcomes[index]!;
+    if (!outcome.ok) {
+      const message = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
       failures.push({ orgId, message });
-      ctx.log.error({ orgId, err: error }, 'aggregation failed for organization');
+      ctx.log.error({ orgId, err: outcome.error }, 'aggregation failed for organization');
+      continue;
     }
+    const stats = outcome.stats;
+    if (stats === null) {
+      result.skipped.push(orgId);
+      continue;
+    }
+    result.orgs += 1;
+    result.buckets += stats.buckets;
+    result.events += stats.events;
+    addTierCounts(result.tiers!, stats.tiers);
   }
 
   result.duration_ms = Math.round(performance.now() - wallStart);
@@ -119,6 +122,41 @@ export async function aggregateDirtyBuckets(ctx: AggregationDeps, options: Aggre
   if (failures.length > 0) throw new AggregationError(result, failures);
   if (result.buckets > 0 || result.skipped.length > 0) ctx.log.info({ ...result }, 'aggregation pass');
   return result;
+}
+
+type OrgOutcome = { ok: true; stats: RecomputeStats | null } | { ok: false; error: unknown };
+
+/**
+ * Every organization's marks drained, `dirtyQueue.orgsAtOnce` organizations at a time: on a
+ * server engine one organization's round trips overlap another's folding (a steady pass of
+ * three organizations on PostgreSQL waits for the database for a third of its time, one
+ * organization after another). An organization with a backlog runs alone (PassGate), so a pass
+ * never holds two months of rows; it waits for its turn before taking its lease, which another
+ * worker may take meanwhile. Outcomes in the order of `orgIds`; a failure stops only its organization.
+ */
+async function eachOrg(ctx: AggregationDeps, orgIds: readonly string[], options: AggregateOptions): Promise<OrgOutcome[]> {
+  const outcomes = new Array<OrgOutcome>(orgIds.length);
+  const runners = Math.max(1, Math.min(ctx.dirtyQueue.orgsAtOnce, orgIds.length));
+  const gate = new PassGate();
+  const drain = async (orgId: string): Promise<RecomputeStats | null> => {
+    if (runners === 1) return aggregateOrg(ctx, orgId, options);
+    // Listing does not claim (the lease does): a look at how many hours wait, before the turn.
+    const heavy = options.wholeBuckets === true || (await ctx.dirtyQueue.listDirty(orgId, MAX_INCREMENTAL_HOURS + 1)).length > MAX_INCREMENTAL_HOURS;
+    return gate.run(heavy, () => aggregateOrg(ctx, orgId, options));
+  };
+  let next = 0;
+  const runner = async (): Promise<void> => {
+    while (next < orgIds.length) {
+      const index = next++;
+      try {
+        outcomes[index] = { ok: true, stats: await drain(orgIds[index]!) };
+      } catch (error) {
+        outcomes[index] = { ok: false, error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: runners }, runner));
+  return outcomes;
 }
 
 /** Drains one organization's marks under its lease; null when another worker holds the lease. */

@@ -147,6 +147,12 @@ export interface DirtyMark {
 /** Hours whose rollups must be recomputed (ADR 0002). */
 export interface DirtyQueue {
   /**
+   * Organizations one aggregation pass works on at once: 1 where the driver runs statements on
+   * the calling thread (nothing to overlap), more where it waits on a socket, so that one
+   * organization's round trips overlap another's folding.
+   */
+  readonly orgsAtOnce: number;
+  /**
    * Idempotent per hour; every call gives the marks a new generation, so a pass that read an
    * older one does not clear them. Marks set here ask for a refold.
    */

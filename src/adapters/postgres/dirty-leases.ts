@@ -16,8 +16,18 @@ async function markHoursForRefold(db: Pool | PoolClient, orgId: string, hourStar
   );
 }
 
+/**
+ * Organizations of a pass at once (ADR 0031): each waits on its own pooled connections (up to
+ * three at a time of the pool's ten), so one's statements run on the server while another folds
+ * in this process. Steady pass of three organizations' 10,000 new events, 100k stored, the
+ * setting rotating per round in one process: 404 ms one after another, 320 ms two, 264 ms three.
+ */
+const ORGS_AT_ONCE = 3;
+
 export function createDirtyQueue(pool: Pool): DirtyQueue {
   return {
+    orgsAtOnce: ORGS_AT_ONCE,
+
     async markDirty(orgId, hourStarts) {
       await markHoursForRefold(pool, orgId, hourStarts);
     },

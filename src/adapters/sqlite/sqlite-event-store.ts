@@ -351,6 +351,10 @@ export function sqliteEventStore(db: Database): EventAppender & EventReader & Pi
       return sql().countBefore.get(cutoff)!;
     },
 
+    // better-sqlite3 runs every statement on this thread: a second organization would only
+    // interleave with the first, never overlap it.
+    orgsAtOnce: 1,
+
     async markDirty(orgId, hourStarts) {
       if (hourStarts.length > 0) markTx.immediate(orgId, hourStarts);
     },
