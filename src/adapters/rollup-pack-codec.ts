@@ -290,17 +290,57 @@ export function decodePackWhile(packed: Uint8Array, visit: (entry: Readonly<Pack
   // stops after its all-scopes entry, which names only '' (ADR 0013), and decoding every
   // project and tag of ~1,800 packs was a tenth of a 30-day series.
   const scopeCount = r.varint();
-  const scopeStarts = new Array<number>(scopeCount);
-  const scopeEnds = new Array<number>(scopeCount);
-  for (let i = 0; i < scopeCount; i++) {
-    scopeStarts[i] = r.skipText();
-    scopeEnds[i] = r.offset;
+  // Each text takes at least its length byte: a larger count is a corrupt pack, not a table to allocate.
+  if (scopeCount > packed.length) throw new Error('rollup pack: bad project/tag count');
+  // A dashboard decodes ~100 packs: their tables live in shared scratch rather than three
+  // arrays and a closure each, unless `visit` itself decodes a pack (then this one's are its own).
+  const shared = decoding === 0;
+  decoding += 1;
+  try {
+    const table = shared ? sharedTable.ready(scopeCount) : new ScopeTable().ready(scopeCount);
+    for (let i = 0; i < scopeCount; i++) table.add(i, r.skipText(), r.offset);
+    decodeEntries(r, format, table, visit);
+  } finally {
+    decoding -= 1;
   }
-  const scopes = new Array<string | undefined>(scopeCount);
-  const scope = (index: number): string => {
-    if (!(index < scopeCount)) throw new Error('rollup pack: bad project/tag reference');
-    return (scopes[index] ??= r.textBetween(scopeStarts[index]!, scopeEnds[index]!));
-  };
+}
+
+/**
+ * The projects and tags of the pack being decoded: where each text is, and the text once an
+ * entry names it.
+ */
+class ScopeTable {
+  private starts = new Int32Array(16);
+  private ends = new Int32Array(16);
+  private texts: Array<string | undefined> = [];
+  private count = 0;
+
+  ready(count: number): this {
+    if (count > this.starts.length) {
+      this.starts = new Int32Array(count);
+      this.ends = new Int32Array(count);
+    }
+    this.texts.length = 0;
+    this.count = count;
+    return this;
+  }
+
+  add(index: number, start: number, end: number): void {
+    this.starts[index] = start;
+    this.ends[index] = end;
+  }
+
+  text(r: Reader, index: number): string {
+    if (!(index < this.count)) throw new Error('rollup pack: bad project/tag reference');
+    return (this.texts[index] ??= r.textBetween(this.starts[index]!, this.ends[index]!));
+  }
+}
+
+const sharedTable = new ScopeTable();
+/** Decodes in progress on this thread (a `visit` may decode another pack). */
+let decoding = 0;
+
+function decodeEntries(r: Reader, format: number, table: ScopeTable, visit: (entry: Readonly<PackEntry>) => boolean): void {
   let project = '';
   let tag = '';
   let dimValue = '';
@@ -309,15 +349,15 @@ export function decodePackWhile(packed: Uint8Array, visit: (entry: Readonly<Pack
   while (!r.done) {
     let flags: number;
     if (format === FORMAT_1) {
-      project = scope(r.varint());
-      tag = scope(r.varint());
+      project = table.text(r, r.varint());
+      tag = table.text(r, r.varint());
       dimValue = r.text();
       flags = r.byte();
     } else {
       flags = r.byte();
       if ((flags & SAME_SCOPE) === 0) {
-        project = scope(r.varint());
-        tag = scope(r.varint());
+        project = table.text(r, r.varint());
+        tag = table.text(r, r.varint());
       } else if (first) throw new Error('rollup pack: first entry without a scope');
       if (dimValue === '') dimValue = r.text();
       else {

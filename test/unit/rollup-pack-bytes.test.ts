@@ -116,3 +116,35 @@ describe('rollup pack bytes (format 2)', () => {
     }
   });
 });
+
+describe('rollup pack decoding', () => {
+  const entry = (project: string, tag: string, dimValue: string, count: number) => ({
+    project, tag, dimValue, count, sum: count, min: 1, max: 1, sketch: null, lastValue: null, lastTs: null, hll: null,
+  });
+  const decoded = (packed: Uint8Array) => {
+    const out: string[] = [];
+    decodePack(packed, (e) => void out.push(`${e.project}/${e.tag}/${e.dimValue}=${e.count}`));
+    return out;
+  };
+
+  it('keeps each pack its own projects and tags when a visit decodes another pack', () => {
+    const outer = encodePack([entry('p1', 'eu', '', 1), entry('p1', 'us', '', 2), entry('p2', 'eu', '', 3)]);
+    const inner = encodePack([entry('other', 'x', '', 4), entry('third', '', '', 5), entry('zeta', 'y', '', 6)]);
+    const seen: string[] = [];
+    decodePack(outer, (e) => {
+      seen.push(`${e.project}/${e.tag}/${e.dimValue}=${e.count}`);
+      if (e.count === 1) seen.push(...decoded(inner).map((text) => `inner ${text}`));
+    });
+    expect(seen).toEqual(['p1/eu/=1', 'inner other/x/=4', 'inner third//=5', 'inner zeta/y/=6', 'p1/us/=2', 'p2/eu/=3']);
+    // The shared table is free again: the next decodes see their own texts.
+    expect(decoded(inner)).toEqual(['other/x/=4', 'third//=5', 'zeta/y/=6']);
+    expect(decoded(outer)).toEqual(['p1/eu/=1', 'p1/us/=2', 'p2/eu/=3']);
+  });
+
+  it('refuses a table that claims more projects and tags than the pack has bytes', () => {
+    // Format 2, then a count of 2^21 as a varint, and nothing else.
+    const corrupt = Uint8Array.from([2, 0x80, 0x80, 0x80, 0x01]);
+    expect(() => decoded(corrupt)).toThrow('rollup pack: bad project/tag count');
+    expect(decoded(encodePack([entry('p', '', '', 7)]))).toEqual(['p//=7']);
+  });
+});
