@@ -1,5 +1,5 @@
 import type { BinRuns } from './sketch-bins.ts';
-import { ByteReader, FLOAT_COUNTS, FORMAT_VERSION, parseSketch, readCount, unzigzag, writeSketch } from './sketch.ts';
+import { ByteReader, FLOAT_COUNTS, FORMAT_VERSION, parseSketch, readBinsInto, readCount, ScratchBins, writeSketch } from './sketch.ts';
 
 /**
  * Bin arithmetic on encoded sketches (sketch.ts's compact form) for the steady pass's coarse
@@ -109,8 +109,8 @@ export function applySketchDelta(base: Uint8Array, delta: SketchDelta): Uint8Arr
   const header = input.byte();
   if (header !== FORMAT_VERSION) throw new Error(`unknown sketch format version ${header & ~FLOAT_COUNTS}`);
   const zeroCount = readCount(input, false) + delta.zeroCount;
-  const basePositive = readBinsInto(input, base.length, scratchBins[0]!);
-  const baseNegative = readBinsInto(input, base.length, scratchBins[1]!);
+  const basePositive = readBinsInto(input, false, base.length, scratchBins[0]!);
+  const baseNegative = readBinsInto(input, false, base.length, scratchBins[1]!);
   input.done();
   const positive = addBinsInto(basePositive, delta.positive, scratchBins[2]!);
   const negative = addBinsInto(baseNegative, delta.negative, scratchBins[3]!);
@@ -118,37 +118,7 @@ export function applySketchDelta(base: Uint8Array, delta: SketchDelta): Uint8Arr
   return writeSketch(zeroCount, positive, negative);
 }
 
-/** Reusable bins (never handed out: only read before the next call overwrites them). */
-class ScratchBins implements Bins {
-  keys = new Float64Array(256);
-  counts = new Float64Array(256);
-  length = 0;
-
-  reset(capacity: number): this {
-    if (this.keys.length < capacity) {
-      this.keys = new Float64Array(capacity * 2);
-      this.counts = new Float64Array(capacity * 2);
-    }
-    this.length = 0;
-    return this;
-  }
-}
-
 const scratchBins = [new ScratchBins(), new ScratchBins(), new ScratchBins(), new ScratchBins()];
-
-/** `readBins` of whole counts into `into`. */
-function readBinsInto(input: ByteReader, maxLength: number, into: ScratchBins): ScratchBins {
-  const length = input.varint();
-  if (length > maxLength) throw new Error('corrupt sketch encoding');
-  const { keys, counts } = into.reset(length);
-  for (let i = 0; i < length; i++) {
-    const raw = input.varint();
-    keys[i] = i === 0 ? unzigzag(raw) : (keys[i - 1] as number) + raw + 1;
-  }
-  for (let i = 0; i < length; i++) counts[i] = readCount(input, false);
-  into.length = length;
-  return into;
-}
 
 /** `combineBins(a, b, 1, true)` into `into`: null when a bin goes negative. */
 function addBinsInto(a: Bins, b: Bins, into: ScratchBins): Bins | null {

@@ -1,7 +1,7 @@
 import { DenseBins, keyAtRank } from './sketch-bins.ts';
 import {
-  addBins, ByteReader, FLOAT_COUNTS, FORMAT_VERSION, parseSketch, readCount, sharedMapping, sortedBins, unzigzag, writeSketch,
-  type ParsedSketch,
+  addBins, ByteReader, FLOAT_COUNTS, FORMAT_VERSION, parseSketch, readBinsInto, readCount, ScratchBins, sharedMapping, sortedBins, unzigzag,
+  writeSketch, type ParsedSketch,
 } from './sketch.ts';
 
 /**
@@ -85,6 +85,10 @@ function readRunsInto(input: ByteReader, float: boolean, maxLength: number, into
   return into.add({ keys: scratchKeys, counts: scratchCounts, length });
 }
 
+/** The bins `encodedQuantiles` reads a sketch into. */
+const quantilePositive = new ScratchBins();
+const quantileNegative = new ScratchBins();
+
 /**
  * `quantile(decodeSketch(bytes), q)` for each of `quantiles`, read straight from the compact
  * encoding: the same rank walk as DDSketch's getValueAtQuantile over the same bins, without
@@ -116,30 +120,4 @@ export function encodedQuantiles(bytes: Uint8Array, quantiles: readonly number[]
     if (rank < zeroCount + negativeCount) return 0;
     return sharedMapping.value(keyAtRank(positive, rank - zeroCount - negativeCount, true));
   });
-}
-
-interface ScratchRuns {
-  keys: Float64Array;
-  counts: Float64Array;
-  length: number;
-}
-
-const quantilePositive: ScratchRuns = { keys: new Float64Array(256), counts: new Float64Array(256), length: 0 };
-const quantileNegative: ScratchRuns = { keys: new Float64Array(256), counts: new Float64Array(256), length: 0 };
-
-/** One store's runs (parseSketch's bins) into `into`, grown when needed. */
-function readBinsInto(input: ByteReader, float: boolean, maxLength: number, into: ScratchRuns): ScratchRuns {
-  const length = input.varint();
-  if (length > maxLength) throw new Error('corrupt sketch encoding');
-  if (length > into.keys.length) {
-    into.keys = new Float64Array(length * 2);
-    into.counts = new Float64Array(length * 2);
-  }
-  for (let i = 0; i < length; i++) {
-    const raw = input.varint();
-    into.keys[i] = i === 0 ? unzigzag(raw) : into.keys[i - 1]! + raw + 1;
-  }
-  for (let i = 0; i < length; i++) into.counts[i] = readCount(input, float);
-  into.length = length;
-  return into;
 }

@@ -287,6 +287,36 @@ function readBins(input: ByteReader, float: boolean, maxLength: number): Bins {
   return { keys, counts, length };
 }
 
+/** Reusable bins for a synchronous read (never handed out: only read before the next call overwrites them). */
+export class ScratchBins implements BinRuns {
+  keys = new Float64Array(256);
+  counts = new Float64Array(256);
+  length = 0;
+
+  reset(capacity: number): this {
+    if (this.keys.length < capacity) {
+      this.keys = new Float64Array(capacity * 2);
+      this.counts = new Float64Array(capacity * 2);
+    }
+    this.length = 0;
+    return this;
+  }
+}
+
+/** `readBins` into `into`, without arrays of its own. */
+export function readBinsInto(input: ByteReader, float: boolean, maxLength: number, into: ScratchBins): ScratchBins {
+  const length = input.varint();
+  if (length > maxLength) throw new Error('corrupt sketch encoding');
+  const { keys, counts } = into.reset(length);
+  for (let i = 0; i < length; i++) {
+    const raw = input.varint();
+    keys[i] = i === 0 ? unzigzag(raw) : (keys[i - 1] as number) + raw + 1;
+  }
+  for (let i = 0; i < length; i++) counts[i] = readCount(input, float);
+  into.length = length;
+  return into;
+}
+
 export function parseSketch(bytes: Uint8Array): ParsedSketch {
   const input = new ByteReader(bytes);
   const header = input.byte();
