@@ -1,6 +1,6 @@
 import { DenseBins, keyAtRank } from './sketch-bins.ts';
 import {
-  addBins, ByteReader, FLOAT_COUNTS, FORMAT_VERSION, parseSketch, readBinsInto, readCount, ScratchBins, sharedMapping, sortedBins, unzigzag,
+  addBins, ByteReader, parseSketch, parseSketchInto, readCount, readHeader, ScratchBins, sharedMapping, sortedBins, unzigzag,
   writeSketch, type ParsedSketch,
 } from './sketch.ts';
 
@@ -60,9 +60,7 @@ let scratchCounts = new Float64Array(256);
 /** parseSketch straight into the shared dense bins; its zero count, or null when the keys are too wide for them. */
 function accumulateSketch(bytes: Uint8Array): number | null {
   const input = new ByteReader(bytes);
-  const header = input.byte();
-  if ((header & ~FLOAT_COUNTS) !== FORMAT_VERSION) throw new Error(`unknown sketch format version ${header & ~FLOAT_COUNTS}`);
-  const float = (header & FLOAT_COUNTS) !== 0;
+  const float = readHeader(input);
   const zeroCount = readCount(input, float);
   if (!readRunsInto(input, float, bytes.length, positiveBins)) return null;
   if (!readRunsInto(input, float, bytes.length, negativeBins)) return null;
@@ -95,16 +93,11 @@ const quantileNegative = new ScratchBins();
  * building its dense stores (the read side's last decode of every distribution).
  */
 export function encodedQuantiles(bytes: Uint8Array, quantiles: readonly number[]): Array<number | null> {
-  const input = new ByteReader(bytes);
-  const header = input.byte();
-  if ((header & ~FLOAT_COUNTS) !== FORMAT_VERSION) throw new Error(`unknown sketch format version ${header & ~FLOAT_COUNTS}`);
-  const float = (header & FLOAT_COUNTS) !== 0;
-  const zeroCount = readCount(input, float);
   // Into shared scratch (this runs to its end before another starts): a dashboard reads the
   // quantiles of a few hundred sketches, and their bins were an eighth of its garbage.
-  const positive = readBinsInto(input, float, bytes.length, quantilePositive);
-  const negative = readBinsInto(input, float, bytes.length, quantileNegative);
-  input.done();
+  const positive = quantilePositive;
+  const negative = quantileNegative;
+  const zeroCount = parseSketchInto(bytes, positive, negative);
   // Sums in decodeSketch's order (zero, positive bins, negative bins), so float counts match too.
   let count = zeroCount;
   let negativeCount = 0;

@@ -319,14 +319,30 @@ export function readBinsInto(input: ByteReader, float: boolean, maxLength: numbe
 
 export function parseSketch(bytes: Uint8Array): ParsedSketch {
   const input = new ByteReader(bytes);
-  const header = input.byte();
-  if ((header & ~FLOAT_COUNTS) !== FORMAT_VERSION) throw new Error(`unknown sketch format version ${header & ~FLOAT_COUNTS}`);
-  const float = (header & FLOAT_COUNTS) !== 0;
+  const float = readHeader(input);
   const zeroCount = readCount(input, float);
   const positive = readBins(input, float, bytes.length);
   const negative = readBins(input, float, bytes.length);
   input.done();
   return { zeroCount, positive, negative };
+}
+
+/** `parseSketch` into reusable bins (read them before they are reused); returns the zero count. */
+export function parseSketchInto(bytes: Uint8Array, positive: ScratchBins, negative: ScratchBins): number {
+  const input = new ByteReader(bytes);
+  const float = readHeader(input);
+  const zeroCount = readCount(input, float);
+  readBinsInto(input, float, bytes.length, positive);
+  readBinsInto(input, float, bytes.length, negative);
+  input.done();
+  return zeroCount;
+}
+
+/** The version byte checked; whether counts are floats. */
+export function readHeader(input: ByteReader): boolean {
+  const header = input.byte();
+  if ((header & ~FLOAT_COUNTS) !== FORMAT_VERSION) throw new Error(`unknown sketch format version ${header & ~FLOAT_COUNTS}`);
+  return (header & FLOAT_COUNTS) !== 0;
 }
 
 export function addBins(into: Map<number, number>, bins: Bins): void {
